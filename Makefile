@@ -1,0 +1,27 @@
+# The two commands: `make dev` runs the whole architecture on loopback; `make test` runs every test.
+# Both prepare what they need themselves (scripts/bootstrap.sh).
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: dev test lint typecheck unit bootstrap clean
+
+dev:
+	@scripts/bootstrap.sh
+	@$(BIN)/agentarch dev $(ARGS)
+
+test:
+	@scripts/bootstrap.sh --test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+bootstrap:
+	@scripts/bootstrap.sh --test
+
+clean:
+	rm -rf $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache

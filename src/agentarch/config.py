@@ -1,0 +1,147 @@
+"""Every environment variable the Lambdas and the agent read, and the settings models that read them.
+
+This module is the one place that names environment variables. Terraform sets the same names
+(a contract test compares them), and the local stack sets them for its own processes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Env(StrEnum):
+    """Environment variable names, grouped by who reads them."""
+
+    # --- chat Lambda: how it reaches the agent runtime ---
+    AGENT_RUNTIME_ARN = "AGENT_RUNTIME_ARN"
+    AGENT_RUNTIME_QUALIFIER = "AGENT_RUNTIME_QUALIFIER"
+    AGENTCORE_ENDPOINT_URL = "AGENTCORE_ENDPOINT_URL"  # unset on AWS; the local runtime endpoint locally
+    AGENT_CONNECT_TIMEOUT_SECONDS = "AGENT_CONNECT_TIMEOUT_SECONDS"
+    AGENT_READ_TIMEOUT_SECONDS = "AGENT_READ_TIMEOUT_SECONDS"
+    AGENT_MAX_ATTEMPTS = "AGENT_MAX_ATTEMPTS"
+
+    # --- every HTTP Lambda ---
+    ALLOWED_ORIGINS = "ALLOWED_ORIGINS"  # comma separated; the first is the CORS default origin
+    MAX_BODY_BYTES = "MAX_BODY_BYTES"
+
+    # --- storage (chat + conversations Lambdas, the agent) ---
+    STORAGE_BACKEND = "STORAGE_BACKEND"  # "aws" (DynamoDB + AgentCore Memory) or "sqlite" (local stack)
+    SQLITE_PATH = "SQLITE_PATH"
+    CONVERSATIONS_TABLE = "CONVERSATIONS_TABLE"
+    MEMORY_ID = "MEMORY_ID"
+    HISTORY_TURNS = "HISTORY_TURNS"
+
+    # --- the agent (runtime) ---
+    MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
+    BEDROCK_MODEL_ID = "BEDROCK_MODEL_ID"
+    BEDROCK_REGION = "BEDROCK_REGION"
+    WEATHER_API_URL = "WEATHER_API_URL"
+    WEATHER_TIMEOUT_SECONDS = "WEATHER_TIMEOUT_SECONDS"
+
+    # --- AWS standard (set by Lambda and AgentCore themselves) ---
+    AWS_REGION = "AWS_REGION"
+
+    # --- the local stack CLI ---
+    STATE_DIR = "AGENTARCH_STATE_DIR"
+
+
+# Defaults shared by the Python code, the local stack and Terraform's variables.
+DEFAULT_MAX_BODY_BYTES = 32 * 1024
+MESSAGE_MAX_CHARS = 4000
+API_SCOPE = "agentarch-api/chat"  # resource server identifier / scope name, required on API methods
+
+
+class SettingsError(RuntimeError):
+    """A required environment variable is missing or malformed."""
+
+
+class _EnvSettings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
+
+
+class HttpSettings(_EnvSettings):
+    """What every HTTP-facing Lambda reads."""
+
+    allowed_origins: Annotated[list[str], NoDecode] = Field(["*"], validation_alias=Env.ALLOWED_ORIGINS)
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0, validation_alias=Env.MAX_BODY_BYTES)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()] or ["*"]
+        return value
+
+
+class StorageSettings(_EnvSettings):
+    """Where conversations and their messages live."""
+
+    storage_backend: Literal["aws", "sqlite"] = Field("aws", validation_alias=Env.STORAGE_BACKEND)
+    sqlite_path: Path | None = Field(None, validation_alias=Env.SQLITE_PATH)
+    conversations_table: str | None = Field(None, validation_alias=Env.CONVERSATIONS_TABLE)
+    memory_id: str | None = Field(None, validation_alias=Env.MEMORY_ID)
+    history_turns: int = Field(10, ge=1, le=50, validation_alias=Env.HISTORY_TURNS)
+    aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
+
+
+class ChatSettings(HttpSettings):
+    """What the chat Lambda reads to reach the agent runtime."""
+
+    agent_runtime_arn: str = Field(min_length=20, validation_alias=Env.AGENT_RUNTIME_ARN)
+    agent_runtime_qualifier: str = Field("DEFAULT", validation_alias=Env.AGENT_RUNTIME_QUALIFIER)
+    agentcore_endpoint_url: str | None = Field(None, validation_alias=Env.AGENTCORE_ENDPOINT_URL)
+    agent_connect_timeout_seconds: float = Field(3.0, gt=0, validation_alias=Env.AGENT_CONNECT_TIMEOUT_SECONDS)
+    agent_read_timeout_seconds: float = Field(20.0, gt=0, validation_alias=Env.AGENT_READ_TIMEOUT_SECONDS)
+    agent_max_attempts: int = Field(2, ge=1, le=5, validation_alias=Env.AGENT_MAX_ATTEMPTS)
+    aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
+
+
+class AgentSettings(_EnvSettings):
+    """What the agent reads inside the runtime."""
+
+    model_provider: Literal["bedrock", "offline"] | None = Field(None, validation_alias=Env.MODEL_PROVIDER)
+    bedrock_model_id: str | None = Field(None, validation_alias=Env.BEDROCK_MODEL_ID)
+    bedrock_region: str | None = Field(None, validation_alias=Env.BEDROCK_REGION)
+    aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
+    weather_api_url: str = Field("https://api.weather.gov", validation_alias=Env.WEATHER_API_URL)
+    weather_timeout_seconds: float = Field(5.0, gt=0, validation_alias=Env.WEATHER_TIMEOUT_SECONDS)
+
+    @property
+    def resolved_provider(self) -> Literal["bedrock", "offline"]:
+        """Bedrock when a model id is configured (or asked for), the offline model otherwise."""
+        if self.model_provider is not None:
+            return self.model_provider
+        return "bedrock" if self.bedrock_model_id else "offline"
+
+
+SettingsT = TypeVar("SettingsT", bound=_EnvSettings)
+
+
+def load(model: type[SettingsT]) -> SettingsT:
+    """Read one settings model from the environment, failing fast with the variable names at fault."""
+    try:
+        return model()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            info = model.model_fields.get(field)
+            name = info.validation_alias if info is not None and info.validation_alias else field
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError(f"{model.__name__} is not configured: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=None)
+def _cached(model: type[_EnvSettings]) -> _EnvSettings:
+    return load(model)
+
+
+def cached(model: type[SettingsT]) -> SettingsT:
+    """Settings read once per process (a Lambda execution environment, the runtime)."""
+    return _cached(model)  # type: ignore[return-value]
