@@ -7,7 +7,7 @@ This module is the one place that names environment variables. Terraform sets th
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -96,7 +96,9 @@ class ChatSettings(HttpSettings):
     agent_runtime_arn: str = Field(min_length=20, validation_alias=Env.AGENT_RUNTIME_ARN)
     agent_runtime_qualifier: str = Field("DEFAULT", validation_alias=Env.AGENT_RUNTIME_QUALIFIER)
     agentcore_endpoint_url: str | None = Field(None, validation_alias=Env.AGENTCORE_ENDPOINT_URL)
-    agent_connect_timeout_seconds: float = Field(3.0, gt=0, validation_alias=Env.AGENT_CONNECT_TIMEOUT_SECONDS)
+    agent_connect_timeout_seconds: float = Field(
+        3.0, gt=0, validation_alias=Env.AGENT_CONNECT_TIMEOUT_SECONDS
+    )
     agent_read_timeout_seconds: float = Field(20.0, gt=0, validation_alias=Env.AGENT_READ_TIMEOUT_SECONDS)
     agent_max_attempts: int = Field(2, ge=1, le=5, validation_alias=Env.AGENT_MAX_ATTEMPTS)
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
@@ -137,7 +139,7 @@ def load(model: type[SettingsT]) -> SettingsT:
         raise SettingsError(f"{model.__name__} is not configured: " + "; ".join(problems)) from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached(model: type[_EnvSettings]) -> _EnvSettings:
     return load(model)
 

@@ -1,0 +1,101 @@
+"""The agent as an AgentCore Runtime service: `POST /invocations` and `GET /ping`.
+
+Payload in: `{"prompt", "session_id", "actor": {"id", "groups"}}`; out: `{"response",
+"session_id", "tool_calls"}`. The actor is trusted because, in the secure patterns, only the chat
+Lambda can reach the runtime (IAM auth).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from bedrock_agentcore.runtime import BedrockAgentCoreApp
+from pydantic import BaseModel, Field, ValidationError
+from starlette.responses import JSONResponse
+
+from agentarch.agent.graph import ToolCallRecord, build_graph, run_turn
+from agentarch.agent.models import select_model
+from agentarch.agent.tools import WeatherService, build_tools
+from agentarch.config import AgentSettings, cached
+
+logger = logging.getLogger("agentarch.agent")
+
+RUNTIME_PORT = 8080  # the AgentCore Runtime service contract
+
+
+class Actor(BaseModel):
+    """Who the turn is for, as established by the caller (never by the end user's body)."""
+
+    id: str = Field(min_length=1, max_length=255)
+    groups: list[str] = Field(default_factory=list)
+
+
+class InvocationRequest(BaseModel):
+    """The payload the chat Lambda (or, in patterns 0/1, the browser) sends."""
+
+    prompt: str = Field(min_length=1, max_length=100_000)
+    session_id: str = Field(min_length=1, max_length=256)
+    actor: Actor | None = None
+
+
+class InvocationResponse(BaseModel):
+    """The agent's answer for one turn."""
+
+    response: str
+    session_id: str
+    tool_calls: list[ToolCallRecord]
+
+
+class AgentService:
+    """Runs turns of the compiled graph for the runtime's entrypoint."""
+
+    def __init__(self, settings: AgentSettings) -> None:
+        weather = WeatherService(settings.weather_api_url, settings.weather_timeout_seconds)
+        self._graph = build_graph(select_model(settings), build_tools(weather))
+
+    def invoke(self, request: InvocationRequest) -> InvocationResponse:
+        """Answer one prompt."""
+        result = run_turn(self._graph, [], request.prompt)
+        return InvocationResponse(
+            response=result.response, session_id=request.session_id, tool_calls=result.tool_calls
+        )
+
+
+@lru_cache(maxsize=1)
+def agent_service() -> AgentService:
+    """The process-wide agent, built on first use (settings are read then)."""
+    return AgentService(cached(AgentSettings))
+
+
+app = BedrockAgentCoreApp()
+
+
+@app.entrypoint
+def invoke(payload: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+    """AgentCore entrypoint: validate the payload, run one turn, answer JSON."""
+    try:
+        request = InvocationRequest.model_validate(payload)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors())
+        return _error(400, "invalid_payload", f"invalid invocation payload: {fields}")
+    try:
+        return agent_service().invoke(request).model_dump()
+    except Exception:
+        logger.exception("agent turn failed")
+        return _error(500, "agent_error", "the agent failed to answer")
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def serve(host: str, port: int = RUNTIME_PORT) -> None:
+    """Serve the agent on an explicit host (127.0.0.1 locally)."""
+    app.run(port=port, host=host)
+
+
+def main() -> None:
+    """Entry point inside AgentCore Runtime: the service contract is 0.0.0.0:8080."""
+    serve(host="0.0.0.0", port=RUNTIME_PORT)  # noqa: S104 - the runtime's microVM routes to this port

@@ -1,0 +1,108 @@
+"""The agent's sample tools: current time, weather from api.weather.gov, and a calculator.
+
+Tools answer with a plain sentence even when they fail (network down, API error, bad input), so
+the model can tell the user what went wrong instead of the run crashing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from langchain_core.tools import BaseTool, StructuredTool
+
+from agentarch.agent.calculator import CalculatorError, evaluate
+
+USER_AGENT = "agentarch-sample-agent (https://github.com/agentarch)"
+
+
+def current_time(timezone: str = "UTC") -> str:
+    """Return the current date and time in an IANA time zone (default UTC)."""
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"Unknown time zone {timezone!r}; use an IANA name such as 'Europe/Paris' or 'UTC'."
+    now = datetime.now(UTC).astimezone(zone)
+    return f"It is {now:%H:%M:%S} on {now:%A %d %B %Y} ({zone.key})."
+
+
+def calculator(expression: str) -> str:
+    """Evaluate an arithmetic expression such as '17 * 23' or '(2 + 3) ** 2'."""
+    try:
+        return f"{expression.strip()} = {evaluate(expression)}"
+    except CalculatorError as exc:
+        return f"Cannot calculate {expression!r}: {exc}."
+
+
+class WeatherService:
+    """Forecasts from the US National Weather Service API (api.weather.gov), https only."""
+
+    def __init__(self, base_url: str, timeout_seconds: float, client: httpx.Client | None = None) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._client = client or httpx.Client(
+            timeout=timeout_seconds, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+        )
+
+    def forecast(self, latitude: float, longitude: float) -> str:
+        """Return the current forecast period for a US location given by latitude and longitude."""
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            return f"{latitude},{longitude} is not a valid latitude,longitude pair."
+        try:
+            point = self._get_json(f"{self._base_url}/points/{latitude:.4f},{longitude:.4f}")
+            properties = point.get("properties") or {}
+            forecast_url = properties.get("forecast")
+            if not isinstance(forecast_url, str):
+                return "The weather service has no forecast for that location (it covers the US only)."
+            periods = (self._get_json(forecast_url).get("properties") or {}).get("periods") or []
+        except WeatherUnavailable as exc:
+            return f"The weather service is unavailable right now: {exc}."
+        if not periods:
+            return "The weather service returned no forecast periods for that location."
+        now = periods[0]
+        place = ((properties.get("relativeLocation") or {}).get("properties")) or {}
+        where = ", ".join(str(p) for p in (place.get("city"), place.get("state")) if p) or "that location"
+        return (
+            f"{now.get('name', 'Now')} in {where}: {now.get('shortForecast', 'no summary')}, "
+            f"{now.get('temperature', '?')}°{now.get('temperatureUnit', '')}, "
+            f"wind {now.get('windSpeed', '?')} {now.get('windDirection', '')}".rstrip()
+            + "."
+        )
+
+    def _get_json(self, url: str) -> dict[str, Any]:
+        if urlsplit(url).scheme != "https":
+            raise WeatherUnavailable(f"refused to follow a non-https URL ({urlsplit(url).scheme}://…)")
+        try:
+            response = self._client.get(url, headers={"Accept": "application/geo+json"})
+        except httpx.TimeoutException:
+            raise WeatherUnavailable("the request timed out") from None
+        except httpx.HTTPError as exc:
+            raise WeatherUnavailable(f"network error ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise WeatherUnavailable(f"it answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise WeatherUnavailable("it answered something that is not JSON") from None
+        if not isinstance(body, dict):
+            raise WeatherUnavailable("it answered an unexpected document")
+        return body
+
+
+class WeatherUnavailable(Exception):
+    """The weather API could not be reached or answered badly."""
+
+
+def build_tools(weather: WeatherService) -> list[BaseTool]:
+    """The tools the agent may call, in the order the model sees them."""
+    return [
+        StructuredTool.from_function(current_time, name="current_time"),
+        StructuredTool.from_function(calculator, name="calculator"),
+        StructuredTool.from_function(
+            weather.forecast,
+            name="weather",
+            description="Current weather forecast for a US location given by latitude and longitude.",
+        ),
+    ]

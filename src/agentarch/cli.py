@@ -1,0 +1,105 @@
+"""`agentarch` — run the architecture locally, and the tools around it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from agentarch.config import DEFAULT_MAX_BODY_BYTES, Env
+
+PATTERNS = {
+    0: "direct: the browser calls the runtime, which trusts the user's JWT (insecure)",
+    1: "passthrough: front door forwards the user's JWT to the runtime (insecure: bypass gap)",
+    2: "secure: front door → chat Lambda → runtime with IAM (SigV4) auth",
+    3: "full: pattern 2 plus conversations, history and AgentCore-Memory-style events",
+}
+
+
+def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from agentarch.local.identity import UserSpec
+
+    parser = sub.add_parser(
+        "dev",
+        help="run the whole architecture on loopback with the offline model",
+        description="Run every piece of the architecture as a real server on 127.0.0.1 and serve the chat "
+        "page. Patterns: " + "; ".join(f"{n} = {text}" for n, text in PATTERNS.items()),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--pattern", type=int, choices=sorted(PATTERNS), default=2, help="which pattern to run"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port of the page and the API (127.0.0.1)")
+    parser.add_argument(
+        "--user",
+        dest="users",
+        action="append",
+        type=UserSpec.parse,
+        default=[],
+        metavar="NAME:PASSWORD[:GROUP,...]",
+        help="a local user (repeat for several); without it a demo user is made and its password printed",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get(Env.STATE_DIR, ".agentarch/state")),
+        help=f"where keys, users and data live (or set {Env.STATE_DIR})",
+    )
+    parser.add_argument("--rate-limit", type=int, default=100, help="requests per IP per window (WAF rule)")
+    parser.add_argument("--rate-window", type=float, default=60.0, help="rate-limit window in seconds")
+    parser.add_argument(
+        "--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="WAF body size rule"
+    )
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def _run_dev(args: argparse.Namespace) -> int:
+    from agentarch.local.stack import LocalStack, StackOptions
+
+    options = StackOptions(
+        pattern=args.pattern,
+        port=args.port,
+        users=args.users,
+        state_dir=args.state_dir,
+        rate_limit=args.rate_limit,
+        rate_window_seconds=args.rate_window,
+        max_body_bytes=args.max_body_bytes,
+        open_browser=not args.no_browser and not os.environ.get("CI"),
+    )
+    return LocalStack(options).run()
+
+
+def _run_openapi(args: argparse.Namespace) -> int:
+    from agentarch.handlers.chat import app as chat_app
+
+    schema = chat_app.get_openapi_json_schema(title="agentarch API", version="0.1.0")
+    document = json.loads(schema)
+    text = json.dumps(document, indent=2) + "\n"
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    parser = argparse.ArgumentParser(prog="agentarch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _dev_parser(sub)
+    openapi = sub.add_parser("openapi", help="print the API's OpenAPI document (from the resolvers)")
+    openapi.add_argument("-o", "--output", type=Path, help="write to a file instead of stdout")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `agentarch` command."""
+    args = build_parser().parse_args(argv)
+    runners = {"dev": _run_dev, "openapi": _run_openapi}
+    return runners[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""Chat Lambda: `POST /api/chat` — validate, establish the actor, call the agent with IAM auth."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from agentarch.adapters.agent_runtime import AgentRuntimeClient, AgentTimeout, AgentUnavailable, RuntimeTarget
+from agentarch.config import MESSAGE_MAX_CHARS, ChatSettings, HttpSettings, SettingsError, cached, load
+from agentarch.handlers.http import (
+    BadGateway,
+    GatewayTimeout,
+    Misconfigured,
+    build_resolver,
+    current_actor,
+    guarded_resolve,
+)
+from agentarch.handlers.observability import logger, metrics, tracer
+from agentarch.services import chat
+from agentarch.services.chat import SESSION_ID_PATTERN, ChatReply
+
+http_settings = load(HttpSettings)
+app = build_resolver(http_settings)
+
+
+class ChatRequest(BaseModel):
+    """A user's message, optionally continuing a session."""
+
+    message: str = Field(min_length=1, max_length=MESSAGE_MAX_CHARS)
+    session_id: str | None = Field(default=None, pattern=SESSION_ID_PATTERN)
+
+
+@lru_cache(maxsize=1)
+def agent_client() -> AgentRuntimeClient:
+    """The runtime client, built once per execution environment."""
+    try:
+        settings = cached(ChatSettings)
+    except SettingsError as exc:
+        logger.error(str(exc))
+        raise Misconfigured("the chat service is not configured") from None
+    return AgentRuntimeClient(
+        RuntimeTarget(
+            runtime_arn=settings.agent_runtime_arn,
+            qualifier=settings.agent_runtime_qualifier,
+            region=settings.aws_region,
+            endpoint_url=settings.agentcore_endpoint_url,
+            connect_timeout_seconds=settings.agent_connect_timeout_seconds,
+            read_timeout_seconds=settings.agent_read_timeout_seconds,
+            max_attempts=settings.agent_max_attempts,
+        )
+    )
+
+
+@app.post("/api/chat", summary="Send a message to the agent")
+def post_chat(request: Annotated[ChatRequest, Body()]) -> ChatReply:
+    """Answer one message; a new session is made when none is given."""
+    actor = current_actor(app)
+    try:
+        reply = chat.send_message(agent_client(), actor.id, actor.groups, request.session_id, request.message)
+    except AgentTimeout:
+        metrics.add_metric(name="AgentTimeouts", unit=MetricUnit.Count, value=1)
+        raise GatewayTimeout("the agent took too long to answer; try again") from None
+    except (AgentUnavailable, chat.MalformedAgentReply) as exc:
+        logger.warning("agent call failed", extra={"reason": str(exc)})
+        metrics.add_metric(name="AgentErrors", unit=MetricUnit.Count, value=1)
+        raise BadGateway("the agent could not answer; try again") from None
+    metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
+    logger.info("chat turn answered", extra={"session_id": reply.session_id, "tools": len(reply.tool_calls)})
+    return reply
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point."""
+    return guarded_resolve(app, http_settings, event, context)

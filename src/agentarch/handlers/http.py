@@ -1,0 +1,198 @@
+"""What every HTTP handler shares: the resolver, the error shape, identity, and request guards.
+
+Errors always answer `{"error": {"code", "message", "request_id"}}` with CORS headers, so the
+browser can show the real reason. Stack traces and exception text never reach a response.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from agentarch.config import HttpSettings, load
+from agentarch.handlers.observability import logger
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a stable code; its message is safe to show a user."""
+
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ApiError):
+    status, code = HTTPStatus.BAD_REQUEST, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, code = HTTPStatus.UNAUTHORIZED, "unauthorized"
+
+
+class NotFound(ApiError):
+    status, code = HTTPStatus.NOT_FOUND, "not_found"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"
+
+
+class BadGateway(ApiError):
+    status, code = HTTPStatus.BAD_GATEWAY, "agent_error"
+
+
+class GatewayTimeout(ApiError):
+    status, code = HTTPStatus.GATEWAY_TIMEOUT, "agent_timeout"
+
+
+class Misconfigured(ApiError):
+    status, code = HTTPStatus.INTERNAL_SERVER_ERROR, "misconfigured"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user, as the API Gateway Cognito authorizer established it."""
+
+    id: str
+    groups: list[str] = field(default_factory=list)
+
+
+def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolver:
+    """A REST resolver with validation, CORS for the configured origins and our error mapping."""
+    http = settings or load(HttpSettings)
+    origins = http.allowed_origins
+    resolver = APIGatewayRestResolver(
+        enable_validation=True,
+        cors=CORSConfig(
+            allow_origin=origins[0],
+            extra_origins=origins[1:],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            max_age=600,
+        ),
+    )
+
+    @resolver.exception_handler(ApiError)
+    def _api_error(exc: ApiError) -> Response[Any]:
+        if exc.status >= 500:
+            logger.error("request failed", extra={"error_code": exc.code})
+        return _error(resolver, exc.status, exc.code, exc.message)
+
+    @resolver.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[Any]:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(
+                resolver, HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON"
+            )
+        return _error(resolver, HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _describe(errors))
+
+    @resolver.not_found
+    def _no_route(exc: Exception) -> Response[Any]:
+        return _error(resolver, HTTPStatus.NOT_FOUND, "not_found", "no such endpoint")
+
+    @resolver.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[Any]:
+        logger.exception("unexpected error")
+        return _error(resolver, HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong")
+
+    return resolver
+
+
+def current_actor(resolver: APIGatewayRestResolver) -> Actor:
+    """The actor from the authorizer claims (`sub`, `cognito:groups`); never from the body."""
+    claims = resolver.current_event.request_context.authorizer.claims or {}
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise Unauthorized("sign in first: the request carries no identity")
+    return Actor(id=subject, groups=_groups(claims.get("cognito:groups")))
+
+
+def check_body_size(event: dict[str, Any], settings: HttpSettings) -> None:
+    """Refuse bodies over the limit before anything parses them (WAF enforces the same limit)."""
+    body = event.get("body") or ""
+    if len(body.encode("utf-8")) > settings.max_body_bytes:
+        raise PayloadTooLarge(f"the request body is larger than {settings.max_body_bytes} bytes")
+
+
+def check_json_content(event: dict[str, Any]) -> None:
+    """A body must be declared as JSON, or the resolver would read it as a form and say "field required"."""
+    if not event.get("body"):
+        return
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+
+
+def guarded_resolve(
+    resolver: APIGatewayRestResolver, settings: HttpSettings, event: dict[str, Any], context: Any
+) -> dict[str, Any]:
+    """Resolve an event after the guards that must run before body validation."""
+    try:
+        if event.get("httpMethod") != "OPTIONS":
+            check_body_size(event, settings)
+            check_json_content(event)
+    except ApiError as exc:
+        return _early_error(resolver, settings, event, exc)
+    return resolver.resolve(event, context)
+
+
+def _early_error(
+    resolver: APIGatewayRestResolver, settings: HttpSettings, event: dict[str, Any], exc: ApiError
+) -> dict[str, Any]:
+    headers = {"Content-Type": content_types.APPLICATION_JSON}
+    origin = (event.get("headers") or {}).get("origin") or (event.get("headers") or {}).get("Origin")
+    allowed = settings.allowed_origins
+    if "*" in allowed:
+        headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in allowed:
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Vary"] = "Origin"
+    request_id = ((event.get("requestContext") or {}).get("requestId")) or ""
+    body = {"error": {"code": exc.code, "message": exc.message, "request_id": request_id}}
+    return {
+        "statusCode": int(exc.status),
+        "headers": headers,
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def _error(resolver: APIGatewayRestResolver, status: int, code: str, message: str) -> Response[Any]:
+    request_id = resolver.current_event.request_context.request_id or ""
+    return Response(
+        status_code=int(status),
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "request_id": request_id}},
+    )
+
+
+def _describe(errors: Sequence[Any]) -> str:
+    parts = []
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ()) if p != "body"]
+        name = ".".join(location) or "body"
+        parts.append(f"{name}: {error.get('msg', 'is invalid')}")
+    return "; ".join(parts) or "the request is invalid"
+
+
+def _groups(raw: Any) -> list[str]:
+    # The REST Cognito authorizer flattens lists into strings: "a,b" or "[a b]".
+    if isinstance(raw, list):
+        return [str(g) for g in raw]
+    if isinstance(raw, str) and raw:
+        return [g for g in raw.strip("[]").replace(",", " ").split() if g]
+    return []

@@ -1,0 +1,359 @@
+"""`agentarch dev`: the whole architecture on loopback, one real server per piece.
+
+    browser ─► front door (:PORT: page, identity issuer, API Gateway + WAF emulation)
+                 │  API Gateway proxy event
+                 ▼
+               Lambda host "chat" (the real handler, its own environment and credentials)
+                 │  boto3 invoke_agent_runtime, SigV4
+                 ▼
+               runtime endpoint (AgentCore data plane: verifies SigV4 or, in patterns 0/1, the JWT)
+                 │
+                 ▼
+               agent (BedrockAgentCoreApp on 127.0.0.1, LangGraph + offline or Bedrock model)
+
+Every process it starts is stopped on Ctrl-C (or SIGTERM), and dies with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import secrets
+import signal
+import socket
+import string
+import subprocess
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+import uvicorn
+
+from agentarch.config import API_SCOPE, DEFAULT_MAX_BODY_BYTES, Env
+from agentarch.local.frontdoor import FrontDoorSpec, LambdaRoute, build_app
+from agentarch.local.identity import LocalIdentity, UserSpec, write_private
+from agentarch.local.runtime_endpoint import RuntimeEndpointSpec
+
+LOCAL_REGION = "us-east-1"
+LOCAL_ACCOUNT = "000000000000"
+LOCAL_RUNTIME_ARN = (
+    f"arn:aws:bedrock-agentcore:{LOCAL_REGION}:{LOCAL_ACCOUNT}:runtime/agentarch_local-a1b2c3d4e5"
+)
+DEMO_USER = "demo"
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+STARTUP_TIMEOUT_SECONDS = 90.0
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    """A Lambda function of the local stack and the routes it serves."""
+
+    name: str
+    handler: str
+    routes: tuple[tuple[str, str], ...]
+    min_pattern: int
+
+
+FUNCTIONS = (
+    FunctionDef("chat", "agentarch.handlers.chat.lambda_handler", (("POST", "/api/chat"),), min_pattern=2),
+)
+
+
+@dataclass
+class StackOptions:
+    """What `agentarch dev` was asked for."""
+
+    pattern: int = 2
+    port: int = 8000
+    users: list[UserSpec] = field(default_factory=list)
+    state_dir: Path = Path(".agentarch/state")
+    rate_limit: int = 100
+    rate_window_seconds: float = 60.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    open_browser: bool = True
+
+
+@dataclass
+class Child:
+    """A process the stack started."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    health_url: str
+
+
+def free_port() -> int:
+    """A port nobody listens on right now, on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _load_or_create_secret(path: Path, make: str) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value = make
+    write_private(path, value)
+    return value
+
+
+class LocalStack:
+    """Starts, watches and stops the local architecture."""
+
+    def __init__(self, options: StackOptions, out: IO[str] = sys.stdout) -> None:
+        self.options = options
+        self.out = out
+        self.state_dir = options.state_dir.resolve()
+        self.public_url = f"http://127.0.0.1:{options.port}"
+        self.children: list[Child] = []
+        self.logs_dir = self.state_dir / "logs"
+        self.run_dir = self.state_dir / "run"
+
+    # ---- state -------------------------------------------------------------------------------
+
+    def prepare_identity(self) -> tuple[LocalIdentity, list[tuple[str, str | None]]]:
+        """Keys and users; returns (identity, [(username, password shown or None)])."""
+        identity = LocalIdentity(self.state_dir, issuer=f"{self.public_url}/local-auth")
+        shown: list[tuple[str, str | None]] = []
+        if self.options.users:
+            for spec in self.options.users:
+                identity.set_user(spec)
+                shown.append((spec.username, None))
+        else:
+            alphabet = string.ascii_letters + string.digits
+            password = _load_or_create_secret(
+                self.state_dir / "demo-password", "".join(secrets.choice(alphabet) for _ in range(16))
+            )
+            identity.set_user(UserSpec(DEMO_USER, password, ("users",)))
+            shown.append((DEMO_USER, password))
+        return identity, shown
+
+    def local_credentials(self) -> dict[str, str]:
+        """The stack's own AWS-shaped credentials: only the chat Lambda gets them."""
+        path = self.state_dir / "credentials.json"
+        if path.exists():
+            creds: dict[str, str] = json.loads(path.read_text())
+            return creds
+        creds = {
+            "access_key_id": "AKIALOCAL" + "".join(secrets.choice(string.ascii_uppercase) for _ in range(11)),
+            "secret_access_key": secrets.token_urlsafe(30),
+        }
+        write_private(path, json.dumps(creds))
+        return creds
+
+    # ---- processes ---------------------------------------------------------------------------
+
+    def spawn(self, name: str, args: list[str], env: Mapping[str, str], health_url: str) -> Child:
+        """Start one child process, its output going to a log file under the state directory."""
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.logs_dir / f"{name}.log"
+        log = log_path.open("ab")
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            [sys.executable, "-m", *args],
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        log.close()
+        child = Child(name, process, log_path, health_url)
+        self.children.append(child)
+        return child
+
+    def wait_healthy(self) -> None:
+        """Wait for every child to answer its health URL; fail with its log tail if one dies."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        pending = list(self.children)
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for child in list(pending):
+                    if child.process.poll() is not None:
+                        tail = child.log_path.read_text(errors="replace")[-3000:]
+                        raise RuntimeError(f"{child.name} exited during start-up:\n{tail}")
+                    with contextlib.suppress(httpx.HTTPError):
+                        if client.get(child.health_url).status_code == 200:
+                            pending.remove(child)
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"not ready after {STARTUP_TIMEOUT_SECONDS:.0f} s: {[c.name for c in pending]}"
+                    )
+                if pending:
+                    time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop every child: SIGTERM, then SIGKILL for any that lingers."""
+        for child in self.children:
+            if child.process.poll() is None:
+                child.process.terminate()
+        deadline = time.monotonic() + 5
+        for child in self.children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            if child.process.poll() is None:
+                child.process.kill()
+                child.process.wait()
+        self.children.clear()
+
+    def _base_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AGENT_", "AGENTCORE_"))}
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def start_backends(self) -> FrontDoorSpec:
+        """Start the agent, the runtime endpoint and the Lambda hosts; return the front door wiring."""
+        options = self.options
+        creds = self.local_credentials()
+        agent_port, runtime_port = free_port(), free_port()
+        runtime_url = f"http://127.0.0.1:{runtime_port}"
+
+        agent_env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTARCH_")}
+        agent_env.setdefault(
+            Env.MODEL_PROVIDER, "bedrock" if os.environ.get(Env.BEDROCK_MODEL_ID) else "offline"
+        )
+        agent_env["PYTHONUNBUFFERED"] = "1"
+        self.spawn(
+            "agent",
+            ["agentarch.local.agent_host", str(agent_port)],
+            agent_env,
+            f"http://127.0.0.1:{agent_port}/ping",
+        )
+
+        spec = RuntimeEndpointSpec(
+            mode="iam" if options.pattern >= 2 else "jwt",
+            runtime_arn=LOCAL_RUNTIME_ARN,
+            agent_url=f"http://127.0.0.1:{agent_port}/invocations",
+            region=LOCAL_REGION,
+            access_key_id=creds["access_key_id"],
+            secret_access_key=creds["secret_access_key"],
+            jwks_url=f"{self.public_url}/local-auth/.well-known/jwks.json",
+            issuer=f"{self.public_url}/local-auth",
+            client_id="agentarch-local-web",
+            cors_origins=(self.public_url, f"http://localhost:{options.port}")
+            if options.pattern == 0
+            else (),
+        )
+        spec_path = self.run_dir / "runtime-endpoint.json"
+        write_private(spec_path, json.dumps(asdict(spec)))
+        self.spawn(
+            "runtime-endpoint",
+            ["agentarch.local.runtime_endpoint", str(spec_path), str(runtime_port)],
+            self._base_env(),
+            f"{runtime_url}/ping",
+        )
+
+        routes: list[LambdaRoute] = []
+        for function in FUNCTIONS:
+            if options.pattern < function.min_pattern:
+                continue
+            port = free_port()
+            env = self._base_env() | self.function_env(function, runtime_url, creds)
+            self.spawn(
+                f"lambda-{function.name}",
+                ["agentarch.local.lambda_host", function.name, function.handler, str(port)],
+                env,
+                f"http://127.0.0.1:{port}/ping",
+            )
+            invoke_url = f"http://127.0.0.1:{port}/2015-03-31/functions/{function.name}/invocations"
+            routes += [LambdaRoute(method, path, invoke_url) for method, path in function.routes]
+
+        return FrontDoorSpec(
+            pattern=options.pattern,
+            public_url=self.public_url,
+            runtime_url=runtime_url,
+            runtime_arn=LOCAL_RUNTIME_ARN,
+            routes=tuple(routes),
+            api_scope=API_SCOPE,
+            rate_limit=options.rate_limit,
+            rate_window_seconds=options.rate_window_seconds,
+            max_body_bytes=options.max_body_bytes,
+            allowed_origins=(self.public_url, f"http://localhost:{options.port}"),
+            web_dir=WEB_DIR,
+        )
+
+    def function_env(self, function: FunctionDef, runtime_url: str, creds: dict[str, str]) -> dict[str, str]:
+        """The environment Terraform would give the function, pointed at the local pieces."""
+        return {
+            Env.AGENT_RUNTIME_ARN: LOCAL_RUNTIME_ARN,
+            Env.AGENT_RUNTIME_QUALIFIER: "DEFAULT",
+            Env.AGENTCORE_ENDPOINT_URL: runtime_url,
+            Env.ALLOWED_ORIGINS: f"{self.public_url},http://localhost:{self.options.port}",
+            Env.MAX_BODY_BYTES: str(self.options.max_body_bytes),
+            Env.AWS_REGION: LOCAL_REGION,
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "AWS_ACCESS_KEY_ID": creds["access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": creds["secret_access_key"],
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "POWERTOOLS_SERVICE_NAME": function.name,
+            "POWERTOOLS_METRICS_NAMESPACE": "agentarch-local",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    # ---- the whole thing ---------------------------------------------------------------------
+
+    def banner(self, users: list[tuple[str, str | None]]) -> str:
+        """What a person needs to start using the stack."""
+        lines = [
+            "",
+            f"agentarch local stack — pattern {self.options.pattern}",
+            f"  open      {self.public_url}/",
+        ]
+        for name, password in users:
+            lines.append(
+                f"  user      {name}" + (f"  password {password}" if password else "  (password as given)")
+            )
+        lines += [f"  state     {self.state_dir}", f"  logs      {self.logs_dir}"]
+        if self.options.pattern in (0, 1):
+            lines += [
+                "",
+                f"  WARNING: pattern {self.options.pattern} is an insecure pattern, shown for contrast: the agent",
+                "  runtime accepts the user's own token, so anyone holding it can bypass the front door.",
+            ]
+        lines += ["", "Press Ctrl-C to stop every process.", ""]
+        return "\n".join(lines)
+
+    def run(self) -> int:
+        """Start everything, serve the front door in the foreground, stop everything on exit."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        identity, users = self.prepare_identity()
+        try:
+            self.out.write(f"starting pattern {self.options.pattern} on {self.public_url} …\n")
+            self.out.flush()
+            spec = self.start_backends()
+            self.wait_healthy()
+            app = build_app(spec, identity)
+            config = uvicorn.Config(app, host="127.0.0.1", port=self.options.port, log_level="warning")
+            server = uvicorn.Server(config)
+            threading.Thread(target=self._announce, args=(server, users), daemon=True).start()
+            server.run()
+            return 0
+        except RuntimeError as exc:
+            self.out.write(f"error: {exc}\n")
+            return 1
+        finally:
+            self.stop()
+
+    def _announce(self, server: uvicorn.Server, users: list[tuple[str, str | None]]) -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        self.out.write(self.banner(users))
+        self.out.flush()
+        if self.options.open_browser:
+            with contextlib.suppress(webbrowser.Error):
+                webbrowser.open(f"{self.public_url}/")

@@ -1,0 +1,60 @@
+"""Patterns 0 and 1 exist to show the gap: the user's own token opens the runtime directly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from tests.conftest import RunningStack
+
+pytestmark = pytest.mark.e2e
+SESSION = "s" + "1" * 40
+
+
+def direct_call(stack: RunningStack, token: str) -> httpx.Response:
+    config = stack.config()
+    return httpx.post(
+        f"{config['runtime_url']}/runtimes/{quote(config['runtime_arn'], safe='')}/invocations",
+        json={"prompt": "what is 17 * 23?", "session_id": SESSION},
+        headers={"Authorization": f"Bearer {token}", "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id": SESSION},
+        timeout=30,
+    )
+
+
+def test_pattern_1_gap_the_same_token_works_at_the_runtime_directly(
+    stack_factory: Callable[..., RunningStack],
+) -> None:
+    stack = stack_factory(1)
+    token = stack.token()
+
+    through_front_door = httpx.post(
+        f"{stack.url}/api/chat",
+        json={"message": "what is 17 * 23?"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    bypass = direct_call(stack, token)
+
+    assert stack.config()["pattern"] == 1 and stack.config()["insecure"] is True
+    assert through_front_door.status_code == 200
+    assert "391" in through_front_door.json()["response"]
+    # The gap, documented: no front door, no rate limit, no validation — and it still answers.
+    assert bypass.status_code == 200
+    assert "391" in bypass.json()["response"]
+    assert "WARNING" in stack.log.read_text()
+
+
+def test_pattern_0_the_runtime_accepts_the_user_token_and_has_no_api(
+    stack_factory: Callable[..., RunningStack],
+) -> None:
+    stack = stack_factory(0)
+    token = stack.token()
+
+    direct = direct_call(stack, token)
+    no_token = httpx.post(direct.request.url, json={"prompt": "hi", "session_id": SESSION})
+
+    assert stack.config()["api_url"] is None
+    assert direct.status_code == 200 and "391" in direct.json()["response"]
+    assert no_token.status_code == 403
