@@ -168,7 +168,7 @@ class AccessTokenVerifier:
                 key.key,
                 algorithms=["RS256"],
                 issuer=self._issuer,
-                options={"require": ["exp", "iat", "sub", "token_use"]},
+                options={"require": ["exp", "iat", "sub", "token_use"], "verify_aud": False},
             )
         except jwt.PyJWTError as exc:
             raise TokenRejected(f"invalid token ({type(exc).__name__})") from None

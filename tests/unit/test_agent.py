@@ -1,0 +1,97 @@
+"""The agent graph driven by the offline model, model selection, and the runtime entrypoint."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.tools import BaseTool
+
+from agentarch.agent.app import AgentService, invoke
+from agentarch.agent.graph import build_graph, run_turn
+from agentarch.agent.models import select_model
+from agentarch.agent.offline_model import OFFLINE_PREFIX, OfflineChatModel
+from agentarch.agent.tools import WeatherService, build_tools
+from agentarch.config import AgentSettings, SettingsError
+
+
+@pytest.fixture
+def tools() -> list[BaseTool]:
+    return build_tools(WeatherService("https://api.weather.gov", 0.5))
+
+
+def offline_calls(question: str, tools: list[BaseTool]) -> list[tuple[str, dict[str, object]]]:
+    model = OfflineChatModel().bind_tools(tools)
+    message = model.invoke([HumanMessage(question)])
+    assert isinstance(message, AIMessage)
+    return [(call["name"], call["args"]) for call in message.tool_calls]
+
+
+def test_offline_model_calls_the_calculator_and_the_clock(tools: list[BaseTool]) -> None:
+    assert offline_calls("what is 17 * 23?", tools) == [("calculator", {"expression": "17 * 23"})]
+    assert offline_calls("what time is it?", tools) == [("current_time", {"timezone": "UTC"})]
+    assert offline_calls("what time is it in Asia/Tokyo?", tools) == [
+        ("current_time", {"timezone": "Asia/Tokyo"})
+    ]
+    assert offline_calls("weather at 47.61,-122.33", tools) == [
+        ("weather", {"latitude": 47.61, "longitude": -122.33})
+    ]
+
+
+def test_offline_model_calls_only_tools_it_was_given() -> None:
+    only_clock = [t for t in build_tools(WeatherService("https://x", 1)) if t.name == "current_time"]
+
+    assert offline_calls("what is 2 + 2?", only_clock) == []
+
+
+def test_graph_answers_from_tool_results_and_says_it_is_offline(tools: list[BaseTool]) -> None:
+    graph = build_graph(OfflineChatModel(), tools)
+
+    result = run_turn(graph, [], "what is 17 * 23?")
+
+    assert result.response == f"{OFFLINE_PREFIX} 17 * 23 = 391"
+    assert [(c.name, c.output) for c in result.tool_calls] == [("calculator", "17 * 23 = 391")]
+
+
+def test_graph_can_use_two_tools_in_one_turn(tools: list[BaseTool]) -> None:
+    result = run_turn(build_graph(OfflineChatModel(), tools), [], "what time is it, and what is (2+3)**2?")
+
+    assert [c.name for c in result.tool_calls] == ["current_time", "calculator"]
+    assert "= 25" in result.response and "UTC" in result.response
+
+
+def test_offline_model_sees_the_history_it_is_given(tools: list[BaseTool]) -> None:
+    graph = build_graph(OfflineChatModel(), tools)
+    history = [HumanMessage("tell me a joke"), AIMessage("no")]
+
+    result = run_turn(graph, history, "what did I ask before?")
+
+    assert "tell me a joke" in result.response
+    assert result.tool_calls == []
+
+
+def test_model_selection_prefers_bedrock_only_when_configured() -> None:
+    assert isinstance(select_model(AgentSettings()), OfflineChatModel)
+
+    bedrock = select_model(AgentSettings(BEDROCK_MODEL_ID="anthropic.claude-3-haiku", AWS_REGION="us-west-2"))  # type: ignore[call-arg]
+    assert type(bedrock).__name__ == "ChatBedrockConverse"
+    assert bedrock.model_id == "anthropic.claude-3-haiku"  # type: ignore[attr-defined]
+    assert bedrock.region_name == "us-west-2"  # type: ignore[attr-defined]
+
+    with pytest.raises(SettingsError, match="BEDROCK_MODEL_ID"):
+        select_model(AgentSettings(MODEL_PROVIDER="bedrock"))  # type: ignore[call-arg]
+    assert isinstance(
+        select_model(AgentSettings(MODEL_PROVIDER="offline", BEDROCK_MODEL_ID="x")), OfflineChatModel
+    )  # type: ignore[call-arg]
+
+
+def test_entrypoint_validates_the_payload_and_answers_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("agentarch.agent.app.agent_service", lambda: AgentService(AgentSettings()))
+
+    answer = invoke({"prompt": "what is 6 * 7?", "session_id": "s" * 40, "actor": {"id": "u1", "groups": []}})
+    bad = invoke({"session_id": "s" * 40})
+
+    assert isinstance(answer, dict)
+    assert answer["session_id"] == "s" * 40 and "42" in answer["response"]
+    assert answer["tool_calls"][0]["name"] == "calculator"
+    assert getattr(bad, "status_code", None) == 400
+    assert b"prompt" in bad.body  # type: ignore[union-attr]
