@@ -104,3 +104,9 @@ def stack_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 def secure_stack(stack_factory: Callable[..., RunningStack]) -> RunningStack:
     """Pattern 2, the recommended start, with a rate limit high enough for the suite."""
     return stack_factory(2, "--rate-limit", "5000")
+
+
+@pytest.fixture(scope="session")
+def full_stack(stack_factory: Callable[..., RunningStack]) -> RunningStack:
+    """Pattern 3 (conversations, history), with a rate limit high enough for the suite."""
+    return stack_factory(3, "--rate-limit", "5000")

@@ -29,7 +29,7 @@ def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--pattern", type=int, choices=sorted(PATTERNS), default=2, help="which pattern to run"
+        "--pattern", type=int, choices=sorted(PATTERNS), default=3, help="which pattern to run"
     )
     parser.add_argument("--port", type=int, default=8000, help="port of the page and the API (127.0.0.1)")
     parser.add_argument(

@@ -31,7 +31,7 @@ class Env(StrEnum):
     MAX_BODY_BYTES = "MAX_BODY_BYTES"
 
     # --- storage (chat + conversations Lambdas, the agent) ---
-    STORAGE_BACKEND = "STORAGE_BACKEND"  # "aws" (DynamoDB + AgentCore Memory) or "sqlite" (local stack)
+    STORAGE_BACKEND = "STORAGE_BACKEND"  # unset (none), "aws" (DynamoDB + AgentCore Memory), "sqlite" (local)
     SQLITE_PATH = "SQLITE_PATH"
     CONVERSATIONS_TABLE = "CONVERSATIONS_TABLE"
     MEMORY_ID = "MEMORY_ID"
@@ -82,7 +82,8 @@ class HttpSettings(_EnvSettings):
 class StorageSettings(_EnvSettings):
     """Where conversations and their messages live."""
 
-    storage_backend: Literal["aws", "sqlite"] = Field("aws", validation_alias=Env.STORAGE_BACKEND)
+    # Unset: no conversation storage (pattern 2). "aws": DynamoDB + AgentCore Memory. "sqlite": local stack.
+    storage_backend: Literal["aws", "sqlite"] | None = Field(None, validation_alias=Env.STORAGE_BACKEND)
     sqlite_path: Path | None = Field(None, validation_alias=Env.SQLITE_PATH)
     conversations_table: str | None = Field(None, validation_alias=Env.CONVERSATIONS_TABLE)
     memory_id: str | None = Field(None, validation_alias=Env.MEMORY_ID)

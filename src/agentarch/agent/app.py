@@ -12,13 +12,17 @@ from functools import lru_cache
 from typing import Any
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import JSONResponse
 
+from agentarch.adapters import factory
 from agentarch.agent.graph import ToolCallRecord, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.tools import WeatherService, build_tools
-from agentarch.config import AgentSettings, cached
+from agentarch.config import AgentSettings, StorageSettings, cached
+from agentarch.services.memory import MemoryEvents
+from agentarch.services.timestamps import utc_now
 
 logger = logging.getLogger("agentarch.agent")
 
@@ -49,15 +53,34 @@ class InvocationResponse(BaseModel):
 
 
 class AgentService:
-    """Runs turns of the compiled graph for the runtime's entrypoint."""
+    """Runs turns of the compiled graph for the runtime's entrypoint.
 
-    def __init__(self, settings: AgentSettings) -> None:
+    With a message store (pattern 3) each turn costs exactly two Memory calls, however long the
+    conversation: one read of the last K turns before the model runs, one write of the new turn.
+    """
+
+    def __init__(
+        self, settings: AgentSettings, memory: MemoryEvents | None = None, history_turns: int = 10
+    ) -> None:
         weather = WeatherService(settings.weather_api_url, settings.weather_timeout_seconds)
         self._graph = build_graph(select_model(settings), build_tools(weather))
+        self._memory = memory
+        self._history_turns = history_turns
 
     def invoke(self, request: InvocationRequest) -> InvocationResponse:
-        """Answer one prompt."""
-        result = run_turn(self._graph, [], request.prompt)
+        """Answer one prompt, in the context of the session's recent turns when there is a store."""
+        history: list[BaseMessage] = []
+        remember = self._memory is not None and request.actor is not None
+        if remember:
+            assert self._memory is not None and request.actor is not None
+            recent = self._memory.recent_messages(request.actor.id, request.session_id, self._history_turns)
+            history = [HumanMessage(m.text) if m.role == "user" else AIMessage(m.text) for m in recent]
+        result = run_turn(self._graph, history, request.prompt)
+        if remember and result.response:
+            assert self._memory is not None and request.actor is not None
+            self._memory.append_turn(
+                request.actor.id, request.session_id, request.prompt, result.response, utc_now()
+            )
         return InvocationResponse(
             response=result.response, session_id=request.session_id, tool_calls=result.tool_calls
         )
@@ -66,7 +89,9 @@ class AgentService:
 @lru_cache(maxsize=1)
 def agent_service() -> AgentService:
     """The process-wide agent, built on first use (settings are read then)."""
-    return AgentService(cached(AgentSettings))
+    storage = cached(StorageSettings)
+    memory = factory.memory_events(storage) if storage.storage_backend else None
+    return AgentService(cached(AgentSettings), memory, storage.history_turns)
 
 
 app = BedrockAgentCoreApp()

@@ -11,12 +11,22 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from agentarch.adapters import factory
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, AgentTimeout, AgentUnavailable, RuntimeTarget
-from agentarch.config import MESSAGE_MAX_CHARS, ChatSettings, HttpSettings, SettingsError, cached, load
+from agentarch.config import (
+    MESSAGE_MAX_CHARS,
+    ChatSettings,
+    HttpSettings,
+    SettingsError,
+    StorageSettings,
+    cached,
+    load,
+)
 from agentarch.handlers.http import (
     BadGateway,
     GatewayTimeout,
     Misconfigured,
+    NotFound,
     build_resolver,
     current_actor,
     guarded_resolve,
@@ -24,6 +34,7 @@ from agentarch.handlers.http import (
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import chat
 from agentarch.services.chat import SESSION_ID_PATTERN, ChatReply
+from agentarch.services.conversations import ConversationIndex, ConversationNotFound
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -57,12 +68,27 @@ def agent_client() -> AgentRuntimeClient:
     )
 
 
+@lru_cache(maxsize=1)
+def conversation_index() -> ConversationIndex | None:
+    """The conversation index when storage is configured (pattern 3), else None (pattern 2)."""
+    try:
+        settings = cached(StorageSettings)
+        return factory.conversation_index(settings) if settings.storage_backend else None
+    except SettingsError as exc:
+        logger.error(str(exc))
+        raise Misconfigured("the chat service is not configured") from None
+
+
 @app.post("/api/chat", summary="Send a message to the agent")
 def post_chat(request: Annotated[ChatRequest, Body()]) -> ChatReply:
     """Answer one message; a new session is made when none is given."""
     actor = current_actor(app)
     try:
-        reply = chat.send_message(agent_client(), actor.id, actor.groups, request.session_id, request.message)
+        reply = chat.send_message(
+            agent_client(), actor.id, actor.groups, request.session_id, request.message, conversation_index()
+        )
+    except ConversationNotFound:
+        raise NotFound("no such conversation") from None
     except AgentTimeout:
         metrics.add_metric(name="AgentTimeouts", unit=MetricUnit.Count, value=1)
         raise GatewayTimeout("the agent took too long to answer; try again") from None

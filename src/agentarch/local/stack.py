@@ -64,6 +64,16 @@ class FunctionDef:
 
 FUNCTIONS = (
     FunctionDef("chat", "agentarch.handlers.chat.lambda_handler", (("POST", "/api/chat"),), min_pattern=2),
+    FunctionDef(
+        "conversations",
+        "agentarch.handlers.conversations.lambda_handler",
+        (
+            ("GET", "/api/conversations"),
+            ("GET", "/api/conversations/{session_id}"),
+            ("DELETE", "/api/conversations/{session_id}"),
+        ),
+        min_pattern=3,
+    ),
 )
 
 
@@ -71,7 +81,7 @@ FUNCTIONS = (
 class StackOptions:
     """What `agentarch dev` was asked for."""
 
-    pattern: int = 2
+    pattern: int = 3
     port: int = 8000
     users: list[UserSpec] = field(default_factory=list)
     state_dir: Path = Path(".agentarch/state")
@@ -226,6 +236,7 @@ class LocalStack:
             Env.MODEL_PROVIDER, "bedrock" if os.environ.get(Env.BEDROCK_MODEL_ID) else "offline"
         )
         agent_env["PYTHONUNBUFFERED"] = "1"
+        agent_env.update(self.storage_env())
         self.spawn(
             "agent",
             ["agentarch.local.agent_host", str(agent_port)],
@@ -285,9 +296,15 @@ class LocalStack:
             web_dir=WEB_DIR,
         )
 
+    def storage_env(self) -> dict[str, str]:
+        """Pattern 3 keeps conversations and messages in one SQLite file under the state directory."""
+        if self.options.pattern < 3:
+            return {}
+        return {Env.STORAGE_BACKEND: "sqlite", Env.SQLITE_PATH: str(self.state_dir / "agentarch.db")}
+
     def function_env(self, function: FunctionDef, runtime_url: str, creds: dict[str, str]) -> dict[str, str]:
         """The environment Terraform would give the function, pointed at the local pieces."""
-        return {
+        return self.storage_env() | {
             Env.AGENT_RUNTIME_ARN: LOCAL_RUNTIME_ARN,
             Env.AGENT_RUNTIME_QUALIFIER: "DEFAULT",
             Env.AGENTCORE_ENDPOINT_URL: runtime_url,

@@ -7,6 +7,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
+from agentarch.services import conversations
+from agentarch.services.conversations import ConversationIndex
+from agentarch.services.timestamps import utc_now
+
 SESSION_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]{32,99}$"
 
 
@@ -42,13 +46,37 @@ def new_session_id() -> str:
 
 
 def send_message(
-    agent: AgentInvoker, actor_id: str, groups: list[str], session_id: str | None, message: str
+    agent: AgentInvoker,
+    actor_id: str,
+    groups: list[str],
+    session_id: str | None,
+    message: str,
+    index: ConversationIndex | None = None,
 ) -> ChatReply:
-    """Send the user's message to the agent in their session (a new one when none is given)."""
+    """Send the user's message to the agent in their session (a new one when none is given).
+
+    With a conversation index (pattern 3) the session is claimed for the actor before the agent
+    runs — another actor's session raises `ConversationNotFound` — and the turn is recorded only
+    after the agent answered, so a failed call leaves the index as it was.
+    """
     session = session_id or new_session_id()
+    if index is not None:
+        conversation = conversations.start_or_resume(index, actor_id, session, message, utc_now())
     payload = {"prompt": message, "session_id": session, "actor": {"id": actor_id, "groups": groups}}
-    answer = agent.invoke(payload, session)
     try:
-        return ChatReply.model_validate({**answer, "session_id": session})
+        answer = agent.invoke(payload, session)
+        reply = ChatReply.model_validate({**answer, "session_id": session})
     except ValidationError:
+        _forget_if_new(index, actor_id, session, conversation.message_count if index else None)
         raise MalformedAgentReply("the agent's answer is not a chat reply") from None
+    except Exception:
+        _forget_if_new(index, actor_id, session, conversation.message_count if index else None)
+        raise
+    if index is not None:
+        conversations.record_turn(index, actor_id, session, utc_now())
+    return reply
+
+
+def _forget_if_new(index: ConversationIndex | None, actor_id: str, session: str, count: int | None) -> None:
+    if index is not None and count == 0:
+        conversations.forget_unused(index, actor_id, session)

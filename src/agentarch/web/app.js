@@ -238,6 +238,9 @@ async function loadConversationPage() {
   } finally {
     state.loadingList = false;
   }
+  // A tall window may show the whole page with no scrollbar: keep loading until it scrolls or ends.
+  const bar = $("sidebar");
+  if (state.cursor !== undefined && bar.scrollHeight <= bar.clientHeight) await loadConversationPage();
 }
 
 async function refreshConversations() {
@@ -248,9 +251,10 @@ async function refreshConversations() {
 
 async function openConversation(sessionId) {
   showError("");
-  $("messages").replaceChildren();
   state.sessionId = sessionId;
   for (const item of $("conversations").children) item.classList.toggle("active", item.dataset.sessionId === sessionId);
+  // Pages come newest first, each in chronological order: collect them, then show oldest first.
+  const pages = [];
   let cursor = null;
   do {
     const query = new URLSearchParams({ limit: "100" });
@@ -258,9 +262,12 @@ async function openConversation(sessionId) {
     const response = await api(`/conversations/${encodeURIComponent(sessionId)}?${query}`);
     if (!response.ok) { showError(await describeFailure(response)); return; }
     const page = await response.json();
-    for (const message of page.messages) addMessage(message.role, message.text);
+    pages.unshift(page.messages);
     cursor = page.next_cursor;
   } while (cursor);
+  if (state.sessionId !== sessionId) return; // the user moved on meanwhile
+  $("messages").replaceChildren();
+  for (const message of pages.flat()) addMessage(message.role, message.text);
 }
 
 async function deleteConversation(sessionId) {

@@ -1,0 +1,211 @@
+"""`ConversationIndex` on DynamoDB (low-level boto3 client).
+
+Table contract (Terraform creates exactly this):
+  partition key `session_id` (S); attributes `actor_id` (S), `title` (S), `created_at` (S),
+  `updated_at` (S, ISO-8601 UTC with milliseconds, so string order is time order), `message_count` (N);
+  GSI `by_actor`: hash `actor_id`, range `updated_at`, projection ALL.
+
+Calls made, one each per operation (a contract test maps them to IAM actions):
+  create_if_absent -> PutItem; get -> GetItem; record_turn -> UpdateItem; list_page -> Query;
+  delete -> DeleteItem. Ownership is enforced inside each write's condition expression, and
+  ConditionalCheckFailed answers carry the stored item (`ReturnValuesOnConditionCheckFailure`),
+  so no write needs a second round trip to tell "not yours" from "already there".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import Field
+
+from agentarch.services.conversations import SESSION_ID_PATTERN, Conversation, ConversationNotFound
+from agentarch.services.pagination import (
+    CursorState,
+    Page,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    scope_of,
+)
+from agentarch.services.timestamps import ISO_MILLIS_PATTERN, format_iso_millis, parse_iso_millis
+
+BY_ACTOR_INDEX = "by_actor"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class _ConversationCursor(CursorState):
+    updated_at: str = Field(pattern=ISO_MILLIS_PATTERN.pattern)
+    session_id: str = Field(pattern=SESSION_ID_PATTERN.pattern)
+
+
+def _default_client(region: str | None) -> Any:
+    import boto3  # deferred: the SQLite path never pays for it, and a cold start only on first use
+
+    return boto3.client("dynamodb", region_name=region)
+
+
+def _item(conversation: Conversation) -> dict[str, dict[str, str]]:
+    return {
+        "session_id": {"S": conversation.session_id},
+        "actor_id": {"S": conversation.actor_id},
+        "title": {"S": conversation.title},
+        "created_at": {"S": format_iso_millis(conversation.created_at)},
+        "updated_at": {"S": format_iso_millis(conversation.updated_at)},
+        "message_count": {"N": str(conversation.message_count)},
+    }
+
+
+def _conversation(item: dict[str, dict[str, str]]) -> Conversation:
+    return Conversation(
+        actor_id=item["actor_id"]["S"],
+        session_id=item["session_id"]["S"],
+        title=item["title"]["S"],
+        created_at=parse_iso_millis(item["created_at"]["S"]),
+        updated_at=parse_iso_millis(item["updated_at"]["S"]),
+        message_count=int(item["message_count"]["N"]),
+    )
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return bool(exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED)
+
+
+class DynamoConversationIndex:
+    """`ConversationIndex` backed by one DynamoDB table."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        region: str | None = None,
+        client: Any | None = None,
+        client_factory: Callable[[str | None], Any] = _default_client,
+    ) -> None:
+        self._table = table_name
+        self._region = region
+        self._client_instance = client
+        self._client_factory = client_factory
+        self._client_lock = threading.Lock()
+
+    @property
+    def _client(self) -> Any:
+        # Created on first use (cold starts skip it until needed), once (boto3's default session
+        # is not safe to build clients from concurrently).
+        if self._client_instance is None:
+            with self._client_lock:
+                if self._client_instance is None:
+                    self._client_instance = self._client_factory(self._region)
+        return self._client_instance
+
+    def create_if_absent(self, conversation: Conversation) -> Conversation:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=_item(conversation),
+                ConditionExpression="attribute_not_exists(session_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            stored = exc.response.get("Item") or self._get_item(conversation.session_id)
+            if stored is None:  # deleted between the two calls: the caller may simply retry
+                raise ConversationNotFound(conversation.session_id) from None
+            existing = _conversation(stored)
+            if existing.actor_id != conversation.actor_id:
+                raise ConversationNotFound(conversation.session_id) from None
+            return existing
+        return conversation
+
+    def get(self, actor_id: str, session_id: str) -> Conversation:
+        item = self._get_item(session_id)
+        if item is None or item["actor_id"]["S"] != actor_id:
+            raise ConversationNotFound(session_id)
+        return _conversation(item)
+
+    def record_turn(self, actor_id: str, session_id: str, messages_added: int, at: datetime) -> Conversation:
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key={"session_id": {"S": session_id}},
+                UpdateExpression="SET updated_at = :at ADD message_count :added",
+                ConditionExpression="actor_id = :actor",
+                ExpressionAttributeValues={
+                    ":at": {"S": format_iso_millis(at)},
+                    ":added": {"N": str(messages_added)},
+                    ":actor": {"S": actor_id},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise ConversationNotFound(session_id) from None
+            raise
+        return _conversation(answer["Attributes"])
+
+    def list_page(self, actor_id: str, limit: int, cursor: str | None) -> Page[Conversation]:
+        check_limit(limit)
+        scope = scope_of("conversations", actor_id)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_ACTOR_INDEX,
+            "KeyConditionExpression": "actor_id = :actor",
+            "ExpressionAttributeValues": {":actor": {"S": actor_id}},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,  # one extra tells whether another page exists, without an empty last page
+        }
+        if cursor is not None:
+            after = decode_cursor(cursor, _ConversationCursor, scope)
+            # The actor comes from the caller, never from the cursor: a cursor cannot open another
+            # actor's partition.
+            request["ExclusiveStartKey"] = {
+                "actor_id": {"S": actor_id},
+                "updated_at": {"S": after.updated_at},
+                "session_id": {"S": after.session_id},
+            }
+        answer = self._client.query(**request)
+        rows = answer.get("Items", [])
+        items = [_conversation(row) for row in rows[:limit]]
+        more = len(rows) > limit or "LastEvaluatedKey" in answer  # the latter: the 1 MB page cap
+        next_cursor = None
+        if more and items:
+            last = items[-1]
+            next_cursor = encode_cursor(
+                _ConversationCursor(
+                    scope=scope, updated_at=format_iso_millis(last.updated_at), session_id=last.session_id
+                )
+            )
+        return Page[Conversation](items=items, next_cursor=next_cursor)
+
+    def delete(self, actor_id: str, session_id: str, *, only_if_empty: bool = False) -> None:
+        condition = "actor_id = :actor"
+        values: dict[str, dict[str, str]] = {":actor": {"S": actor_id}}
+        if only_if_empty:
+            condition += " AND message_count = :zero"
+            values[":zero"] = {"N": "0"}
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key={"session_id": {"S": session_id}},
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            stored = exc.response.get("Item")
+            if only_if_empty and stored is not None and stored["actor_id"]["S"] == actor_id:
+                return  # it has messages now: keep it
+            raise ConversationNotFound(session_id) from None
+
+    def _get_item(self, session_id: str) -> dict[str, dict[str, str]] | None:
+        answer = self._client.get_item(
+            TableName=self._table, Key={"session_id": {"S": session_id}}, ConsistentRead=True
+        )
+        item: dict[str, dict[str, str]] | None = answer.get("Item")
+        return item

@@ -1,0 +1,198 @@
+"""`MemoryEvents` on AgentCore Memory (boto3 `bedrock-agentcore`: CreateEvent, ListEvents, DeleteEvent).
+
+One turn is one event with two conversational payloads (USER, then ASSISTANT). The order this
+adapter relies on is explained in `agentarch.services.memory`: ListEvents returns events newest
+first and pages backwards in time, so the newest K turns are a single call (`maxResults=K`) and a
+history page is a single call too. Within a page events are re-sorted by their exact creation time
+(kept in event metadata, because `eventTimestamp` may come back at whole-second resolution), so the
+result does not depend on how the service breaks ties.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import Field
+
+from agentarch.services.memory import Message, check_turn, newest_first_to_page
+from agentarch.services.pagination import (
+    CursorState,
+    InvalidCursor,
+    Page,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    scope_of,
+)
+from agentarch.services.timestamps import (
+    ISO_MILLIS_PATTERN,
+    format_iso_millis,
+    parse_iso_millis,
+    to_utc_millis,
+)
+
+MAX_EVENTS_PER_CALL = 100  # ListEvents' maxResults ceiling
+AT_METADATA_KEY = "agentarch.at"  # the exact (millisecond) time of the turn
+_ROLES = {"USER": "user", "ASSISTANT": "assistant"}
+
+
+class _MessageCursor(CursorState):
+    token: str = Field(min_length=1, max_length=2800)
+    events: int = Field(ge=1, le=MAX_EVENTS_PER_CALL)
+
+
+def _default_client(region: str | None) -> Any:
+    import boto3  # deferred: the SQLite path never pays for it, and a cold start only on first use
+
+    return boto3.client("bedrock-agentcore", region_name=region)
+
+
+class AgentCoreMemoryEvents:
+    """`MemoryEvents` backed by one AgentCore Memory resource."""
+
+    def __init__(
+        self,
+        memory_id: str,
+        *,
+        region: str | None = None,
+        client: Any | None = None,
+        client_factory: Callable[[str | None], Any] = _default_client,
+    ) -> None:
+        self._memory_id = memory_id
+        self._region = region
+        self._client_instance = client
+        self._client_factory = client_factory
+        self._client_lock = threading.Lock()
+
+    @property
+    def _client(self) -> Any:
+        # Created on first use (cold starts skip it until needed), once (boto3's default session
+        # is not safe to build clients from concurrently).
+        if self._client_instance is None:
+            with self._client_lock:
+                if self._client_instance is None:
+                    self._client_instance = self._client_factory(self._region)
+        return self._client_instance
+
+    def append_turn(
+        self, actor_id: str, session_id: str, user_text: str, assistant_text: str, at: datetime
+    ) -> None:
+        check_turn(user_text, assistant_text)
+        # botocore fills `clientToken` (an idempotency token), so its retries cannot duplicate a turn.
+        self._client.create_event(
+            memoryId=self._memory_id,
+            actorId=actor_id,
+            sessionId=session_id,
+            eventTimestamp=to_utc_millis(at),
+            payload=[
+                {"conversational": {"role": "USER", "content": {"text": user_text}}},
+                {"conversational": {"role": "ASSISTANT", "content": {"text": assistant_text}}},
+            ],
+            metadata={AT_METADATA_KEY: {"stringValue": format_iso_millis(at)}},
+        )
+
+    def recent_messages(self, actor_id: str, session_id: str, turns_k: int) -> list[Message]:
+        check_limit(turns_k, MAX_EVENTS_PER_CALL)
+        events, _ = self._list_events(actor_id, session_id, turns_k, token=None, payloads=True)
+        return list(reversed(_newest_first_messages(events)))
+
+    def list_messages(self, actor_id: str, session_id: str, limit: int, cursor: str | None) -> Page[Message]:
+        check_limit(limit)
+        scope = scope_of("messages", actor_id, session_id)
+        if cursor is None:
+            token, events_per_call = None, max(1, limit // 2)  # whole turns: never split an event
+        else:
+            state = decode_cursor(cursor, _MessageCursor, scope)
+            token, events_per_call = state.token, state.events
+        events, next_token = self._list_events(
+            actor_id, session_id, events_per_call, token=token, payloads=True
+        )
+        next_cursor = None
+        if next_token:
+            next_cursor = encode_cursor(_MessageCursor(scope=scope, token=next_token, events=events_per_call))
+        return newest_first_to_page(_newest_first_messages(events), next_cursor)
+
+    def delete_session(self, actor_id: str, session_id: str) -> None:
+        # Collect first, then delete: deleting while paging could invalidate the page token.
+        event_ids: list[str] = []
+        token: str | None = None
+        while True:
+            events, token = self._list_events(
+                actor_id, session_id, MAX_EVENTS_PER_CALL, token=token, payloads=False
+            )
+            event_ids.extend(event["eventId"] for event in events)
+            if not token:
+                break
+        for event_id in event_ids:
+            try:
+                self._client.delete_event(
+                    memoryId=self._memory_id, actorId=actor_id, sessionId=session_id, eventId=event_id
+                )
+            except ClientError as exc:
+                if _error_code(exc) != "ResourceNotFoundException":  # already gone: a retried delete
+                    raise
+
+    def _list_events(
+        self, actor_id: str, session_id: str, max_results: int, *, token: str | None, payloads: bool
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        request: dict[str, Any] = {
+            "memoryId": self._memory_id,
+            "actorId": actor_id,
+            "sessionId": session_id,
+            "includePayloads": payloads,
+            "maxResults": max_results,
+        }
+        if token is not None:
+            request["nextToken"] = token
+        try:
+            answer = self._client.list_events(**request)
+        except ClientError as exc:
+            if token is not None and _error_code(exc) in {"ValidationException", "InvalidInputException"}:
+                raise InvalidCursor("cursor is no longer valid") from None
+            raise
+        return list(answer.get("events", [])), answer.get("nextToken") or None
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _event_time(event: dict[str, Any]) -> str:
+    """The exact time we wrote (metadata), else the service's whole-second timestamp."""
+    exact = event.get("metadata", {}).get(AT_METADATA_KEY, {}).get("stringValue")
+    if isinstance(exact, str) and ISO_MILLIS_PATTERN.fullmatch(exact):
+        return exact
+    stamp = event.get("eventTimestamp")
+    return format_iso_millis(stamp) if isinstance(stamp, datetime) else ""
+
+
+def _newest_first_messages(events: list[dict[str, Any]]) -> list[Message]:
+    """Conversational USER/ASSISTANT payloads of a page, newest message first.
+
+    Events are ordered by (exact time, eventId) here rather than trusted as received, so ties
+    inside one second come out in the order they were written; other payloads (tool, blob) are skipped.
+    """
+    messages: list[Message] = []
+    timed = [(_event_time(event), str(event.get("eventId", "")), event) for event in events]
+    for stamp, _, event in sorted(timed, key=lambda entry: entry[:2], reverse=True):
+        if not stamp:
+            continue
+        created_at = parse_iso_millis(stamp)
+        for item in reversed(event.get("payload", [])):
+            conversational = item.get("conversational")
+            if not conversational or conversational.get("role") not in _ROLES:
+                continue
+            messages.append(
+                Message.model_validate(
+                    {
+                        "role": _ROLES[conversational["role"]],
+                        "text": conversational.get("content", {}).get("text", ""),
+                        "created_at": created_at,
+                    }
+                )
+            )
+    return messages

@@ -1,0 +1,279 @@
+"""Both storage ports on one SQLite file, for the local stack.
+
+Several processes share the file at once (the local Lambda process writes conversations while the
+agent process writes messages), so: WAL journal, a busy timeout instead of "database is locked",
+one short-lived connection per operation (no connection crosses a thread or a fork), and
+`BEGIN IMMEDIATE` around every read-then-write so two writers serialise instead of deadlocking.
+
+Listing is keyset pagination over an index that matches the ORDER BY exactly, so a page costs one
+index seek plus `limit` rows whether the actor has a hundred conversations or ten thousand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import Field
+
+from agentarch.services.conversations import Conversation, ConversationNotFound
+from agentarch.services.memory import Message, check_turn, newest_first_to_page
+from agentarch.services.pagination import (
+    CursorState,
+    Page,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    scope_of,
+)
+from agentarch.services.timestamps import ISO_MILLIS_PATTERN, format_iso_millis, parse_iso_millis
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    session_id    TEXT PRIMARY KEY,
+    actor_id      TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    message_count INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS conversations_by_actor
+    ON conversations (actor_id, updated_at DESC, session_id DESC);
+CREATE TABLE IF NOT EXISTS messages (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor_id   TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    role       TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    text       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages (actor_id, session_id, seq);
+"""
+
+# Full statements, not assembled strings: nothing user-supplied can ever reach SQL text.
+_INSERT_CONVERSATION = (
+    "INSERT INTO conversations (session_id, actor_id, title, created_at, updated_at, message_count) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING"
+)
+_SELECT_CONVERSATION = (
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count FROM conversations "
+    "WHERE session_id = ?"
+)
+_SELECT_OWN_CONVERSATION = (
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count FROM conversations "
+    "WHERE session_id = ? AND actor_id = ?"
+)
+_RECORD_TURN = (
+    "UPDATE conversations SET message_count = message_count + ?, updated_at = ? "
+    "WHERE session_id = ? AND actor_id = ? "
+    "RETURNING session_id, actor_id, title, created_at, updated_at, message_count"
+)
+_FIRST_PAGE = (
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count FROM conversations "
+    "WHERE actor_id = ? ORDER BY updated_at DESC, session_id DESC LIMIT ?"
+)
+_NEXT_PAGE = (
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count FROM conversations "
+    "WHERE actor_id = ? AND (updated_at, session_id) < (?, ?) "
+    "ORDER BY updated_at DESC, session_id DESC LIMIT ?"
+)
+_RECENT_MESSAGES = (
+    "SELECT seq, role, text, created_at FROM messages WHERE actor_id = ? AND session_id = ? "
+    "ORDER BY seq DESC LIMIT ?"
+)
+_MESSAGES_BEFORE = (
+    "SELECT seq, role, text, created_at FROM messages WHERE actor_id = ? AND session_id = ? AND seq < ? "
+    "ORDER BY seq DESC LIMIT ?"
+)
+
+
+class SqliteDatabase:
+    """The file, its schema, and how to get a connection to it."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as connection:
+            # WAL is a property of the file: set once, every later connection inherits it.
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SCHEMA)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A fresh autocommit connection, closed on exit."""
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            connection.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A connection inside `BEGIN IMMEDIATE`: committed on success, rolled back on error."""
+        with self.connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+
+class _ConversationCursor(CursorState):
+    updated_at: str = Field(pattern=ISO_MILLIS_PATTERN.pattern)
+    session_id: str = Field(min_length=1, max_length=100)
+
+
+class _MessageCursor(CursorState):
+    before_seq: int = Field(gt=0)
+
+
+def _conversation(row: tuple[str, str, str, str, str, int]) -> Conversation:
+    session_id, actor_id, title, created_at, updated_at, message_count = row
+    return Conversation(
+        actor_id=actor_id,
+        session_id=session_id,
+        title=title,
+        created_at=parse_iso_millis(created_at),
+        updated_at=parse_iso_millis(updated_at),
+        message_count=message_count,
+    )
+
+
+class SqliteConversationIndex:
+    """`ConversationIndex` on SQLite."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def create_if_absent(self, conversation: Conversation) -> Conversation:
+        with self._db.write() as connection:
+            connection.execute(
+                _INSERT_CONVERSATION,
+                (
+                    conversation.session_id,
+                    conversation.actor_id,
+                    conversation.title,
+                    format_iso_millis(conversation.created_at),
+                    format_iso_millis(conversation.updated_at),
+                    conversation.message_count,
+                ),
+            )
+            row = connection.execute(_SELECT_CONVERSATION, (conversation.session_id,)).fetchone()
+        stored = _conversation(row)
+        if stored.actor_id != conversation.actor_id:
+            raise ConversationNotFound(conversation.session_id)
+        return stored
+
+    def get(self, actor_id: str, session_id: str) -> Conversation:
+        with self._db.connect() as connection:
+            row = connection.execute(_SELECT_OWN_CONVERSATION, (session_id, actor_id)).fetchone()
+        if row is None:
+            raise ConversationNotFound(session_id)
+        return _conversation(row)
+
+    def record_turn(self, actor_id: str, session_id: str, messages_added: int, at: datetime) -> Conversation:
+        with self._db.write() as connection:
+            row = connection.execute(
+                _RECORD_TURN,
+                (messages_added, format_iso_millis(at), session_id, actor_id),
+            ).fetchone()
+        if row is None:
+            raise ConversationNotFound(session_id)
+        return _conversation(row)
+
+    def list_page(self, actor_id: str, limit: int, cursor: str | None) -> Page[Conversation]:
+        check_limit(limit)
+        scope = scope_of("conversations", actor_id)
+        params: tuple[object, ...]
+        if cursor is None:
+            query, params = _FIRST_PAGE, (actor_id, limit + 1)
+        else:
+            after = decode_cursor(cursor, _ConversationCursor, scope)
+            query, params = _NEXT_PAGE, (actor_id, after.updated_at, after.session_id, limit + 1)
+        with self._db.connect() as connection:
+            rows = connection.execute(query, params).fetchall()
+        items = [_conversation(row) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            next_cursor = encode_cursor(
+                _ConversationCursor(
+                    scope=scope, updated_at=format_iso_millis(last.updated_at), session_id=last.session_id
+                )
+            )
+        return Page[Conversation](items=items, next_cursor=next_cursor)
+
+    def delete(self, actor_id: str, session_id: str, *, only_if_empty: bool = False) -> None:
+        with self._db.write() as connection:
+            row = connection.execute(
+                "SELECT message_count FROM conversations WHERE session_id = ? AND actor_id = ?",
+                (session_id, actor_id),
+            ).fetchone()
+            if row is None:
+                raise ConversationNotFound(session_id)
+            if only_if_empty and row[0] > 0:
+                return
+            connection.execute("DELETE FROM conversations WHERE session_id = ?", (session_id,))
+
+
+class SqliteMemoryEvents:
+    """`MemoryEvents` on SQLite: one row per message, a turn's two rows written in one transaction."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def append_turn(
+        self, actor_id: str, session_id: str, user_text: str, assistant_text: str, at: datetime
+    ) -> None:
+        check_turn(user_text, assistant_text)
+        created_at = format_iso_millis(at)
+        with self._db.write() as connection:
+            connection.executemany(
+                "INSERT INTO messages (actor_id, session_id, role, text, created_at) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (actor_id, session_id, "user", user_text, created_at),
+                    (actor_id, session_id, "assistant", assistant_text, created_at),
+                ],
+            )
+
+    def recent_messages(self, actor_id: str, session_id: str, turns_k: int) -> list[Message]:
+        check_limit(turns_k)
+        with self._db.connect() as connection:
+            rows = connection.execute(_RECENT_MESSAGES, (actor_id, session_id, turns_k * 2)).fetchall()
+        return [_message(row) for row in reversed(rows)]
+
+    def list_messages(self, actor_id: str, session_id: str, limit: int, cursor: str | None) -> Page[Message]:
+        check_limit(limit)
+        scope = scope_of("messages", actor_id, session_id)
+        params: tuple[object, ...]
+        if cursor is None:
+            query, params = _RECENT_MESSAGES, (actor_id, session_id, limit + 1)
+        else:
+            before = decode_cursor(cursor, _MessageCursor, scope).before_seq
+            query, params = _MESSAGES_BEFORE, (actor_id, session_id, before, limit + 1)
+        with self._db.connect() as connection:
+            rows = connection.execute(query, params).fetchall()
+        page = rows[:limit]
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = encode_cursor(_MessageCursor(scope=scope, before_seq=page[-1][0]))
+        return newest_first_to_page([_message(row) for row in page], next_cursor)
+
+    def delete_session(self, actor_id: str, session_id: str) -> None:
+        with self._db.write() as connection:
+            connection.execute(
+                "DELETE FROM messages WHERE actor_id = ? AND session_id = ?", (actor_id, session_id)
+            )
+
+
+def _message(row: tuple[int, str, str, str]) -> Message:
+    _, role, text, created_at = row
+    return Message.model_validate({"role": role, "text": text, "created_at": parse_iso_millis(created_at)})

@@ -1,0 +1,156 @@
+"""Conversations Lambda: list, read and delete the caller's conversations (pattern 3).
+
+Another actor's session answers 404 exactly like a session that does not exist.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from agentarch.adapters import factory
+from agentarch.config import HttpSettings, SettingsError, StorageSettings, cached, load
+from agentarch.handlers.http import (
+    BadRequest,
+    Misconfigured,
+    NotFound,
+    build_resolver,
+    current_actor,
+    guarded_resolve,
+)
+from agentarch.handlers.observability import logger, metrics, tracer
+from agentarch.services import conversations
+from agentarch.services.conversations import Conversation, ConversationIndex, ConversationNotFound
+from agentarch.services.memory import MemoryEvents, Message
+from agentarch.services.pagination import MAX_PAGE_SIZE, InvalidCursor, InvalidLimit
+
+http_settings = load(HttpSettings)
+app = build_resolver(http_settings)
+
+
+class ConversationSummary(BaseModel):
+    """A conversation as the sidebar shows it."""
+
+    session_id: str
+    title: str
+    created_at: str
+    updated_at: str
+    message_count: int
+
+
+class ConversationPage(BaseModel):
+    """A page of conversations, newest activity first; `next_cursor` is null on the last page."""
+
+    items: list[ConversationSummary]
+    next_cursor: str | None
+
+
+class MessageOut(BaseModel):
+    """One message of a conversation."""
+
+    role: str
+    text: str
+    created_at: str
+
+
+class HistoryPage(BaseModel):
+    """A page of one conversation: the newest page first, oldest message first inside a page."""
+
+    session_id: str
+    title: str
+    messages: list[MessageOut]
+    next_cursor: str | None
+
+
+@lru_cache(maxsize=1)
+def storage() -> tuple[ConversationIndex, MemoryEvents]:
+    """The conversation index and the message store, built once per execution environment."""
+    try:
+        settings = cached(StorageSettings)
+        return factory.conversation_index(settings), factory.memory_events(settings)
+    except SettingsError as exc:
+        logger.error(str(exc))
+        raise Misconfigured("the conversations service is not configured") from None
+
+
+def _summary(conversation: Conversation) -> ConversationSummary:
+    return ConversationSummary(
+        session_id=conversation.session_id,
+        title=conversation.title,
+        created_at=conversation.created_at.isoformat(),
+        updated_at=conversation.updated_at.isoformat(),
+        message_count=conversation.message_count,
+    )
+
+
+def _message(message: Message) -> MessageOut:
+    return MessageOut(role=message.role, text=message.text, created_at=message.created_at.isoformat())
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=4096, description="opaque cursor from the previous page")]
+SessionId = Annotated[str, Path(max_length=256, description="the conversation's session id")]
+
+
+@app.get("/api/conversations", summary="List my conversations, newest activity first")
+def list_conversations(limit: Limit = 20, cursor: Cursor = None) -> ConversationPage:
+    """A page of the caller's conversations and the cursor of the next one."""
+    actor = current_actor(app)
+    index, _ = storage()
+    try:
+        page = conversations.list_conversations(index, actor.id, limit, cursor)
+    except (InvalidCursor, InvalidLimit) as exc:
+        raise BadRequest(str(exc)) from None
+    return ConversationPage(items=[_summary(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@app.get("/api/conversations/<session_id>", summary="Read one of my conversations")
+def get_conversation(session_id: SessionId, limit: Limit = 50, cursor: Cursor = None) -> HistoryPage:
+    """A page of the conversation's messages (newest page first, chronological inside a page)."""
+    actor = current_actor(app)
+    index, memory = storage()
+    try:
+        conversation, page = conversations.conversation_history(
+            index, memory, actor.id, session_id, limit, cursor
+        )
+    except conversations.InvalidIdentifier:
+        raise BadRequest("session_id is not a valid session id") from None
+    except (InvalidCursor, InvalidLimit) as exc:
+        raise BadRequest(str(exc)) from None
+    except ConversationNotFound:
+        raise NotFound("no such conversation") from None
+    return HistoryPage(
+        session_id=conversation.session_id,
+        title=conversation.title,
+        messages=[_message(m) for m in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@app.delete("/api/conversations/<session_id>", summary="Delete one of my conversations and its history")
+def delete_conversation(session_id: SessionId) -> Response[Any]:
+    """Remove the Memory events, then the index item."""
+    actor = current_actor(app)
+    index, memory = storage()
+    try:
+        conversations.delete_conversation(index, memory, actor.id, session_id)
+    except conversations.InvalidIdentifier:
+        raise BadRequest("session_id is not a valid session id") from None
+    except ConversationNotFound:
+        raise NotFound("no such conversation") from None
+    logger.info("conversation deleted", extra={"session_id": session_id})
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point."""
+    return guarded_resolve(app, http_settings, event, context)

@@ -1,0 +1,221 @@
+"""Conversations: who owns which session, its title, and its activity; the index the Lambdas keep.
+
+The chat Lambda owns this index (the agent never writes it). A session id is claimed by its first
+message with a conditional write; from then on it belongs to that actor, and to everyone else it
+does not exist: reading, continuing or deleting another actor's session raises
+`ConversationNotFound`, exactly like a session id nobody ever used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agentarch.services.memory import MemoryEvents, Message
+from agentarch.services.pagination import InvalidCursor, InvalidLimit, Page, check_limit
+from agentarch.services.timestamps import to_utc_millis
+
+# A runtime session id must be 33..256 characters and a Memory session id 1..100 characters of
+# [a-zA-Z0-9][a-zA-Z0-9-_]*: one id serves both, so it must satisfy both.
+SESSION_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{32,99}$")
+# Memory's actorId: letters, digits, `-_/`, with `:` only between segments (a Cognito `sub` fits).
+ACTOR_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_/-]*(?::[a-zA-Z0-9_/-]+)*$")
+ACTOR_ID_MAX_CHARS = 255
+
+TITLE_MAX_CHARS = 60
+UNTITLED = "New conversation"
+MESSAGES_PER_TURN = 2
+
+
+class ConversationNotFound(LookupError):
+    """No such conversation for this actor (it may not exist, or belong to someone else)."""
+
+
+class InvalidIdentifier(ValueError):
+    """A session or actor id that cannot be stored (a 400, before any storage is touched)."""
+
+
+class Conversation(BaseModel):
+    """One conversation in an actor's list."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor_id: str
+    session_id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    message_count: int = Field(ge=0)
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return to_utc_millis(value)
+
+
+class ConversationIndex(Protocol):
+    """Port: the per-actor conversation index (DynamoDB on AWS, SQLite locally)."""
+
+    def create_if_absent(self, conversation: Conversation) -> Conversation:
+        """Store `conversation` unless its session id exists; return what is stored now.
+
+        Raises `ConversationNotFound` when the session id belongs to another actor (nothing changes).
+        """
+        ...
+
+    def get(self, actor_id: str, session_id: str) -> Conversation:
+        """The actor's conversation, or `ConversationNotFound`."""
+        ...
+
+    def record_turn(self, actor_id: str, session_id: str, messages_added: int, at: datetime) -> Conversation:
+        """Add `messages_added` to the count and set `updated_at`; `ConversationNotFound` if not the actor's."""
+        ...
+
+    def list_page(self, actor_id: str, limit: int, cursor: str | None) -> Page[Conversation]:
+        """Newest activity first; follow `next_cursor` to reach every conversation exactly once.
+
+        Raises `InvalidCursor` for a cursor this listing did not issue.
+        """
+        ...
+
+    def delete(self, actor_id: str, session_id: str, *, only_if_empty: bool = False) -> None:
+        """Remove the item; `ConversationNotFound` if not the actor's.
+
+        With `only_if_empty`, a conversation that already has messages is kept (no error): the chat
+        Lambda uses it to forget a claim whose first turn failed.
+        """
+        ...
+
+
+def check_session_id(session_id: str) -> str:
+    """The session id, or `InvalidIdentifier` when it cannot name both a runtime and a Memory session."""
+    if not isinstance(session_id, str) or not SESSION_ID_PATTERN.fullmatch(session_id):
+        raise InvalidIdentifier("session id must be 33-100 characters of letters, digits, '-' and '_'")
+    return session_id
+
+
+def check_actor_id(actor_id: str) -> str:
+    """The actor id, or `InvalidIdentifier` (they come from verified token claims, so this is a guard)."""
+    if (
+        not isinstance(actor_id, str)
+        or len(actor_id) > ACTOR_ID_MAX_CHARS
+        or not ACTOR_ID_PATTERN.fullmatch(actor_id)
+    ):
+        raise InvalidIdentifier("actor id is not a valid identifier")
+    return actor_id
+
+
+def derive_title(first_message: str) -> str:
+    """A title from the first message, with no model call.
+
+    The first non-blank line, whitespace collapsed, cut to at most 60 characters on a word boundary
+    with a trailing ellipsis when it had to be cut. Deterministic: the same message, the same title.
+    """
+    line = next((" ".join(part.split()) for part in first_message.splitlines() if part.strip()), "")
+    if not line:
+        return UNTITLED
+    if len(line) <= TITLE_MAX_CHARS:
+        return line
+    room = TITLE_MAX_CHARS - 1  # keep one character for the ellipsis
+    cut = line[:room]
+    if line[room] != " " and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    cut = cut.rstrip(" ,;:.-")
+    return (cut or line[:room]) + "…"
+
+
+def start_or_resume(
+    index: ConversationIndex, actor_id: str, session_id: str, first_message: str, now: datetime
+) -> Conversation:
+    """Claim the session for the actor on its first message, or return the actor's existing one.
+
+    A session id held by another actor raises `ConversationNotFound`, with no hint that it exists.
+    A new conversation has `message_count == 0` until `record_turn` runs after a successful turn.
+    """
+    conversation = Conversation(
+        actor_id=check_actor_id(actor_id),
+        session_id=check_session_id(session_id),
+        title=derive_title(first_message),
+        created_at=now,
+        updated_at=now,
+        message_count=0,
+    )
+    return index.create_if_absent(conversation)
+
+
+def record_turn(index: ConversationIndex, actor_id: str, session_id: str, now: datetime) -> Conversation:
+    """After a successful turn: two more messages and newer activity."""
+    return index.record_turn(check_actor_id(actor_id), check_session_id(session_id), MESSAGES_PER_TURN, now)
+
+
+def forget_unused(index: ConversationIndex, actor_id: str, session_id: str) -> None:
+    """After a failed first turn: drop the claim if no turn was ever recorded (else leave it be)."""
+    with contextlib.suppress(ConversationNotFound):
+        index.delete(check_actor_id(actor_id), check_session_id(session_id), only_if_empty=True)
+
+
+def get_conversation(index: ConversationIndex, actor_id: str, session_id: str) -> Conversation:
+    """The actor's conversation or `ConversationNotFound` (the ownership check before any read)."""
+    return index.get(check_actor_id(actor_id), check_session_id(session_id))
+
+
+def list_conversations(
+    index: ConversationIndex, actor_id: str, limit: int, cursor: str | None
+) -> Page[Conversation]:
+    """One page of the actor's conversations, newest activity first."""
+    return index.list_page(check_actor_id(actor_id), check_limit(limit), cursor)
+
+
+def conversation_history(
+    index: ConversationIndex,
+    memory: MemoryEvents,
+    actor_id: str,
+    session_id: str,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Conversation, Page[Message]]:
+    """The actor's conversation and a page of it: newest page first, oldest first inside the page."""
+    conversation = get_conversation(index, actor_id, session_id)
+    page = memory.list_messages(conversation.actor_id, conversation.session_id, check_limit(limit), cursor)
+    return conversation, page
+
+
+def delete_conversation(
+    index: ConversationIndex, memory: MemoryEvents, actor_id: str, session_id: str
+) -> None:
+    """Delete the Memory events, then the index item.
+
+    In that order so a failure part-way leaves the conversation listed and the delete retryable;
+    the reverse order could orphan events nobody can reach any more.
+    """
+    conversation = get_conversation(index, actor_id, session_id)
+    memory.delete_session(conversation.actor_id, conversation.session_id)
+    index.delete(conversation.actor_id, conversation.session_id)
+
+
+__all__ = [
+    "ACTOR_ID_PATTERN",
+    "SESSION_ID_PATTERN",
+    "TITLE_MAX_CHARS",
+    "Conversation",
+    "ConversationIndex",
+    "ConversationNotFound",
+    "InvalidCursor",
+    "InvalidIdentifier",
+    "InvalidLimit",
+    "Page",
+    "check_actor_id",
+    "check_session_id",
+    "conversation_history",
+    "delete_conversation",
+    "derive_title",
+    "forget_unused",
+    "get_conversation",
+    "list_conversations",
+    "record_turn",
+    "start_or_resume",
+]

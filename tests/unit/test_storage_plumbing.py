@@ -1,0 +1,138 @@
+"""Cursors, timestamps, the adapter factory, and the SQLite file under concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from pydantic import Field
+
+from agentarch.adapters import factory
+from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
+from agentarch.config import SettingsError, StorageSettings
+from agentarch.services.conversations import list_conversations, record_turn, start_or_resume
+from agentarch.services.pagination import CursorState, InvalidCursor, decode_cursor, encode_cursor, scope_of
+from agentarch.services.timestamps import format_iso_millis, parse_iso_millis, to_utc_millis
+
+T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
+
+
+class _Position(CursorState):
+    offset: int = Field(ge=0)
+
+
+def test_a_cursor_round_trips_and_is_url_safe() -> None:
+    scope = scope_of("conversations", "alice")
+    token = encode_cursor(_Position(scope=scope, offset=42))
+
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert decode_cursor(token, _Position, scope).offset == 42
+
+
+def test_a_cursor_cannot_be_replayed_on_another_listing_or_widened() -> None:
+    token = encode_cursor(_Position(scope=scope_of("conversations", "alice"), offset=1))
+
+    with pytest.raises(InvalidCursor):
+        decode_cursor(token, _Position, scope_of("conversations", "bob"))
+    with pytest.raises(InvalidCursor):
+        decode_cursor(token[:-3], _Position, scope_of("conversations", "alice"))  # truncated
+
+
+def test_timestamps_are_utc_millisecond_text_that_sorts_as_time() -> None:
+    lisbon_summer = timezone(timedelta(hours=1))
+    moment = datetime(2025, 7, 1, 10, 0, 0, 123_999, tzinfo=lisbon_summer)
+
+    text = format_iso_millis(moment)
+
+    assert text == "2025-07-01T09:00:00.123Z"
+    assert parse_iso_millis(text) == to_utc_millis(moment)
+    assert format_iso_millis(T0) < format_iso_millis(T0 + timedelta(milliseconds=1))
+    with pytest.raises(ValueError):
+        to_utc_millis(datetime(2025, 1, 1))  # naive
+
+
+def test_the_factory_says_which_variable_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="CONVERSATIONS_TABLE"):
+        factory.conversation_index(StorageSettings.model_validate({"STORAGE_BACKEND": "aws"}))
+    with pytest.raises(SettingsError, match="MEMORY_ID"):
+        factory.memory_events(StorageSettings.model_validate({"STORAGE_BACKEND": "aws"}))
+    with pytest.raises(SettingsError, match="SQLITE_PATH"):
+        factory.memory_events(StorageSettings.model_validate({"STORAGE_BACKEND": "sqlite"}))
+
+
+def test_the_factory_builds_sqlite_without_importing_boto3(tmp_path: Path) -> None:
+    settings = StorageSettings.model_validate(
+        {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": str(tmp_path / "s" / "db.sqlite3")}
+    )
+
+    assert isinstance(factory.conversation_index(settings), SqliteConversationIndex)
+    assert isinstance(factory.memory_events(settings), SqliteMemoryEvents)
+
+
+def test_the_factory_creates_no_aws_client_before_first_use() -> None:
+    settings = StorageSettings.model_validate(
+        {"STORAGE_BACKEND": "aws", "CONVERSATIONS_TABLE": "t", "MEMORY_ID": "agentarch_memory-abcdefghij"}
+    )
+
+    index = factory.conversation_index(settings)
+    memory = factory.memory_events(settings)
+
+    assert index._client_instance is None  # type: ignore[attr-defined]
+    assert memory._client_instance is None  # type: ignore[attr-defined]
+
+
+def test_the_listing_query_walks_the_index_in_order(tmp_path: Path) -> None:
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    with database.connect() as connection:
+        plan = " ".join(
+            str(row[-1])
+            for row in connection.execute(
+                "EXPLAIN QUERY PLAN SELECT * FROM conversations WHERE actor_id = ? "
+                "AND (updated_at, session_id) < (?, ?) ORDER BY updated_at DESC, session_id DESC LIMIT 21",
+                ("a", "2025", "b"),
+            )
+        )
+        mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+
+    assert "conversations_by_actor" in plan
+    assert "TEMP B-TREE" not in plan, "no sort step: a page costs the same at any size"
+    assert mode == "wal"
+
+
+def _write_turns(path: str, actor: str, worker: int, turns: int) -> None:
+    database = SqliteDatabase(path)
+    index, memory = SqliteConversationIndex(database), SqliteMemoryEvents(database)
+    session = f"{worker:04d}-" + "s" * 40
+    for n in range(turns):
+        at = T0 + timedelta(seconds=n)
+        start_or_resume(index, actor, session, "hello", at)
+        memory.append_turn(actor, session, f"q{n}", f"a{n}", at)
+        record_turn(index, actor, session, at)
+
+
+def test_several_processes_and_threads_share_the_file(tmp_path: Path) -> None:
+    # Given the local stack's shape: separate processes (and threads) writing the same file at once
+    path, actor = str(tmp_path / "shared.sqlite3"), str(uuid.uuid4())
+    SqliteDatabase(path)
+    context = multiprocessing.get_context("spawn")  # separate interpreters, like the local stack
+    processes = [context.Process(target=_write_turns, args=(path, actor, w, 40)) for w in range(4)]
+    for process in processes:
+        process.start()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda w: _write_turns(path, actor, w, 40), range(4, 8)))
+    for process in processes:
+        process.join(timeout=60)
+
+    # Then nothing was lost and no writer saw "database is locked"
+    assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+    database = SqliteDatabase(path)
+    conversations = list_conversations(SqliteConversationIndex(database), actor, 100, None).items
+    assert len(conversations) == 8
+    assert {c.message_count for c in conversations} == {80}
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 8 * 40 * 2
