@@ -1,7 +1,7 @@
 """Benchmark the storage layer against issue 3's two targets, and print PASS/FAIL for each.
 
-(a) AgentCore Memory API calls per turn on the agent's storage path (one `recent_messages`, one
-    `append_turn` per turn), counted with botocore's `before-call.bedrock-agentcore.*` hook on the
+(a) AgentCore Memory API calls per turn made by the real agent (`AgentService`: LangGraph, the
+    offline model and its tools, reloading the last K turns and storing the new one), counted with botocore's `before-call.bedrock-agentcore.*` hook on the
     real boto3 client, under moto, at 10, 100 and 1,000 turns in one session.
     Target: constant as the conversation grows, and <= 2.
 (b) List-page latency (median of N runs, limit 20) for an actor with 100 vs 10,000 conversations,
@@ -45,6 +45,8 @@ from tests.contract.aws_doubles import (
 from agentarch.adapters.aws_conversations import DynamoConversationIndex
 from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase
+from agentarch.agent.app import Actor, AgentService, InvocationRequest
+from agentarch.config import AgentSettings
 from agentarch.services.conversations import ConversationIndex
 from agentarch.services.timestamps import format_iso_millis
 
@@ -93,14 +95,16 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
         "before-call.bedrock-agentcore.*", lambda model, **_: calls.append(model.name)
     )
     memory = AgentCoreMemoryEvents(MEMORY_ID, client=client)
+    # The real agent (LangGraph + the offline model + tools), as the runtime entrypoint runs it.
+    agent = AgentService(AgentSettings(), memory, HISTORY_TURNS)
     actor, session = str(uuid.uuid4()), str(uuid.uuid4())
     per_turn: list[list[str]] = []
     started = time.perf_counter()
     for n in range(turns):
         before = len(calls)
-        history = memory.recent_messages(actor, session, HISTORY_TURNS)  # what the agent loads
-        assert len(history) == 2 * min(n, HISTORY_TURNS)
-        memory.append_turn(actor, session, f"question {n}", f"answer {n}", T0 + timedelta(seconds=n))
+        prompt = f"what is {n} + 1?" if n % 2 else "what did I ask before?"
+        reply = agent.invoke(InvocationRequest(prompt=prompt, session_id=session, actor=Actor(id=actor)))
+        assert reply.response, "the agent must answer every turn"
         per_turn.append(calls[before:])
     return CallsResult(
         turns=turns,
@@ -112,7 +116,7 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
 
 
 def section_a() -> bool:
-    print("(a) AgentCore Memory API calls per turn, agent storage path (recent_messages + append_turn)")
+    print("(a) AgentCore Memory API calls per turn made by the agent (LangGraph + offline model + tools)")
     print(f"    {'turns':>6} | {'calls':>6} | {'per turn (max)':>14} | {'last turn':<24} | {'time':>6}")
     results = []
     with _fake_aws():
