@@ -1,7 +1,8 @@
 """Benchmark the storage layer against issue 3's two targets, and print PASS/FAIL for each.
 
 (a) AgentCore Memory API calls per turn made by the real agent (`AgentService`: LangGraph, the
-    offline model and its tools, reloading the last K turns and storing the new one), counted with botocore's `before-call.bedrock-agentcore.*` hook on the
+    offline model and its tools, reloading the last K turns and storing the new one), counted
+    with botocore's `before-call.bedrock-agentcore.*` hook on the
     real boto3 client, under moto, at 10, 100 and 1,000 turns in one session.
     Target: constant as the conversation grows, and <= 2.
 (b) List-page latency (median of N runs, limit 20) for an actor with 100 vs 10,000 conversations,
