@@ -7,7 +7,9 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from agentarch import __version__
 from agentarch.config import DEFAULT_MAX_BODY_BYTES, Env
 
 PATTERNS = {
@@ -71,14 +73,28 @@ def _run_dev(args: argparse.Namespace) -> int:
     return LocalStack(options).run()
 
 
-def _run_openapi(args: argparse.Namespace) -> int:
+def openapi_document() -> dict[str, Any]:
+    """One OpenAPI document for the whole API, merged from each Lambda's resolver."""
     from agentarch.handlers.chat import app as chat_app
+    from agentarch.handlers.conversations import app as conversations_app
 
-    schema = chat_app.get_openapi_json_schema(title="agentarch API", version="0.1.0")
-    document = json.loads(schema)
-    text = json.dumps(document, indent=2) + "\n"
+    document: dict[str, Any] = {}
+    for resolver in (chat_app, conversations_app):
+        part = json.loads(resolver.get_openapi_json_schema(title="agentarch API", version=__version__))
+        if not document:
+            document = part
+            continue
+        document["paths"].update(part.get("paths", {}))
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.update(part.get("components", {}).get("schemas", {}))
+    return document
+
+
+def _run_openapi(args: argparse.Namespace) -> int:
+    text = json.dumps(openapi_document(), indent=2) + "\n"
     if args.output:
         args.output.write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

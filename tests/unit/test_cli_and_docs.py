@@ -1,0 +1,70 @@
+"""What a person reads first: the README's tables and the command line's help and outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentarch.cli import build_parser, main
+from agentarch.config import Env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_environment_variable_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+
+    missing = [name.value for name in Env if f"`{name.value}`" not in readme]
+
+    assert missing == []
+
+
+def test_the_readme_names_the_two_commands_and_ci_calls_the_test_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+
+    assert "`make dev`" in readme and "`make test`" in readme
+    assert "make test" in ci.splitlines()[-1]
+
+
+def test_dev_help_explains_patterns_and_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "agentarch.cli", "dev", "--help"], capture_output=True, text=True, check=True
+    )
+
+    for text in (
+        "--pattern",
+        "--user NAME:PASSWORD[:GROUP,...]",
+        "--state-dir",
+        "AGENTARCH_STATE_DIR",
+        "secure",
+    ):
+        assert text in result.stdout
+
+
+def test_a_bad_user_spec_is_a_usage_error_that_says_the_format(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["dev", "--user", "nopassword"])
+
+    assert exit_info.value.code == 2
+    assert "NAME:PASSWORD" in capsys.readouterr().err
+
+
+def test_openapi_covers_every_route_of_every_lambda(tmp_path: Path) -> None:
+    out = tmp_path / "openapi.json"
+
+    assert main(["openapi", "--output", str(out)]) == 0
+
+    document = json.loads(out.read_text())
+    routes = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    assert routes == {
+        ("POST", "/api/chat"),
+        ("GET", "/api/conversations"),
+        ("GET", "/api/conversations/{session_id}"),
+        ("DELETE", "/api/conversations/{session_id}"),
+    }
+    assert "ChatRequest" in document["components"]["schemas"]
