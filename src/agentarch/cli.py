@@ -100,6 +100,34 @@ def _run_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_web_config(args: argparse.Namespace) -> int:
+    import shutil
+
+    from agentarch.local.stack import WEB_DIR
+    from agentarch.webconfig import WebConfigError, write_web_config
+
+    out: Path = args.out
+    try:
+        config = write_web_config(args.source, out / "config.json")
+    except WebConfigError as exc:
+        print(f"agentarch web-config: {exc}", file=sys.stderr)
+        return 2
+    for page_file in sorted(WEB_DIR.iterdir()):
+        if page_file.is_file():
+            shutil.copyfile(page_file, out / page_file.name)
+    redirect = config["cognito"]["redirect_uri"]
+    print(f"wrote {out}/config.json (pattern {config['pattern']}) and the page beside it", file=sys.stderr)
+    print(f"serve it where Cognito redirects ({redirect}), e.g.:", file=sys.stderr)
+    print(f"  python3 -m http.server 8000 --bind 127.0.0.1 --directory {out}", file=sys.stderr)
+    return 0
+
+
+def _run_lint(args: argparse.Namespace) -> int:
+    from agentarch.lint import main as lint_main
+
+    return lint_main(["--root", str(args.root)])
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     parser = argparse.ArgumentParser(prog="agentarch", description=__doc__)
@@ -107,13 +135,31 @@ def build_parser() -> argparse.ArgumentParser:
     _dev_parser(sub)
     openapi = sub.add_parser("openapi", help="print the API's OpenAPI document (from the resolvers)")
     openapi.add_argument("-o", "--output", type=Path, help="write to a file instead of stdout")
+    web_config = sub.add_parser(
+        "web-config",
+        help="write the page and its config.json for a deployed example, from `terraform output -json`",
+        description="Read `terraform output -json` of an example (a file, or - for standard input) and write "
+        "the chat page with a config.json that points it at the deployed API and Cognito hosted UI.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    web_config.add_argument(
+        "source", nargs="?", default="-", help="terraform output -json file, or - for stdin"
+    )
+    web_config.add_argument("--out", type=Path, default=Path(".agentarch/web"), help="directory to write")
+    lint = sub.add_parser(
+        "lint",
+        help="check the Terraform statically (parse, provider schema, references, variables, READMEs)",
+        description="Check every .tf file under ROOT/terraform without a cloud: parse, AWS provider schema, "
+        "references, module calls, variables, outputs, version pins and README tables. Exit 1 on any finding.",
+    )
+    lint.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (holds terraform/)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `agentarch` command."""
     args = build_parser().parse_args(argv)
-    runners = {"dev": _run_dev, "openapi": _run_openapi}
+    runners = {"dev": _run_dev, "openapi": _run_openapi, "web-config": _run_web_config, "lint": _run_lint}
     return runners[args.command](args)
 
 

@@ -1,0 +1,82 @@
+locals {
+  tags          = merge({ project = "agentarch", pattern = "2-secure" }, var.tags)
+  artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
+  agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
+  redirect_uri  = "${var.web_origin}${var.web_redirect_path}"
+}
+
+module "identity" {
+  source = "../../modules/identity"
+
+  name                = var.name
+  callback_urls       = [local.redirect_uri]
+  logout_urls         = [local.redirect_uri]
+  deletion_protection = "INACTIVE"
+}
+
+# The runtime has no authorizer: IAM (SigV4) inbound auth. Only the chat Lambda's role may invoke it,
+# so a user token sent straight to the runtime is refused.
+module "runtime" {
+  source = "../../modules/agent_runtime"
+
+  name             = local.agent_name
+  artifact_path    = "${local.artifacts_dir}/agent.zip"
+  bedrock_model_id = var.bedrock_model_id
+
+  environment_variables = {
+    MODEL_PROVIDER   = "bedrock"
+    BEDROCK_MODEL_ID = var.bedrock_model_id
+    BEDROCK_REGION   = var.region
+  }
+}
+
+module "chat" {
+  source = "../../modules/lambda_function"
+
+  name                           = "${var.name}-chat"
+  description                    = "POST /api/chat: validates, derives the actor from the token, invokes the agent with SigV4"
+  artifact_path                  = "${local.artifacts_dir}/chat.zip"
+  handler                        = "agentarch.handlers.chat.lambda_handler"
+  powertools_layer_version       = var.powertools_layer_version
+  timeout_seconds                = var.chat_timeouts.lambda_seconds
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  api_gateway_source_arn         = "${module.front_door.execution_arn}/*/POST/api/chat"
+
+  environment = {
+    AGENT_RUNTIME_ARN             = module.runtime.runtime_arn
+    AGENT_RUNTIME_QUALIFIER       = "DEFAULT"
+    AGENT_CONNECT_TIMEOUT_SECONDS = tostring(var.chat_timeouts.agent_connect_seconds)
+    AGENT_READ_TIMEOUT_SECONDS    = tostring(var.chat_timeouts.agent_read_seconds)
+    AGENT_MAX_ATTEMPTS            = tostring(var.chat_timeouts.agent_max_attempts)
+    ALLOWED_ORIGINS               = var.web_origin
+    MAX_BODY_BYTES                = tostring(var.max_body_bytes)
+    POWERTOOLS_SERVICE_NAME       = "chat"
+    POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
+    POWERTOOLS_LOG_LEVEL          = "INFO"
+  }
+
+  policy_statements = [
+    {
+      sid       = "InvokeAgentRuntime"
+      actions   = ["bedrock-agentcore:InvokeAgentRuntime"]
+      resources = [module.runtime.runtime_arn, "${module.runtime.runtime_arn}/runtime-endpoint/*"]
+    },
+  ]
+}
+
+module "front_door" {
+  source = "../../modules/front_door"
+
+  name                           = var.name
+  user_pool_arn                  = module.identity.user_pool_arn
+  authorization_scopes           = [module.identity.api_scope]
+  allowed_origins                = [var.web_origin]
+  integration_timeout_ms         = var.chat_timeouts.api_integration_ms
+  rate_limit_per_5_minutes       = var.rate_limit_per_5_minutes
+  max_body_bytes                 = var.max_body_bytes
+  manage_account_cloudwatch_role = var.manage_account_cloudwatch_role
+
+  routes = {
+    chat = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn }
+  }
+}

@@ -1,0 +1,159 @@
+locals {
+  tags          = merge({ project = "agentarch", pattern = "3-full" }, var.tags)
+  artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
+  agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
+  redirect_uri  = "${var.web_origin}${var.web_redirect_path}"
+}
+
+module "identity" {
+  source = "../../modules/identity"
+
+  name                = var.name
+  callback_urls       = [local.redirect_uri]
+  logout_urls         = [local.redirect_uri]
+  deletion_protection = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+}
+
+# The IAM actions each function gets: exactly the boto3 calls its code makes (a contract test
+# derives them from the Python sources and compares).
+locals {
+  chat_table_actions           = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+  conversations_table_actions  = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]
+  conversations_memory_actions = ["bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"]
+  runtime_memory_actions       = ["bedrock-agentcore:CreateEvent", "bedrock-agentcore:ListEvents"] # the agent stores and reloads turns
+}
+
+module "data" {
+  source = "../../modules/data"
+
+  name                = var.name
+  deletion_protection = var.deletion_protection
+}
+
+module "memory" {
+  source = "../../modules/agent_memory"
+
+  name              = "${local.agent_name}_memory"
+  event_expiry_days = var.memory_event_expiry_days
+}
+
+# The runtime has no authorizer: IAM (SigV4) inbound auth. Only the chat Lambda's role may invoke it,
+# so a user token sent straight to the runtime is refused.
+module "runtime" {
+  source = "../../modules/agent_runtime"
+
+  name             = local.agent_name
+  artifact_path    = "${local.artifacts_dir}/agent.zip"
+  bedrock_model_id = var.bedrock_model_id
+  memory_arn       = module.memory.memory_arn
+  memory_actions   = local.runtime_memory_actions
+
+  environment_variables = {
+    MODEL_PROVIDER   = "bedrock"
+    BEDROCK_MODEL_ID = var.bedrock_model_id
+    BEDROCK_REGION   = var.region
+    STORAGE_BACKEND  = "aws"
+    MEMORY_ID        = module.memory.memory_id
+    HISTORY_TURNS    = tostring(var.history_turns)
+  }
+}
+
+module "chat" {
+  source = "../../modules/lambda_function"
+
+  name                           = "${var.name}-chat"
+  description                    = "POST /api/chat: validates, owns the conversation index, invokes the agent with SigV4"
+  artifact_path                  = "${local.artifacts_dir}/chat.zip"
+  handler                        = "agentarch.handlers.chat.lambda_handler"
+  powertools_layer_version       = var.powertools_layer_version
+  timeout_seconds                = var.chat_timeouts.lambda_seconds
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  api_gateway_source_arn         = "${module.front_door.execution_arn}/*/POST/api/chat"
+
+  environment = {
+    AGENT_RUNTIME_ARN             = module.runtime.runtime_arn
+    AGENT_RUNTIME_QUALIFIER       = "DEFAULT"
+    AGENT_CONNECT_TIMEOUT_SECONDS = tostring(var.chat_timeouts.agent_connect_seconds)
+    AGENT_READ_TIMEOUT_SECONDS    = tostring(var.chat_timeouts.agent_read_seconds)
+    AGENT_MAX_ATTEMPTS            = tostring(var.chat_timeouts.agent_max_attempts)
+    ALLOWED_ORIGINS               = var.web_origin
+    MAX_BODY_BYTES                = tostring(var.max_body_bytes)
+    STORAGE_BACKEND               = "aws"
+    CONVERSATIONS_TABLE           = module.data.conversations_table_name
+    MEMORY_ID                     = module.memory.memory_id
+    HISTORY_TURNS                 = tostring(var.history_turns)
+    POWERTOOLS_SERVICE_NAME       = "chat"
+    POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
+    POWERTOOLS_LOG_LEVEL          = "INFO"
+  }
+
+  policy_statements = [
+    {
+      sid       = "InvokeAgentRuntime"
+      actions   = ["bedrock-agentcore:InvokeAgentRuntime"]
+      resources = [module.runtime.runtime_arn, "${module.runtime.runtime_arn}/runtime-endpoint/*"]
+    },
+    {
+      sid       = "ConversationIndex"
+      actions   = local.chat_table_actions
+      resources = [module.data.conversations_table_arn]
+    },
+  ]
+}
+
+module "conversations" {
+  source = "../../modules/lambda_function"
+
+  name                           = "${var.name}-conversations"
+  description                    = "GET/DELETE /api/conversations: a user's conversations and their history"
+  artifact_path                  = "${local.artifacts_dir}/conversations.zip"
+  handler                        = "agentarch.handlers.conversations.lambda_handler"
+  powertools_layer_version       = var.powertools_layer_version
+  timeout_seconds                = 10
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  api_gateway_source_arn         = "${module.front_door.execution_arn}/*/*/api/conversations*"
+
+  environment = {
+    ALLOWED_ORIGINS              = var.web_origin
+    MAX_BODY_BYTES               = tostring(var.max_body_bytes)
+    STORAGE_BACKEND              = "aws"
+    CONVERSATIONS_TABLE          = module.data.conversations_table_name
+    MEMORY_ID                    = module.memory.memory_id
+    POWERTOOLS_SERVICE_NAME      = "conversations"
+    POWERTOOLS_METRICS_NAMESPACE = "agentarch"
+    POWERTOOLS_LOG_LEVEL         = "INFO"
+  }
+
+  policy_statements = [
+    {
+      sid       = "ConversationIndex"
+      actions   = local.conversations_table_actions
+      resources = [module.data.conversations_table_arn, module.data.conversations_index_arn]
+    },
+    {
+      sid       = "MemoryEvents"
+      actions   = local.conversations_memory_actions
+      resources = [module.memory.memory_arn]
+    },
+  ]
+}
+
+module "front_door" {
+  source = "../../modules/front_door"
+
+  name                           = var.name
+  user_pool_arn                  = module.identity.user_pool_arn
+  authorization_scopes           = [module.identity.api_scope]
+  allowed_origins                = [var.web_origin]
+  integration_timeout_ms         = var.chat_timeouts.api_integration_ms
+  rate_limit_per_5_minutes       = var.rate_limit_per_5_minutes
+  max_body_bytes                 = var.max_body_bytes
+  manage_account_cloudwatch_role = var.manage_account_cloudwatch_role
+
+  routes = {
+    chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn }
+    list_conversations  = { path = "/api/conversations", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
+    get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
+    delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }
+  }
+}

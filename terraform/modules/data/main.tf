@@ -1,0 +1,47 @@
+locals {
+  conversations_index = "by_actor"
+}
+
+# Conversation index: who owns which session, its title and timestamps. The chat Lambda writes it
+# (conditional put on session_id), the conversations Lambda lists a user's sessions newest first.
+resource "aws_dynamodb_table" "conversations" {
+  #checkov:skip=CKV_AWS_119:Encrypted with the AWS owned key unless kms_key_arn selects a customer managed key.
+  name                        = "${var.name}-conversations"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "session_id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "session_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "actor_id"
+    type = "S"
+  }
+
+  # ISO-8601 UTC timestamps sort as strings.
+  attribute {
+    name = "updated_at"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = local.conversations_index
+    hash_key        = "actor_id"
+    range_key       = "updated_at"
+    projection_type = "ALL"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = var.kms_key_arn != null
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}

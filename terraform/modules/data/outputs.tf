@@ -1,0 +1,19 @@
+output "conversations_table_name" {
+  description = "Name of the conversation index table (CONVERSATIONS_TABLE)."
+  value       = aws_dynamodb_table.conversations.name
+}
+
+output "conversations_table_arn" {
+  description = "ARN of the conversation index table."
+  value       = aws_dynamodb_table.conversations.arn
+}
+
+output "conversations_index_name" {
+  description = "Name of the index that lists a user's conversations (hash actor_id, range updated_at)."
+  value       = local.conversations_index
+}
+
+output "conversations_index_arn" {
+  description = "ARN of that index (for Query permissions)."
+  value       = "${aws_dynamodb_table.conversations.arn}/index/${local.conversations_index}"
+}

@@ -1,0 +1,49 @@
+output "user_pool_id" {
+  description = "ID of the Cognito user pool."
+  value       = aws_cognito_user_pool.this.id
+}
+
+output "user_pool_arn" {
+  description = "ARN of the user pool (the API Gateway authorizer trusts it)."
+  value       = aws_cognito_user_pool.this.arn
+}
+
+output "issuer_url" {
+  description = "Token issuer (iss claim) of the user pool."
+  value       = "https://cognito-idp.${local.region}.amazonaws.com/${aws_cognito_user_pool.this.id}"
+}
+
+output "discovery_url" {
+  description = "OpenID Connect discovery URL of the user pool (for JWT authorizers)."
+  value       = "https://cognito-idp.${local.region}.amazonaws.com/${aws_cognito_user_pool.this.id}/.well-known/openid-configuration"
+}
+
+output "client_id" {
+  description = "ID of the public web client (code flow + PKCE, no secret)."
+  value       = aws_cognito_user_pool_client.web.id
+}
+
+output "domain" {
+  description = "Hosted UI domain, without scheme: <prefix>.auth.<region>.amazoncognito.com."
+  value       = "${aws_cognito_user_pool_domain.this.domain}.auth.${local.region}.amazoncognito.com"
+}
+
+output "region" {
+  description = "Region of the user pool."
+  value       = local.region
+}
+
+output "api_scope" {
+  description = "The scope API methods require in access tokens (<identifier>/<scope>)."
+  value       = local.api_scope
+}
+
+output "oauth_scopes" {
+  description = "Scopes the web client should request, space separated."
+  value       = join(" ", concat(["openid", "email", "profile"], [local.api_scope]))
+}
+
+output "group_names" {
+  description = "Names of the Cognito groups."
+  value       = [for g in aws_cognito_user_group.this : g.name]
+}

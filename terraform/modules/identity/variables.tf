@@ -1,0 +1,135 @@
+# --- naming and tags ---
+variable "name" {
+  type        = string
+  description = "Name prefix for the user pool, its client and groups."
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$", var.name))
+    error_message = "name must be 1-64 letters, digits, '-' or '_', starting with a letter or digit."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags applied to every taggable resource."
+  default     = {}
+}
+
+# --- hosted UI and OAuth client ---
+variable "domain_prefix" {
+  type        = string
+  description = "Hosted UI domain prefix (<prefix>.auth.<region>.amazoncognito.com); globally unique per region. Null derives one from the name and the account id."
+  default     = null
+
+  validation {
+    condition     = var.domain_prefix == null || can(regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", var.domain_prefix))
+    error_message = "domain_prefix must be lowercase letters, digits and hyphens, 1-63 characters, not starting or ending with a hyphen (and must not contain 'aws', 'amazon' or 'cognito')."
+  }
+}
+
+variable "callback_urls" {
+  type        = list(string)
+  description = "Where the hosted UI may send the browser back with the authorization code (the web page's URL)."
+
+  validation {
+    condition     = length(var.callback_urls) > 0 && alltrue([for u in var.callback_urls : can(regex("^(https://|http://localhost(:[0-9]+)?/?)", u))])
+    error_message = "callback_urls needs at least one URL; each must use https, or http://localhost for local development."
+  }
+}
+
+variable "logout_urls" {
+  type        = list(string)
+  description = "Where the hosted UI may send the browser after sign-out."
+
+  validation {
+    condition     = alltrue([for u in var.logout_urls : can(regex("^(https://|http://localhost(:[0-9]+)?/?)", u))])
+    error_message = "Each logout URL must use https, or http://localhost for local development."
+  }
+}
+
+variable "access_token_validity_minutes" {
+  type        = number
+  description = "Lifetime of access and ID tokens, in minutes (5-1440)."
+  default     = 60
+
+  validation {
+    condition     = var.access_token_validity_minutes >= 5 && var.access_token_validity_minutes <= 1440
+    error_message = "access_token_validity_minutes must be between 5 and 1440."
+  }
+}
+
+variable "refresh_token_validity_days" {
+  type        = number
+  description = "Lifetime of refresh tokens, in days (1-3650)."
+  default     = 30
+
+  validation {
+    condition     = var.refresh_token_validity_days >= 1 && var.refresh_token_validity_days <= 3650
+    error_message = "refresh_token_validity_days must be between 1 and 3650."
+  }
+}
+
+# --- the API's resource server and scope (access tokens carry it) ---
+variable "resource_server_identifier" {
+  type        = string
+  description = "Identifier of the resource server for the API; scopes are <identifier>/<scope>."
+  default     = "agentarch-api"
+}
+
+variable "api_scope_name" {
+  type        = string
+  description = "Name of the scope the API methods require (access tokens with <identifier>/<scope>)."
+  default     = "chat"
+}
+
+# --- users ---
+variable "self_sign_up_enabled" {
+  type        = bool
+  description = "Let anyone create an account from the hosted UI; false means administrators create users."
+  default     = false
+}
+
+variable "mfa_configuration" {
+  type        = string
+  description = "Multi-factor authentication. One of OFF, OPTIONAL, ON (TOTP apps)."
+  default     = "OPTIONAL"
+
+  validation {
+    condition     = contains(["OFF", "OPTIONAL", "ON"], var.mfa_configuration)
+    error_message = "mfa_configuration must be one of OFF, OPTIONAL, ON."
+  }
+}
+
+variable "password_minimum_length" {
+  type        = number
+  description = "Minimum password length (8-99)."
+  default     = 12
+
+  validation {
+    condition     = var.password_minimum_length >= 8 && var.password_minimum_length <= 99
+    error_message = "password_minimum_length must be between 8 and 99."
+  }
+}
+
+variable "groups" {
+  type = map(object({
+    description = string
+    precedence  = number
+  }))
+  description = "Cognito groups; their names reach the Lambdas in the cognito:groups claim."
+  default = {
+    admins = { description = "Administrators of the assistant", precedence = 1 }
+    users  = { description = "Regular users", precedence = 10 }
+  }
+}
+
+variable "deletion_protection" {
+  type        = string
+  description = "Protect the user pool from deletion. One of ACTIVE, INACTIVE."
+  default     = "ACTIVE"
+
+  validation {
+    condition     = contains(["ACTIVE", "INACTIVE"], var.deletion_protection)
+    error_message = "deletion_protection must be one of ACTIVE, INACTIVE."
+  }
+}

@@ -1,0 +1,119 @@
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  python_tag     = replace(var.runtime, ".", "")
+  powertools_arn = var.powertools_layer_version == null ? null : "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-${local.python_tag}-${var.architecture}:${var.powertools_layer_version}"
+  layers         = compact(concat([local.powertools_arn], var.extra_layer_arns))
+}
+
+# Retention and encryption are variables; checkov's one-year minimum is a compliance choice, not a default.
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (30 days by default, to keep a demo cheap).
+  #checkov:skip=CKV_AWS_158:Encrypted with the AWS managed key unless kms_key_arn is set.
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name}-role"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+
+  # X-Ray accepts no resource-level permissions for these two actions.
+  statement {
+    sid       = "WriteTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.policy_statements
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "${var.name}-policy"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations.
+  #checkov:skip=CKV_AWS_117:Reaches only AWS APIs (AgentCore, DynamoDB) over TLS with IAM; a VPC would add NAT cost and no protection here.
+  #checkov:skip=CKV_AWS_272:Code signing needs a signing profile the build does not have; the zip hash is pinned by source_code_hash.
+  #checkov:skip=CKV_AWS_173:The environment holds names and ARNs, no secrets; kms_key_arn switches to a customer managed key.
+  function_name                  = var.name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  filename                       = var.artifact_path
+  source_code_hash               = filebase64sha256(var.artifact_path)
+  handler                        = var.handler
+  runtime                        = var.runtime
+  architectures                  = [var.architecture]
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+  layers                         = local.layers
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = var.environment
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_permission" "api_gateway" {
+  count = var.api_gateway_source_arn == null ? 0 : 1
+
+  statement_id  = "AllowApiGatewayInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = var.api_gateway_source_arn
+}

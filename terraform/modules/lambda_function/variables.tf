@@ -1,0 +1,163 @@
+# --- naming and tags ---
+variable "name" {
+  type        = string
+  description = "Function name (also names its role and log group)."
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 letters, digits, '-' or '_'."
+  }
+}
+
+variable "description" {
+  type        = string
+  description = "What the function is for."
+  default     = ""
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags applied to every taggable resource."
+  default     = {}
+}
+
+# --- code ---
+variable "artifact_path" {
+  type        = string
+  description = "Path of the deployment zip (built by `agentarch build` into lambda_build/dist/)."
+}
+
+variable "handler" {
+  type        = string
+  description = "Handler as module.function, e.g. agentarch.handlers.chat.lambda_handler."
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_.]*\\.[A-Za-z_][A-Za-z0-9_]*$", var.handler))
+    error_message = "handler must look like package.module.function."
+  }
+}
+
+variable "runtime" {
+  type        = string
+  description = "Python runtime. One of python3.12, python3.13."
+  default     = "python3.13"
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be one of python3.12, python3.13 (the zips are built for these)."
+  }
+}
+
+variable "architecture" {
+  type        = string
+  description = "Instruction set. One of arm64, x86_64 (must match the wheels in the zip)."
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be one of arm64, x86_64."
+  }
+}
+
+variable "powertools_layer_version" {
+  type        = number
+  description = "Version N of the public layer AWSLambdaPowertoolsPythonV3-<python>-<arch>:N; null adds no Powertools layer."
+  default     = null
+
+  validation {
+    condition     = var.powertools_layer_version == null || try(var.powertools_layer_version >= 1, false)
+    error_message = "powertools_layer_version must be a positive layer version, or null."
+  }
+}
+
+variable "extra_layer_arns" {
+  type        = list(string)
+  description = "Further layer ARNs, after the Powertools layer."
+  default     = []
+}
+
+# --- sizing and limits ---
+variable "memory_size" {
+  type        = number
+  description = "Memory in MB (128-10240); CPU scales with it."
+  default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240."
+  }
+}
+
+variable "timeout_seconds" {
+  type        = number
+  description = "Function timeout in seconds. Behind API Gateway keep it below the 29 s integration timeout."
+  default     = 28
+
+  validation {
+    condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds must be between 1 and 900."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  type        = number
+  description = "Concurrency reserved for (and capping) the function; -1 reserves none. New accounts with a concurrency quota of 10 must keep -1."
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrent_executions >= -1
+    error_message = "reserved_concurrent_executions must be -1 (no reservation) or a non-negative number."
+  }
+}
+
+variable "environment" {
+  type        = map(string)
+  description = "Environment variables (names from agentarch.config.Env, plus POWERTOOLS_*)."
+  default     = {}
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key for environment variables and logs; null uses AWS managed keys."
+  default     = null
+}
+
+# --- logs ---
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the function's log group, in days."
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."
+  }
+}
+
+variable "log_level" {
+  type        = string
+  description = "Application log level. One of DEBUG, INFO, WARN, ERROR."
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN", "ERROR"], var.log_level)
+    error_message = "log_level must be one of DEBUG, INFO, WARN, ERROR."
+  }
+}
+
+# --- permissions ---
+variable "policy_statements" {
+  type = list(object({
+    sid       = string
+    actions   = list(string)
+    resources = list(string)
+  }))
+  description = "What the function may do beyond writing its logs and traces: one statement per concern, least privilege."
+  default     = []
+}
+
+variable "api_gateway_source_arn" {
+  type        = string
+  description = "execute-api ARN pattern allowed to invoke the function (e.g. <execution_arn>/*/POST/api/chat); null adds no permission."
+  default     = null
+}

@@ -1,0 +1,425 @@
+"""HCL ↔ Python contracts: env var names, handler paths, IAM actions, routes, scope, timeouts, tables.
+
+The Terraform and the Python code are written by different people at different times; these tests
+fail the moment one side changes a name the other relies on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+import pytest
+from pydantic_settings import BaseSettings
+
+from agentarch import config
+from agentarch.config import Env
+from agentarch.lint.hcl import plain
+from tests.terraform.code_contracts import boto3_actions
+from tests.terraform.conftest import EXAMPLE_NAMES, call_args, example, module_dir, resolve
+
+ENV_NAMES = {e.value for e in Env}
+LAMBDA_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
+    "chat": (config.ChatSettings,),
+    "conversations": (config.HttpSettings, config.StorageSettings),
+}
+RUNTIME_SETTINGS = (config.AgentSettings, config.StorageSettings)
+HANDLER_MODULES = {"chat": "agentarch.handlers.chat", "conversations": "agentarch.handlers.conversations"}
+MODEL_ACTIONS = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
+CHECKED_PREFIXES = ("dynamodb:", "bedrock-agentcore:", "bedrock:")
+
+# What the brief for each function says it receives, per example (pattern 3 adds storage).
+EXPECTED_CHAT_ENV = {
+    "AGENT_RUNTIME_ARN",
+    "AGENT_RUNTIME_QUALIFIER",
+    "AGENT_CONNECT_TIMEOUT_SECONDS",
+    "AGENT_READ_TIMEOUT_SECONDS",
+    "AGENT_MAX_ATTEMPTS",
+    "ALLOWED_ORIGINS",
+    "MAX_BODY_BYTES",
+}
+EXPECTED_STORAGE_ENV = {"STORAGE_BACKEND", "CONVERSATIONS_TABLE", "MEMORY_ID", "HISTORY_TURNS"}
+EXPECTED_CONVERSATIONS_ENV = {
+    "ALLOWED_ORIGINS",
+    "MAX_BODY_BYTES",
+    "STORAGE_BACKEND",
+    "CONVERSATIONS_TABLE",
+    "MEMORY_ID",
+}
+EXPECTED_RUNTIME_ENV = {"MODEL_PROVIDER", "BEDROCK_MODEL_ID", "BEDROCK_REGION"}
+
+
+def lambda_calls(name: str) -> dict[str, dict[str, Any]]:
+    """Module calls of lambda_function in one example, by function role (chat, conversations)."""
+    cfg = example(name)
+    return {
+        call: call_args(cfg, call)
+        for call, block in cfg.module_calls.items()
+        if block.body.get("source") == "../../modules/lambda_function"
+    }
+
+
+def required_fields(models: tuple[type[BaseSettings], ...]) -> set[str]:
+    """Env names of settings fields without a default: the function cannot start without them."""
+    names = set()
+    for model in models:
+        for field in model.model_fields.values():
+            if field.is_required():
+                names.add(str(field.validation_alias))
+    return names
+
+
+# --- environment variables ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_env_name_set_in_hcl_is_one_the_python_code_reads(name: str) -> None:
+    for call, args in lambda_calls(name).items():
+        unknown = {
+            k for k in args.get("environment", {}) if k not in ENV_NAMES and not k.startswith("POWERTOOLS_")
+        }
+        assert unknown == set(), (
+            f"{name}: module.{call} sets names agentarch.config.Env does not have: {unknown}"
+        )
+    runtime_env = call_args(example(name), "runtime").get("environment_variables", {})
+    assert set(runtime_env) <= ENV_NAMES, (
+        f"{name}: runtime env names not in Env: {set(runtime_env) - ENV_NAMES}"
+    )
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_required_setting_is_set(name: str) -> None:
+    for call, args in lambda_calls(name).items():
+        missing = required_fields(LAMBDA_SETTINGS[call]) - set(args.get("environment", {}))
+        assert missing == set(), f"{name}: module.{call} lacks required settings {missing}"
+    runtime_env = call_args(example(name), "runtime").get("environment_variables", {})
+    assert required_fields(RUNTIME_SETTINGS) - set(runtime_env) == set()
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_each_function_gets_exactly_its_environment(name: str) -> None:
+    with_storage = name == "3-full"
+    calls = lambda_calls(name)
+    if "chat" in calls:
+        env = {k for k in calls["chat"]["environment"] if not k.startswith("POWERTOOLS_")}
+        assert env == EXPECTED_CHAT_ENV | (EXPECTED_STORAGE_ENV if with_storage else set())
+        assert calls["chat"]["environment"]["AGENT_RUNTIME_ARN"] == "${module.runtime.runtime_arn}"
+    if "conversations" in calls:
+        env = {k for k in calls["conversations"]["environment"] if not k.startswith("POWERTOOLS_")}
+        assert env == EXPECTED_CONVERSATIONS_ENV
+    runtime_env = call_args(example(name), "runtime")["environment_variables"]
+    expected_runtime = EXPECTED_RUNTIME_ENV | (
+        {"STORAGE_BACKEND", "MEMORY_ID", "HISTORY_TURNS"} if with_storage else set()
+    )
+    assert set(runtime_env) == expected_runtime
+    if with_storage:
+        for env in (calls["chat"]["environment"], calls["conversations"]["environment"], runtime_env):
+            assert env["STORAGE_BACKEND"] == "aws"
+
+
+def test_runtime_environment_is_sent_as_null_when_empty() -> None:
+    locals_ = module_dir("agent_runtime").locals
+    assert plain(locals_["environment_variables"][0]) == (
+        "${length(var.environment_variables) == 0 ? null : var.environment_variables}"
+    )
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_one_max_body_bytes_variable_feeds_waf_and_the_lambdas(name: str) -> None:
+    assert call_args(example(name), "front_door")["max_body_bytes"] == "${var.max_body_bytes}"
+    for call, args in lambda_calls(name).items():
+        assert args["environment"]["MAX_BODY_BYTES"] == "${tostring(var.max_body_bytes)}", call
+    default = plain(example(name).variables["max_body_bytes"].body)["default"]
+    assert default == config.DEFAULT_MAX_BODY_BYTES
+    assert (
+        plain(module_dir("front_door").variables["max_body_bytes"].body)["default"]
+        == config.DEFAULT_MAX_BODY_BYTES
+    )
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_each_handler_string_imports(name: str) -> None:
+    for call, args in lambda_calls(name).items():
+        handler = args["handler"]
+        assert handler == f"{HANDLER_MODULES[call]}.lambda_handler"
+        module_name, _, function = handler.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            pytest.skip(f"{module_name} is not written yet ({exc})")
+        assert callable(getattr(module, function)), handler
+
+
+def test_lambda_defaults_are_python_3_13_on_arm64() -> None:
+    variables = {k: plain(v.body) for k, v in module_dir("lambda_function").variables.items()}
+    assert variables["runtime"]["default"] == "python3.13"
+    assert variables["architecture"]["default"] == "arm64"
+    runtime_vars = {k: plain(v.body) for k, v in module_dir("agent_runtime").variables.items()}
+    assert runtime_vars["python_runtime"]["default"] == "PYTHON_3_13"
+    assert runtime_vars["entry_point"]["default"] == ["main.py"]
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_artifacts_are_the_zips_agentarch_build_writes(name: str) -> None:
+    cfg = example(name)
+    assert (
+        plain(cfg.locals["artifacts_dir"][0])
+        == '${coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")}'
+    )
+    assert call_args(cfg, "runtime")["artifact_path"] == "${local.artifacts_dir}/agent.zip"
+    for call, args in lambda_calls(name).items():
+        assert args["artifact_path"] == f"${{local.artifacts_dir}}/{call}.zip"
+    key = plain(module_dir("agent_runtime").locals["artifact_key"][0])
+    assert key == "agent/${filesha256(var.artifact_path)}.zip", "the S3 key must carry the content hash"
+
+
+# --- IAM ---------------------------------------------------------------------------------------
+
+
+def granted_by_lambda(name: str, call: str) -> set[str]:
+    statements = lambda_calls(name)[call].get("policy_statements", [])
+    return {a for s in statements for a in s["actions"] if a.startswith(CHECKED_PREFIXES)}
+
+
+def granted_to_runtime(name: str) -> set[str]:
+    module = module_dir("agent_runtime")
+    literal: set[str] = set()
+    for (rtype, _), block in module.data.items():
+        if rtype != "aws_iam_policy_document":
+            continue
+        body = plain(block.body)
+        statements = list(body.get("statement", []))
+        statements += [d["statement"]["content"][0] for d in body.get("dynamic", []) if "statement" in d]
+        for statement in statements:
+            actions = statement.get("actions", [])
+            if isinstance(actions, list):
+                literal.update(a for a in actions if a.startswith(CHECKED_PREFIXES))
+    args = call_args(example(name), "runtime")
+    if args.get("bedrock_model_id") is None:
+        literal -= MODEL_ACTIONS
+    if args.get("memory_arn") is not None:
+        literal.update(args.get("memory_actions", []))
+    return literal
+
+
+def test_chat_may_invoke_only_its_runtime() -> None:
+    for name in ("2-secure", "3-full"):
+        statements = lambda_calls(name)["chat"]["policy_statements"]
+        invoke = [s for s in statements if "bedrock-agentcore:InvokeAgentRuntime" in s["actions"]]
+        assert len(invoke) == 1
+        assert invoke[0]["actions"] == ["bedrock-agentcore:InvokeAgentRuntime"]
+        assert invoke[0]["resources"] == [
+            "${module.runtime.runtime_arn}",
+            "${module.runtime.runtime_arn}/runtime-endpoint/*",
+        ]
+
+
+def test_full_pattern_grants_exactly_the_boto3_calls_the_code_makes() -> None:
+    expected = {
+        "chat": boto3_actions("agentarch.handlers.chat"),
+        "conversations": boto3_actions("agentarch.handlers.conversations"),
+    }
+    for call, derived in expected.items():
+        granted = granted_by_lambda("3-full", call)
+        assert granted == derived, (
+            f"module.{call}: grant {sorted(derived - granted)}, remove {sorted(granted - derived)}"
+        )
+    derived_runtime = boto3_actions("agentarch.agent.app") | MODEL_ACTIONS
+    granted_runtime = granted_to_runtime("3-full")
+    assert granted_runtime == derived_runtime, (
+        f"runtime: grant {sorted(derived_runtime - granted_runtime)}, remove {sorted(granted_runtime - derived_runtime)}"
+    )
+
+
+@pytest.mark.parametrize("name", ["0-direct", "1-passthrough", "2-secure"])
+def test_patterns_without_storage_grant_no_more_than_the_code_needs(name: str) -> None:
+    if name == "2-secure":
+        assert granted_by_lambda(name, "chat") == {"bedrock-agentcore:InvokeAgentRuntime"}
+    assert granted_to_runtime(name) == MODEL_ACTIONS
+
+
+def test_model_permissions_are_scoped_to_the_model_and_its_inference_profile() -> None:
+    statements = [
+        d["statement"]["content"][0]
+        for d in plain(module_dir("agent_runtime").data[("aws_iam_policy_document", "runtime")].body)[
+            "dynamic"
+        ]
+    ]
+    model = next(s for s in statements if s["sid"] == "InvokeModel")
+    assert model["resources"] == "${local.model_arns}"
+    arns = plain(module_dir("agent_runtime").locals["model_arns"][0])
+    assert (
+        "inference-profile/${var.bedrock_model_id}" in arns
+        and "foundation-model/${local.base_model_id}" in arns
+    )
+
+
+# --- routes, scope, auth -----------------------------------------------------------------------
+
+
+def resolver_routes(module_name: str) -> set[tuple[str, str]]:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        pytest.skip(f"{module_name} is not written yet ({exc})")
+    paths = module.app.get_openapi_schema().paths or {}
+    routes = set()
+    for path, item in paths.items():
+        for method in ("get", "post", "put", "patch", "delete"):
+            if getattr(item, method, None) is not None:
+                routes.add((method.upper(), path))
+    return routes
+
+
+def front_door_routes(name: str) -> dict[str, set[tuple[str, str]]]:
+    """Routes of an example's front door, grouped by the function they reach."""
+    routes = call_args(example(name), "front_door")["routes"]
+    grouped: dict[str, set[tuple[str, str]]] = {}
+    for route in routes.values():
+        target = route.get("lambda_invoke_arn") or route.get("http_uri")
+        match = re.match(r"^\$\{module\.(\w+)\.(invoke_arn|invocation_url)\}$", target)
+        assert match, target
+        grouped.setdefault(match.group(1), set()).add((route["method"], route["path"]))
+    return grouped
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_front_door_routes_match_the_resolvers(name: str) -> None:
+    grouped = front_door_routes(name)
+    assert set(grouped) == set(lambda_calls(name))
+    for function, routes in grouped.items():
+        assert routes == resolver_routes(HANDLER_MODULES[function]), f"{name}: {function}"
+
+
+def test_passthrough_forwards_post_api_chat_and_the_token_to_the_runtime() -> None:
+    assert front_door_routes("1-passthrough") == {"runtime": {("POST", "/api/chat")}}
+    route = call_args(example("1-passthrough"), "front_door")["routes"]["chat"]
+    assert route["integration"] == "http"
+    # the page's {"message", "session_id"} becomes the runtime's {"prompt", "session_id"}
+    assert "\"prompt\": $input.json('$.message')" in route["request_template"]
+    integration = plain(module_dir("front_door").resources[("aws_api_gateway_integration", "route")].body)
+    assert (
+        '"integration.request.header.Authorization" = "method.request.header.Authorization"'
+        in (integration["request_parameters"])
+    )
+
+
+def test_api_scope_is_the_one_the_python_code_expects() -> None:
+    variables = {k: plain(v.body) for k, v in module_dir("identity").variables.items()}
+    scope = f"{variables['resource_server_identifier']['default']}/{variables['api_scope_name']['default']}"
+    assert scope == config.API_SCOPE
+    for name in ("1-passthrough", "2-secure", "3-full"):
+        assert call_args(example(name), "front_door")["authorization_scopes"] == [
+            "${module.identity.api_scope}"
+        ]
+
+
+def test_every_api_method_requires_the_authorizer_and_the_scope_and_options_does_not() -> None:
+    resources = module_dir("front_door").resources
+    route = plain(resources[("aws_api_gateway_method", "route")].body)
+    assert route["authorization"] == "COGNITO_USER_POOLS"
+    assert route["authorization_scopes"] == "${var.authorization_scopes}"
+    options = plain(resources[("aws_api_gateway_method", "options")].body)
+    assert options["authorization"] == "NONE" and options["http_method"] == "OPTIONS"
+
+
+@pytest.mark.parametrize("name", ["0-direct", "1-passthrough"])
+def test_insecure_patterns_trust_access_tokens_of_the_web_client(name: str) -> None:
+    authorizer = call_args(example(name), "runtime")["jwt_authorizer"]
+    assert authorizer == {
+        "discovery_url": "${module.identity.discovery_url}",
+        "allowed_clients": ["${module.identity.client_id}"],
+    }
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_secure_patterns_use_iam_auth_on_the_runtime(name: str) -> None:
+    assert "jwt_authorizer" not in call_args(example(name), "runtime")
+
+
+# --- timeouts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_timeout_chain_defaults_match_the_python_defaults_and_hold(name: str) -> None:
+    timeouts = plain(example(name).variables["chat_timeouts"].body)
+    defaults = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"(\w+) = optional\(number, ([\d.]+)\)", timeouts["type"])
+    }
+    fields = config.ChatSettings.model_fields
+    assert defaults["agent_read_seconds"] == fields["agent_read_timeout_seconds"].default
+    assert defaults["agent_connect_seconds"] == fields["agent_connect_timeout_seconds"].default
+    assert defaults["agent_max_attempts"] == fields["agent_max_attempts"].default
+    assert defaults["api_integration_ms"] == 29000
+    assert defaults["api_integration_ms"] > defaults["lambda_seconds"] * 1000
+    budget = (
+        defaults["agent_read_seconds"] + defaults["agent_connect_seconds"] * defaults["agent_max_attempts"]
+    )
+    assert defaults["lambda_seconds"] > budget
+    conditions = " ".join(v["condition"] for v in timeouts["validation"])
+    assert "api_integration_ms > var.chat_timeouts.lambda_seconds * 1000" in conditions
+    assert "agent_connect_seconds * var.chat_timeouts.agent_max_attempts" in conditions
+    args = call_args(example(name), "chat")
+    assert args["timeout_seconds"] == "${var.chat_timeouts.lambda_seconds}"
+    assert (
+        call_args(example(name), "front_door")["integration_timeout_ms"]
+        == "${var.chat_timeouts.api_integration_ms}"
+    )
+
+
+# --- data and names ----------------------------------------------------------------------------
+
+
+def test_conversation_table_matches_the_dynamodb_adapter() -> None:
+    table = plain(module_dir("data").resources[("aws_dynamodb_table", "conversations")].body)
+    assert table["hash_key"] == "session_id"
+    assert {a["name"]: a["type"] for a in table["attribute"]} == {
+        "session_id": "S",
+        "actor_id": "S",
+        "updated_at": "S",
+    }
+    (gsi,) = table["global_secondary_index"]
+    assert (gsi["hash_key"], gsi["range_key"], gsi["projection_type"]) == ("actor_id", "updated_at", "ALL")
+    index_name = plain(module_dir("data").locals["conversations_index"][0])
+    try:
+        adapter = importlib.import_module("agentarch.adapters.aws_conversations")
+    except ModuleNotFoundError:
+        pytest.skip("the DynamoDB adapter is not written yet")
+    assert index_name == adapter.BY_ACTOR_INDEX
+    assert table["point_in_time_recovery"][0]["enabled"] == "${var.point_in_time_recovery}"
+
+
+@pytest.mark.parametrize("module", ["agent_runtime", "agent_memory"])
+def test_agentcore_names_refuse_hyphens(module: str) -> None:
+    (validation,) = plain(module_dir(module).variables["name"].body)["validation"]
+    assert "^[a-zA-Z][a-zA-Z0-9_]{0,47}$" in validation["condition"]
+    pattern = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$")
+    for name in EXAMPLE_NAMES:
+        default = plain(example(name).variables["name"].body)["default"]
+        assert pattern.match(default.replace("-", "_") + "_memory"), default
+
+
+# --- what the web page reads -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_example_outputs_the_web_config_the_page_reads(name: str) -> None:
+    from agentarch.webconfig import COGNITO_KEYS, OUTPUT_NAME
+
+    value = resolve(example(name), plain(example(name).outputs[OUTPUT_NAME].body)["value"])
+    assert set(value) == {"pattern", "api_url", "runtime_url", "runtime_arn", "cognito"}
+    assert value["pattern"] == int(name[0])
+    assert set(value["cognito"]) == set(COGNITO_KEYS)
+    if name == "0-direct":
+        assert value["api_url"] is None
+        assert value["runtime_url"] == "${module.runtime.endpoint_url}"
+        assert value["runtime_arn"] == "${module.runtime.runtime_arn}"
+    else:
+        # the page calls <api_url>/chat and <api_url>/conversations; the routes live under /api
+        assert value["api_url"] == "${module.front_door.api_url}/api"
+        assert value["runtime_url"] is None and value["runtime_arn"] is None
