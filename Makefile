@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: dev test lint typecheck unit bootstrap clean
+.PHONY: dev test build lint bootstrap clean
 
 dev:
 	@scripts/bootstrap.sh
@@ -16,6 +16,10 @@ test:
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+build:
+	@scripts/bootstrap.sh
+	@$(BIN)/agentarch build $(ARGS)
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "source", nargs="?", default="-", help="terraform output -json file, or - for stdin"
     )
     web_config.add_argument("--out", type=Path, default=Path(".agentarch/web"), help="directory to write")
+    from agentarch.build import configure_parser
+
+    configure_parser(sub.add_parser("build", help="build the zips Terraform deploys (lambda_build/dist)"))
     lint = sub.add_parser(
         "lint",
         help="check the Terraform statically (parse, provider schema, references, variables, READMEs)",
@@ -159,7 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `agentarch` command."""
     args = build_parser().parse_args(argv)
-    runners = {"dev": _run_dev, "openapi": _run_openapi, "web-config": _run_web_config, "lint": _run_lint}
+    from agentarch.build import run as run_build
+
+    runners = {
+        "build": run_build,
+        "dev": _run_dev,
+        "openapi": _run_openapi,
+        "web-config": _run_web_config,
+        "lint": _run_lint,
+    }
     return runners[args.command](args)
 
 

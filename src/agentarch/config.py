@@ -46,6 +46,7 @@ class Env(StrEnum):
 
     # --- AWS standard (set by Lambda and AgentCore themselves) ---
     AWS_REGION = "AWS_REGION"
+    AWS_DATA_PATH = "AWS_DATA_PATH"  # botocore reads the API descriptions shipped in a Lambda zip first
 
     # --- the local stack CLI ---
     STATE_DIR = "AGENTARCH_STATE_DIR"

@@ -89,7 +89,8 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = var.kms_key_arn
 
   environment {
-    variables = var.environment
+    # botocore reads the API descriptions shipped in the zip first (lambda_build/README.md).
+    variables = merge({ AWS_DATA_PATH = "/var/task/botocore_data" }, var.environment)
   }
 
   tracing_config {

@@ -1,0 +1,186 @@
+"""Each Lambda zip holds only what its handler needs, and works with only the layer and runtime beside it.
+
+The handler runs in a fresh interpreter started with `-I -S` whose sys.path is exactly
+[unpacked zip, layer, runtime boto3] plus the standard library. The layer's packages are this venv's
+host-platform builds of what the Powertools layer carries (aws-lambda-powertools[all] minus boto3 and its
+dependencies); compiled parts (pydantic-core) are therefore the host's, not the arm64 ones Lambda uses.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentarch.build.builder import LAMBDA_SIZE_TARGET
+from agentarch.build.registry import BOTOCORE_DATA_DIR, FunctionSpec
+from tests.artifacts.conftest import LAMBDA_SPECS, PROBE_MARK, Built, LambdaNeighbours, run_probe, unpack
+
+pytestmark = pytest.mark.skipif(not LAMBDA_SPECS, reason="no Lambda handler module exists yet")
+
+RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/agentarch_agent-abcdefghij"
+ORIGIN = "https://app.example.com"
+
+LAMBDA_PROBE = f"""
+import json, sys
+config = json.loads(sys.argv[1])
+sys.path[:] = config["paths"] + sys.path[1:]  # [zip, layer, runtime] + the standard library only
+
+import importlib
+module = importlib.import_module(config["module"])
+handler = getattr(module, config["handler"])
+
+
+class Context:
+    function_name = config["function"]
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:" + config["function"]
+    aws_request_id = "lambda-request-1"
+    log_group_name = "/aws/lambda/" + config["function"]
+    log_stream_name = "stream"
+
+    def get_remaining_time_in_millis(self):
+        return 20000
+
+
+answers = [handler(event, Context()) for event in config["events"]]
+
+import botocore.session
+loader = botocore.session.get_session().get_component("data_loader")
+_, model_path = loader.load_data_with_path("bedrock-agentcore/2024-02-28/service-2")
+
+origins = {{name: getattr(sys.modules.get(name), "__file__", None) for name in config["origins"]}}
+loaded = sorted(name for name in sys.modules if name == "agentarch" or name.startswith("agentarch."))
+print({PROBE_MARK!r} + json.dumps({{
+    "answers": answers, "origins": origins, "agentarch_modules": loaded, "model_path": model_path,
+    "site_packages": [p for p in sys.path if "site-packages" in p],
+}}))
+"""
+
+
+def rest_event(method: str, path: str, body: str | None, request_id: str) -> dict[str, Any]:
+    """An API Gateway REST proxy event as the Cognito-authorized front door sends it."""
+    headers = {"Content-Type": "application/json", "origin": ORIGIN, "Authorization": "Bearer x"}
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": request_id,
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "identity": {"sourceIp": "203.0.113.7"},
+            "authorizer": {"claims": {"sub": "user-1", "cognito:groups": "users"}},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def response_headers(answer: dict[str, Any]) -> dict[str, str]:
+    """A proxy response's headers, whether single- or multi-valued (the REST resolver uses the latter)."""
+    headers = dict(answer.get("headers") or {})
+    for name, values in (answer.get("multiValueHeaders") or {}).items():
+        headers.setdefault(name, values[0])
+    return headers
+
+
+def zip_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
+@pytest.mark.parametrize("spec", LAMBDA_SPECS, ids=lambda s: s.name)
+def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: FunctionSpec) -> None:
+    # Given the built zip
+    names = zip_names(built.artifact(spec))
+    modules = [n for n in names if n.startswith("agentarch/")]
+    # Then it carries its handler, no agent/local/web code, nothing vendored, and the botocore model
+    assert spec.entry_module.replace(".", "/") + ".py" in names
+    forbidden = [
+        n for n in modules if n.split("/")[1] in ("agent", "local", "web", "lint", "build", "cli.py")
+    ]
+    assert forbidden == []
+    assert {n.split("/")[0] for n in names} == {"agentarch", BOTOCORE_DATA_DIR}
+    assert any(n.endswith("/service-2.json.gz") and "bedrock-agentcore" in n for n in names)
+    # And it stays under the 1 MiB target without the layer
+    assert built.artifact(spec).stat().st_size < LAMBDA_SIZE_TARGET
+
+
+@pytest.mark.parametrize("spec", LAMBDA_SPECS, ids=lambda s: s.name)
+def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
+    built: Built, spec: FunctionSpec, lambda_neighbours: LambdaNeighbours, tmp_path: Path
+) -> None:
+    # Given the zip unpacked alone, with the layer and the runtime's boto3 beside it
+    task = unpack(built.artifact(spec), tmp_path / "var-task")
+    events = [rest_event("GET", "/api/no-such-endpoint", None, "req-unknown-route")]
+    if spec.name == "chat":
+        events.append(rest_event("POST", "/api/chat", '{"message": "hi"', "req-malformed"))
+    config = {
+        "paths": [str(task), str(lambda_neighbours.layer), str(lambda_neighbours.runtime_sdk)],
+        "module": spec.entry_module,
+        "handler": spec.entry_callable,
+        "function": spec.name,
+        "events": events,
+        "origins": ["agentarch", "aws_lambda_powertools", "pydantic", "pydantic_settings", "boto3"],
+    }
+    env = {
+        **{key: value.replace("/var/task", str(task)) for key, value in spec.environment.items()},
+        "AGENT_RUNTIME_ARN": RUNTIME_ARN,
+        "ALLOWED_ORIGINS": ORIGIN,
+        "STORAGE_BACKEND": "aws",
+        "CONVERSATIONS_TABLE": "agentarch-conversations",
+        "MEMORY_ID": "agentarch_memory-abcdefghij",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "POWERTOOLS_SERVICE_NAME": spec.name,
+        "POWERTOOLS_METRICS_NAMESPACE": "agentarch",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+    # When a fresh interpreter imports the handler and feeds it the events
+    result = run_probe(LAMBDA_PROBE, config, env, tmp_path)
+
+    # Then each package came from where it will come from on Lambda, with no site-packages at all
+    origins = result["origins"]
+    assert result["site_packages"] == []
+    assert origins["agentarch"].startswith(str(task))
+    for layer_package in ("aws_lambda_powertools", "pydantic", "pydantic_settings"):
+        assert origins[layer_package].startswith(str(lambda_neighbours.layer)), layer_package
+    assert not any(
+        m.startswith(("agentarch.agent", "agentarch.local", "agentarch.web"))
+        for m in result["agentarch_modules"]
+    )
+    # And botocore reads the bedrock-agentcore model shipped in the zip (AWS_DATA_PATH)
+    assert result["model_path"].startswith(str(task / BOTOCORE_DATA_DIR))
+
+    # And an unknown route answers 404 in the stable error shape, with CORS
+    unknown = result["answers"][0]
+    assert unknown["statusCode"] == 404
+    assert json.loads(unknown["body"])["error"]["code"] == "not_found"
+    assert response_headers(unknown).get("Access-Control-Allow-Origin") == ORIGIN
+
+    if spec.name == "chat":
+        # And malformed JSON answers 400 (not Powertools' 422) with code, message and request id
+        malformed = result["answers"][1]
+        assert malformed["statusCode"] == 400
+        error = json.loads(malformed["body"])["error"]
+        assert set(error) == {"code", "message", "request_id"}
+        assert error["code"] == "malformed_json"
+        assert error["request_id"] == "req-malformed"
