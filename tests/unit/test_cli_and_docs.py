@@ -68,3 +68,19 @@ def test_openapi_covers_every_route_of_every_lambda(tmp_path: Path) -> None:
         ("DELETE", "/api/conversations/{session_id}"),
     }
     assert "ChatRequest" in document["components"]["schemas"]
+
+
+def test_dev_refuses_a_busy_port_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        code = main(["dev", "--no-browser", "--port", str(port), "--state-dir", str(tmp_path)])
+
+    assert code == 1
+    assert f"port {port} on 127.0.0.1 is in use" in capsys.readouterr().out

@@ -108,6 +108,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:port yet."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -345,6 +356,11 @@ class LocalStack:
 
     def run(self) -> int:
         """Start everything, serve the front door in the foreground, stop everything on exit."""
+        if not port_is_free(self.options.port):
+            self.out.write(
+                f"error: port {self.options.port} on 127.0.0.1 is in use; choose another with --port\n"
+            )
+            return 1
         self.state_dir.mkdir(parents=True, exist_ok=True)
         identity, users = self.prepare_identity()
         try:
