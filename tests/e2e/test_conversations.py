@@ -175,7 +175,7 @@ def test_history_and_list_survive_a_restart(
     assert len(alice.history(session)) == 4
 
 
-def test_a_failed_agent_call_leaves_the_index_as_it_was(full_stack: RunningStack) -> None:
+def test_refused_requests_leave_the_index_as_it_was(full_stack: RunningStack) -> None:
     alice = Client(full_stack, ALICE)
     before = alice.all_conversations(100)
 

@@ -82,8 +82,8 @@ def test_the_factory_creates_no_aws_client_before_first_use() -> None:
     index = factory.conversation_index(settings)
     memory = factory.memory_events(settings)
 
-    assert index._client_instance is None  # type: ignore[attr-defined]
-    assert memory._client_instance is None  # type: ignore[attr-defined]
+    assert not index._clients.created  # type: ignore[attr-defined]
+    assert not memory._clients.created  # type: ignore[attr-defined]
 
 
 def test_the_listing_query_walks_the_index_in_order(tmp_path: Path) -> None:

@@ -14,14 +14,13 @@ Calls made, one each per operation (a contract test maps them to IAM actions):
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import Field
 
+from agentarch.adapters.aws_clients import LazyClient
 from agentarch.services.conversations import SESSION_ID_PATTERN, Conversation, ConversationNotFound
 from agentarch.services.pagination import (
     CursorState,
@@ -40,12 +39,6 @@ _CONDITION_FAILED = "ConditionalCheckFailedException"
 class _ConversationCursor(CursorState):
     updated_at: str = Field(pattern=ISO_MILLIS_PATTERN.pattern)
     session_id: str = Field(pattern=SESSION_ID_PATTERN.pattern)
-
-
-def _default_client(region: str | None) -> Any:
-    import boto3  # deferred: the SQLite path never pays for it, and a cold start only on first use
-
-    return boto3.client("dynamodb", region_name=region)
 
 
 def _item(conversation: Conversation) -> dict[str, dict[str, str]]:
@@ -83,23 +76,13 @@ class DynamoConversationIndex:
         *,
         region: str | None = None,
         client: Any | None = None,
-        client_factory: Callable[[str | None], Any] = _default_client,
     ) -> None:
         self._table = table_name
-        self._region = region
-        self._client_instance = client
-        self._client_factory = client_factory
-        self._client_lock = threading.Lock()
+        self._clients = LazyClient("dynamodb", region, client)
 
     @property
     def _client(self) -> Any:
-        # Created on first use (cold starts skip it until needed), once (boto3's default session
-        # is not safe to build clients from concurrently).
-        if self._client_instance is None:
-            with self._client_lock:
-                if self._client_instance is None:
-                    self._client_instance = self._client_factory(self._region)
-        return self._client_instance
+        return self._clients.get()
 
     def create_if_absent(self, conversation: Conversation) -> Conversation:
         try:

@@ -10,14 +10,13 @@ result does not depend on how the service breaks ties.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import Field
 
+from agentarch.adapters.aws_clients import LazyClient
 from agentarch.services.memory import Message, check_turn, newest_first_to_page
 from agentarch.services.pagination import (
     CursorState,
@@ -45,12 +44,6 @@ class _MessageCursor(CursorState):
     events: int = Field(ge=1, le=MAX_EVENTS_PER_CALL)
 
 
-def _default_client(region: str | None) -> Any:
-    import boto3  # deferred: the SQLite path never pays for it, and a cold start only on first use
-
-    return boto3.client("bedrock-agentcore", region_name=region)
-
-
 class AgentCoreMemoryEvents:
     """`MemoryEvents` backed by one AgentCore Memory resource."""
 
@@ -60,23 +53,13 @@ class AgentCoreMemoryEvents:
         *,
         region: str | None = None,
         client: Any | None = None,
-        client_factory: Callable[[str | None], Any] = _default_client,
     ) -> None:
         self._memory_id = memory_id
-        self._region = region
-        self._client_instance = client
-        self._client_factory = client_factory
-        self._client_lock = threading.Lock()
+        self._clients = LazyClient("bedrock-agentcore", region, client)
 
     @property
     def _client(self) -> Any:
-        # Created on first use (cold starts skip it until needed), once (boto3's default session
-        # is not safe to build clients from concurrently).
-        if self._client_instance is None:
-            with self._client_lock:
-                if self._client_instance is None:
-                    self._client_instance = self._client_factory(self._region)
-        return self._client_instance
+        return self._clients.get()
 
     def append_turn(
         self, actor_id: str, session_id: str, user_text: str, assistant_text: str, at: datetime

@@ -135,9 +135,9 @@ def _load_or_create_secret(path: Path, make: str) -> str:
 class LocalStack:
     """Starts, watches and stops the local architecture."""
 
-    def __init__(self, options: StackOptions, out: IO[str] = sys.stdout) -> None:
+    def __init__(self, options: StackOptions, out: IO[str] | None = None) -> None:
         self.options = options
-        self.out = out
+        self.out = out or sys.stdout
         self.state_dir = options.state_dir.resolve()
         self.public_url = f"http://127.0.0.1:{options.port}"
         self.children: list[Child] = []

@@ -11,7 +11,9 @@ from agentarch.services import conversations
 from agentarch.services.conversations import ConversationIndex
 from agentarch.services.timestamps import utc_now
 
-SESSION_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]{32,99}$"
+SESSION_ID_PATTERN = (
+    conversations.SESSION_ID_PATTERN.pattern
+)  # 33–100 chars: AgentCore and Memory both accept it
 
 
 class ToolCall(BaseModel):
@@ -61,22 +63,18 @@ def send_message(
     """
     session = session_id or new_session_id()
     if index is not None:
-        conversation = conversations.start_or_resume(index, actor_id, session, message, utc_now())
+        conversations.start_or_resume(index, actor_id, session, message, utc_now())
     payload = {"prompt": message, "session_id": session, "actor": {"id": actor_id, "groups": groups}}
     try:
         answer = agent.invoke(payload, session)
-        reply = ChatReply.model_validate({**answer, "session_id": session})
-    except ValidationError:
-        _forget_if_new(index, actor_id, session, conversation.message_count if index else None)
-        raise MalformedAgentReply("the agent's answer is not a chat reply") from None
+        try:
+            reply = ChatReply.model_validate({**answer, "session_id": session})
+        except ValidationError:
+            raise MalformedAgentReply("the agent's answer is not a chat reply") from None
     except Exception:
-        _forget_if_new(index, actor_id, session, conversation.message_count if index else None)
+        if index is not None:
+            conversations.forget_unused(index, actor_id, session)  # drops only a claim with no turn yet
         raise
     if index is not None:
         conversations.record_turn(index, actor_id, session, utc_now())
     return reply
-
-
-def _forget_if_new(index: ConversationIndex | None, actor_id: str, session: str, count: int | None) -> None:
-    if index is not None and count == 0:
-        conversations.forget_unused(index, actor_id, session)
