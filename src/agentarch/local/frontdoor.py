@@ -185,7 +185,7 @@ def build_app(spec: FrontDoorSpec, identity: LocalIdentity) -> Starlette:
             if match and route.method == request.method:
                 break
         else:
-            return gateway_error(request, 404 if spec.pattern else 403, "not_found", "no such endpoint")
+            return gateway_error(request, 404, "not_found", "no such endpoint")
         event = proxy_event(request, route, match.groupdict(), body, claims, ip)
         try:
             answer = await upstream.post(route.invoke_url, json=event)
