@@ -361,7 +361,8 @@ class LocalStack:
                 f"error: port {self.options.port} on 127.0.0.1 is in use; choose another with --port\n"
             )
             return 1
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not self.state_dir.exists():
+            self.state_dir.mkdir(parents=True, mode=0o700)  # keys, credentials, passwords, data
         identity, users = self.prepare_identity()
         try:
             self.out.write(f"starting pattern {self.options.pattern} on {self.public_url} …\n")
