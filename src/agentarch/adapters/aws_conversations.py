@@ -18,27 +18,22 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import Field
 
 from agentarch.adapters.aws_clients import LazyClient
-from agentarch.services.conversations import SESSION_ID_PATTERN, Conversation, ConversationNotFound
+from agentarch.services.conversations import (
+    Conversation,
+    ConversationNotFound,
+    decode_listing_cursor,
+    listing_page,
+)
 from agentarch.services.pagination import (
-    CursorState,
     Page,
     check_limit,
-    decode_cursor,
-    encode_cursor,
-    scope_of,
 )
-from agentarch.services.timestamps import ISO_MILLIS_PATTERN, format_iso_millis, parse_iso_millis
+from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
 
 BY_ACTOR_INDEX = "by_actor"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-
-
-class _ConversationCursor(CursorState):
-    updated_at: str = Field(pattern=ISO_MILLIS_PATTERN.pattern)
-    session_id: str = Field(pattern=SESSION_ID_PATTERN.pattern)
 
 
 def _item(conversation: Conversation) -> dict[str, dict[str, str]]:
@@ -132,7 +127,6 @@ class DynamoConversationIndex:
 
     def list_page(self, actor_id: str, limit: int, cursor: str | None) -> Page[Conversation]:
         check_limit(limit)
-        scope = scope_of("conversations", actor_id)
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": BY_ACTOR_INDEX,
@@ -142,7 +136,7 @@ class DynamoConversationIndex:
             "Limit": limit + 1,  # one extra tells whether another page exists, without an empty last page
         }
         if cursor is not None:
-            after = decode_cursor(cursor, _ConversationCursor, scope)
+            after = decode_listing_cursor(cursor, actor_id)
             # The actor comes from the caller, never from the cursor: a cursor cannot open another
             # actor's partition.
             request["ExclusiveStartKey"] = {
@@ -151,18 +145,9 @@ class DynamoConversationIndex:
                 "session_id": {"S": after.session_id},
             }
         answer = self._client.query(**request)
-        rows = answer.get("Items", [])
-        items = [_conversation(row) for row in rows[:limit]]
-        more = len(rows) > limit or "LastEvaluatedKey" in answer  # the latter: the 1 MB page cap
-        next_cursor = None
-        if more and items:
-            last = items[-1]
-            next_cursor = encode_cursor(
-                _ConversationCursor(
-                    scope=scope, updated_at=format_iso_millis(last.updated_at), session_id=last.session_id
-                )
-            )
-        return Page[Conversation](items=items, next_cursor=next_cursor)
+        fetched = [_conversation(row) for row in answer.get("Items", [])]
+        # More pages also when DynamoDB stopped at its 1 MB cap before reaching limit + 1 items.
+        return listing_page(actor_id, fetched, limit, more="LastEvaluatedKey" in answer)
 
     def delete(self, actor_id: str, session_id: str, *, only_if_empty: bool = False) -> None:
         condition = "actor_id = :actor"

@@ -19,7 +19,12 @@ from pathlib import Path
 
 from pydantic import Field
 
-from agentarch.services.conversations import Conversation, ConversationNotFound
+from agentarch.services.conversations import (
+    Conversation,
+    ConversationNotFound,
+    decode_listing_cursor,
+    listing_page,
+)
 from agentarch.services.memory import Message, check_turn, newest_first_to_page
 from agentarch.services.pagination import (
     CursorState,
@@ -29,7 +34,7 @@ from agentarch.services.pagination import (
     encode_cursor,
     scope_of,
 )
-from agentarch.services.timestamps import ISO_MILLIS_PATTERN, format_iso_millis, parse_iso_millis
+from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -126,11 +131,6 @@ class SqliteDatabase:
             connection.execute("COMMIT")
 
 
-class _ConversationCursor(CursorState):
-    updated_at: str = Field(pattern=ISO_MILLIS_PATTERN.pattern)
-    session_id: str = Field(min_length=1, max_length=100)
-
-
 class _MessageCursor(CursorState):
     before_seq: int = Field(gt=0)
 
@@ -191,25 +191,15 @@ class SqliteConversationIndex:
 
     def list_page(self, actor_id: str, limit: int, cursor: str | None) -> Page[Conversation]:
         check_limit(limit)
-        scope = scope_of("conversations", actor_id)
         params: tuple[object, ...]
         if cursor is None:
             query, params = _FIRST_PAGE, (actor_id, limit + 1)
         else:
-            after = decode_cursor(cursor, _ConversationCursor, scope)
+            after = decode_listing_cursor(cursor, actor_id)
             query, params = _NEXT_PAGE, (actor_id, after.updated_at, after.session_id, limit + 1)
         with self._db.connect() as connection:
             rows = connection.execute(query, params).fetchall()
-        items = [_conversation(row) for row in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = items[-1]
-            next_cursor = encode_cursor(
-                _ConversationCursor(
-                    scope=scope, updated_at=format_iso_millis(last.updated_at), session_id=last.session_id
-                )
-            )
-        return Page[Conversation](items=items, next_cursor=next_cursor)
+        return listing_page(actor_id, [_conversation(row) for row in rows], limit)
 
     def delete(self, actor_id: str, session_id: str, *, only_if_empty: bool = False) -> None:
         with self._db.write() as connection:

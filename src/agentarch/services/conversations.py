@@ -16,8 +16,17 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentarch.services.memory import MemoryEvents, Message
-from agentarch.services.pagination import InvalidCursor, InvalidLimit, Page, check_limit
-from agentarch.services.timestamps import to_utc_millis
+from agentarch.services.pagination import (
+    CursorState,
+    InvalidCursor,
+    InvalidLimit,
+    Page,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    scope_of,
+)
+from agentarch.services.timestamps import ISO_MILLIS_PATTERN, format_iso_millis, to_utc_millis
 
 # A runtime session id must be 33..256 characters and a Memory session id 1..100 characters of
 # [a-zA-Z0-9][a-zA-Z0-9-_]*: one id serves both, so it must satisfy both.
@@ -55,6 +64,39 @@ class Conversation(BaseModel):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return to_utc_millis(value)
+
+
+class ListingCursor(CursorState):
+    """Where a conversation listing stopped: keyset (updated_at, session_id), newest first."""
+
+    updated_at: str = Field(pattern=ISO_MILLIS_PATTERN.pattern)
+    session_id: str = Field(pattern=SESSION_ID_PATTERN.pattern)
+
+
+def listing_scope(actor_id: str) -> str:
+    """The scope that ties a listing cursor to one actor's listing."""
+    return scope_of("conversations", actor_id)
+
+
+def decode_listing_cursor(cursor: str, actor_id: str) -> ListingCursor:
+    """The keyset a cursor of this actor's listing carries, or `InvalidCursor`."""
+    return decode_cursor(cursor, ListingCursor, listing_scope(actor_id))
+
+
+def listing_page(
+    actor_id: str, fetched: list[Conversation], limit: int, more: bool = False
+) -> Page[Conversation]:
+    """A page from up to `limit + 1` fetched conversations; the extra one (or `more`) means a next page."""
+    items = fetched[:limit]
+    if not items or not (more or len(fetched) > limit):
+        return Page[Conversation](items=items, next_cursor=None)
+    last = items[-1]
+    cursor = ListingCursor(
+        scope=listing_scope(actor_id),
+        updated_at=format_iso_millis(last.updated_at),
+        session_id=last.session_id,
+    )
+    return Page[Conversation](items=items, next_cursor=encode_cursor(cursor))
 
 
 class ConversationIndex(Protocol):
