@@ -17,7 +17,6 @@ from agentarch.config import (
     MESSAGE_MAX_CHARS,
     ChatSettings,
     HttpSettings,
-    SettingsError,
     StorageSettings,
     cached,
     load,
@@ -25,9 +24,9 @@ from agentarch.config import (
 from agentarch.handlers.http import (
     BadGateway,
     GatewayTimeout,
-    Misconfigured,
     NotFound,
     build_resolver,
+    configured,
     current_actor,
     guarded_resolve,
 )
@@ -50,11 +49,8 @@ class ChatRequest(BaseModel):
 @lru_cache(maxsize=1)
 def agent_client() -> AgentRuntimeClient:
     """The runtime client, built once per execution environment."""
-    try:
+    with configured("chat"):
         settings = cached(ChatSettings)
-    except SettingsError as exc:
-        logger.error(str(exc))
-        raise Misconfigured("the chat service is not configured") from None
     return AgentRuntimeClient(
         RuntimeTarget(
             runtime_arn=settings.agent_runtime_arn,
@@ -71,12 +67,9 @@ def agent_client() -> AgentRuntimeClient:
 @lru_cache(maxsize=1)
 def conversation_index() -> ConversationIndex | None:
     """The conversation index when storage is configured (pattern 3), else None (pattern 2)."""
-    try:
+    with configured("chat"):
         settings = cached(StorageSettings)
         return factory.conversation_index(settings) if settings.storage_backend else None
-    except SettingsError as exc:
-        logger.error(str(exc))
-        raise Misconfigured("the chat service is not configured") from None
 
 
 @app.post("/api/chat", summary="Send a message to the agent")

@@ -15,12 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from agentarch.adapters import factory
-from agentarch.config import HttpSettings, SettingsError, StorageSettings, cached, load
+from agentarch.config import HttpSettings, StorageSettings, cached, load
 from agentarch.handlers.http import (
     BadRequest,
-    Misconfigured,
     NotFound,
     build_resolver,
+    configured,
     current_actor,
     guarded_resolve,
 )
@@ -71,12 +71,9 @@ class HistoryPage(BaseModel):
 @lru_cache(maxsize=1)
 def storage() -> tuple[ConversationIndex, MemoryEvents]:
     """The conversation index and the message store, built once per execution environment."""
-    try:
+    with configured("conversations"):
         settings = cached(StorageSettings)
         return factory.conversation_index(settings), factory.memory_events(settings)
-    except SettingsError as exc:
-        logger.error(str(exc))
-        raise Misconfigured("the conversations service is not configured") from None
 
 
 def _summary(conversation: Conversation) -> ConversationSummary:

@@ -7,7 +7,8 @@ browser can show the real reason. Stack traces and exception text never reach a 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from agentarch.config import HttpSettings, load
+from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.handlers.observability import logger
 
 
@@ -109,6 +110,16 @@ def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolv
         return _error(resolver, HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong")
 
     return resolver
+
+
+@contextmanager
+def configured(service: str) -> Iterator[None]:
+    """Turn a missing or malformed setting into a logged, named error and a 500 `misconfigured`."""
+    try:
+        yield
+    except SettingsError as exc:
+        logger.error(str(exc))
+        raise Misconfigured(f"the {service} service is not configured") from None
 
 
 def current_actor(resolver: APIGatewayRestResolver) -> Actor:
