@@ -54,12 +54,53 @@ def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.add_argument(
         "--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="WAF body size rule"
     )
+    parser.add_argument(
+        "--reserved-concurrency",
+        action="append",
+        type=_reserved_concurrency,
+        default=[],
+        metavar="[FUNCTION=]N",
+        help="execution environments a Lambda may run at once (as Terraform's reserved_concurrent_executions; "
+        "-1 reserves none); past it, calls are throttled. Repeat per function (chat, conversations); "
+        "a bare N applies to every function (default: -1)",
+    )
+    parser.add_argument(
+        "--agent-workers", type=int, default=4, help="agent processes, each serving one turn at a time"
+    )
+    parser.add_argument(
+        "--agent-read-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long the chat Lambda waits for the agent (AGENT_READ_TIMEOUT_SECONDS; default 20)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
 
-def _run_dev(args: argparse.Namespace) -> int:
-    from agentarch.local.stack import LocalStack, StackOptions
+def _reserved_concurrency(text: str) -> tuple[str, int]:
+    name, _, number = text.rpartition("=")
+    try:
+        value = int(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want [FUNCTION=]N, got {text!r}") from None
+    if value < -1:
+        raise argparse.ArgumentTypeError("reserved concurrency is -1 (none reserved) or a number ≥ 0")
+    return name or "*", value
 
+
+def _run_dev(args: argparse.Namespace) -> int:
+    from agentarch.local.stack import FUNCTIONS, LocalStack, StackOptions
+
+    reserved: dict[str, int] = {}
+    for name, value in args.reserved_concurrency:
+        names = [f.name for f in FUNCTIONS] if name == "*" else [name]
+        if name != "*" and name not in {f.name for f in FUNCTIONS}:
+            print(f"agentarch dev: no function named {name!r} (have: chat, conversations)", file=sys.stderr)
+            return 2
+        reserved.update(dict.fromkeys(names, value))
+    if args.agent_workers < 1:
+        print("agentarch dev: --agent-workers must be at least 1", file=sys.stderr)
+        return 2
     options = StackOptions(
         pattern=args.pattern,
         port=args.port,
@@ -69,6 +110,9 @@ def _run_dev(args: argparse.Namespace) -> int:
         rate_window_seconds=args.rate_window,
         max_body_bytes=args.max_body_bytes,
         open_browser=not args.no_browser and not os.environ.get("CI"),
+        reserved_concurrency=reserved,
+        agent_workers=args.agent_workers,
+        agent_read_timeout_seconds=args.agent_read_timeout,
     )
     return LocalStack(options).run()
 

@@ -108,18 +108,22 @@ def test_delete_removes_the_conversation_and_its_history(full_stack: RunningStac
     assert alice.http.delete(f"/conversations/{session}").status_code == 404
 
 
-def test_malformed_ids_cursors_and_limits_are_client_errors(full_stack: RunningStack) -> None:
+def test_malformed_ids_cursors_and_limits_are_one_kind_of_mistake_422(full_stack: RunningStack) -> None:
     alice = Client(full_stack, ALICE)
 
     bad_cursor = alice.conversations(cursor="not-a-cursor")
     tampered = alice.conversations(cursor="eyJzY29wZSI6ImFiYyJ9")
     bad_id = alice.http.get("/conversations/short")
+    long_id = alice.http.get("/conversations/" + "a" * 300)
     bad_limit = alice.conversations(limit=0)
+    bad_id_in_chat = alice.chat("hi", session_id="a" * 300)
 
-    assert bad_cursor.status_code == 400 and bad_cursor.json()["error"]["code"] == "bad_request"
-    assert tampered.status_code == 400
-    assert bad_id.status_code == 400
-    assert bad_limit.status_code in (400, 422)
+    for answer in (bad_cursor, tampered, bad_id, long_id, bad_limit, bad_id_in_chat):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "validation_error"
+    assert "cursor" in bad_cursor.json()["error"]["message"]
+    assert "session_id" in bad_id.json()["error"]["message"]
+    assert "session_id" in long_id.json()["error"]["message"]
     assert "limit" in bad_limit.json()["error"]["message"]
 
 

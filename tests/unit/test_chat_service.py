@@ -1,4 +1,4 @@
-"""One chat turn against a real conversation index (SQLite): claims, records, and failures."""
+"""One chat turn against a real store (SQLite): claims, the single write of a turn, and failures."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from agentarch.adapters.agent_runtime import AgentTimeout
-from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase
-from agentarch.services.chat import MalformedAgentReply, send_message
+from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
+from agentarch.services.chat import AnsweredTooLate, ConversationStore, MalformedAgentReply, send_message
 from agentarch.services.conversations import ConversationNotFound
 
 ALICE, BOB = "alice-sub", "bob-sub"
@@ -28,52 +28,89 @@ class Agent:
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> SqliteConversationIndex:
-    return SqliteConversationIndex(SqliteDatabase(tmp_path / "db.sqlite3"))
+def store(tmp_path: Path) -> ConversationStore:
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    return ConversationStore(SqliteConversationIndex(database), SqliteMemoryEvents(database))
+
+
+@pytest.fixture
+def index(store: ConversationStore) -> SqliteConversationIndex:
+    assert isinstance(store.index, SqliteConversationIndex)
+    return store.index
+
+
+def stored_messages(store: ConversationStore, session: str) -> int:
+    return len(store.memory.list_messages(ALICE, session, 100, None).items)
 
 
 OK = {"response": "391", "tool_calls": []}
 
 
 def test_a_first_message_creates_the_conversation_and_a_turn_counts_two_messages(
-    index: SqliteConversationIndex,
+    store: ConversationStore, index: SqliteConversationIndex
 ) -> None:
-    reply = send_message(Agent(OK), ALICE, [], None, "what is 17 * 23?", index)
-    send_message(Agent(OK), ALICE, [], reply.session_id, "and again?", index)
+    reply = send_message(Agent(OK), ALICE, [], None, "what is 17 * 23?", store)
+    send_message(Agent(OK), ALICE, [], reply.session_id, "and again?", store)
 
     conversation = index.get(ALICE, reply.session_id)
     assert conversation.title == "what is 17 * 23?"
     assert conversation.message_count == 4
+    assert stored_messages(store, reply.session_id) == 4
+
+
+def test_an_answer_too_close_to_the_lambda_timeout_is_not_stored(
+    store: ConversationStore, index: SqliteConversationIndex
+) -> None:
+    first = send_message(Agent(OK), ALICE, [], None, "first", store)
+
+    with pytest.raises(AnsweredTooLate):
+        send_message(Agent(OK), ALICE, [], first.session_id, "late", store, seconds_left=lambda: 0.5)
+    with pytest.raises(AnsweredTooLate):
+        send_message(Agent(OK), ALICE, [], "s" + "9" * 40, "late and new", store, seconds_left=lambda: 0.5)
+
+    assert index.get(ALICE, first.session_id).message_count == 2
+    assert stored_messages(store, first.session_id) == 2
+    with pytest.raises(ConversationNotFound):
+        index.get(ALICE, "s" + "9" * 40)
+    assert stored_messages(store, "s" + "9" * 40) == 0
 
 
 @pytest.mark.parametrize("failure", [AgentTimeout("slow"), {"unexpected": True}])
-def test_a_failed_first_turn_leaves_no_conversation(index: SqliteConversationIndex, failure: Any) -> None:
+def test_a_failed_first_turn_leaves_no_conversation(
+    store: ConversationStore, index: SqliteConversationIndex, failure: Any
+) -> None:
     session = "s" + "1" * 40
 
     with pytest.raises((AgentTimeout, MalformedAgentReply)):
-        send_message(Agent(failure), ALICE, [], session, "hello", index)
+        send_message(Agent(failure), ALICE, [], session, "hello", store)
 
     with pytest.raises(ConversationNotFound):
         index.get(ALICE, session)
     assert index.list_page(ALICE, 10, None).items == []
+    assert stored_messages(store, session) == 0
 
 
-def test_a_failed_later_turn_leaves_the_conversation_as_it_was(index: SqliteConversationIndex) -> None:
-    reply = send_message(Agent(OK), ALICE, [], None, "first", index)
+def test_a_failed_later_turn_leaves_the_conversation_as_it_was(
+    store: ConversationStore, index: SqliteConversationIndex
+) -> None:
+    reply = send_message(Agent(OK), ALICE, [], None, "first", store)
     before = index.get(ALICE, reply.session_id)
 
     with pytest.raises(AgentTimeout):
-        send_message(Agent(AgentTimeout("slow")), ALICE, [], reply.session_id, "second", index)
+        send_message(Agent(AgentTimeout("slow")), ALICE, [], reply.session_id, "second", store)
 
     assert index.get(ALICE, reply.session_id) == before
+    assert stored_messages(store, reply.session_id) == 2
 
 
-def test_another_actors_session_is_refused_before_the_agent_runs(index: SqliteConversationIndex) -> None:
-    reply = send_message(Agent(OK), ALICE, [], None, "mine", index)
+def test_another_actors_session_is_refused_before_the_agent_runs(
+    store: ConversationStore, index: SqliteConversationIndex
+) -> None:
+    reply = send_message(Agent(OK), ALICE, [], None, "mine", store)
     agent = Agent(OK)
 
     with pytest.raises(ConversationNotFound):
-        send_message(agent, BOB, [], reply.session_id, "let me in", index)
+        send_message(agent, BOB, [], reply.session_id, "let me in", store)
 
     assert agent.calls == 0
     assert index.get(ALICE, reply.session_id).message_count == 2

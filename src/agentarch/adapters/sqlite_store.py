@@ -4,6 +4,8 @@ Several processes share the file at once (the local Lambda process writes conver
 agent process writes messages), so: WAL journal, a busy timeout instead of "database is locked",
 one short-lived connection per operation (no connection crosses a thread or a fork), and
 `BEGIN IMMEDIATE` around every read-then-write so two writers serialise instead of deadlocking.
+A file that is missing, unreadable or unwritable raises `StorageUnavailable` (a 503), and a file
+deleted while the stack runs is made afresh on the next operation: no restart needed.
 
 Listing is keyset pagination over an index that matches the ORDER BY exactly, so a page costs one
 index seek plus `limit` rows whether the actor has a hundred conversations or ten thousand.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from agentarch.services.pagination import (
     encode_cursor,
     scope_of,
 )
+from agentarch.services.storage import StorageUnavailable
 from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -102,19 +105,43 @@ class SqliteDatabase:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._initialise()
+
+    def _initialise(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as connection:
+        if not self.path.exists():
+            for leftover in (
+                self.path.with_name(self.path.name + "-wal"),
+                self.path.with_name(self.path.name + "-shm"),
+            ):
+                leftover.unlink(missing_ok=True)  # a deleted file's journal must not replay into a new one
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
             # WAL is a property of the file: set once, every later connection inherits it.
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
+        finally:
+            connection.close()
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A fresh autocommit connection, closed on exit."""
-        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        """A fresh autocommit connection, closed on exit; store failures become `StorageUnavailable`."""
+        try:
+            if not self.path.exists():
+                self._initialise()
+            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageUnavailable(f"the database cannot be opened ({type(exc).__name__})") from exc
         try:
             connection.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
             yield connection
+        except sqlite3.Error as exc:
+            if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+                raise  # a bug in a statement, not a store that is unavailable
+            if "no such table" in str(exc):  # an empty file put in its place: make the schema again
+                with suppress(sqlite3.Error, OSError):
+                    self._initialise()
+            raise StorageUnavailable(f"the database is unusable ({type(exc).__name__})") from exc
         finally:
             connection.close()
 

@@ -22,7 +22,6 @@ from agentarch.agent.models import select_model
 from agentarch.agent.tools import WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
 from agentarch.services.memory import MemoryEvents
-from agentarch.services.timestamps import utc_now
 
 logger = logging.getLogger("agentarch.agent")
 
@@ -55,8 +54,10 @@ class InvocationResponse(BaseModel):
 class AgentService:
     """Runs turns of the compiled graph for the runtime's entrypoint.
 
-    With a message store (pattern 3) each turn costs exactly two Memory calls, however long the
-    conversation: one read of the last K turns before the model runs, one write of the new turn.
+    With a message store (pattern 3) the agent **reads** the session's last K turns (one Memory
+    call) and never writes: the chat Lambda stores the turn once it has the answer, so a turn whose
+    caller gave up (timeout, crash) is never stored, and the agent holds no business data.
+    Nothing is shared between turns but the compiled graph, which keeps no per-turn state.
     """
 
     def __init__(
@@ -70,17 +71,10 @@ class AgentService:
     def invoke(self, request: InvocationRequest) -> InvocationResponse:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
         history: list[BaseMessage] = []
-        remember = self._memory is not None and request.actor is not None
-        if remember:
-            assert self._memory is not None and request.actor is not None
+        if self._memory is not None and request.actor is not None:
             recent = self._memory.recent_messages(request.actor.id, request.session_id, self._history_turns)
             history = [HumanMessage(m.text) if m.role == "user" else AIMessage(m.text) for m in recent]
         result = run_turn(self._graph, history, request.prompt)
-        if remember and result.response:
-            assert self._memory is not None and request.actor is not None
-            self._memory.append_turn(
-                request.actor.id, request.session_id, request.prompt, result.response, utc_now()
-            )
         return InvocationResponse(
             response=result.response, session_id=request.session_id, tool_calls=result.tool_calls
         )

@@ -32,8 +32,8 @@ from agentarch.handlers.http import (
 )
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import chat
-from agentarch.services.chat import SESSION_ID_PATTERN, ChatReply
-from agentarch.services.conversations import ConversationIndex, ConversationNotFound
+from agentarch.services.chat import SESSION_ID_PATTERN, ChatReply, ConversationStore
+from agentarch.services.conversations import ConversationNotFound
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -65,24 +65,33 @@ def agent_client() -> AgentRuntimeClient:
 
 
 @lru_cache(maxsize=1)
-def conversation_index() -> ConversationIndex | None:
-    """The conversation index when storage is configured (pattern 3), else None (pattern 2)."""
+def conversation_store() -> ConversationStore | None:
+    """The conversation index and Memory when storage is configured (pattern 3), else None (pattern 2)."""
     with configured("chat"):
         settings = cached(StorageSettings)
-        return factory.conversation_index(settings) if settings.storage_backend else None
+        if not settings.storage_backend:
+            return None
+        return ConversationStore(factory.conversation_index(settings), factory.memory_events(settings))
 
 
 @app.post("/api/chat", summary="Send a message to the agent")
 def post_chat(request: Annotated[ChatRequest, Body()]) -> ChatReply:
     """Answer one message; a new session is made when none is given."""
     actor = current_actor(app)
+    context = app.lambda_context
     try:
         reply = chat.send_message(
-            agent_client(), actor.id, actor.groups, request.session_id, request.message, conversation_index()
+            agent_client(),
+            actor.id,
+            actor.groups,
+            request.session_id,
+            request.message,
+            conversation_store(),
+            seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
         )
     except ConversationNotFound:
         raise NotFound("no such conversation") from None
-    except AgentTimeout:
+    except (AgentTimeout, chat.AnsweredTooLate):
         metrics.add_metric(name="AgentTimeouts", unit=MetricUnit.Count, value=1)
         raise GatewayTimeout("the agent took too long to answer; try again") from None
     except (AgentUnavailable, chat.MalformedAgentReply) as exc:

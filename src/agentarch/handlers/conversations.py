@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from agentarch.adapters import factory
 from agentarch.config import HttpSettings, StorageSettings, cached, load
 from agentarch.handlers.http import (
-    BadRequest,
     NotFound,
+    Unprocessable,
     build_resolver,
     configured,
     current_actor,
@@ -103,7 +103,7 @@ def list_conversations(limit: Limit = 20, cursor: Cursor = None) -> Conversation
     try:
         page = conversations.list_conversations(index, actor.id, limit, cursor)
     except (InvalidCursor, InvalidLimit) as exc:
-        raise BadRequest(str(exc)) from None
+        raise Unprocessable(str(exc)) from None
     return ConversationPage(items=[_summary(c) for c in page.items], next_cursor=page.next_cursor)
 
 
@@ -117,9 +117,9 @@ def get_conversation(session_id: SessionId, limit: Limit = 50, cursor: Cursor = 
             index, memory, actor.id, session_id, limit, cursor
         )
     except conversations.InvalidIdentifier:
-        raise BadRequest("session_id is not a valid session id") from None
+        raise Unprocessable("session_id: is not a valid session id") from None
     except (InvalidCursor, InvalidLimit) as exc:
-        raise BadRequest(str(exc)) from None
+        raise Unprocessable(str(exc)) from None
     except ConversationNotFound:
         raise NotFound("no such conversation") from None
     return HistoryPage(
@@ -138,7 +138,7 @@ def delete_conversation(session_id: SessionId) -> Response[Any]:
     try:
         conversations.delete_conversation(index, memory, actor.id, session_id)
     except conversations.InvalidIdentifier:
-        raise BadRequest("session_id is not a valid session id") from None
+        raise Unprocessable("session_id: is not a valid session id") from None
     except ConversationNotFound:
         raise NotFound("no such conversation") from None
     logger.info("conversation deleted", extra={"session_id": session_id})

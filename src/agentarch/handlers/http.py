@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.handlers.observability import logger
+from agentarch.services.storage import StorageUnavailable
 
 
 class ApiError(Exception):
@@ -49,6 +50,14 @@ class PayloadTooLarge(ApiError):
 
 class UnsupportedMediaType(ApiError):
     status, code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"
+
+
+class MalformedJson(ApiError):
+    status, code = HTTPStatus.BAD_REQUEST, "malformed_json"
+
+
+class Unprocessable(ApiError):
+    status, code = HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error"
 
 
 class BadGateway(ApiError):
@@ -90,6 +99,16 @@ def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolv
         if exc.status >= 500:
             logger.error("request failed", extra={"error_code": exc.code})
         return _error(resolver, exc.status, exc.code, exc.message)
+
+    @resolver.exception_handler(StorageUnavailable)
+    def _storage(exc: StorageUnavailable) -> Response[Any]:
+        logger.warning("storage unavailable", extra={"reason": str(exc)})
+        return _error(
+            resolver,
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "storage is unavailable; try again shortly",
+        )
 
     @resolver.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[Any]:
@@ -139,13 +158,27 @@ def check_body_size(event: dict[str, Any], settings: HttpSettings) -> None:
 
 
 def check_json_content(event: dict[str, Any]) -> None:
-    """A body must be declared as JSON, or the resolver would read it as a form and say "field required"."""
-    if not event.get("body"):
+    """A body must be declared as JSON (media types are case-insensitive) and be one JSON object.
+
+    The resolver would read any other media type as a form, compares the type case-sensitively, and
+    fails with a 500 on JSON it cannot parse (too deep, integers past Python's digit limit), so
+    these are settled here: 415, 400 `malformed_json`, or 422 for a body that is not an object.
+    """
+    body = event.get("body")
+    if not body:
         return
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    headers = event.get("headers") or {}
+    header_name = next((k for k in headers if k.lower() == "content-type"), None)
+    media_type = str(headers.get(header_name, "")).split(";")[0].strip().lower() if header_name else ""
     if media_type != "application/json":
         raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+    headers[header_name] = "application/json"  # the resolver compares it case-sensitively
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise MalformedJson("the request body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise Unprocessable("body: must be a JSON object")
 
 
 def guarded_resolve(
@@ -194,7 +227,7 @@ def _error(resolver: APIGatewayRestResolver, status: int, code: str, message: st
 def _describe(errors: Sequence[Any]) -> str:
     parts = []
     for error in errors:
-        location = [str(p) for p in error.get("loc", ()) if p != "body"]
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "path", "query")]
         name = ".".join(location) or "body"
         parts.append(f"{name}: {error.get('msg', 'is invalid')}")
     return "; ".join(parts) or "the request is invalid"

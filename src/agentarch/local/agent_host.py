@@ -1,18 +1,29 @@
-"""Serve the agent's AgentCore app on loopback: `python -m agentarch.local.agent_host PORT`."""
+"""One agent worker: the agent's AgentCore app on a Unix socket.
+
+`python -m agentarch.local.agent_host SOCKET`. The local runtime endpoint starts these as its
+execution environments and is their only caller: the socket lives in the state directory, which
+only its owner can enter, so nothing on the machine reaches the agent except through the
+SigV4-verifying endpoint (in AWS the runtime's microVMs are not addressable either).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from pathlib import Path
 
-from agentarch.agent.app import serve
+from agentarch.agent.app import app
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Bind explicitly to 127.0.0.1 (the app would pick 0.0.0.0 when it thinks it is in Docker)."""
+    """Serve the real `BedrockAgentCoreApp` on the given socket."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not args[0].isdigit():
-        raise SystemExit("usage: python -m agentarch.local.agent_host PORT")
-    serve(host="127.0.0.1", port=int(args[0]))
+    if len(args) != 1:
+        raise SystemExit("usage: python -m agentarch.local.agent_host SOCKET")
+    socket_path = Path(args[0])
+    with contextlib.suppress(FileNotFoundError):
+        socket_path.unlink()
+    app.run(uds=str(socket_path), proxy_headers=False)
 
 
 if __name__ == "__main__":

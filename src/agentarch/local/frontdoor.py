@@ -4,8 +4,10 @@ In order, like the real thing: WAF per-IP rate limit (429) and body-size rule (4
 OPTIONS answered without the authorizer, the Cognito authorizer (401 unless a valid access token
 with the API scope), then the integration — an API Gateway REST proxy event for the **same handler
 code** the Lambda runs (patterns 2/3), or the user's JWT forwarded to the runtime (pattern 1).
-Gateway-made errors carry CORS headers and the project's error shape. The same port serves the
-web page, the local identity issuer and `GET /local/config`.
+The client's address is the TCP peer: forwarding headers sent by a client never decide it.
+Every answer the gateway makes itself — and every 404/405 on this port — carries the project's
+error shape (and CORS headers on the API). The same port serves the web page, the local identity
+issuer (with Cognito-like throttling of failed sign-ins) and `GET /local/config` / `/local/health`.
 """
 
 from __future__ import annotations
@@ -16,37 +18,47 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from agentarch.local.identity import JWKS_PATH, AccessTokenVerifier, LocalIdentity, LoginFailed, TokenRejected
+from agentarch.services.conversations import SESSION_ID_PATTERN
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
 SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+HealthReport = Callable[[], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class LambdaRoute:
-    """`METHOD /path/{param}` → the local Lambda host URL of the function behind it."""
+    """`METHOD /path/{param}` → the function behind it, reached over its Unix socket."""
 
     method: str
     resource: str
-    invoke_url: str
+    function: str
+    socket_path: str
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.resource))
-        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+        object.__setattr__(self, "pattern", re.compile(regex, re.DOTALL))
+
+    @property
+    def invoke_path(self) -> str:
+        """The Lambda Invoke API path for the function."""
+        return f"/2015-03-31/functions/{self.function}/invocations"
 
 
 @dataclass(frozen=True)
@@ -83,13 +95,66 @@ class RateLimiter:
         return self._counts[(ip, window)] <= self._limit
 
 
-def build_app(spec: FrontDoorSpec, identity: LocalIdentity) -> Starlette:
+class LoginThrottle:
+    """Failed sign-ins slow down, as Cognito's do: per user (lockout doubling after a few
+    failures, even for the right password) and per address (a budget of failures per window)."""
+
+    FREE_FAILURES_PER_USER = 5
+    MAX_LOCK_SECONDS = 900.0
+    FAILURES_PER_IP = 20
+    IP_WINDOW_SECONDS = 300.0
+
+    def __init__(self) -> None:
+        self._user_failures: dict[str, int] = defaultdict(int)
+        self._locked_until: dict[str, float] = {}
+        self._ip_failures = RateLimiter(self.FAILURES_PER_IP - 1, self.IP_WINDOW_SECONDS)  # the Nth blocks
+        self._ip_blocked: dict[str, float] = {}
+
+    def retry_after(self, ip: str, username: str) -> int:
+        """Seconds to wait before this attempt may be tried, or 0."""
+        now = time.monotonic()
+        until = max(self._locked_until.get(username, 0.0), self._ip_blocked.get(ip, 0.0))
+        return max(0, int(until - now + 0.999))
+
+    def failed(self, ip: str, username: str) -> None:
+        """Count a failed attempt against the user and the address."""
+        now = time.monotonic()
+        self._user_failures[username] += 1
+        extra = self._user_failures[username] - self.FREE_FAILURES_PER_USER
+        if extra >= 0:
+            self._locked_until[username] = now + min(2.0**extra, self.MAX_LOCK_SECONDS)
+        if not self._ip_failures.allow(ip):
+            self._ip_blocked[ip] = now + self.IP_WINDOW_SECONDS
+
+    def succeeded(self, username: str) -> None:
+        """A correct sign-in resets the user's count."""
+        self._user_failures.pop(username, None)
+        self._locked_until.pop(username, None)
+
+
+def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
+    """The project's one error shape."""
+    return {"error": {"code": code, "message": message, "request_id": request_id}}
+
+
+def build_app(
+    spec: FrontDoorSpec, identity: LocalIdentity, health_report: HealthReport | None = None
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """The front door as an ASGI app."""
     limiter = RateLimiter(spec.rate_limit, spec.rate_window_seconds)
+    logins = LoginThrottle()
     authorizer = AccessTokenVerifier(
         f"{spec.public_url}{JWKS_PATH}", identity.issuer, identity.client_id, required_scope=spec.api_scope
     )
     upstream = httpx.AsyncClient(timeout=INTEGRATION_TIMEOUT_SECONDS)
+    functions = {
+        route.function: httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=route.socket_path),
+            base_url="http://lambda",
+            timeout=INTEGRATION_TIMEOUT_SECONDS,
+        )
+        for route in spec.routes
+    }
     api_url = f"{spec.public_url}/api" if spec.pattern != 0 else None
 
     def cors(request: Request) -> dict[str, str]:
@@ -98,9 +163,15 @@ def build_app(spec: FrontDoorSpec, identity: LocalIdentity) -> Starlette:
             return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
         return {}
 
-    def gateway_error(request: Request, status: int, code: str, message: str) -> JSONResponse:
-        body = {"error": {"code": code, "message": message, "request_id": request.state.request_id}}
-        return JSONResponse(body, status_code=status, headers=cors(request))
+    def gateway_error(
+        request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", None) or str(uuid.uuid4())
+        return JSONResponse(
+            error_body(code, message, request_id),
+            status_code=status,
+            headers={**cors(request), **(headers or {})},
+        )
 
     async def local_config(request: Request) -> Response:
         return JSONResponse(
@@ -124,17 +195,29 @@ def build_app(spec: FrontDoorSpec, identity: LocalIdentity) -> Starlette:
 
     async def login(request: Request) -> Response:
         request.state.request_id = str(uuid.uuid4())
+        ip = request.client.host if request.client else "unknown"
         try:
             body = json.loads(await request.body())
             username, password = body["username"], body["password"]
             if not isinstance(username, str) or not isinstance(password, str):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return gateway_error(request, 400, "bad_request", 'send {"username": "...", "password": "..."}')
+        wait = logins.retry_after(ip, username)
+        if wait:
+            return gateway_error(
+                request,
+                429,
+                "too_many_attempts",
+                "too many failed sign-ins; wait before trying again",
+                {"Retry-After": str(wait)},
+            )
         try:
             tokens = await run_in_threadpool(identity.login, username, password)
         except LoginFailed:
+            logins.failed(ip, username)
             return gateway_error(request, 401, "unauthorized", "wrong username or password")
+        logins.succeeded(username)
         return JSONResponse(tokens, headers={"Cache-Control": "no-store"})
 
     async def api(request: Request) -> Response:
@@ -162,9 +245,13 @@ def build_app(spec: FrontDoorSpec, identity: LocalIdentity) -> Starlette:
             return gateway_error(
                 request, 401, "unauthorized", "sign in first: a valid access token is required"
             )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return gateway_error(request, 400, "malformed_json", "the request body is not UTF-8 JSON")
         if spec.pattern == 1:
-            return await passthrough(request, body)
-        return await to_lambda(request, body, claims, ip)
+            return await passthrough(request, text)
+        return await to_lambda(request, text, claims, ip)
 
     def preflight(request: Request) -> Response:
         headers = cors(request)
@@ -178,21 +265,44 @@ def build_app(spec: FrontDoorSpec, identity: LocalIdentity) -> Starlette:
             )
         return Response(status_code=204, headers=headers)
 
-    async def to_lambda(request: Request, body: bytes, claims: dict[str, Any], ip: str) -> Response:
+    def find_route(
+        request: Request, routes: tuple[LambdaRoute, ...]
+    ) -> tuple[LambdaRoute, dict[str, str]] | Response:
         path = request.url.path
-        for route in spec.routes:
-            match = route.pattern.match(path)
+        allowed = []
+        for route in routes:
+            match = route.pattern.fullmatch(path)
             if match and route.method == request.method:
-                break
-        else:
-            return gateway_error(request, 404, "not_found", "no such endpoint")
-        event = proxy_event(request, route, match.groupdict(), body, claims, ip)
+                return route, match.groupdict()
+            if match:
+                allowed.append(route.method)
+        if allowed:
+            return gateway_error(
+                request,
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                {"Allow": ", ".join([*allowed, "OPTIONS"])},
+            )
+        return gateway_error(request, 404, "not_found", "no such endpoint")
+
+    async def to_lambda(request: Request, body: str, claims: dict[str, Any], ip: str) -> Response:
+        found = find_route(request, spec.routes)
+        if isinstance(found, Response):
+            return found
+        route, params = found
+        event = proxy_event(request, route, params, body, claims, ip)
         try:
-            answer = await upstream.post(route.invoke_url, json=event)
+            answer = await functions[route.function].post(route.invoke_path, json=event)
         except httpx.TimeoutException:
             return gateway_error(request, 504, "integration_timeout", "the backend did not answer in time")
         except httpx.HTTPError:
             return gateway_error(request, 502, "bad_gateway", "the backend is not reachable")
+        if answer.status_code == 429:
+            # A throttled Lambda is an integration failure: API Gateway answers it with a 500.
+            return gateway_error(
+                request, 500, "function_throttled", "the service is at its concurrency limit; retry shortly"
+            )
         if answer.status_code != 200 or answer.headers.get("x-amz-function-error"):
             return gateway_error(request, 502, "internal_error", "the backend failed")
         result = answer.json()
@@ -205,20 +315,32 @@ def build_app(spec: FrontDoorSpec, identity: LocalIdentity) -> Starlette:
             headers=headers,
         )
 
-    async def passthrough(request: Request, body: bytes) -> Response:
+    passthrough_route = (LambdaRoute("POST", "/api/chat", "runtime", ""),)
+    runtime_id = spec.runtime_arn.rpartition("/")[2]
+    account_id = spec.runtime_arn.split(":")[4]
+
+    async def passthrough(request: Request, body: str) -> Response:
         # Pattern 1: the integration maps {message, session_id} to the runtime payload and forwards
         # the user's own JWT. The runtime must trust that JWT — so it trusts it from anyone.
-        if request.url.path != "/api/chat" or request.method != "POST":
-            return gateway_error(request, 404, "not_found", "no such endpoint")
+        found = find_route(request, passthrough_route)
+        if isinstance(found, Response):
+            return found
         try:
             data = json.loads(body)
             message = data["message"]
-            session_id = data.get("session_id") or "s" + secrets.token_hex(24)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return gateway_error(request, 400, "malformed_json", "the request body is not valid JSON")
+            if not isinstance(message, str) or not message:
+                raise TypeError
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return gateway_error(request, 400, "malformed_json", 'send {"message": "...", "session_id"?}')
+        session_id = data.get("session_id")
+        if session_id is None:
+            session_id = "s" + secrets.token_hex(24)
+        elif not isinstance(session_id, str) or not SESSION_ID_PATTERN.fullmatch(session_id):
+            return gateway_error(request, 422, "validation_error", "session_id: is not a valid session id")
         try:
             answer = await upstream.post(
-                f"{spec.runtime_url}/runtimes/{quote(spec.runtime_arn, safe='')}/invocations",
+                f"{spec.runtime_url}/runtimes/{runtime_id}/invocations",
+                params={"qualifier": "DEFAULT", "accountId": account_id},
                 json={"prompt": message, "session_id": session_id},
                 headers={
                     "Authorization": request.headers.get("authorization", ""),
@@ -229,33 +351,62 @@ def build_app(spec: FrontDoorSpec, identity: LocalIdentity) -> Starlette:
             return gateway_error(request, 504, "integration_timeout", "the agent did not answer in time")
         except httpx.HTTPError:
             return gateway_error(request, 502, "bad_gateway", "the agent runtime is not reachable")
+        if answer.status_code in (401, 403):
+            return gateway_error(request, 401, "unauthorized", "sign in again: the runtime refused the token")
         if answer.status_code != 200:
             return gateway_error(request, 502, "agent_error", "the agent could not answer")
         return Response(answer.content, headers={"Content-Type": "application/json", **cors(request)})
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "pattern": spec.pattern})
+        report: dict[str, Any] = await health_report() if health_report else {"status": "ok"}
+        report["pattern"] = spec.pattern
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
-    routes = [
-        Route("/local/config", local_config, methods=["GET"]),
-        Route("/local/health", health, methods=["GET"]),
-        Route(JWKS_PATH, jwks, methods=["GET"]),
-        Route("/local-auth/login", login, methods=["POST"]),
-        Route("/api/{rest:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-        Mount("/", app=StaticFiles(directory=spec.web_dir, html=True)),
-    ]
-    return Starlette(routes=routes)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        code = {404: "not_found", 405: "method_not_allowed"}.get(status, "bad_request")
+        message = {404: "no such page", 405: "method not allowed"}.get(status, "the request is invalid")
+        return JSONResponse(error_body(code, message, str(uuid.uuid4())), status_code=status)
+
+    site = Starlette(
+        routes=[
+            Route("/local/config", local_config, methods=["GET"]),
+            Route("/local/health", health, methods=["GET"]),
+            Route(JWKS_PATH, jwks, methods=["GET"]),
+            Route("/local-auth/login", login, methods=["POST"]),
+            Mount("/", app=StaticFiles(directory=spec.web_dir, html=True)),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        # Everything under /api goes through the gateway's guards, whatever characters the path holds.
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == "/api" or path.startswith("/api/"):
+            response = await api(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await site(scope, receive, send)
+
+    return app
 
 
 def proxy_event(
-    request: Request, route: LambdaRoute, params: dict[str, str], body: bytes, claims: dict[str, Any], ip: str
+    request: Request, route: LambdaRoute, params: dict[str, str], body: str, claims: dict[str, Any], ip: str
 ) -> dict[str, Any]:
-    """The API Gateway REST proxy event API Gateway would send for this request."""
+    """The API Gateway REST proxy event API Gateway would send for this request.
+
+    `X-Forwarded-For` is the gateway's to set: a client's own is replaced by the peer address.
+    """
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = defaultdict(list)
     for name, value in request.headers.items():
+        if name.lower() in ("x-forwarded-for", "forwarded", "x-real-ip"):
+            continue
         headers[name] = value
         multi_headers[name].append(value)
+    headers["X-Forwarded-For"] = ip
+    multi_headers["X-Forwarded-For"] = [ip]
     query = dict(request.query_params)
     multi_query: dict[str, list[str]] = defaultdict(list)
     for name, value in request.query_params.multi_items():
@@ -286,6 +437,6 @@ def proxy_event(
             "authorizer": {"claims": string_claims},
             "domainName": request.url.hostname,
         },
-        "body": body.decode("utf-8") if body else None,
+        "body": body or None,
         "isBase64Encoded": False,
     }

@@ -1,19 +1,33 @@
-"""Host one Lambda function on loopback, invoked the way API Gateway's proxy integration does.
+"""The local Lambda service for one function, invoked the way API Gateway's proxy integration does.
 
 `POST /2015-03-31/functions/{name}/invocations` with an API Gateway REST proxy event as the body
-runs the real handler (imported from its `module.function` string, with the function's own
-environment) and answers its proxy response, like the Lambda Invoke API.
+runs the real handler and answers its proxy response, like the Lambda Invoke API. As in Lambda:
+
+- an **execution environment** is a process that imports the handler once (a cold start) and then
+  handles **one event at a time**; Powertools keeps the current event in process-wide state, so
+  two events must never share a process;
+- concurrency comes from more environments, started on demand up to the function's reserved
+  concurrency; past it the invocation is throttled (429 `TooManyRequestsException`);
+- an environment that times out or crashes is thrown away; one idle for a while is reaped.
+
+The service listens on a Unix socket inside the state directory (readable by its owner only): the
+front door is its only caller, as API Gateway is a Lambda function's only trigger here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
+import json
+import os
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -21,6 +35,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from agentarch.local.environments import PREEXEC, AtCapacity, EnvironmentPool
+
+UNRESERVED_LIMIT = 1000  # an account's default concurrency quota: what "-1, no reservation" allows
+INIT_TIMEOUT_SECONDS = 60.0
+MAX_RESULT_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response payload limit
 
 
 @dataclass
@@ -55,50 +75,211 @@ def load_handler(handler: str) -> Callable[[dict[str, Any], Any], dict[str, Any]
     return function  # type: ignore[no-any-return]
 
 
-def build_app(function_name: str, handler: str, timeout_seconds: float) -> Starlette:
-    """An ASGI app that invokes one function, one event at a time per request."""
-    function = load_handler(handler)
+# ---- inside an execution environment ---------------------------------------------------------
+
+
+def run_environment(function_name: str, handler: str, timeout_seconds: float) -> None:
+    """The loop of one execution environment: read an event, run it, write the result; repeat.
+
+    Events arrive as JSON lines on stdin and results leave as JSON lines on the process's original
+    stdout; the handler's own output (Powertools logs) goes to stderr, i.e. the function's log.
+    """
+    channel_in = os.fdopen(os.dup(0), "rb")
+    channel_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    function = load_handler(handler)  # the cold start
+    channel_out.write(b'{"ready": true}\n')
+    channel_out.flush()
+    for line in channel_in:
+        event = json.loads(line)
+        context = LocalLambdaContext(function_name, timeout_seconds)
+        try:
+            answer: dict[str, Any] = {"result": function(event, context)}
+        except Exception as exc:  # the Lambda service reports unhandled errors as a function error
+            answer = {"error": {"errorType": type(exc).__name__, "errorMessage": "Unhandled error"}}
+        channel_out.write(json.dumps(answer).encode("utf-8") + b"\n")
+        channel_out.flush()
+
+
+# ---- the service in front of the environments -------------------------------------------------
+
+
+class EnvironmentFailed(Exception):
+    """The environment died, or answered something that is not a result."""
+
+
+class LambdaEnvironment:
+    """One worker process of the function, driven over its stdin/stdout."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    @classmethod
+    async def start(cls, function_name: str, handler: str, timeout_seconds: float) -> LambdaEnvironment:
+        """Start a process and wait for its cold start (the handler import) to finish."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "agentarch.local.lambda_host",
+            "environment",
+            function_name,
+            handler,
+            "--timeout",
+            str(timeout_seconds),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=None,  # inherits the service's log file
+            limit=MAX_RESULT_BYTES * 2,
+            preexec_fn=PREEXEC,
+        )
+        env = cls(process)
+        try:
+            ready = await asyncio.wait_for(env._read(), INIT_TIMEOUT_SECONDS)
+        except (TimeoutError, EnvironmentFailed):
+            await env.close()
+            raise EnvironmentFailed("the environment did not initialise") from None
+        if not ready.get("ready"):
+            await env.close()
+            raise EnvironmentFailed("the environment did not initialise")
+        return env
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.returncode is None
+
+    async def invoke(self, event: dict[str, Any], timeout_seconds: float) -> dict[str, Any]:
+        """Run one event; `TimeoutError` past the function's timeout."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(event).encode("utf-8") + b"\n")
+        await self.process.stdin.drain()
+        return await asyncio.wait_for(self._read(), timeout_seconds)
+
+    async def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        try:
+            line = await self.process.stdout.readline()
+        except (ValueError, asyncio.LimitOverrunError):
+            raise EnvironmentFailed("the result is larger than Lambda allows") from None
+        if not line:
+            raise EnvironmentFailed("the environment exited")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    async def close(self) -> None:
+        """Stop the process (Lambda freezes and later discards it; we just stop it)."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        with contextlib.suppress(Exception):
+            await self.process.wait()
+
+
+def _function_error(error_type: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errorType": error_type, "errorMessage": message}, headers={"X-Amz-Function-Error": "Unhandled"}
+    )
+
+
+def build_app(
+    function_name: str, handler: str, timeout_seconds: float, reserved_concurrency: int, idle_seconds: float
+) -> Starlette:
+    """The Lambda Invoke API for one function, over a pool of execution environments."""
+    limit = UNRESERVED_LIMIT if reserved_concurrency < 0 else reserved_concurrency
+    pool: EnvironmentPool[LambdaEnvironment] = EnvironmentPool(
+        lambda _n: LambdaEnvironment.start(function_name, handler, timeout_seconds), limit, idle_seconds
+    )
 
     async def invoke(request: Request) -> Response:
         if request.path_params["name"] != function_name:
             return JSONResponse({"Message": "Function not found"}, status_code=404)
-        event = await request.json()
-        context = LocalLambdaContext(function_name, timeout_seconds)
         try:
-            result = await asyncio.wait_for(asyncio.to_thread(function, event, context), timeout_seconds)
+            event = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"Message": "Could not parse request body into json"}, status_code=400)
+        try:
+            env = await pool.acquire()
+        except AtCapacity:
+            return JSONResponse(
+                {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Message": "Rate Exceeded."},
+                status_code=429,
+                headers={"x-amzn-ErrorType": "TooManyRequestsException"},
+            )
+        except EnvironmentFailed:
+            return _function_error("Runtime.InitError", "the function could not initialise")
+        reusable = False
+        try:
+            answer = await env.invoke(event, timeout_seconds)
+            reusable = True
         except TimeoutError:
-            return JSONResponse(
-                {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out"},
-                headers={"X-Amz-Function-Error": "Unhandled"},
-            )
-        except Exception as exc:  # the Lambda service reports unhandled errors the same way
-            return JSONResponse(
-                {"errorType": type(exc).__name__, "errorMessage": "Unhandled error"},
-                headers={"X-Amz-Function-Error": "Unhandled"},
-            )
-        return JSONResponse(result)
+            return _function_error("Sandbox.Timedout", f"Task timed out after {timeout_seconds:.2f} seconds")
+        except (EnvironmentFailed, ValueError, ConnectionError):
+            return _function_error("Runtime.ExitError", "the runtime exited before answering")
+        finally:
+            await pool.release(env, reusable)
+        if "error" in answer:
+            return _function_error(answer["error"]["errorType"], answer["error"]["errorMessage"])
+        return JSONResponse(answer["result"])
 
     async def ping(request: Request) -> Response:
-        return JSONResponse({"function": function_name})
+        stats = pool.stats()
+        return JSONResponse({"function": function_name, **stats.__dict__})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async def reaper() -> None:
+            while True:
+                await asyncio.sleep(min(idle_seconds, 10.0))
+                await pool.reap_idle()
+
+        task = asyncio.create_task(reaper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await pool.close()
 
     return Starlette(
         routes=[
             Route("/2015-03-31/functions/{name}/invocations", invoke, methods=["POST"]),
             Route("/ping", ping, methods=["GET"]),
-        ]
+        ],
+        lifespan=lifespan,
     )
 
 
+def serve_on_socket(app: Starlette, socket_path: Path) -> None:
+    """Serve on a Unix socket that only the owner of the state directory can reach."""
+    socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileNotFoundError):
+        socket_path.unlink()  # a previous run's socket
+    uvicorn.run(app, uds=str(socket_path), log_level="warning", proxy_headers=False)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """`python -m agentarch.local.lambda_host NAME HANDLER PORT [--timeout S]`."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("name")
-    parser.add_argument("handler")
-    parser.add_argument("port", type=int)
-    parser.add_argument("--timeout", type=float, default=28.0)
+    """`python -m agentarch.local.lambda_host serve NAME HANDLER SOCKET [...]` (or `environment`)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="mode", required=True)
+    serve = sub.add_parser("serve", help="the function's Invoke API on a Unix socket")
+    serve.add_argument("name")
+    serve.add_argument("handler")
+    serve.add_argument("socket", type=Path)
+    serve.add_argument("--timeout", type=float, default=28.0)
+    serve.add_argument("--reserved-concurrency", type=int, default=-1)
+    serve.add_argument("--idle-seconds", type=float, default=300.0)
+    environment = sub.add_parser("environment", help="one execution environment (started by serve)")
+    environment.add_argument("name")
+    environment.add_argument("handler")
+    environment.add_argument("--timeout", type=float, default=28.0)
     args = parser.parse_args(argv)
-    app = build_app(args.name, args.handler, args.timeout)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+    if args.mode == "environment":
+        run_environment(args.name, args.handler, args.timeout)
+        return
+    app = build_app(args.name, args.handler, args.timeout, args.reserved_concurrency, args.idle_seconds)
+    serve_on_socket(app, args.socket)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ caller holding the local stack's credentials (the chat Lambda) gets through.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -58,6 +59,12 @@ class SigV4Verifier:
         signed = match["signed"].split(";")
         if "host" not in signed or any(name not in headers for name in signed):
             raise SignatureRejected("signed headers are missing")
+        # The body is hashed here, never taken from the caller's x-amz-content-sha256: a claimed
+        # hash (or UNSIGNED-PAYLOAD) would let any body ride on a valid signature.
+        body_hash = hashlib.sha256(body).hexdigest()
+        claimed = headers.get("x-amz-content-sha256")
+        if claimed is not None and not hmac.compare_digest(claimed, body_hash):
+            raise SignatureRejected("the body does not match its signed hash")
         request = AWSRequest(method=method, url=url, data=body, headers={n: headers[n] for n in signed})
         request.context["timestamp"] = amz_date
         signer = SigV4Auth(Credentials(self.access_key_id, self.secret_access_key), self.service, self.region)

@@ -3,25 +3,28 @@
     browser ─► front door (:PORT: page, identity issuer, API Gateway + WAF emulation)
                  │  API Gateway proxy event
                  ▼
-               Lambda host "chat" (the real handler, its own environment and credentials)
+               Lambda service "chat" (Unix socket; one process per execution environment,
+                 │  up to the reserved concurrency; the real handler, its own environment)
                  │  boto3 invoke_agent_runtime, SigV4
                  ▼
                runtime endpoint (AgentCore data plane: verifies SigV4 or, in patterns 0/1, the JWT)
                  │
                  ▼
-               agent (BedrockAgentCoreApp on 127.0.0.1, LangGraph + offline or Bedrock model)
+               agent workers (BedrockAgentCoreApp on Unix sockets, one turn at a time each)
 
-Every process it starts is stopped on Ctrl-C (or SIGTERM), and dies with it.
+Internal pieces listen on Unix sockets under STATE_DIR/run (owner only), so the front door and the
+SigV4 endpoint are the only ways in. Every process is supervised (restarted with backoff when it
+exits), `/local/health` reports each piece's real state, and everything stops on Ctrl-C (or
+SIGTERM) and dies with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import ctypes
 import json
 import os
 import secrets
-import signal
 import socket
 import string
 import subprocess
@@ -38,6 +41,7 @@ import httpx
 import uvicorn
 
 from agentarch.config import API_SCOPE, DEFAULT_MAX_BODY_BYTES, Env
+from agentarch.local.environments import PREEXEC
 from agentarch.local.frontdoor import FrontDoorSpec, LambdaRoute, build_app
 from agentarch.local.identity import LocalIdentity, UserSpec, write_private
 from agentarch.local.runtime_endpoint import RuntimeEndpointSpec
@@ -50,6 +54,7 @@ LOCAL_RUNTIME_ARN = (
 DEMO_USER = "demo"
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STARTUP_TIMEOUT_SECONDS = 90.0
+MAX_RESTART_BACKOFF_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -89,16 +94,29 @@ class StackOptions:
     rate_window_seconds: float = 60.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     open_browser: bool = True
+    reserved_concurrency: dict[str, int] = field(default_factory=dict)  # function → N; -1 reserves none
+    agent_workers: int = 4
+    agent_read_timeout_seconds: float | None = None
 
 
 @dataclass
 class Child:
-    """A process the stack started."""
+    """A process the stack started and supervises."""
 
     name: str
+    args: list[str]
+    env: dict[str, str]
     process: subprocess.Popen[bytes]
     log_path: Path
     health_url: str
+    socket_path: str | None = None
+    restarts: int = 0
+    next_restart_at: float = 0.0
+
+    def http(self, timeout: float) -> httpx.Client:
+        """A client that reaches this child (over its Unix socket when it has one)."""
+        transport = httpx.HTTPTransport(uds=self.socket_path) if self.socket_path else None
+        return httpx.Client(transport=transport, timeout=timeout)
 
 
 def free_port() -> int:
@@ -117,11 +135,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _load_or_create_secret(path: Path, make: str) -> str:
@@ -143,6 +156,8 @@ class LocalStack:
         self.children: list[Child] = []
         self.logs_dir = self.state_dir / "logs"
         self.run_dir = self.state_dir / "run"
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
 
     # ---- state -------------------------------------------------------------------------------
 
@@ -178,46 +193,101 @@ class LocalStack:
 
     # ---- processes ---------------------------------------------------------------------------
 
-    def spawn(self, name: str, args: list[str], env: Mapping[str, str], health_url: str) -> Child:
-        """Start one child process, its output going to a log file under the state directory."""
+    def spawn(
+        self,
+        name: str,
+        args: list[str],
+        env: Mapping[str, str],
+        health_url: str,
+        socket_path: str | None = None,
+    ) -> Child:
+        """Start one supervised child process, its output going to a log file under the state directory."""
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.logs_dir / f"{name}.log"
-        log = log_path.open("ab")
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-            [sys.executable, "-m", *args],
-            env=dict(env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        child = Child(
+            name, args, dict(env), self._popen(args, env, log_path), log_path, health_url, socket_path
         )
-        log.close()
-        child = Child(name, process, log_path, health_url)
         self.children.append(child)
         return child
+
+    @staticmethod
+    def _popen(args: list[str], env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+        with log_path.open("ab") as log:
+            return subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+                [sys.executable, "-m", *args],
+                env=dict(env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=PREEXEC,
+            )
+
+    def supervise(self) -> None:
+        """Restart any child that exits, with a doubling backoff, until the stack stops."""
+        while not self._stopping.wait(0.25):
+            for child in list(self.children):
+                if child.process.poll() is None:
+                    continue
+                now = time.monotonic()
+                with self._lock:
+                    if child.next_restart_at == 0.0:
+                        backoff = min(2.0**child.restarts * 0.5, MAX_RESTART_BACKOFF_SECONDS)
+                        child.next_restart_at = now + backoff
+                        self.out.write(f"{child.name} exited ({child.process.returncode}); restarting\n")
+                        self.out.flush()
+                    if now < child.next_restart_at or self._stopping.is_set():
+                        continue
+                    child.restarts += 1
+                    child.next_restart_at = 0.0
+                    child.process = self._popen(child.args, child.env, child.log_path)
+
+    async def health_report(self) -> dict[str, object]:
+        """Each piece's real state: its process, and whether it answers its health check."""
+        pieces: dict[str, object] = {}
+        ok = True
+        for child in list(self.children):
+            state = "running" if child.process.poll() is None else "restarting"
+            detail: dict[str, object] = {"state": state, "pid": child.process.pid, "restarts": child.restarts}
+            if state == "running":
+                try:
+                    answer = await asyncio.to_thread(self._ping, child)
+                    detail.update(answer)
+                except httpx.HTTPError:
+                    detail["state"] = "unresponsive"
+            ok = ok and detail["state"] == "running"
+            pieces[child.name] = detail
+        return {"status": "ok" if ok else "degraded", "pieces": pieces}
+
+    @staticmethod
+    def _ping(child: Child) -> dict[str, object]:
+        with child.http(timeout=2.0) as client:
+            answer = client.get(child.health_url)
+        answer.raise_for_status()
+        body: dict[str, object] = answer.json()
+        return body
 
     def wait_healthy(self) -> None:
         """Wait for every child to answer its health URL; fail with its log tail if one dies."""
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         pending = list(self.children)
-        with httpx.Client(timeout=2.0) as client:
-            while pending:
-                for child in list(pending):
-                    if child.process.poll() is not None:
-                        tail = child.log_path.read_text(errors="replace")[-3000:]
-                        raise RuntimeError(f"{child.name} exited during start-up:\n{tail}")
-                    with contextlib.suppress(httpx.HTTPError):
-                        if client.get(child.health_url).status_code == 200:
-                            pending.remove(child)
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"not ready after {STARTUP_TIMEOUT_SECONDS:.0f} s: {[c.name for c in pending]}"
-                    )
-                if pending:
-                    time.sleep(0.2)
+        while pending:
+            for child in list(pending):
+                if child.process.poll() is not None:
+                    tail = child.log_path.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{child.name} exited during start-up:\n{tail}")
+                with contextlib.suppress(httpx.HTTPError, OSError):
+                    self._ping(child)
+                    pending.remove(child)
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"not ready after {STARTUP_TIMEOUT_SECONDS:.0f} s: {[c.name for c in pending]}"
+                )
+            if pending:
+                time.sleep(0.2)
 
     def stop(self) -> None:
         """Stop every child: SIGTERM, then SIGKILL for any that lingers."""
+        self._stopping.set()
         for child in self.children:
             if child.process.poll() is None:
                 child.process.terminate()
@@ -236,11 +306,14 @@ class LocalStack:
         return env
 
     def start_backends(self) -> FrontDoorSpec:
-        """Start the agent, the runtime endpoint and the Lambda hosts; return the front door wiring."""
+        """Start the runtime endpoint (with its agent workers) and the Lambda services; return the
+        front door wiring."""
         options = self.options
         creds = self.local_credentials()
-        agent_port, runtime_port = free_port(), free_port()
+        runtime_port = free_port()
         runtime_url = f"http://127.0.0.1:{runtime_port}"
+        self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.run_dir.chmod(0o700)  # the sockets inside are the internal pieces' only doors
 
         agent_env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTARCH_")}
         agent_env.setdefault(
@@ -248,18 +321,14 @@ class LocalStack:
         )
         agent_env["PYTHONUNBUFFERED"] = "1"
         agent_env.update(self.storage_env())
-        self.spawn(
-            "agent",
-            ["agentarch.local.agent_host", str(agent_port)],
-            agent_env,
-            f"http://127.0.0.1:{agent_port}/ping",
-        )
-
         spec = RuntimeEndpointSpec(
             mode="iam" if options.pattern >= 2 else "jwt",
             runtime_arn=LOCAL_RUNTIME_ARN,
-            agent_url=f"http://127.0.0.1:{agent_port}/invocations",
             region=LOCAL_REGION,
+            socket_dir=str(self.run_dir),
+            agent_log=str(self.logs_dir / "agent.log"),
+            agent_env=agent_env,
+            agent_workers=options.agent_workers,
             access_key_id=creds["access_key_id"],
             secret_access_key=creds["secret_access_key"],
             jwks_url=f"{self.public_url}/local-auth/.well-known/jwks.json",
@@ -282,16 +351,20 @@ class LocalStack:
         for function in FUNCTIONS:
             if options.pattern < function.min_pattern:
                 continue
-            port = free_port()
+            socket_path = str(self.run_dir / f"lambda-{function.name}.sock")
             env = self._base_env() | self.function_env(function, runtime_url, creds)
+            reserved = options.reserved_concurrency.get(function.name, -1)
+            service = ["agentarch.local.lambda_host", "serve", function.name, function.handler, socket_path]
             self.spawn(
                 f"lambda-{function.name}",
-                ["agentarch.local.lambda_host", function.name, function.handler, str(port)],
+                [*service, "--reserved-concurrency", str(reserved)],
                 env,
-                f"http://127.0.0.1:{port}/ping",
+                "http://lambda/ping",
+                socket_path,
             )
-            invoke_url = f"http://127.0.0.1:{port}/2015-03-31/functions/{function.name}/invocations"
-            routes += [LambdaRoute(method, path, invoke_url) for method, path in function.routes]
+            routes += [
+                LambdaRoute(method, path, function.name, socket_path) for method, path in function.routes
+            ]
 
         return FrontDoorSpec(
             pattern=options.pattern,
@@ -315,21 +388,29 @@ class LocalStack:
 
     def function_env(self, function: FunctionDef, runtime_url: str, creds: dict[str, str]) -> dict[str, str]:
         """The environment Terraform would give the function, pointed at the local pieces."""
-        return self.storage_env() | {
-            Env.AGENT_RUNTIME_ARN: LOCAL_RUNTIME_ARN,
-            Env.AGENT_RUNTIME_QUALIFIER: "DEFAULT",
-            Env.AGENTCORE_ENDPOINT_URL: runtime_url,
-            Env.ALLOWED_ORIGINS: f"{self.public_url},http://localhost:{self.options.port}",
-            Env.MAX_BODY_BYTES: str(self.options.max_body_bytes),
-            Env.AWS_REGION: LOCAL_REGION,
-            "AWS_DEFAULT_REGION": LOCAL_REGION,
-            "AWS_ACCESS_KEY_ID": creds["access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": creds["secret_access_key"],
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "POWERTOOLS_SERVICE_NAME": function.name,
-            "POWERTOOLS_METRICS_NAMESPACE": "agentarch-local",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
+        return (
+            self.storage_env()
+            | {
+                Env.AGENT_RUNTIME_ARN: LOCAL_RUNTIME_ARN,
+                Env.AGENT_RUNTIME_QUALIFIER: "DEFAULT",
+                Env.AGENTCORE_ENDPOINT_URL: runtime_url,
+                Env.ALLOWED_ORIGINS: f"{self.public_url},http://localhost:{self.options.port}",
+                Env.MAX_BODY_BYTES: str(self.options.max_body_bytes),
+                Env.AWS_REGION: LOCAL_REGION,
+                "AWS_DEFAULT_REGION": LOCAL_REGION,
+                "AWS_ACCESS_KEY_ID": creds["access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": creds["secret_access_key"],
+                "AWS_LAMBDA_FUNCTION_NAME": function.name,
+                "POWERTOOLS_SERVICE_NAME": function.name,
+                "POWERTOOLS_METRICS_NAMESPACE": "agentarch-local",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+            | (
+                {Env.AGENT_READ_TIMEOUT_SECONDS: str(self.options.agent_read_timeout_seconds)}
+                if self.options.agent_read_timeout_seconds
+                else {}
+            )
+        )
 
     # ---- the whole thing ---------------------------------------------------------------------
 
@@ -369,10 +450,17 @@ class LocalStack:
             self.out.flush()
             spec = self.start_backends()
             self.wait_healthy()
-            app = build_app(spec, identity)
-            config = uvicorn.Config(app, host="127.0.0.1", port=self.options.port, log_level="warning")
+            app = build_app(spec, identity, self.health_report)
+            config = uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.options.port,
+                log_level="warning",
+                proxy_headers=False,  # the client's address is the peer's, never a header's
+            )
             server = uvicorn.Server(config)
             threading.Thread(target=self._announce, args=(server, users), daemon=True).start()
+            threading.Thread(target=self.supervise, daemon=True).start()
             server.run()
             return 0
         except RuntimeError as exc:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
 from agentarch.services import conversations
 from agentarch.services.conversations import ConversationIndex
+from agentarch.services.memory import MemoryEvents
+from agentarch.services.storage import StorageUnavailable
 from agentarch.services.timestamps import utc_now
+
+# A turn is stored only if this much of the Lambda's time is left after the agent answered, so the
+# Memory write and the index update both finish before the function could time out between them.
+STORE_MARGIN_SECONDS = 2.0
 
 SESSION_ID_PATTERN = (
     conversations.SESSION_ID_PATTERN.pattern
@@ -42,6 +52,18 @@ class MalformedAgentReply(Exception):
     """The agent answered JSON that is not a reply."""
 
 
+class AnsweredTooLate(Exception):
+    """The agent answered, but too close to the Lambda's timeout to store the turn safely."""
+
+
+@dataclass(frozen=True)
+class ConversationStore:
+    """Pattern 3's storage: the conversation index and the session's messages (Memory events)."""
+
+    index: ConversationIndex
+    memory: MemoryEvents
+
+
 def new_session_id() -> str:
     """An unguessable session id, valid for AgentCore (33–256 chars) and Memory (≤ 100, [A-Za-z0-9-_])."""
     return "s" + secrets.token_hex(24)
@@ -53,17 +75,20 @@ def send_message(
     groups: list[str],
     session_id: str | None,
     message: str,
-    index: ConversationIndex | None = None,
+    store: ConversationStore | None = None,
+    seconds_left: Callable[[], float] = lambda: math.inf,
 ) -> ChatReply:
     """Send the user's message to the agent in their session (a new one when none is given).
 
-    With a conversation index (pattern 3) the session is claimed for the actor before the agent
-    runs — another actor's session raises `ConversationNotFound` — and the turn is recorded only
-    after the agent answered, so a failed call leaves the index as it was.
+    With a store (pattern 3) the session is claimed for the actor before the agent runs — another
+    actor's session raises `ConversationNotFound` — and this function is the turn's **only writer**:
+    the agent reads history but never stores; once its answer is here (and time is left) the turn is
+    written to Memory as one event, then counted in the index. A turn whose answer never reached the
+    user (timeout, failure, too late) is never stored, and a failed first turn leaves no claim behind.
     """
     session = session_id or new_session_id()
-    if index is not None:
-        conversations.start_or_resume(index, actor_id, session, message, utc_now())
+    if store is not None:
+        conversations.start_or_resume(store.index, actor_id, session, message, utc_now())
     payload = {"prompt": message, "session_id": session, "actor": {"id": actor_id, "groups": groups}}
     try:
         answer = agent.invoke(payload, session)
@@ -71,10 +96,18 @@ def send_message(
             reply = ChatReply.model_validate({**answer, "session_id": session})
         except ValidationError:
             raise MalformedAgentReply("the agent's answer is not a chat reply") from None
+        stored = store is not None and bool(reply.response)
+        if stored:
+            assert store is not None
+            if seconds_left() < STORE_MARGIN_SECONDS:
+                raise AnsweredTooLate("no time left to store the turn")
+            store.memory.append_turn(actor_id, session, message, reply.response, utc_now())
     except Exception:
-        if index is not None:
-            conversations.forget_unused(index, actor_id, session)  # drops only a claim with no turn yet
+        if store is not None:
+            with contextlib.suppress(StorageUnavailable):  # an unusable store keeps the claim, still empty
+                conversations.forget_unused(store.index, actor_id, session)  # only a claim with no turn
         raise
-    if index is not None:
-        conversations.record_turn(index, actor_id, session, utc_now())
+    if stored:
+        assert store is not None
+        conversations.record_turn(store.index, actor_id, session, utc_now())
     return reply
