@@ -1,9 +1,10 @@
 """Benchmark the storage layer against issue 3's two targets, and print PASS/FAIL for each.
 
-(a) AgentCore Memory API calls per turn made by the real agent (`AgentService`: LangGraph, the
-    offline model and its tools, reloading the last K turns and storing the new one), counted
-    with botocore's `before-call.bedrock-agentcore.*` hook on the
-    real boto3 client, under moto, at 10, 100 and 1,000 turns in one session.
+(a) AgentCore Memory API calls per turn made by a whole turn: the chat service (`send_message`,
+    which stores the turn once the answer is in) driving the real agent (`AgentService`: LangGraph,
+    the offline model and its tools, reloading the last K turns), counted with botocore's
+    `before-call.bedrock-agentcore.*` hook on the real boto3 client, under moto, at 10, 100 and
+    1,000 turns in one session.
     Target: constant as the conversation grows, and <= 2.
 (b) List-page latency (median of N runs, limit 20) for an actor with 100 vs 10,000 conversations,
     on SQLite and on DynamoDB under moto. Target: ratio 10,000 / 100 <= 1.5.
@@ -46,8 +47,9 @@ from tests.contract.aws_doubles import (
 from agentarch.adapters.aws_conversations import DynamoConversationIndex
 from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase
-from agentarch.agent.app import Actor, AgentService, InvocationRequest
+from agentarch.agent.app import AgentService, InvocationRequest
 from agentarch.config import AgentSettings
+from agentarch.services.chat import ConversationStore, send_message
 from agentarch.services.conversations import ConversationIndex
 from agentarch.services.timestamps import format_iso_millis
 
@@ -96,17 +98,25 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
         "before-call.bedrock-agentcore.*", lambda model, **_: calls.append(model.name)
     )
     memory = AgentCoreMemoryEvents(MEMORY_ID, client=client)
-    # The real agent (LangGraph + the offline model + tools), as the runtime entrypoint runs it.
+    # The real agent (LangGraph + the offline model + tools), as the runtime entrypoint runs it,
+    # called by the chat service as the Lambda calls it (the index on SQLite: not a Memory call).
     agent = AgentService(AgentSettings(), memory, HISTORY_TURNS)
-    actor, session = str(uuid.uuid4()), str(uuid.uuid4())
-    per_turn: list[list[str]] = []
-    started = time.perf_counter()
-    for n in range(turns):
-        before = len(calls)
-        prompt = f"what is {n} + 1?" if n % 2 else "what did I ask before?"
-        reply = agent.invoke(InvocationRequest(prompt=prompt, session_id=session, actor=Actor(id=actor)))
-        assert reply.response, "the agent must answer every turn"
-        per_turn.append(calls[before:])
+
+    class InProcessRuntime:
+        def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]:
+            return agent.invoke(InvocationRequest.model_validate(payload)).model_dump()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = ConversationStore(SqliteConversationIndex(SqliteDatabase(Path(tmp) / "index.db")), memory)
+        actor, session = str(uuid.uuid4()), "s" + uuid.uuid4().hex
+        per_turn: list[list[str]] = []
+        started = time.perf_counter()
+        for n in range(turns):
+            before = len(calls)
+            prompt = f"what is {n} + 1?" if n % 2 else "what did I ask before?"
+            reply = send_message(InProcessRuntime(), actor, [], session, prompt, store)
+            assert reply.response, "the agent must answer every turn"
+            per_turn.append(calls[before:])
     return CallsResult(
         turns=turns,
         total_calls=len(calls),
@@ -117,7 +127,9 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
 
 
 def section_a() -> bool:
-    print("(a) AgentCore Memory API calls per turn made by the agent (LangGraph + offline model + tools)")
+    print(
+        "(a) AgentCore Memory API calls per turn (agent reads, chat Lambda writes; LangGraph + offline model)"
+    )
     print(f"    {'turns':>6} | {'calls':>6} | {'per turn (max)':>14} | {'last turn':<24} | {'time':>6}")
     results = []
     with _fake_aws():

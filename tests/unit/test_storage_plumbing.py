@@ -136,3 +136,52 @@ def test_several_processes_and_threads_share_the_file(tmp_path: Path) -> None:
     assert {c.message_count for c in conversations} == {80}
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 8 * 40 * 2
+
+
+def test_a_throttled_or_failing_dynamodb_is_storage_unavailable_not_a_crash() -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from agentarch.adapters.aws_conversations import DynamoConversationIndex
+    from agentarch.services.conversations import ConversationNotFound
+    from agentarch.services.storage import StorageUnavailable
+
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    index = DynamoConversationIndex("conversations", client=client)
+    with Stubber(client) as stub:
+        stub.add_client_error("query", "ProvisionedThroughputExceededException", http_status_code=400)
+        stub.add_client_error("get_item", "InternalServerError", http_status_code=500)
+        stub.add_response("get_item", {})  # an ordinary answer still means "no such item"
+
+        with pytest.raises(StorageUnavailable):
+            index.list_page("alice", 10, None)
+        with pytest.raises(StorageUnavailable):
+            index.get("alice", "s" + "1" * 40)
+        with pytest.raises(ConversationNotFound):
+            index.get("alice", "s" + "1" * 40)
+
+
+def test_an_unusable_sqlite_file_is_storage_unavailable_and_a_deleted_one_comes_back(tmp_path: Path) -> None:
+    from agentarch.services.storage import StorageUnavailable
+
+    path = tmp_path / "db.sqlite3"
+    index = SqliteConversationIndex(SqliteDatabase(path))
+    start_or_resume(index, "alice", "s" + "1" * 40, "hello", T0)
+
+    path.rename(tmp_path / "aside")
+    path.mkdir()
+    with pytest.raises(StorageUnavailable):
+        list_conversations(index, "alice", 10, None)
+    path.rmdir()
+    (tmp_path / "aside").rename(path)
+    assert len(list_conversations(index, "alice", 10, None).items) == 1
+
+    for leftover in tmp_path.glob("db.sqlite3*"):
+        leftover.unlink()
+    assert list_conversations(index, "alice", 10, None).items == []
+    path.write_bytes(b"")  # an empty file in its place: no schema, made again on first failure
+    with pytest.raises(StorageUnavailable):
+        list_conversations(index, "alice", 10, None)
+    assert list_conversations(index, "alice", 10, None).items == []

@@ -1,10 +1,58 @@
 """boto3 clients made on first use: the SQLite path never imports boto3, and a cold start pays for a
-client only when a request needs it."""
+client only when a request needs it. A store that is throttling, failing or unreachable surfaces as
+`StorageUnavailable` (a 503), never as a raw botocore error (a 500)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
+
+from agentarch.services.storage import StorageUnavailable
+
+# Error codes that say the store, not the request, is at fault right now.
+UNAVAILABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalServerException",
+    }
+)
+
+
+class _UnavailableAsStorageError:
+    """A client whose calls raise `StorageUnavailable` when the service cannot answer."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name.startswith(("_", "get_paginator", "get_waiter", "can_paginate")) or not callable(attribute):
+            return attribute
+        return _translating(attribute)
+
+
+def _translating(call: Callable[..., Any]) -> Callable[..., Any]:
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    def translated(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+            if code in UNAVAILABLE_CODES or status >= 500:
+                raise StorageUnavailable(f"the store answered {code or status}") from exc
+            raise
+        except (ConnectionError, HTTPClientError) as exc:
+            raise StorageUnavailable(f"the store is unreachable ({type(exc).__name__})") from exc
+
+    return translated
 
 
 class LazyClient:
@@ -13,7 +61,7 @@ class LazyClient:
     def __init__(self, service: str, region: str | None, client: Any | None = None) -> None:
         self._service = service
         self._region = region
-        self._client = client
+        self._client = _UnavailableAsStorageError(client) if client is not None else None
         # boto3's default session is not safe to build clients from concurrently.
         self._lock = threading.Lock()
 
@@ -29,5 +77,7 @@ class LazyClient:
                 if self._client is None:
                     import boto3
 
-                    self._client = boto3.client(self._service, region_name=self._region)
+                    self._client = _UnavailableAsStorageError(
+                        boto3.client(self._service, region_name=self._region)
+                    )
         return self._client
