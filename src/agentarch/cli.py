@@ -118,19 +118,29 @@ def _run_dev(args: argparse.Namespace) -> int:
 
 
 def openapi_document() -> dict[str, Any]:
-    """One OpenAPI document for the whole API, merged from each Lambda's resolver."""
+    """One OpenAPI document for the whole API: each Lambda's resolver, merged by Powertools."""
+    from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     from agentarch.handlers.chat import app as chat_app
     from agentarch.handlers.conversations import app as conversations_app
 
-    document: dict[str, Any] = {}
+    merge = OpenAPIMerge(
+        title="agentarch API",
+        version=__version__,
+        description='Every error answers {"error": {"code", "message", "request_id"}}.',
+        security_schemes={
+            "cognito": HTTPBearer(
+                bearerFormat="JWT",
+                description="a Cognito access token carrying the API scope (ID tokens are refused)",
+            )
+        },
+        security=[{"cognito": []}],
+        on_conflict="error",
+    )
     for resolver in (chat_app, conversations_app):
-        part = json.loads(resolver.get_openapi_json_schema(title="agentarch API", version=__version__))
-        if not document:
-            document = part
-            continue
-        document["paths"].update(part.get("paths", {}))
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        schemas.update(part.get("components", {}).get("schemas", {}))
+        merge.add_schema(json.loads(resolver.get_openapi_json_schema()))
+    document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
     return document
 
 

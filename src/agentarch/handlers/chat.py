@@ -28,6 +28,7 @@ from agentarch.handlers.http import (
     build_resolver,
     configured,
     current_actor,
+    documented,
     guarded_resolve,
 )
 from agentarch.handlers.observability import logger, metrics, tracer
@@ -74,7 +75,17 @@ def conversation_store() -> ConversationStore | None:
         return ConversationStore(factory.conversation_index(settings), factory.memory_events(settings))
 
 
-@app.post("/api/chat", summary="Send a message to the agent")
+@app.post(
+    "/api/chat",
+    summary="Send a message to the agent",
+    operation_id="sendMessage",
+    responses=documented(
+        200,
+        "the agent's answer, in the session it belongs to",
+        *(400, 404, 415, 422, 503),
+        links={op: "$response.body#/session_id" for op in ("getConversation", "deleteConversation")},
+    ),
+)
 def post_chat(request: Annotated[ChatRequest, Body()]) -> ChatReply:
     """Answer one message; a new session is made when none is given."""
     actor = current_actor(app)

@@ -22,11 +22,17 @@ from agentarch.handlers.http import (
     build_resolver,
     configured,
     current_actor,
+    documented,
     guarded_resolve,
 )
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import conversations
-from agentarch.services.conversations import Conversation, ConversationIndex, ConversationNotFound
+from agentarch.services.conversations import (
+    SESSION_ID_PATTERN,
+    Conversation,
+    ConversationIndex,
+    ConversationNotFound,
+)
 from agentarch.services.memory import MemoryEvents, Message
 from agentarch.services.pagination import MAX_PAGE_SIZE, InvalidCursor, InvalidLimit
 
@@ -91,11 +97,25 @@ def _message(message: Message) -> MessageOut:
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
-Cursor = Annotated[str | None, Query(max_length=4096, description="opaque cursor from the previous page")]
-SessionId = Annotated[str, Path(max_length=256, description="the conversation's session id")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=4096,
+        description="opaque: only the `next_cursor` of the previous page of the same listing, unchanged",
+    ),
+]
+SessionId = Annotated[
+    str,
+    Path(pattern=SESSION_ID_PATTERN.pattern, description="the conversation's session id (33–100 characters)"),
+]
 
 
-@app.get("/api/conversations", summary="List my conversations, newest activity first")
+@app.get(
+    "/api/conversations",
+    summary="List my conversations, newest activity first",
+    operation_id="listConversations",
+    responses=documented(200, "a page of your conversations", 422, 503),
+)
 def list_conversations(limit: Limit = 20, cursor: Cursor = None) -> ConversationPage:
     """A page of the caller's conversations and the cursor of the next one."""
     actor = current_actor(app)
@@ -107,7 +127,12 @@ def list_conversations(limit: Limit = 20, cursor: Cursor = None) -> Conversation
     return ConversationPage(items=[_summary(c) for c in page.items], next_cursor=page.next_cursor)
 
 
-@app.get("/api/conversations/<session_id>", summary="Read one of my conversations")
+@app.get(
+    "/api/conversations/<session_id>",
+    summary="Read one of my conversations",
+    operation_id="getConversation",
+    responses=documented(200, "a page of the conversation's messages", 404, 422, 503),
+)
 def get_conversation(session_id: SessionId, limit: Limit = 50, cursor: Cursor = None) -> HistoryPage:
     """A page of the conversation's messages (newest page first, chronological inside a page)."""
     actor = current_actor(app)
@@ -130,7 +155,13 @@ def get_conversation(session_id: SessionId, limit: Limit = 50, cursor: Cursor = 
     )
 
 
-@app.delete("/api/conversations/<session_id>", summary="Delete one of my conversations and its history")
+@app.delete(
+    "/api/conversations/<session_id>",
+    summary="Delete one of my conversations and its history",
+    operation_id="deleteConversation",
+    status_code=204,
+    responses=documented(204, "deleted, with its history", 404, 422, 503),
+)
 def delete_conversation(session_id: SessionId) -> Response[Any]:
     """Remove the Memory events, then the index item."""
     actor = current_actor(app)

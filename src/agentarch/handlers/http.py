@@ -15,6 +15,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
 
 from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.handlers.observability import logger
@@ -70,6 +72,65 @@ class GatewayTimeout(ApiError):
 
 class Misconfigured(ApiError):
     status, code = HTTPStatus.INTERNAL_SERVER_ERROR, "misconfigured"
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, in words a user can act on, and the id to quote when asking for help."""
+
+    code: str
+    message: str
+    request_id: str
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every answer that is not a success, from a Lambda or the gateway."""
+
+    error: ErrorDetail
+
+
+# Every status the API can answer with an error, and what it means (the OpenAPI document says so).
+ERROR_STATUSES: dict[int, str] = {
+    400: "the body cannot be read as JSON (`malformed_json`)",
+    401: "no valid access token with the API scope, or no identity in it (`unauthorized`)",
+    404: "no such route, or no such conversation of yours (`not_found`)",
+    413: "the body is larger than the limit (`payload_too_large`)",
+    415: "a body not sent as application/json (`unsupported_media_type`)",
+    422: "a value is wrong: a body field, path id, query parameter or cursor; the message names it "
+    "(`validation_error`)",
+    429: "too many requests from one address (`rate_limited`)",
+    500: "the function is at its concurrency limit (`function_throttled`; retry shortly) or failed "
+    "(`internal_error`)",
+    502: "the agent or the function failed (`agent_error`, `bad_gateway`)",
+    503: "the conversation store is unavailable right now (`storage_unavailable`)",
+    504: "the agent or the function did not answer in time (`agent_timeout`, `integration_timeout`)",
+}
+# The front door (API Gateway + WAF) may answer any route with these, before or around the Lambda.
+GATEWAY_STATUSES = (401, 413, 429, 500, 502, 504)
+
+
+def documented(
+    success: int, description: str, *errors: int, links: dict[str, str] | None = None
+) -> dict[int, OpenAPIResponse]:
+    """A route's `responses=`: its success, its own error statuses and the gateway's, each with
+    the error model, so the OpenAPI document lists every status the route can answer.
+
+    `links` maps an operationId to the runtime expression of the session id it takes from this
+    answer, so clients (and schemathesis' stateful runs) can follow one conversation across routes.
+    """
+    responses: dict[int, OpenAPIResponse] = {success: {"description": description}}
+    if links:
+        responses[success]["links"] = {
+            operation: {"operationId": operation, "parameters": {"session_id": expression}}
+            for operation, expression in links.items()
+        }
+    if success == HTTPStatus.NO_CONTENT:
+        responses[success]["content"] = {}
+    for status in sorted({*errors, *GATEWAY_STATUSES}):
+        responses[status] = {
+            "description": ERROR_STATUSES[status],
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+    return responses
 
 
 @dataclass(frozen=True)
@@ -186,7 +247,7 @@ def guarded_resolve(
 ) -> dict[str, Any]:
     """Resolve an event after the guards that must run before body validation."""
     try:
-        if event.get("httpMethod") != "OPTIONS":
+        if event.get("httpMethod") in ("POST", "PUT", "PATCH"):
             check_body_size(event, settings)
             check_json_content(event)
     except ApiError as exc:
