@@ -74,7 +74,24 @@ def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="SECONDS",
         help="how long the chat Lambda waits for the agent (AGENT_READ_TIMEOUT_SECONDS; default 20)",
     )
+    parser.add_argument(
+        "--integration-timeout",
+        type=_integration_timeout,
+        default=29.0,
+        metavar="SECONDS",
+        help="how long the front door waits for a Lambda or the runtime (API Gateway: 0.05 to 29)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def _integration_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want seconds, got {text!r}") from None
+    if not 0.05 <= value <= 29:
+        raise argparse.ArgumentTypeError("API Gateway's integration timeout is 0.05 to 29 seconds")
+    return value
 
 
 def _reserved_concurrency(text: str) -> tuple[str, int]:
@@ -113,6 +130,7 @@ def _run_dev(args: argparse.Namespace) -> int:
         reserved_concurrency=reserved,
         agent_workers=args.agent_workers,
         agent_read_timeout_seconds=args.agent_read_timeout,
+        integration_timeout_seconds=args.integration_timeout,
     )
     return LocalStack(options).run()
 

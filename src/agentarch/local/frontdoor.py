@@ -76,6 +76,7 @@ class FrontDoorSpec:
     max_body_bytes: int
     allowed_origins: tuple[str, ...]
     web_dir: Path
+    integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
 
 
 class RateLimiter:
@@ -146,12 +147,12 @@ def build_app(
     authorizer = AccessTokenVerifier(
         f"{spec.public_url}{JWKS_PATH}", identity.issuer, identity.client_id, required_scope=spec.api_scope
     )
-    upstream = httpx.AsyncClient(timeout=INTEGRATION_TIMEOUT_SECONDS)
+    upstream = httpx.AsyncClient(timeout=spec.integration_timeout_seconds)
     functions = {
         route.function: httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(uds=route.socket_path),
             base_url="http://lambda",
-            timeout=INTEGRATION_TIMEOUT_SECONDS,
+            timeout=spec.integration_timeout_seconds,
         )
         for route in spec.routes
     }

@@ -42,7 +42,7 @@ import uvicorn
 
 from agentarch.config import API_SCOPE, DEFAULT_MAX_BODY_BYTES, Env
 from agentarch.local.environments import PREEXEC
-from agentarch.local.frontdoor import FrontDoorSpec, LambdaRoute, build_app
+from agentarch.local.frontdoor import INTEGRATION_TIMEOUT_SECONDS, FrontDoorSpec, LambdaRoute, build_app
 from agentarch.local.identity import LocalIdentity, UserSpec, write_private
 from agentarch.local.runtime_endpoint import RuntimeEndpointSpec
 
@@ -97,6 +97,7 @@ class StackOptions:
     reserved_concurrency: dict[str, int] = field(default_factory=dict)  # function → N; -1 reserves none
     agent_workers: int = 4
     agent_read_timeout_seconds: float | None = None
+    integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
 
 
 @dataclass
@@ -378,6 +379,7 @@ class LocalStack:
             max_body_bytes=options.max_body_bytes,
             allowed_origins=(self.public_url, f"http://localhost:{options.port}"),
             web_dir=WEB_DIR,
+            integration_timeout_seconds=options.integration_timeout_seconds,
         )
 
     def storage_env(self) -> dict[str, str]:
