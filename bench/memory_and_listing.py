@@ -104,7 +104,7 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
 
     class InProcessRuntime:
         def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]:
-            return agent.invoke(InvocationRequest.model_validate(payload)).model_dump()
+            return agent.invoke(InvocationRequest.model_validate(payload), session_id).model_dump()
 
     with tempfile.TemporaryDirectory() as tmp:
         store = ConversationStore(SqliteConversationIndex(SqliteDatabase(Path(tmp) / "index.db")), memory)
@@ -114,7 +114,7 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
         for n in range(turns):
             before = len(calls)
             prompt = f"what is {n} + 1?" if n % 2 else "what did I ask before?"
-            reply = send_message(InProcessRuntime(), actor, [], session, prompt, store)
+            reply = send_message(InProcessRuntime(), actor, session, prompt, store)
             assert reply.response, "the agent must answer every turn"
             per_turn.append(calls[before:])
     return CallsResult(

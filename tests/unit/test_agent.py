@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from bedrock_agentcore.runtime import RequestContext
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import BaseTool
 
@@ -87,11 +88,14 @@ def test_model_selection_prefers_bedrock_only_when_configured() -> None:
 def test_entrypoint_validates_the_payload_and_answers_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("agentarch.agent.app.agent_service", lambda: AgentService(AgentSettings()))
 
-    answer = invoke({"prompt": "what is 6 * 7?", "session_id": "s" * 40, "actor": {"id": "u1", "groups": []}})
-    bad = invoke({"session_id": "s" * 40})
+    in_session = RequestContext(session_id="s" * 40)
+    answer = invoke({"prompt": "what is 6 * 7?", "actor": {"id": "u1"}}, in_session)
+    bad = invoke({"actor": {"id": "u1"}}, in_session)
+    no_session = invoke({"prompt": "hi"}, RequestContext(session_id=None))
 
     assert isinstance(answer, dict)
     assert answer["session_id"] == "s" * 40 and "42" in answer["response"]
     assert answer["tool_calls"][0]["name"] == "calculator"
     assert getattr(bad, "status_code", None) == 400
     assert b"prompt" in bad.body  # type: ignore[union-attr]
+    assert getattr(no_session, "status_code", None) == 400

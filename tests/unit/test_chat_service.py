@@ -49,8 +49,8 @@ OK = {"response": "391", "tool_calls": []}
 def test_a_first_message_creates_the_conversation_and_a_turn_counts_two_messages(
     store: ConversationStore, index: SqliteConversationIndex
 ) -> None:
-    reply = send_message(Agent(OK), ALICE, [], None, "what is 17 * 23?", store)
-    send_message(Agent(OK), ALICE, [], reply.session_id, "and again?", store)
+    reply = send_message(Agent(OK), ALICE, None, "what is 17 * 23?", store)
+    send_message(Agent(OK), ALICE, reply.session_id, "and again?", store)
 
     conversation = index.get(ALICE, reply.session_id)
     assert conversation.title == "what is 17 * 23?"
@@ -61,12 +61,12 @@ def test_a_first_message_creates_the_conversation_and_a_turn_counts_two_messages
 def test_an_answer_too_close_to_the_lambda_timeout_is_not_stored(
     store: ConversationStore, index: SqliteConversationIndex
 ) -> None:
-    first = send_message(Agent(OK), ALICE, [], None, "first", store)
+    first = send_message(Agent(OK), ALICE, None, "first", store)
 
     with pytest.raises(AnsweredTooLate):
-        send_message(Agent(OK), ALICE, [], first.session_id, "late", store, seconds_left=lambda: 0.5)
+        send_message(Agent(OK), ALICE, first.session_id, "late", store, seconds_left=lambda: 0.5)
     with pytest.raises(AnsweredTooLate):
-        send_message(Agent(OK), ALICE, [], "s" + "9" * 40, "late and new", store, seconds_left=lambda: 0.5)
+        send_message(Agent(OK), ALICE, "s" + "9" * 40, "late and new", store, seconds_left=lambda: 0.5)
 
     assert index.get(ALICE, first.session_id).message_count == 2
     assert stored_messages(store, first.session_id) == 2
@@ -82,7 +82,7 @@ def test_a_failed_first_turn_leaves_no_conversation(
     session = "s" + "1" * 40
 
     with pytest.raises((AgentTimeout, MalformedAgentReply)):
-        send_message(Agent(failure), ALICE, [], session, "hello", store)
+        send_message(Agent(failure), ALICE, session, "hello", store)
 
     with pytest.raises(ConversationNotFound):
         index.get(ALICE, session)
@@ -93,11 +93,11 @@ def test_a_failed_first_turn_leaves_no_conversation(
 def test_a_failed_later_turn_leaves_the_conversation_as_it_was(
     store: ConversationStore, index: SqliteConversationIndex
 ) -> None:
-    reply = send_message(Agent(OK), ALICE, [], None, "first", store)
+    reply = send_message(Agent(OK), ALICE, None, "first", store)
     before = index.get(ALICE, reply.session_id)
 
     with pytest.raises(AgentTimeout):
-        send_message(Agent(AgentTimeout("slow")), ALICE, [], reply.session_id, "second", store)
+        send_message(Agent(AgentTimeout("slow")), ALICE, reply.session_id, "second", store)
 
     assert index.get(ALICE, reply.session_id) == before
     assert stored_messages(store, reply.session_id) == 2
@@ -106,11 +106,11 @@ def test_a_failed_later_turn_leaves_the_conversation_as_it_was(
 def test_another_actors_session_is_refused_before_the_agent_runs(
     store: ConversationStore, index: SqliteConversationIndex
 ) -> None:
-    reply = send_message(Agent(OK), ALICE, [], None, "mine", store)
+    reply = send_message(Agent(OK), ALICE, None, "mine", store)
     agent = Agent(OK)
 
     with pytest.raises(ConversationNotFound):
-        send_message(agent, BOB, [], reply.session_id, "let me in", store)
+        send_message(agent, BOB, reply.session_id, "let me in", store)
 
     assert agent.calls == 0
     assert index.get(ALICE, reply.session_id).message_count == 2

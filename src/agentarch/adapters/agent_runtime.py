@@ -21,19 +21,11 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from agentarch.services.chat import AgentTimeout, AgentUnavailable
+
+__all__ = ["AgentRuntimeClient", "AgentTimeout", "AgentUnavailable", "RuntimeTarget"]
+
 RETRYABLE_CODES = frozenset({"ThrottlingException", "ServiceUnavailableException", "InternalServerException"})
-
-
-class AgentTimeout(Exception):
-    """The agent did not answer within the read timeout."""
-
-
-class AgentUnavailable(Exception):
-    """The runtime refused, failed, or answered something that is not an agent reply."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The agent as an AgentCore Runtime service: `POST /invocations` and `GET /ping`.
 
-Payload in: `{"prompt", "session_id", "actor": {"id", "groups"}}`; out: `{"response",
-"session_id", "tool_calls"}`. The actor is trusted because, in the secure patterns, only the chat
-Lambda can reach the runtime (IAM auth).
+Payload in: `{"prompt", "actor": {"id"}}`; the session is the one AgentCore names in the request
+(`X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, handed to the entrypoint as `context.session_id`),
+never a second copy in the payload. Out: `{"response", "session_id", "tool_calls"}`. The actor is
+trusted because, in the secure patterns, only the chat Lambda can reach the runtime (IAM auth).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from bedrock_agentcore.runtime import BedrockAgentCoreApp
+from bedrock_agentcore.runtime import BedrockAgentCoreApp, RequestContext
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import JSONResponse
@@ -32,14 +33,12 @@ class Actor(BaseModel):
     """Who the turn is for, as established by the caller (never by the end user's body)."""
 
     id: str = Field(min_length=1, max_length=255)
-    groups: list[str] = Field(default_factory=list)
 
 
 class InvocationRequest(BaseModel):
     """The payload the chat Lambda (or, in patterns 0/1, the browser) sends."""
 
     prompt: str = Field(min_length=1, max_length=100_000)
-    session_id: str = Field(min_length=1, max_length=256)
     actor: Actor | None = None
 
 
@@ -68,15 +67,15 @@ class AgentService:
         self._memory = memory
         self._history_turns = history_turns
 
-    def invoke(self, request: InvocationRequest) -> InvocationResponse:
+    def invoke(self, request: InvocationRequest, session_id: str) -> InvocationResponse:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
         history: list[BaseMessage] = []
         if self._memory is not None and request.actor is not None:
-            recent = self._memory.recent_messages(request.actor.id, request.session_id, self._history_turns)
+            recent = self._memory.recent_messages(request.actor.id, session_id, self._history_turns)
             history = [HumanMessage(m.text) if m.role == "user" else AIMessage(m.text) for m in recent]
         result = run_turn(self._graph, history, request.prompt)
         return InvocationResponse(
-            response=result.response, session_id=request.session_id, tool_calls=result.tool_calls
+            response=result.response, session_id=session_id, tool_calls=result.tool_calls
         )
 
 
@@ -92,15 +91,18 @@ app = BedrockAgentCoreApp()
 
 
 @app.entrypoint
-def invoke(payload: dict[str, Any]) -> dict[str, Any] | JSONResponse:
-    """AgentCore entrypoint: validate the payload, run one turn, answer JSON."""
+def invoke(payload: dict[str, Any], context: RequestContext) -> dict[str, Any] | JSONResponse:
+    """AgentCore entrypoint: validate the payload, run one turn in the runtime's session, answer JSON."""
     try:
         request = InvocationRequest.model_validate(payload)
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors())
         return _error(400, "invalid_payload", f"invalid invocation payload: {fields}")
+    session_id = context.session_id or ""
+    if not 33 <= len(session_id) <= 256:
+        return _error(400, "invalid_session", "the runtime session id (33-256 characters) is missing")
     try:
-        return agent_service().invoke(request).model_dump()
+        return agent_service().invoke(request, session_id).model_dump()
     except Exception:
         logger.exception("agent turn failed")
         return _error(500, "agent_error", "the agent failed to answer")

@@ -17,8 +17,6 @@ from pydantic import BaseModel
 from agentarch.adapters import factory
 from agentarch.config import HttpSettings, StorageSettings, cached, load
 from agentarch.handlers.http import (
-    NotFound,
-    Unprocessable,
     build_resolver,
     configured,
     current_actor,
@@ -31,10 +29,9 @@ from agentarch.services.conversations import (
     SESSION_ID_PATTERN,
     Conversation,
     ConversationIndex,
-    ConversationNotFound,
 )
 from agentarch.services.memory import MemoryEvents, Message
-from agentarch.services.pagination import MAX_PAGE_SIZE, InvalidCursor, InvalidLimit
+from agentarch.services.pagination import MAX_PAGE_SIZE
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -120,10 +117,7 @@ def list_conversations(limit: Limit = 20, cursor: Cursor = None) -> Conversation
     """A page of the caller's conversations and the cursor of the next one."""
     actor = current_actor(app)
     index, _ = storage()
-    try:
-        page = conversations.list_conversations(index, actor.id, limit, cursor)
-    except (InvalidCursor, InvalidLimit) as exc:
-        raise Unprocessable(str(exc)) from None
+    page = conversations.list_conversations(index, actor.id, limit, cursor)
     return ConversationPage(items=[_summary(c) for c in page.items], next_cursor=page.next_cursor)
 
 
@@ -137,16 +131,9 @@ def get_conversation(session_id: SessionId, limit: Limit = 50, cursor: Cursor = 
     """A page of the conversation's messages (newest page first, chronological inside a page)."""
     actor = current_actor(app)
     index, memory = storage()
-    try:
-        conversation, page = conversations.conversation_history(
-            index, memory, actor.id, session_id, limit, cursor
-        )
-    except conversations.InvalidIdentifier:
-        raise Unprocessable("session_id: is not a valid session id") from None
-    except (InvalidCursor, InvalidLimit) as exc:
-        raise Unprocessable(str(exc)) from None
-    except ConversationNotFound:
-        raise NotFound("no such conversation") from None
+    conversation, page = conversations.conversation_history(
+        index, memory, actor.id, session_id, limit, cursor
+    )
     return HistoryPage(
         session_id=conversation.session_id,
         title=conversation.title,
@@ -166,12 +153,7 @@ def delete_conversation(session_id: SessionId) -> Response[Any]:
     """Remove the Memory events, then the index item."""
     actor = current_actor(app)
     index, memory = storage()
-    try:
-        conversations.delete_conversation(index, memory, actor.id, session_id)
-    except conversations.InvalidIdentifier:
-        raise Unprocessable("session_id: is not a valid session id") from None
-    except ConversationNotFound:
-        raise NotFound("no such conversation") from None
+    conversations.delete_conversation(index, memory, actor.id, session_id)
     logger.info("conversation deleted", extra={"session_id": session_id})
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 

@@ -1,13 +1,15 @@
 """What every HTTP handler shares: the resolver, the error shape, identity, and request guards.
 
 Errors always answer `{"error": {"code", "message", "request_id"}}` with CORS headers, so the
-browser can show the real reason. Stack traces and exception text never reach a response.
+browser can show the real reason. Every domain exception is mapped to its status **once**, here
+(`DOMAIN_ERRORS`); routes never translate errors by hand. Stack traces and exception text from
+outside the domain never reach a response.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -19,7 +21,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from agentarch.config import HttpSettings, SettingsError, load
-from agentarch.handlers.observability import logger
+from agentarch.handlers.observability import logger, metrics
+from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooLate, MalformedAgentReply
+from agentarch.services.conversations import ConversationNotFound, InvalidIdentifier
+from agentarch.services.pagination import InvalidCursor, InvalidLimit
 from agentarch.services.storage import StorageUnavailable
 
 
@@ -28,6 +33,7 @@ class ApiError(Exception):
 
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     code = "internal_error"
+    metric: str | None = None  # a CloudWatch metric counted each time this error is answered
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -63,15 +69,30 @@ class Unprocessable(ApiError):
 
 
 class BadGateway(ApiError):
-    status, code = HTTPStatus.BAD_GATEWAY, "agent_error"
+    status, code, metric = HTTPStatus.BAD_GATEWAY, "agent_error", "AgentErrors"
+
+
+class ServiceUnavailable(ApiError):
+    status, code = HTTPStatus.SERVICE_UNAVAILABLE, "storage_unavailable"
 
 
 class GatewayTimeout(ApiError):
-    status, code = HTTPStatus.GATEWAY_TIMEOUT, "agent_timeout"
+    status, code, metric = HTTPStatus.GATEWAY_TIMEOUT, "agent_timeout", "AgentTimeouts"
 
 
 class Misconfigured(ApiError):
     status, code = HTTPStatus.INTERNAL_SERVER_ERROR, "misconfigured"
+
+
+# Each domain exception, the answer it becomes, and the message a user sees (None: the exception's own,
+# which the services word for users). Registered once on every resolver.
+DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | None], ...] = (
+    ((ConversationNotFound,), NotFound, "no such conversation"),
+    ((InvalidIdentifier, InvalidCursor, InvalidLimit), Unprocessable, None),
+    ((AgentTimeout, AnsweredTooLate), GatewayTimeout, "the agent took too long to answer; try again"),
+    ((AgentUnavailable, MalformedAgentReply), BadGateway, "the agent could not answer; try again"),
+    ((StorageUnavailable,), ServiceUnavailable, "storage is unavailable right now; try again shortly"),
+)
 
 
 class ErrorDetail(BaseModel):
@@ -150,7 +171,7 @@ def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolv
         cors=CORSConfig(
             allow_origin=origins[0],
             extra_origins=origins[1:],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         ),
     )
@@ -158,18 +179,23 @@ def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolv
     @resolver.exception_handler(ApiError)
     def _api_error(exc: ApiError) -> Response[Any]:
         if exc.status >= 500:
-            logger.error("request failed", extra={"error_code": exc.code})
+            reason = exc.__cause__ if exc.__cause__ is not None else exc
+            logger.error("request failed", extra={"error_code": exc.code, "reason": str(reason)})
+        if exc.metric:
+            metrics.add_metric(name=exc.metric, unit="Count", value=1)
         return _error(resolver, exc.status, exc.code, exc.message)
 
-    @resolver.exception_handler(StorageUnavailable)
-    def _storage(exc: StorageUnavailable) -> Response[Any]:
-        logger.warning("storage unavailable", extra={"reason": str(exc)})
-        return _error(
-            resolver,
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "storage_unavailable",
-            "storage is unavailable; try again shortly",
-        )
+    def _domain_error(answer: type[ApiError], message: str | None) -> Callable[[Exception], Response[Any]]:
+        def handle(exc: Exception) -> Response[Any]:
+            error = answer(message or str(exc))
+            error.__cause__ = exc
+            response: Response[Any] = _api_error(error)
+            return response
+
+        return handle
+
+    for exceptions, answer, message in DOMAIN_ERRORS:
+        resolver.exception_handler(list(exceptions))(_domain_error(answer, message))
 
     @resolver.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[Any]:

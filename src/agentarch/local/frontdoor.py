@@ -260,7 +260,7 @@ def build_app(
             headers.update(
                 {
                     "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
-                    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type",
                     "Access-Control-Max-Age": "600",
                 }
             )
@@ -342,7 +342,7 @@ def build_app(
             answer = await upstream.post(
                 f"{spec.runtime_url}/runtimes/{runtime_id}/invocations",
                 params={"qualifier": "DEFAULT", "accountId": account_id},
-                json={"prompt": message, "session_id": session_id},
+                json={"prompt": message},
                 headers={
                     "Authorization": request.headers.get("authorization", ""),
                     SESSION_HEADER: session_id,

@@ -43,9 +43,24 @@ class ChatReply(BaseModel):
 
 
 class AgentInvoker(Protocol):
-    """Anything that can send a payload to the agent runtime (the SigV4 client in production)."""
+    """Anything that can send a payload to the agent runtime (the SigV4 client in production).
+
+    Raises `AgentTimeout` when no answer came in time and `AgentUnavailable` when none can come.
+    """
 
     def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]: ...
+
+
+class AgentTimeout(Exception):
+    """The agent did not answer within the read timeout."""
+
+
+class AgentUnavailable(Exception):
+    """The runtime refused, failed, or answered something that is not an agent reply."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class MalformedAgentReply(Exception):
@@ -72,7 +87,6 @@ def new_session_id() -> str:
 def send_message(
     agent: AgentInvoker,
     actor_id: str,
-    groups: list[str],
     session_id: str | None,
     message: str,
     store: ConversationStore | None = None,
@@ -89,7 +103,7 @@ def send_message(
     session = session_id or new_session_id()
     if store is not None:
         conversations.start_or_resume(store.index, actor_id, session, message, utc_now())
-    payload = {"prompt": message, "session_id": session, "actor": {"id": actor_id, "groups": groups}}
+    payload = {"prompt": message, "actor": {"id": actor_id}}  # the session travels as runtimeSessionId
     try:
         answer = agent.invoke(payload, session)
         try:
