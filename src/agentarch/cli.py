@@ -106,13 +106,15 @@ def _reserved_concurrency(text: str) -> tuple[str, int]:
 
 
 def _run_dev(args: argparse.Namespace) -> int:
-    from agentarch.local.stack import FUNCTIONS, LocalStack, StackOptions
+    from agentarch.build.registry import lambdas_of_pattern
+    from agentarch.local.stack import LocalStack, StackOptions
 
+    functions = [spec.name for spec in lambdas_of_pattern(3)]
     reserved: dict[str, int] = {}
     for name, value in args.reserved_concurrency:
-        names = [f.name for f in FUNCTIONS] if name == "*" else [name]
-        if name != "*" and name not in {f.name for f in FUNCTIONS}:
-            print(f"agentarch dev: no function named {name!r} (have: chat, conversations)", file=sys.stderr)
+        names = functions if name == "*" else [name]
+        if name not in (*functions, "*"):
+            print(f"agentarch dev: no function named {name!r} (have: {', '.join(functions)})", file=sys.stderr)
             return 2
         reserved.update(dict.fromkeys(names, value))
     if args.agent_workers < 1:

@@ -84,3 +84,17 @@ def test_dev_refuses_a_busy_port_with_a_clear_message(
 
     assert code == 1
     assert f"port {port} on 127.0.0.1 is in use" in capsys.readouterr().out
+
+
+def test_the_registry_routes_are_the_routes_each_resolver_serves() -> None:
+    import importlib
+
+    from agentarch.build.registry import FUNCTIONS, lambdas_of_pattern
+
+    for spec in (s for s in FUNCTIONS.values() if s.kind == "lambda"):
+        resolver = importlib.import_module(spec.entry_module).app
+        paths = json.loads(resolver.get_openapi_json_schema())["paths"]
+        served = {(method.upper(), path) for path, item in paths.items() for method in item}
+        assert served == set(spec.routes), spec.name
+    assert [s.name for s in lambdas_of_pattern(2)] == ["chat"]
+    assert [s.name for s in lambdas_of_pattern(3)] == ["chat", "conversations"]

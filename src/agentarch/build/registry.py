@@ -1,8 +1,12 @@
-"""What `agentarch build` knows how to build: one entry per deployable function, in one place.
+"""The one registry of deployables: each function, its routes and the patterns that have it.
 
-Adding a Lambda is one `FunctionSpec` here. Which agentarch modules go into its zip is not listed:
-the build follows the handler's imports (see `imports.py`), and `allowed_packages` only says which
-subpackages of agentarch that graph may reach; anything else is a build error, not a silent include.
+`agentarch build` builds from it, the local stack (`agentarch dev`) runs and routes from it, and the
+Terraform contract tests hold the examples' route maps and the resolvers to it. Adding a Lambda or a
+route is one edit here (plus the resolver's decorator, which a test keeps equal to these routes).
+
+Which agentarch modules go into a zip is not listed: the build follows the handler's imports (see
+`imports.py`), and `allowed_packages` only says which subpackages of agentarch that graph may reach;
+anything else is a build error, not a silent include.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ class FunctionSpec:
     extra_requirements: tuple[str, ...] = ()
     botocore_models: tuple[str, ...] = ()
     environment: dict[str, str] = field(default_factory=dict)
+    routes: tuple[tuple[str, str], ...] = ()  # (METHOD, /path/{param}) served through the front door
+    min_pattern: int = 0  # the first pattern (0-3) whose architecture has this function
 
     @property
     def handler(self) -> str:
@@ -89,6 +95,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             allowed_packages=_LAMBDA_PACKAGES,
             botocore_models=("bedrock-agentcore",),
             environment={"AWS_DATA_PATH": LAMBDA_AWS_DATA_PATH},
+            routes=(("POST", "/api/chat"),),
+            min_pattern=2,
         ),
         FunctionSpec(
             name="conversations",
@@ -100,6 +108,12 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             allowed_packages=_LAMBDA_PACKAGES,
             botocore_models=("bedrock-agentcore",),
             environment={"AWS_DATA_PATH": LAMBDA_AWS_DATA_PATH},
+            routes=(
+                ("GET", "/api/conversations"),
+                ("GET", "/api/conversations/{session_id}"),
+                ("DELETE", "/api/conversations/{session_id}"),
+            ),
+            min_pattern=3,
         ),
         FunctionSpec(
             name="agent",
@@ -119,3 +133,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 }
 
 MANIFEST = "manifest.json"
+
+
+def lambdas_of_pattern(pattern: int) -> list[FunctionSpec]:
+    """The Lambda functions a pattern's architecture has."""
+    return [spec for spec in FUNCTIONS.values() if spec.kind == "lambda" and spec.min_pattern <= pattern]

@@ -40,6 +40,7 @@ from typing import IO
 import httpx
 import uvicorn
 
+from agentarch.build.registry import FunctionSpec, lambdas_of_pattern
 from agentarch.config import API_SCOPE, DEFAULT_MAX_BODY_BYTES, Env
 from agentarch.local.environments import PREEXEC
 from agentarch.local.frontdoor import INTEGRATION_TIMEOUT_SECONDS, FrontDoorSpec, LambdaRoute, build_app
@@ -55,31 +56,6 @@ DEMO_USER = "demo"
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STARTUP_TIMEOUT_SECONDS = 90.0
 MAX_RESTART_BACKOFF_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class FunctionDef:
-    """A Lambda function of the local stack and the routes it serves."""
-
-    name: str
-    handler: str
-    routes: tuple[tuple[str, str], ...]
-    min_pattern: int
-
-
-FUNCTIONS = (
-    FunctionDef("chat", "agentarch.handlers.chat.lambda_handler", (("POST", "/api/chat"),), min_pattern=2),
-    FunctionDef(
-        "conversations",
-        "agentarch.handlers.conversations.lambda_handler",
-        (
-            ("GET", "/api/conversations"),
-            ("GET", "/api/conversations/{session_id}"),
-            ("DELETE", "/api/conversations/{session_id}"),
-        ),
-        min_pattern=3,
-    ),
-)
 
 
 @dataclass
@@ -349,9 +325,7 @@ class LocalStack:
         )
 
         routes: list[LambdaRoute] = []
-        for function in FUNCTIONS:
-            if options.pattern < function.min_pattern:
-                continue
+        for function in lambdas_of_pattern(options.pattern):
             socket_path = str(self.run_dir / f"lambda-{function.name}.sock")
             env = self._base_env() | self.function_env(function, runtime_url, creds)
             reserved = options.reserved_concurrency.get(function.name, -1)
@@ -388,7 +362,7 @@ class LocalStack:
             return {}
         return {Env.STORAGE_BACKEND: "sqlite", Env.SQLITE_PATH: str(self.state_dir / "agentarch.db")}
 
-    def function_env(self, function: FunctionDef, runtime_url: str, creds: dict[str, str]) -> dict[str, str]:
+    def function_env(self, function: FunctionSpec, runtime_url: str, creds: dict[str, str]) -> dict[str, str]:
         """The environment Terraform would give the function, pointed at the local pieces."""
         return (
             self.storage_env()
