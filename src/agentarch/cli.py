@@ -114,7 +114,9 @@ def _run_dev(args: argparse.Namespace) -> int:
     for name, value in args.reserved_concurrency:
         names = functions if name == "*" else [name]
         if name not in (*functions, "*"):
-            print(f"agentarch dev: no function named {name!r} (have: {', '.join(functions)})", file=sys.stderr)
+            print(
+                f"agentarch dev: no function named {name!r} (have: {', '.join(functions)})", file=sys.stderr
+            )
             return 2
         reserved.update(dict.fromkeys(names, value))
     if args.agent_workers < 1:

@@ -4,8 +4,8 @@ Every example (terraform/examples/*) has an output `web_config`: `{"pattern", "a
 "runtime_url", "runtime_arn", "cognito": {"domain", "client_id", "region", "redirect_uri",
 "logout_uri", "scope"}}`. The page's config is the same minus what its pattern does not use:
 `api_url` is the base of `/chat` and `/conversations` (null in pattern 0); pattern 0 adds
-`runtime_url` (the AgentCore endpoint, the page appends `/runtimes/<arn>/invocations`) and
-`runtime_arn`; `insecure` flags patterns 0 and 1. No `auth` key: the page signs in through the
+`runtime_url` (the runtime's full invocation URL, as the examples' `runtime_url` output and the
+local stack's `/local/config` give it) and `runtime_arn`; `insecure` flags patterns 0 and 1. No `auth` key: the page signs in through the
 Cognito hosted UI. This module checks it and writes it; the CLI exposes it as `agentarch web-config`.
 """
 
@@ -60,7 +60,7 @@ def web_config_from_terraform_output(outputs: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {"pattern": pattern, "insecure": pattern in (0, 1)}
     if pattern == 0:
         config["api_url"] = None
-        config["runtime_url"] = _text(value.get("runtime_url"), "runtime_url").rstrip("/")
+        config["runtime_url"] = _text(value.get("runtime_url"), "runtime_url")
         config["runtime_arn"] = _text(value.get("runtime_arn"), "runtime_arn")
     else:
         config["api_url"] = _text(value.get("api_url"), "api_url").rstrip("/")

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -201,7 +201,7 @@ def _process_tree(root: int) -> set[int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_only_the_front_door_and_the_sigv4_endpoint_listen_on_tcp(full_stack: RunningStack) -> None:
     config = full_stack.config()
-    runtime_port = int(config["runtime_url"].rsplit(":", 1)[1])
+    runtime_port = int(urlsplit(config["runtime_url"]).port or 0)
     front_port = int(full_stack.url.rsplit(":", 1)[1])
 
     ports = _listening_tcp_ports(_process_tree(full_stack.process.pid))
@@ -251,7 +251,7 @@ def _signed(stack: RunningStack, body: bytes, extra: dict[str, str] | None = Non
     """Headers of a request validly signed by the chat Lambda's credentials (as if captured)."""
     creds = json.loads((stack.state_dir / "credentials.json").read_text())
     config = stack.config()
-    url = f"{config['runtime_url']}/runtimes/{quote(config['runtime_arn'], safe='')}/invocations"
+    url = config["runtime_url"]
     request = AWSRequest(
         method="POST", url=url, data=body, headers={"Content-Type": "application/json", **(extra or {})}
     )
@@ -264,7 +264,7 @@ def _signed(stack: RunningStack, body: bytes, extra: dict[str, str] | None = Non
 
 def _invoke(stack: RunningStack, body: bytes, headers: dict[str, str]) -> httpx.Response:
     config = stack.config()
-    url = f"{config['runtime_url']}/runtimes/{quote(config['runtime_arn'], safe='')}/invocations"
+    url = config["runtime_url"]
     return httpx.post(
         url,
         content=body,

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from starlette.applications import Starlette
@@ -179,7 +180,9 @@ def build_app(
             {
                 "pattern": spec.pattern,
                 "api_url": api_url,
-                "runtime_url": spec.runtime_url,
+                # as Terraform's `runtime_url` output: the full invocation URL, ready to POST to
+                "runtime_url": f"{spec.runtime_url}/runtimes/{quote(spec.runtime_arn, safe='')}/invocations"
+                "?qualifier=DEFAULT",
                 "runtime_arn": spec.runtime_arn,
                 "insecure": spec.pattern in (0, 1),
                 "auth": {

@@ -139,12 +139,12 @@ async function sendToAgent(message) {
   if (state.config.pattern === 0) {
     // Pattern 0: the browser calls the runtime itself with the user's token (the anti-pattern).
     const sessionId = state.sessionId || ("s" + base64url(crypto.getRandomValues(new Uint8Array(30))).replace(/[-_]/g, "0"));
-    const url = `${state.config.runtime_url}/runtimes/${encodeURIComponent(state.config.runtime_arn)}/invocations`;
-    return fetch(url, {
+    // runtime_url is the runtime's full invocation URL, locally and in Terraform's outputs alike.
+    return fetch(state.config.runtime_url, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${state.token}`,
         "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id": sessionId },
-      body: JSON.stringify({ prompt: message, session_id: sessionId }),
+      body: JSON.stringify({ prompt: message }),
     });
   }
   const body = { message };
