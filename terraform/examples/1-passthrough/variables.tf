@@ -81,8 +81,8 @@ variable "max_body_bytes" {
   }
 }
 
-variable "manage_account_cloudwatch_role" {
+variable "api_gateway_logging" {
   type        = bool
-  description = "Set the account-wide API Gateway CloudWatch Logs role (needed once per account and region for access logs); false if your account already has one managed elsewhere."
-  default     = true
+  description = "API Gateway access and execution logs. They need the account's CloudWatch Logs role: apply terraform/examples/account-logging once per account and region first (see README), then set true."
+  default     = false
 }

@@ -45,6 +45,7 @@ module "chat" {
   environment = {
     AGENT_RUNTIME_ARN             = module.runtime.runtime_arn
     AGENT_RUNTIME_QUALIFIER       = "DEFAULT"
+    AGENT_TOTAL_TIMEOUT_SECONDS   = tostring(var.chat_timeouts.agent_total_seconds)
     AGENT_CONNECT_TIMEOUT_SECONDS = tostring(var.chat_timeouts.agent_connect_seconds)
     AGENT_READ_TIMEOUT_SECONDS    = tostring(var.chat_timeouts.agent_read_seconds)
     AGENT_MAX_ATTEMPTS            = tostring(var.chat_timeouts.agent_max_attempts)
@@ -67,16 +68,16 @@ module "chat" {
 module "front_door" {
   source = "../../modules/front_door"
 
-  name                           = var.name
-  user_pool_arn                  = module.identity.user_pool_arn
-  authorization_scopes           = [module.identity.api_scope]
-  allowed_origins                = [var.web_origin]
-  integration_timeout_ms         = var.chat_timeouts.api_integration_ms
-  rate_limit_per_5_minutes       = var.rate_limit_per_5_minutes
-  max_body_bytes                 = var.max_body_bytes
-  manage_account_cloudwatch_role = var.manage_account_cloudwatch_role
+  name                     = var.name
+  user_pool_arn            = module.identity.user_pool_arn
+  authorization_scopes     = [module.identity.api_scope]
+  allowed_origins          = [var.web_origin]
+  integration_timeout_ms   = var.chat_timeouts.api_integration_ms
+  rate_limit_per_5_minutes = var.rate_limit_per_5_minutes
+  max_body_bytes           = var.max_body_bytes
+  logging_enabled          = var.api_gateway_logging
 
   routes = {
-    chat = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn }
+    chat = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
   }
 }

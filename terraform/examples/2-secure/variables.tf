@@ -81,10 +81,10 @@ variable "max_body_bytes" {
   }
 }
 
-variable "manage_account_cloudwatch_role" {
+variable "api_gateway_logging" {
   type        = bool
-  description = "Set the account-wide API Gateway CloudWatch Logs role (needed once per account and region for access logs); false if your account already has one managed elsewhere."
-  default     = true
+  description = "API Gateway access and execution logs. They need the account's CloudWatch Logs role: apply terraform/examples/account-logging once per account and region first (see README), then set true."
+  default     = false
 }
 
 # --- Lambdas ---
@@ -108,11 +108,12 @@ variable "chat_timeouts" {
   type = object({
     api_integration_ms    = optional(number, 29000)
     lambda_seconds        = optional(number, 28)
+    agent_total_seconds   = optional(number, 25)
     agent_connect_seconds = optional(number, 3)
     agent_read_seconds    = optional(number, 20)
     agent_max_attempts    = optional(number, 2)
   })
-  description = "The timeout chain: API Gateway integration > chat Lambda > the agent client's connects and read. Set only what you change."
+  description = "The timeout chain: API Gateway integration > chat Lambda > the agent client's total deadline >= one attempt (connect + read). The client starts a retry only if a whole attempt still fits in the deadline, so agent_total_seconds bounds every attempt together; the Lambda keeps 2 s after it to store the turn and answer a clear 504. Set only what you change."
   default     = {}
 
   validation {
@@ -121,8 +122,13 @@ variable "chat_timeouts" {
   }
 
   validation {
-    condition     = var.chat_timeouts.lambda_seconds > var.chat_timeouts.agent_read_seconds + var.chat_timeouts.agent_connect_seconds * var.chat_timeouts.agent_max_attempts
-    error_message = "lambda_seconds must exceed agent_read_seconds + agent_connect_seconds * agent_max_attempts, so the Lambda can answer a clear 504 before it is killed."
+    condition     = var.chat_timeouts.lambda_seconds >= var.chat_timeouts.agent_total_seconds + 2
+    error_message = "lambda_seconds must be at least agent_total_seconds + 2: all the client's attempts end by agent_total_seconds, and the Lambda needs the rest to answer a clear 504 before it is killed (502)."
+  }
+
+  validation {
+    condition     = var.chat_timeouts.agent_total_seconds >= var.chat_timeouts.agent_connect_seconds + var.chat_timeouts.agent_read_seconds
+    error_message = "agent_total_seconds must be at least agent_connect_seconds + agent_read_seconds: one whole attempt must fit in the deadline."
   }
 
   validation {

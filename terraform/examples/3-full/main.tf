@@ -18,9 +18,10 @@ module "identity" {
 # derives them from the Python sources and compares).
 locals {
   chat_table_actions           = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+  chat_memory_actions          = ["bedrock-agentcore:CreateEvent"] # the one writer: a timed-out turn is never stored
   conversations_table_actions  = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]
   conversations_memory_actions = ["bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"]
-  runtime_memory_actions       = ["bedrock-agentcore:CreateEvent", "bedrock-agentcore:ListEvents"] # the agent stores and reloads turns
+  runtime_memory_actions       = ["bedrock-agentcore:ListEvents"] # the agent only reloads turns
 }
 
 module "data" {
@@ -73,6 +74,7 @@ module "chat" {
   environment = {
     AGENT_RUNTIME_ARN             = module.runtime.runtime_arn
     AGENT_RUNTIME_QUALIFIER       = "DEFAULT"
+    AGENT_TOTAL_TIMEOUT_SECONDS   = tostring(var.chat_timeouts.agent_total_seconds)
     AGENT_CONNECT_TIMEOUT_SECONDS = tostring(var.chat_timeouts.agent_connect_seconds)
     AGENT_READ_TIMEOUT_SECONDS    = tostring(var.chat_timeouts.agent_read_seconds)
     AGENT_MAX_ATTEMPTS            = tostring(var.chat_timeouts.agent_max_attempts)
@@ -82,6 +84,7 @@ module "chat" {
     CONVERSATIONS_TABLE           = module.data.conversations_table_name
     MEMORY_ID                     = module.memory.memory_id
     HISTORY_TURNS                 = tostring(var.history_turns)
+    CONVERSATION_EXPIRY_DAYS      = tostring(var.memory_event_expiry_days)
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -98,6 +101,11 @@ module "chat" {
       actions   = local.chat_table_actions
       resources = [module.data.conversations_table_arn]
     },
+    {
+      sid       = "MemoryEvents"
+      actions   = local.chat_memory_actions
+      resources = [module.memory.memory_arn]
+    },
   ]
 }
 
@@ -109,7 +117,7 @@ module "conversations" {
   artifact_path                  = "${local.artifacts_dir}/conversations.zip"
   handler                        = "agentarch.handlers.conversations.lambda_handler"
   powertools_layer_version       = var.powertools_layer_version
-  timeout_seconds                = 10
+  timeout_seconds                = var.conversations_timeout_seconds
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   api_gateway_source_arn         = "${module.front_door.execution_arn}/*/*/api/conversations*"
 
@@ -119,6 +127,7 @@ module "conversations" {
     STORAGE_BACKEND              = "aws"
     CONVERSATIONS_TABLE          = module.data.conversations_table_name
     MEMORY_ID                    = module.memory.memory_id
+    DELETE_DEADLINE_SECONDS      = tostring(var.conversations_timeout_seconds - 3)
     POWERTOOLS_SERVICE_NAME      = "conversations"
     POWERTOOLS_METRICS_NAMESPACE = "agentarch"
     POWERTOOLS_LOG_LEVEL         = "INFO"
@@ -141,17 +150,17 @@ module "conversations" {
 module "front_door" {
   source = "../../modules/front_door"
 
-  name                           = var.name
-  user_pool_arn                  = module.identity.user_pool_arn
-  authorization_scopes           = [module.identity.api_scope]
-  allowed_origins                = [var.web_origin]
-  integration_timeout_ms         = var.chat_timeouts.api_integration_ms
-  rate_limit_per_5_minutes       = var.rate_limit_per_5_minutes
-  max_body_bytes                 = var.max_body_bytes
-  manage_account_cloudwatch_role = var.manage_account_cloudwatch_role
+  name                     = var.name
+  user_pool_arn            = module.identity.user_pool_arn
+  authorization_scopes     = [module.identity.api_scope]
+  allowed_origins          = [var.web_origin]
+  integration_timeout_ms   = var.chat_timeouts.api_integration_ms
+  rate_limit_per_5_minutes = var.rate_limit_per_5_minutes
+  max_body_bytes           = var.max_body_bytes
+  logging_enabled          = var.api_gateway_logging
 
   routes = {
-    chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn }
+    chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
     list_conversations  = { path = "/api/conversations", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }
