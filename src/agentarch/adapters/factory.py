@@ -46,7 +46,9 @@ def conversation_index(settings: StorageSettings) -> ConversationIndex:
     table = _require(settings.conversations_table, Env.CONVERSATIONS_TABLE, "aws")
     from agentarch.adapters.aws_conversations import DynamoConversationIndex
 
-    return DynamoConversationIndex(table, region=settings.aws_region)
+    return DynamoConversationIndex(
+        table, region=settings.aws_region, expiry_days=settings.conversation_expiry_days
+    )
 
 
 def memory_events(settings: StorageSettings) -> MemoryEvents:
