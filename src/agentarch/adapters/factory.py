@@ -60,4 +60,6 @@ def memory_events(settings: StorageSettings) -> MemoryEvents:
     memory_id = _require(settings.memory_id, Env.MEMORY_ID, "aws")
     from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 
-    return AgentCoreMemoryEvents(memory_id, region=settings.aws_region)
+    return AgentCoreMemoryEvents(
+        memory_id, region=settings.aws_region, delete_deadline_seconds=settings.delete_deadline_seconds
+    )
