@@ -399,3 +399,21 @@ def test_13_readmes_document_the_key_policies() -> None:
     assert "logs.<region>.amazonaws.com" in lambda_readme
     memory_readme = (ROOT / "terraform/modules/agent_memory/README.md").read_text()
     assert "kms:ViaService" in memory_readme and "kms:GenerateDataKey" in memory_readme
+
+
+# --- the example READMEs say what a first apply needs ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_example_readme_covers_what_a_first_apply_needs(name: str) -> None:
+    text = squash((ROOT / "terraform/examples" / name / "README.md").read_text())
+    shared = squash((ROOT / "terraform/examples/README.md").read_text())
+    # the first user without an e-mailed temporary password
+    assert "--message-action SUPPRESS" in text and "admin-set-user-password" in text and "--permanent" in text
+    # agentarch lives in the repository's .venv
+    assert ".venv/bin/agentarch" in text
+    # the deployer's IAM, remote state and the account-level logging step, here or in the shared notes
+    assert "../README.md" in text and "account-logging" in text
+    assert "IAM the deployer needs" in shared and 'backend "s3"' in shared
+    assert "iam:PassRole" in shared.replace("`", "") or "PassRole" in shared
+    assert "aws apigateway get-account" in shared
