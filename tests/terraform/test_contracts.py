@@ -135,12 +135,12 @@ def test_runtime_environment_is_never_an_empty_map() -> None:
 
 
 @pytest.mark.parametrize("name", ["2-secure", "3-full"])
-def test_one_max_body_bytes_variable_feeds_waf_and_the_lambdas(name: str) -> None:
-    assert call_args(example(name), "front_door")["max_body_bytes"] == "${var.max_body_bytes}"
+def test_one_max_body_bytes_value_feeds_waf_and_the_lambdas(name: str) -> None:
+    cfg = example(name)
+    assert plain(cfg.module_calls["front_door"].body)["max_body_bytes"] == "${local.max_body_bytes}"
     for call, args in lambda_calls(name).items():
-        assert args["environment"]["MAX_BODY_BYTES"] == "${tostring(var.max_body_bytes)}", call
-    default = plain(example(name).variables["max_body_bytes"].body)["default"]
-    assert default == config.DEFAULT_MAX_BODY_BYTES
+        assert args["environment"]["MAX_BODY_BYTES"] == "${tostring(local.max_body_bytes)}", call
+    assert plain(cfg.locals["max_body_bytes"][0]) == config.DEFAULT_MAX_BODY_BYTES
     assert (
         plain(module_dir("front_door").variables["max_body_bytes"].body)["default"]
         == config.DEFAULT_MAX_BODY_BYTES
@@ -362,28 +362,37 @@ def test_secure_patterns_use_iam_auth_on_the_runtime(name: str) -> None:
 # --- timeouts ----------------------------------------------------------------------------------
 
 
+def timeout_defaults() -> dict[str, float]:
+    """Defaults of the timeout_chain module's variables."""
+    return {k: float(plain(v.body)["default"]) for k, v in module_dir("timeout_chain").variables.items()}
+
+
 @pytest.mark.parametrize("name", ["2-secure", "3-full"])
 def test_timeout_chain_defaults_match_the_python_defaults_and_hold(name: str) -> None:
-    timeouts = plain(example(name).variables["chat_timeouts"].body)
-    defaults = {
-        m.group(1): float(m.group(2))
-        for m in re.finditer(r"(\w+) = optional\(number, ([\d.]+)\)", timeouts["type"])
-    }
+    defaults = timeout_defaults()
     fields = config.ChatSettings.model_fields
     assert defaults["agent_read_seconds"] == fields["agent_read_timeout_seconds"].default
     assert defaults["agent_connect_seconds"] == fields["agent_connect_timeout_seconds"].default
     assert defaults["agent_max_attempts"] == fields["agent_max_attempts"].default
+    assert defaults["agent_total_seconds"] == fields["agent_total_timeout_seconds"].default
     assert defaults["api_integration_ms"] == 29000
     assert defaults["api_integration_ms"] > defaults["lambda_seconds"] * 1000
-    assert defaults["agent_total_seconds"] == fields["agent_total_timeout_seconds"].default
-    conditions = " ".join(v["condition"] for v in timeouts["validation"])
-    assert "api_integration_ms > var.chat_timeouts.lambda_seconds * 1000" in conditions
-    args = call_args(example(name), "chat")
-    assert args["timeout_seconds"] == "${var.chat_timeouts.lambda_seconds}"
-    assert (
-        call_args(example(name), "front_door")["integration_timeout_ms"]
-        == "${var.chat_timeouts.api_integration_ms}"
+    conditions = " ".join(
+        p["condition"]
+        for o in module_dir("timeout_chain").outputs.values()
+        for p in plain(o.body).get("precondition", [])
     )
+    assert "var.api_integration_ms > var.lambda_seconds * 1000" in conditions
+    cfg = example(name)
+    assert plain(cfg.module_calls["timeouts"].body)["source"] == "../../modules/timeout_chain"
+    args = call_args(cfg, "chat")
+    assert args["timeout_seconds"] == "${module.timeouts.lambda_seconds}"
+    env = args["environment"]
+    assert env["AGENT_TOTAL_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_total_seconds)}"
+    assert env["AGENT_CONNECT_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_connect_seconds)}"
+    assert env["AGENT_READ_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_read_seconds)}"
+    assert env["AGENT_MAX_ATTEMPTS"] == "${tostring(module.timeouts.agent_max_attempts)}"
+    assert call_args(cfg, "front_door")["integration_timeout_ms"] == "${module.timeouts.api_integration_ms}"
 
 
 # --- data and names ----------------------------------------------------------------------------

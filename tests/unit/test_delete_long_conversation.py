@@ -75,9 +75,9 @@ def test_a_delete_that_runs_out_of_time_stops_and_a_retry_finishes_it() -> None:
 
 
 def test_the_terraform_default_leaves_room_for_the_delete() -> None:
-    # conversations_timeout_seconds defaults to 28 and DELETE_DEADLINE_SECONDS to it minus 3
+    # the conversations Lambda's timeout defaults to 28 and DELETE_DEADLINE_SECONDS to it minus 3
     from agentarch.lint.hcl import plain
-    from tests.terraform.conftest import example
+    from tests.terraform.conftest import module_dir
 
-    default = plain(example("3-full").variables["conversations_timeout_seconds"].body)["default"]
+    default = plain(module_dir("timeout_chain").variables["conversations_lambda_seconds"].body)["default"]
     assert default - 3 >= DEFAULT_DELETE_DEADLINE_SECONDS

@@ -1,8 +1,10 @@
 locals {
-  tags          = merge({ project = "agentarch", pattern = "1-passthrough" }, var.tags)
+  tags          = { project = "agentarch", pattern = "1-passthrough" }
   artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
   agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
-  redirect_uri  = "${var.web_origin}${var.web_redirect_path}"
+  redirect_uri  = "${var.web_origin}/"
+
+  max_body_bytes = 32768 # WAF's body-size rule; 16384 avoids WAF's charge for inspecting more
 }
 
 module "identity" {
@@ -52,13 +54,12 @@ locals {
 module "front_door" {
   source = "../../modules/front_door"
 
-  name                     = var.name
-  user_pool_arn            = module.identity.user_pool_arn
-  authorization_scopes     = [module.identity.api_scope]
-  allowed_origins          = [var.web_origin]
-  rate_limit_per_5_minutes = var.rate_limit_per_5_minutes
-  max_body_bytes           = var.max_body_bytes
-  logging_enabled          = var.api_gateway_logging
+  name                 = var.name
+  user_pool_arn        = module.identity.user_pool_arn
+  authorization_scopes = [module.identity.api_scope]
+  allowed_origins      = [var.web_origin]
+  max_body_bytes       = local.max_body_bytes
+  logging_enabled      = var.api_gateway_logging
 
   routes = {
     chat = {
