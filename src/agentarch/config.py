@@ -124,11 +124,15 @@ class ChatSettings(HttpSettings):
     @model_validator(mode="after")
     def _one_attempt_fits_the_deadline(self) -> ChatSettings:
         one_attempt = self.agent_connect_timeout_seconds + self.agent_read_timeout_seconds
-        if self.agent_total_timeout_seconds < one_attempt:
+        if self.agent_total_timeout_seconds >= one_attempt:
+            return self
+        if "agent_total_timeout_seconds" in self.model_fields_set:
             raise ValueError(
                 f"{Env.AGENT_TOTAL_TIMEOUT_SECONDS} must be at least "
                 f"{Env.AGENT_CONNECT_TIMEOUT_SECONDS} + {Env.AGENT_READ_TIMEOUT_SECONDS} ({one_attempt:g})"
             )
+        # Unset, with a longer read timeout (the local stack's --agent-read-timeout): one whole attempt.
+        object.__setattr__(self, "agent_total_timeout_seconds", one_attempt)  # the model is frozen
         return self
 
 

@@ -122,3 +122,23 @@ def test_without_a_total_deadline_attempts_are_bounded_by_their_number_only() ->
 def test_a_deadline_shorter_than_one_attempt_is_refused() -> None:
     with pytest.raises(ValueError, match="one whole attempt"):
         AgentRuntimeClient(target(total_timeout_seconds=10.0), object())
+
+
+def test_settings_refuse_a_deadline_shorter_than_one_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentarch.config import ChatSettings, SettingsError, load
+
+    monkeypatch.setenv("AGENT_RUNTIME_ARN", ARN)
+    monkeypatch.setenv("AGENT_TOTAL_TIMEOUT_SECONDS", "10")
+    with pytest.raises(SettingsError, match="AGENT_TOTAL_TIMEOUT_SECONDS must be at least"):
+        load(ChatSettings)
+
+
+def test_an_unset_deadline_stretches_to_one_attempt_of_a_long_read_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agentarch.config import ChatSettings, load
+
+    monkeypatch.setenv("AGENT_RUNTIME_ARN", ARN)
+    monkeypatch.setenv("AGENT_READ_TIMEOUT_SECONDS", "60")
+    monkeypatch.delenv("AGENT_TOTAL_TIMEOUT_SECONDS", raising=False)
+    assert load(ChatSettings).agent_total_timeout_seconds == 63.0
