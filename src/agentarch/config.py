@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -25,6 +25,7 @@ class Env(StrEnum):
     AGENT_CONNECT_TIMEOUT_SECONDS = "AGENT_CONNECT_TIMEOUT_SECONDS"
     AGENT_READ_TIMEOUT_SECONDS = "AGENT_READ_TIMEOUT_SECONDS"
     AGENT_MAX_ATTEMPTS = "AGENT_MAX_ATTEMPTS"
+    AGENT_TOTAL_TIMEOUT_SECONDS = "AGENT_TOTAL_TIMEOUT_SECONDS"  # one deadline for every attempt together
 
     # --- every HTTP Lambda ---
     ALLOWED_ORIGINS = "ALLOWED_ORIGINS"  # comma separated; the first is the CORS default origin
@@ -36,6 +37,8 @@ class Env(StrEnum):
     CONVERSATIONS_TABLE = "CONVERSATIONS_TABLE"
     MEMORY_ID = "MEMORY_ID"
     HISTORY_TURNS = "HISTORY_TURNS"
+    CONVERSATION_EXPIRY_DAYS = "CONVERSATION_EXPIRY_DAYS"  # = Memory's event expiry: the index item's TTL
+    DELETE_DEADLINE_SECONDS = "DELETE_DEADLINE_SECONDS"  # how long one DELETE may spend removing events
 
     # --- the agent (runtime) ---
     MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
@@ -54,6 +57,7 @@ class Env(StrEnum):
 
 # Defaults shared by the Python code, the local stack and Terraform's variables.
 DEFAULT_MAX_BODY_BYTES = 32 * 1024
+DEFAULT_DELETE_DEADLINE_SECONDS = 7.0  # a 10 s conversations Lambda minus room to answer
 MESSAGE_MAX_CHARS = 4000
 API_SCOPE = "agentarch-api/chat"  # resource server identifier / scope name, required on API methods
 
@@ -89,6 +93,15 @@ class StorageSettings(_EnvSettings):
     conversations_table: str | None = Field(None, validation_alias=Env.CONVERSATIONS_TABLE)
     memory_id: str | None = Field(None, validation_alias=Env.MEMORY_ID)
     history_turns: int = Field(10, ge=1, le=50, validation_alias=Env.HISTORY_TURNS)
+    # Unset: index items never expire. Terraform sets it to Memory's event expiry, so a conversation
+    # leaves the list when its history does.
+    conversation_expiry_days: int | None = Field(
+        None, ge=1, le=3650, validation_alias=Env.CONVERSATION_EXPIRY_DAYS
+    )
+    # A DELETE removes events in parallel until this deadline; what is left is removed by the next one.
+    delete_deadline_seconds: float = Field(
+        DEFAULT_DELETE_DEADLINE_SECONDS, gt=0, validation_alias=Env.DELETE_DEADLINE_SECONDS
+    )
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
 
 
@@ -103,7 +116,24 @@ class ChatSettings(HttpSettings):
     )
     agent_read_timeout_seconds: float = Field(20.0, gt=0, validation_alias=Env.AGENT_READ_TIMEOUT_SECONDS)
     agent_max_attempts: int = Field(2, ge=1, le=5, validation_alias=Env.AGENT_MAX_ATTEMPTS)
+    # Every attempt together ends by this deadline (a retry starts only if a whole attempt still fits),
+    # kept below the Lambda timeout so the Lambda answers 504 itself instead of being killed (502).
+    agent_total_timeout_seconds: float = Field(25.0, gt=0, validation_alias=Env.AGENT_TOTAL_TIMEOUT_SECONDS)
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
+
+    @model_validator(mode="after")
+    def _one_attempt_fits_the_deadline(self) -> ChatSettings:
+        one_attempt = self.agent_connect_timeout_seconds + self.agent_read_timeout_seconds
+        if self.agent_total_timeout_seconds >= one_attempt:
+            return self
+        if "agent_total_timeout_seconds" in self.model_fields_set:
+            raise ValueError(
+                f"{Env.AGENT_TOTAL_TIMEOUT_SECONDS} must be at least "
+                f"{Env.AGENT_CONNECT_TIMEOUT_SECONDS} + {Env.AGENT_READ_TIMEOUT_SECONDS} ({one_attempt:g})"
+            )
+        # Unset, with a longer read timeout (the local stack's --agent-read-timeout): one whole attempt.
+        object.__setattr__(self, "agent_total_timeout_seconds", one_attempt)  # the model is frozen
+        return self
 
 
 class AgentSettings(_EnvSettings):

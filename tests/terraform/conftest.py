@@ -13,7 +13,9 @@ from agentarch.lint.hcl import TfModule, clear_cache, load_module, plain
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "terraform" / "examples"
 MODULES = ROOT / "terraform" / "modules"
-EXAMPLE_NAMES = ("0-direct", "1-passthrough", "2-secure", "3-full")
+EXAMPLE_NAMES = ("0-direct", "1-passthrough", "2-secure", "3-full")  # the four patterns
+# Root configurations beside the patterns: the one-time account step, and a platform team's reuse.
+OTHER_ROOTS = ("account-logging", "reuse")
 _LOCAL = re.compile(r"^\$\{local\.(\w+)\}$")
 
 

@@ -36,16 +36,24 @@ EXPECTED_CHAT_ENV = {
     "AGENT_CONNECT_TIMEOUT_SECONDS",
     "AGENT_READ_TIMEOUT_SECONDS",
     "AGENT_MAX_ATTEMPTS",
+    "AGENT_TOTAL_TIMEOUT_SECONDS",
     "ALLOWED_ORIGINS",
     "MAX_BODY_BYTES",
 }
-EXPECTED_STORAGE_ENV = {"STORAGE_BACKEND", "CONVERSATIONS_TABLE", "MEMORY_ID", "HISTORY_TURNS"}
+EXPECTED_STORAGE_ENV = {
+    "STORAGE_BACKEND",
+    "CONVERSATIONS_TABLE",
+    "MEMORY_ID",
+    "HISTORY_TURNS",
+    "CONVERSATION_EXPIRY_DAYS",
+}
 EXPECTED_CONVERSATIONS_ENV = {
     "ALLOWED_ORIGINS",
     "MAX_BODY_BYTES",
     "STORAGE_BACKEND",
     "CONVERSATIONS_TABLE",
     "MEMORY_ID",
+    "DELETE_DEADLINE_SECONDS",
 }
 EXPECTED_RUNTIME_ENV = {"MODEL_PROVIDER", "BEDROCK_MODEL_ID", "BEDROCK_REGION"}
 
@@ -118,20 +126,21 @@ def test_each_function_gets_exactly_its_environment(name: str) -> None:
             assert env["STORAGE_BACKEND"] == "aws"
 
 
-def test_runtime_environment_is_sent_as_null_when_empty() -> None:
+def test_runtime_environment_is_never_an_empty_map() -> None:
+    # The provider fails on {}: the module always sets AWS_REGION, so the map is never empty.
     locals_ = module_dir("agent_runtime").locals
     assert plain(locals_["environment_variables"][0]) == (
-        "${length(var.environment_variables) == 0 ? null : var.environment_variables}"
+        "${merge({AWS_REGION = local.region}, var.environment_variables)}"
     )
 
 
 @pytest.mark.parametrize("name", ["2-secure", "3-full"])
-def test_one_max_body_bytes_variable_feeds_waf_and_the_lambdas(name: str) -> None:
-    assert call_args(example(name), "front_door")["max_body_bytes"] == "${var.max_body_bytes}"
+def test_one_max_body_bytes_value_feeds_waf_and_the_lambdas(name: str) -> None:
+    cfg = example(name)
+    assert plain(cfg.module_calls["front_door"].body)["max_body_bytes"] == "${local.max_body_bytes}"
     for call, args in lambda_calls(name).items():
-        assert args["environment"]["MAX_BODY_BYTES"] == "${tostring(var.max_body_bytes)}", call
-    default = plain(example(name).variables["max_body_bytes"].body)["default"]
-    assert default == config.DEFAULT_MAX_BODY_BYTES
+        assert args["environment"]["MAX_BODY_BYTES"] == "${tostring(local.max_body_bytes)}", call
+    assert plain(cfg.locals["max_body_bytes"][0]) == config.DEFAULT_MAX_BODY_BYTES
     assert (
         plain(module_dir("front_door").variables["max_body_bytes"].body)["default"]
         == config.DEFAULT_MAX_BODY_BYTES
@@ -174,7 +183,9 @@ def test_artifacts_are_the_zips_agentarch_build_writes(name: str) -> None:
     for call, args in lambda_calls(name).items():
         assert args["artifact_path"] == f"${{local.artifacts_dir}}/{call}.zip"
     key = plain(module_dir("agent_runtime").locals["artifact_key"][0])
-    assert key == "agent/${filesha256(var.artifact_path)}.zip", "the S3 key must carry the content hash"
+    assert key == "agent/${var.name}/${filesha256(var.artifact_path)}.zip", (
+        "the S3 key must carry the runtime's name and the content hash"
+    )
 
 
 # --- IAM ---------------------------------------------------------------------------------------
@@ -321,8 +332,15 @@ def test_api_scope_is_the_one_the_python_code_expects() -> None:
 def test_every_api_method_requires_the_authorizer_and_the_scope_and_options_does_not() -> None:
     resources = module_dir("front_door").resources
     route = plain(resources[("aws_api_gateway_method", "route")].body)
-    assert route["authorization"] == "COGNITO_USER_POOLS"
-    assert route["authorization_scopes"] == "${var.authorization_scopes}"
+    assert route["authorization"] == "${each.value.authorization}"
+    routes_type = plain(module_dir("front_door").variables["routes"].body)["type"]
+    assert 'authorization = optional(string, "COGNITO_USER_POOLS")' in " ".join(routes_type.split())
+    assert (
+        "coalesce(each.value.authorization_scopes, var.authorization_scopes)" in route["authorization_scopes"]
+    )
+    for name in ("1-passthrough", "2-secure", "3-full"):
+        for route_args in call_args(example(name), "front_door")["routes"].values():
+            assert "authorization" not in route_args and "authorization_scopes" not in route_args, name
     options = plain(resources[("aws_api_gateway_method", "options")].body)
     assert options["authorization"] == "NONE" and options["http_method"] == "OPTIONS"
 
@@ -344,32 +362,37 @@ def test_secure_patterns_use_iam_auth_on_the_runtime(name: str) -> None:
 # --- timeouts ----------------------------------------------------------------------------------
 
 
+def timeout_defaults() -> dict[str, float]:
+    """Defaults of the timeout_chain module's variables."""
+    return {k: float(plain(v.body)["default"]) for k, v in module_dir("timeout_chain").variables.items()}
+
+
 @pytest.mark.parametrize("name", ["2-secure", "3-full"])
 def test_timeout_chain_defaults_match_the_python_defaults_and_hold(name: str) -> None:
-    timeouts = plain(example(name).variables["chat_timeouts"].body)
-    defaults = {
-        m.group(1): float(m.group(2))
-        for m in re.finditer(r"(\w+) = optional\(number, ([\d.]+)\)", timeouts["type"])
-    }
+    defaults = timeout_defaults()
     fields = config.ChatSettings.model_fields
     assert defaults["agent_read_seconds"] == fields["agent_read_timeout_seconds"].default
     assert defaults["agent_connect_seconds"] == fields["agent_connect_timeout_seconds"].default
     assert defaults["agent_max_attempts"] == fields["agent_max_attempts"].default
+    assert defaults["agent_total_seconds"] == fields["agent_total_timeout_seconds"].default
     assert defaults["api_integration_ms"] == 29000
     assert defaults["api_integration_ms"] > defaults["lambda_seconds"] * 1000
-    budget = (
-        defaults["agent_read_seconds"] + defaults["agent_connect_seconds"] * defaults["agent_max_attempts"]
+    conditions = " ".join(
+        p["condition"]
+        for o in module_dir("timeout_chain").outputs.values()
+        for p in plain(o.body).get("precondition", [])
     )
-    assert defaults["lambda_seconds"] > budget
-    conditions = " ".join(v["condition"] for v in timeouts["validation"])
-    assert "api_integration_ms > var.chat_timeouts.lambda_seconds * 1000" in conditions
-    assert "agent_connect_seconds * var.chat_timeouts.agent_max_attempts" in conditions
-    args = call_args(example(name), "chat")
-    assert args["timeout_seconds"] == "${var.chat_timeouts.lambda_seconds}"
-    assert (
-        call_args(example(name), "front_door")["integration_timeout_ms"]
-        == "${var.chat_timeouts.api_integration_ms}"
-    )
+    assert "var.api_integration_ms > var.lambda_seconds * 1000" in conditions
+    cfg = example(name)
+    assert plain(cfg.module_calls["timeouts"].body)["source"] == "../../modules/timeout_chain"
+    args = call_args(cfg, "chat")
+    assert args["timeout_seconds"] == "${module.timeouts.lambda_seconds}"
+    env = args["environment"]
+    assert env["AGENT_TOTAL_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_total_seconds)}"
+    assert env["AGENT_CONNECT_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_connect_seconds)}"
+    assert env["AGENT_READ_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_read_seconds)}"
+    assert env["AGENT_MAX_ATTEMPTS"] == "${tostring(module.timeouts.agent_max_attempts)}"
+    assert call_args(cfg, "front_door")["integration_timeout_ms"] == "${module.timeouts.api_integration_ms}"
 
 
 # --- data and names ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from agentarch.lint import main, run_all
 from agentarch.lint.hcl import terraform_dirs
-from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, MODULES, ROOT
+from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, MODULES, OTHER_ROOTS, ROOT
 
 RULES = {
     "parse": "every .tf file parses",
@@ -30,13 +30,13 @@ def findings() -> list[str]:
 def test_the_tree_has_every_module_and_example() -> None:
     dirs = {p.relative_to(ROOT).as_posix() for p in terraform_dirs(ROOT)}
     expected = {f"terraform/modules/{m}" for m in ("identity", "front_door", "lambda_function")}
-    expected |= {f"terraform/modules/{m}" for m in ("agent_runtime", "agent_memory", "data")}
-    expected |= {f"terraform/examples/{e}" for e in EXAMPLE_NAMES}
+    expected |= {f"terraform/modules/{m}" for m in ("agent_runtime", "agent_memory", "data", "timeout_chain")}
+    expected |= {f"terraform/examples/{e}" for e in (*EXAMPLE_NAMES, *OTHER_ROOTS)}
     assert dirs == expected
     for module in MODULES.iterdir():
         for name in ("variables.tf", "outputs.tf", "versions.tf", "README.md"):
             assert (module / name).exists(), f"{module.name} lacks {name}"
-    for name in EXAMPLE_NAMES:
+    for name in (*EXAMPLE_NAMES, *OTHER_ROOTS):
         assert (EXAMPLES / name / "README.md").exists()
 
 

@@ -1,13 +1,17 @@
 """Invoke the agent on AgentCore Runtime with IAM (SigV4): the only way the Lambda reaches it.
 
 Retries are ours, not botocore's: a throttled or unreachable runtime is retried a bounded number
-of times, but a read timeout never is, because the agent may still be working on that turn.
+of times, but a read timeout never is, because the agent may still be working on that turn. Every
+attempt together ends by one total deadline: a retry starts only if a whole attempt (connect + read)
+still fits before it, because a 5xx can arrive after nearly a full read timeout. The deadline sits
+below the Lambda timeout, so the Lambda always answers (504 or 502 with a body) before it is killed.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,13 +43,39 @@ class RuntimeTarget:
     connect_timeout_seconds: float
     read_timeout_seconds: float
     max_attempts: int
+    # Every attempt together ends by this many seconds; None bounds them by max_attempts only (the
+    # chat Lambda always sets it, below its own timeout).
+    total_timeout_seconds: float | None = None
+
+    @property
+    def attempt_seconds(self) -> float:
+        """The longest one attempt can take: connect, then wait for the answer."""
+        return self.connect_timeout_seconds + self.read_timeout_seconds
+
+    @property
+    def deadline_seconds(self) -> float:
+        """The longest all attempts together may take."""
+        if self.total_timeout_seconds is None:
+            return float("inf")
+        return self.total_timeout_seconds
 
 
 class AgentRuntimeClient:
     """A thin wrapper over boto3's `bedrock-agentcore` `invoke_agent_runtime`."""
 
-    def __init__(self, target: RuntimeTarget, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        target: RuntimeTarget,
+        client: Any | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        if target.deadline_seconds < target.attempt_seconds:
+            raise ValueError("the total deadline must leave room for one whole attempt (connect + read)")
         self._target = target
+        self._clock = clock
+        self._sleep = sleep
         self._client = client or boto3.client(
             "bedrock-agentcore",
             region_name=target.region or _region_from_arn(target.runtime_arn),
@@ -60,6 +90,7 @@ class AgentRuntimeClient:
     def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]:
         """Send one JSON payload to the runtime and return its JSON answer."""
         body = json.dumps(payload).encode("utf-8")
+        deadline = self._clock() + self._target.deadline_seconds
         for attempt in range(1, self._target.max_attempts + 1):
             try:
                 answer = self._client.invoke_agent_runtime(
@@ -83,7 +114,10 @@ class AgentRuntimeClient:
                     raise AgentUnavailable(reason) from None
             if attempt == self._target.max_attempts:
                 raise AgentUnavailable(reason)
-            time.sleep(min(0.2 * 2 ** (attempt - 1), 1.0))
+            pause = min(0.2 * 2 ** (attempt - 1), 1.0)
+            if self._clock() + pause + self._target.attempt_seconds > deadline:
+                raise AgentUnavailable(reason)  # another whole attempt would outlive the deadline
+            (self._sleep or time.sleep)(pause)
         try:
             reply = json.loads(raw)
         except ValueError:

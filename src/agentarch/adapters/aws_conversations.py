@@ -3,7 +3,10 @@
 Table contract (Terraform creates exactly this):
   partition key `session_id` (S); attributes `actor_id` (S), `title` (S), `created_at` (S),
   `updated_at` (S, ISO-8601 UTC with milliseconds, so string order is time order), `message_count` (N);
-  GSI `by_actor`: hash `actor_id`, range `updated_at`, projection ALL.
+  GSI `by_actor`: hash `actor_id`, range `updated_at`, projection ALL; TTL on `expires_at` (N, epoch
+  seconds), set to the last activity plus `expiry_days` (Memory's event expiry), so a conversation
+  leaves the list when its history expires. DynamoDB deletes expired items lazily (within days), so
+  reads treat an item past `expires_at` as already gone.
 
 Calls made, one each per operation (a contract test maps them to IAM actions):
   create_if_absent -> PutItem; get -> GetItem; record_turn -> UpdateItem; list_page -> Query;
@@ -14,7 +17,9 @@ Calls made, one each per operation (a contract test maps them to IAM actions):
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -33,7 +38,17 @@ from agentarch.services.pagination import (
 from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
 
 BY_ACTOR_INDEX = "by_actor"
+EXPIRY_ATTRIBUTE = "expires_at"  # the table's TTL attribute (terraform/modules/data)
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def _expires_at(at: datetime, expiry_days: int) -> str:
+    return str(int((at + timedelta(days=expiry_days)).timestamp()))
+
+
+def _expired(item: dict[str, dict[str, str]], now: float) -> bool:
+    expires = item.get(EXPIRY_ATTRIBUTE, {}).get("N")
+    return expires is not None and int(expires) <= now
 
 
 def _item(conversation: Conversation) -> dict[str, dict[str, str]]:
@@ -71,20 +86,29 @@ class DynamoConversationIndex:
         *,
         region: str | None = None,
         client: Any | None = None,
+        expiry_days: int | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._table = table_name
         self._clients = LazyClient("dynamodb", region, client)
+        self._expiry_days = expiry_days
+        self._clock = clock
 
     @property
     def _client(self) -> Any:
         return self._clients.get()
 
     def create_if_absent(self, conversation: Conversation) -> Conversation:
+        item = _item(conversation)
+        if self._expiry_days is not None:
+            item[EXPIRY_ATTRIBUTE] = {"N": _expires_at(conversation.updated_at, self._expiry_days)}
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=_item(conversation),
-                ConditionExpression="attribute_not_exists(session_id)",
+                Item=item,
+                # An expired item DynamoDB has not removed yet counts as absent.
+                ConditionExpression=f"attribute_not_exists(session_id) OR {EXPIRY_ATTRIBUTE} <= :now",
+                ExpressionAttributeValues={":now": {"N": str(int(self._clock()))}},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
@@ -101,22 +125,27 @@ class DynamoConversationIndex:
 
     def get(self, actor_id: str, session_id: str) -> Conversation:
         item = self._get_item(session_id)
-        if item is None or item["actor_id"]["S"] != actor_id:
+        if item is None or item["actor_id"]["S"] != actor_id or _expired(item, self._clock()):
             raise ConversationNotFound(session_id)
         return _conversation(item)
 
     def record_turn(self, actor_id: str, session_id: str, messages_added: int, at: datetime) -> Conversation:
+        values = {
+            ":at": {"S": format_iso_millis(at)},
+            ":added": {"N": str(messages_added)},
+            ":actor": {"S": actor_id},
+        }
+        update = "SET updated_at = :at"
+        if self._expiry_days is not None:  # activity pushes the expiry out, as new events do in Memory
+            update += f", {EXPIRY_ATTRIBUTE} = :expires"
+            values[":expires"] = {"N": _expires_at(at, self._expiry_days)}
         try:
             answer = self._client.update_item(
                 TableName=self._table,
                 Key={"session_id": {"S": session_id}},
-                UpdateExpression="SET updated_at = :at ADD message_count :added",
+                UpdateExpression=update + " ADD message_count :added",
                 ConditionExpression="actor_id = :actor",
-                ExpressionAttributeValues={
-                    ":at": {"S": format_iso_millis(at)},
-                    ":added": {"N": str(messages_added)},
-                    ":actor": {"S": actor_id},
-                },
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -145,7 +174,8 @@ class DynamoConversationIndex:
                 "session_id": {"S": after.session_id},
             }
         answer = self._client.query(**request)
-        fetched = [_conversation(row) for row in answer.get("Items", [])]
+        now = self._clock()
+        fetched = [_conversation(row) for row in answer.get("Items", []) if not _expired(row, now)]
         # More pages also when DynamoDB stopped at its 1 MB cap before reaching limit + 1 items.
         return listing_page(actor_id, fetched, limit, more="LastEvaluatedKey" in answer)
 

@@ -10,6 +10,9 @@ result does not depend on how the service breaks ties.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +20,7 @@ from botocore.exceptions import ClientError
 from pydantic import Field
 
 from agentarch.adapters.aws_clients import LazyClient
-from agentarch.services.memory import Message, check_turn, newest_first_to_page
+from agentarch.services.memory import DeleteIncomplete, Message, check_turn, newest_first_to_page
 from agentarch.services.pagination import (
     CursorState,
     InvalidCursor,
@@ -35,6 +38,9 @@ from agentarch.services.timestamps import (
 )
 
 MAX_EVENTS_PER_CALL = 100  # ListEvents' maxResults ceiling
+# Memory has no batch DeleteEvent: a long conversation is deleted with this many calls in flight, so
+# 1,000 turns (1,000 events) take about 1,000 / 16 round trips, a few seconds.
+DELETE_WORKERS = 16
 AT_METADATA_KEY = "agentarch.at"  # the exact (millisecond) time of the turn
 _ROLES = {"USER": "user", "ASSISTANT": "assistant"}
 
@@ -53,9 +59,15 @@ class AgentCoreMemoryEvents:
         *,
         region: str | None = None,
         client: Any | None = None,
+        delete_deadline_seconds: float | None = None,
+        delete_workers: int = DELETE_WORKERS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._memory_id = memory_id
         self._clients = LazyClient("bedrock-agentcore", region, client)
+        self._delete_deadline_seconds = delete_deadline_seconds
+        self._delete_workers = max(1, delete_workers)
+        self._clock = clock
 
     @property
     def _client(self) -> Any:
@@ -100,24 +112,50 @@ class AgentCoreMemoryEvents:
         return newest_first_to_page(_newest_first_messages(events), next_cursor)
 
     def delete_session(self, actor_id: str, session_id: str) -> None:
+        """Every event of the session, in parallel, before the deadline (`DeleteIncomplete` after it)."""
+        deadline = None
+        if self._delete_deadline_seconds is not None:
+            deadline = self._clock() + self._delete_deadline_seconds
         # Collect first, then delete: deleting while paging could invalidate the page token.
         event_ids: list[str] = []
         token: str | None = None
         while True:
+            self._check_deadline(deadline)
             events, token = self._list_events(
                 actor_id, session_id, MAX_EVENTS_PER_CALL, token=token, payloads=False
             )
             event_ids.extend(event["eventId"] for event in events)
             if not token:
                 break
-        for event_id in event_ids:
-            try:
-                self._client.delete_event(
-                    memoryId=self._memory_id, actorId=actor_id, sessionId=session_id, eventId=event_id
-                )
-            except ClientError as exc:
-                if _error_code(exc) != "ResourceNotFoundException":  # already gone: a retried delete
-                    raise
+        if not event_ids:
+            return
+        client = self._client  # created once, before the threads share it (boto3 clients are thread-safe)
+        with ThreadPoolExecutor(max_workers=min(self._delete_workers, len(event_ids))) as pool:
+            futures = [
+                pool.submit(self._delete_event, client, actor_id, session_id, event_id, deadline)
+                for event_id in event_ids
+            ]
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()
+            for future in done:
+                future.result()  # the first failure, if any, is raised here
+
+    def _check_deadline(self, deadline: float | None) -> None:
+        if deadline is not None and self._clock() >= deadline:
+            raise DeleteIncomplete("the conversation's history is being deleted; try again")
+
+    def _delete_event(
+        self, client: Any, actor_id: str, session_id: str, event_id: str, deadline: float | None
+    ) -> None:
+        self._check_deadline(deadline)
+        try:
+            client.delete_event(
+                memoryId=self._memory_id, actorId=actor_id, sessionId=session_id, eventId=event_id
+            )
+        except ClientError as exc:
+            if _error_code(exc) != "ResourceNotFoundException":  # already gone: a retried delete
+                raise
 
     def _list_events(
         self, actor_id: str, session_id: str, max_results: int, *, token: str | None, payloads: bool

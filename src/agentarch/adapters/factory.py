@@ -46,7 +46,9 @@ def conversation_index(settings: StorageSettings) -> ConversationIndex:
     table = _require(settings.conversations_table, Env.CONVERSATIONS_TABLE, "aws")
     from agentarch.adapters.aws_conversations import DynamoConversationIndex
 
-    return DynamoConversationIndex(table, region=settings.aws_region)
+    return DynamoConversationIndex(
+        table, region=settings.aws_region, expiry_days=settings.conversation_expiry_days
+    )
 
 
 def memory_events(settings: StorageSettings) -> MemoryEvents:
@@ -58,4 +60,6 @@ def memory_events(settings: StorageSettings) -> MemoryEvents:
     memory_id = _require(settings.memory_id, Env.MEMORY_ID, "aws")
     from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 
-    return AgentCoreMemoryEvents(memory_id, region=settings.aws_region)
+    return AgentCoreMemoryEvents(
+        memory_id, region=settings.aws_region, delete_deadline_seconds=settings.delete_deadline_seconds
+    )

@@ -59,6 +59,7 @@ def agent_client() -> AgentRuntimeClient:
             connect_timeout_seconds=settings.agent_connect_timeout_seconds,
             read_timeout_seconds=settings.agent_read_timeout_seconds,
             max_attempts=settings.agent_max_attempts,
+            total_timeout_seconds=settings.agent_total_timeout_seconds,
         )
     )
 

@@ -232,7 +232,9 @@ def delete_conversation(
     """Delete the Memory events, then the index item.
 
     In that order so a failure part-way leaves the conversation listed and the delete retryable;
-    the reverse order could orphan events nobody can reach any more.
+    the reverse order could orphan events nobody can reach any more. On AWS the events go in
+    parallel before a deadline inside the Lambda timeout (a 1,000-turn conversation takes seconds);
+    past it `DeleteIncomplete` is raised and the next delete continues with what is left.
     """
     conversation = get_conversation(index, actor_id, session_id)
     memory.delete_session(conversation.actor_id, conversation.session_id)

@@ -45,6 +45,14 @@ class InvalidMessage(ValueError):
     """A message that cannot be stored (empty, or longer than Memory accepts)."""
 
 
+class DeleteIncomplete(TimeoutError):
+    """Not every message was removed before the delete's deadline.
+
+    What was removed stays removed; the conversation stays listed, and a retried delete continues
+    with what is left.
+    """
+
+
 class Message(BaseModel):
     """One message of a conversation as the user saw it."""
 

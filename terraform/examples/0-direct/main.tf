@@ -1,8 +1,8 @@
 locals {
-  tags          = merge({ project = "agentarch", pattern = "0-direct" }, var.tags)
+  tags          = { project = "agentarch", pattern = "0-direct" }
   artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
   agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
-  redirect_uri  = "${var.web_origin}${var.web_redirect_path}"
+  redirect_uri  = "${var.web_origin}/"
 }
 
 module "identity" {

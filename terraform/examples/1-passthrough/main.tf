@@ -1,8 +1,10 @@
 locals {
-  tags          = merge({ project = "agentarch", pattern = "1-passthrough" }, var.tags)
+  tags          = { project = "agentarch", pattern = "1-passthrough" }
   artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
   agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
-  redirect_uri  = "${var.web_origin}${var.web_redirect_path}"
+  redirect_uri  = "${var.web_origin}/"
+
+  max_body_bytes = 32768 # WAF's body-size rule; 16384 avoids WAF's charge for inspecting more
 }
 
 module "identity" {
@@ -34,12 +36,16 @@ module "runtime" {
   }
 }
 
-# The page sends {"message", "session_id"?}; the runtime wants {"prompt", "session_id"}.
+# The page sends {"message", "session_id"?}; the runtime wants {"prompt", "session_id"} and the
+# session id in its header too, so one conversation keeps one microVM (the request id would start a
+# new one on every call, each idling up to 900 s). A session id that does not match the pattern the
+# runtime and the Lambdas accept is replaced by the request id (a UUID).
 locals {
   runtime_request_template = <<-EOT
-    #set($sid = $input.path('$.session_id'))
-    #if("$!sid" == "")#set($sid = $context.requestId)#end
-    {"prompt": $input.json('$.message'), "session_id": "$util.escapeJavaScript($sid)"}
+    #set($sid = "$!input.path('$.session_id')")
+    #if(!$sid.matches("^[a-zA-Z0-9][a-zA-Z0-9_-]{32,99}$"))#set($sid = $context.requestId)#end
+    #set($context.requestOverride.header.X-Amzn-Bedrock-AgentCore-Runtime-Session-Id = $sid)
+    {"prompt": $input.json('$.message'), "session_id": "$sid"}
   EOT
 }
 
@@ -48,21 +54,22 @@ locals {
 module "front_door" {
   source = "../../modules/front_door"
 
-  name                           = var.name
-  user_pool_arn                  = module.identity.user_pool_arn
-  authorization_scopes           = [module.identity.api_scope]
-  allowed_origins                = [var.web_origin]
-  rate_limit_per_5_minutes       = var.rate_limit_per_5_minutes
-  max_body_bytes                 = var.max_body_bytes
-  manage_account_cloudwatch_role = var.manage_account_cloudwatch_role
+  name                 = var.name
+  user_pool_arn        = module.identity.user_pool_arn
+  authorization_scopes = [module.identity.api_scope]
+  allowed_origins      = [var.web_origin]
+  max_body_bytes       = local.max_body_bytes
+  logging_enabled      = var.api_gateway_logging
 
   routes = {
     chat = {
       path             = "/api/chat"
       method           = "POST"
       integration      = "http"
-      http_uri         = module.runtime.invocation_url
+      http_uri         = module.runtime.invocation_url # by runtime id and account: the ARN form 404s here
       request_template = local.runtime_request_template
+
+      relax_waf_body_rules = true
     }
   }
 }

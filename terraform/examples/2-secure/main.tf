@@ -1,8 +1,15 @@
 locals {
-  tags          = merge({ project = "agentarch", pattern = "2-secure" }, var.tags)
+  tags          = { project = "agentarch", pattern = "2-secure" }
   artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
   agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
-  redirect_uri  = "${var.web_origin}${var.web_redirect_path}"
+  redirect_uri  = "${var.web_origin}/"
+
+  max_body_bytes = 32768 # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
+}
+
+# The timeout chain, checked in one place: API Gateway 29 s > Lambda 28 s >= agent deadline 25 s + 2 s.
+module "timeouts" {
+  source = "../../modules/timeout_chain"
 }
 
 module "identity" {
@@ -33,23 +40,23 @@ module "runtime" {
 module "chat" {
   source = "../../modules/lambda_function"
 
-  name                           = "${var.name}-chat"
-  description                    = "POST /api/chat: validates, derives the actor from the token, invokes the agent with SigV4"
-  artifact_path                  = "${local.artifacts_dir}/chat.zip"
-  handler                        = "agentarch.handlers.chat.lambda_handler"
-  powertools_layer_version       = var.powertools_layer_version
-  timeout_seconds                = var.chat_timeouts.lambda_seconds
-  reserved_concurrent_executions = var.lambda_reserved_concurrency
-  api_gateway_source_arn         = "${module.front_door.execution_arn}/*/POST/api/chat"
+  name                     = "${var.name}-chat"
+  description              = "POST /api/chat: validates, derives the actor from the token, invokes the agent with SigV4"
+  artifact_path            = "${local.artifacts_dir}/chat.zip"
+  handler                  = "agentarch.handlers.chat.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  timeout_seconds          = module.timeouts.lambda_seconds
+  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/POST/api/chat"
 
   environment = {
     AGENT_RUNTIME_ARN             = module.runtime.runtime_arn
     AGENT_RUNTIME_QUALIFIER       = "DEFAULT"
-    AGENT_CONNECT_TIMEOUT_SECONDS = tostring(var.chat_timeouts.agent_connect_seconds)
-    AGENT_READ_TIMEOUT_SECONDS    = tostring(var.chat_timeouts.agent_read_seconds)
-    AGENT_MAX_ATTEMPTS            = tostring(var.chat_timeouts.agent_max_attempts)
+    AGENT_TOTAL_TIMEOUT_SECONDS   = tostring(module.timeouts.agent_total_seconds)
+    AGENT_CONNECT_TIMEOUT_SECONDS = tostring(module.timeouts.agent_connect_seconds)
+    AGENT_READ_TIMEOUT_SECONDS    = tostring(module.timeouts.agent_read_seconds)
+    AGENT_MAX_ATTEMPTS            = tostring(module.timeouts.agent_max_attempts)
     ALLOWED_ORIGINS               = var.web_origin
-    MAX_BODY_BYTES                = tostring(var.max_body_bytes)
+    MAX_BODY_BYTES                = tostring(local.max_body_bytes)
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -67,16 +74,15 @@ module "chat" {
 module "front_door" {
   source = "../../modules/front_door"
 
-  name                           = var.name
-  user_pool_arn                  = module.identity.user_pool_arn
-  authorization_scopes           = [module.identity.api_scope]
-  allowed_origins                = [var.web_origin]
-  integration_timeout_ms         = var.chat_timeouts.api_integration_ms
-  rate_limit_per_5_minutes       = var.rate_limit_per_5_minutes
-  max_body_bytes                 = var.max_body_bytes
-  manage_account_cloudwatch_role = var.manage_account_cloudwatch_role
+  name                   = var.name
+  user_pool_arn          = module.identity.user_pool_arn
+  authorization_scopes   = [module.identity.api_scope]
+  allowed_origins        = [var.web_origin]
+  integration_timeout_ms = module.timeouts.api_integration_ms
+  max_body_bytes         = local.max_body_bytes
+  logging_enabled        = var.api_gateway_logging
 
   routes = {
-    chat = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn }
+    chat = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
   }
 }

@@ -1,8 +1,18 @@
 locals {
-  tags          = merge({ project = "agentarch", pattern = "3-full" }, var.tags)
+  tags          = { project = "agentarch", pattern = "3-full" }
   artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
   agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
-  redirect_uri  = "${var.web_origin}${var.web_redirect_path}"
+  redirect_uri  = "${var.web_origin}/"
+
+  max_body_bytes           = 32768 # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
+  history_turns            = 10    # past turns the agent reloads from Memory (1-50)
+  memory_event_expiry_days = 30    # Memory's event expiry, and the conversation index's TTL
+}
+
+# The timeout chain, checked in one place: API Gateway 29 s > Lambda 28 s >= agent deadline 25 s + 2 s;
+# the conversations Lambda (28 s) deletes Memory events until 3 s before its timeout.
+module "timeouts" {
+  source = "../../modules/timeout_chain"
 }
 
 module "identity" {
@@ -18,9 +28,10 @@ module "identity" {
 # derives them from the Python sources and compares).
 locals {
   chat_table_actions           = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+  chat_memory_actions          = ["bedrock-agentcore:CreateEvent"] # the one writer: a timed-out turn is never stored
   conversations_table_actions  = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]
   conversations_memory_actions = ["bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"]
-  runtime_memory_actions       = ["bedrock-agentcore:CreateEvent", "bedrock-agentcore:ListEvents"] # the agent stores and reloads turns
+  runtime_memory_actions       = ["bedrock-agentcore:ListEvents"] # the agent only reloads turns
 }
 
 module "data" {
@@ -34,7 +45,7 @@ module "memory" {
   source = "../../modules/agent_memory"
 
   name              = "${local.agent_name}_memory"
-  event_expiry_days = var.memory_event_expiry_days
+  event_expiry_days = local.memory_event_expiry_days
 }
 
 # The runtime has no authorizer: IAM (SigV4) inbound auth. Only the chat Lambda's role may invoke it,
@@ -54,34 +65,35 @@ module "runtime" {
     BEDROCK_REGION   = var.region
     STORAGE_BACKEND  = "aws"
     MEMORY_ID        = module.memory.memory_id
-    HISTORY_TURNS    = tostring(var.history_turns)
+    HISTORY_TURNS    = tostring(local.history_turns)
   }
 }
 
 module "chat" {
   source = "../../modules/lambda_function"
 
-  name                           = "${var.name}-chat"
-  description                    = "POST /api/chat: validates, owns the conversation index, invokes the agent with SigV4"
-  artifact_path                  = "${local.artifacts_dir}/chat.zip"
-  handler                        = "agentarch.handlers.chat.lambda_handler"
-  powertools_layer_version       = var.powertools_layer_version
-  timeout_seconds                = var.chat_timeouts.lambda_seconds
-  reserved_concurrent_executions = var.lambda_reserved_concurrency
-  api_gateway_source_arn         = "${module.front_door.execution_arn}/*/POST/api/chat"
+  name                     = "${var.name}-chat"
+  description              = "POST /api/chat: validates, owns the conversation index, invokes the agent with SigV4"
+  artifact_path            = "${local.artifacts_dir}/chat.zip"
+  handler                  = "agentarch.handlers.chat.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  timeout_seconds          = module.timeouts.lambda_seconds
+  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/POST/api/chat"
 
   environment = {
     AGENT_RUNTIME_ARN             = module.runtime.runtime_arn
     AGENT_RUNTIME_QUALIFIER       = "DEFAULT"
-    AGENT_CONNECT_TIMEOUT_SECONDS = tostring(var.chat_timeouts.agent_connect_seconds)
-    AGENT_READ_TIMEOUT_SECONDS    = tostring(var.chat_timeouts.agent_read_seconds)
-    AGENT_MAX_ATTEMPTS            = tostring(var.chat_timeouts.agent_max_attempts)
+    AGENT_TOTAL_TIMEOUT_SECONDS   = tostring(module.timeouts.agent_total_seconds)
+    AGENT_CONNECT_TIMEOUT_SECONDS = tostring(module.timeouts.agent_connect_seconds)
+    AGENT_READ_TIMEOUT_SECONDS    = tostring(module.timeouts.agent_read_seconds)
+    AGENT_MAX_ATTEMPTS            = tostring(module.timeouts.agent_max_attempts)
     ALLOWED_ORIGINS               = var.web_origin
-    MAX_BODY_BYTES                = tostring(var.max_body_bytes)
+    MAX_BODY_BYTES                = tostring(local.max_body_bytes)
     STORAGE_BACKEND               = "aws"
     CONVERSATIONS_TABLE           = module.data.conversations_table_name
     MEMORY_ID                     = module.memory.memory_id
-    HISTORY_TURNS                 = tostring(var.history_turns)
+    HISTORY_TURNS                 = tostring(local.history_turns)
+    CONVERSATION_EXPIRY_DAYS      = tostring(local.memory_event_expiry_days)
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -98,27 +110,32 @@ module "chat" {
       actions   = local.chat_table_actions
       resources = [module.data.conversations_table_arn]
     },
+    {
+      sid       = "MemoryEvents"
+      actions   = local.chat_memory_actions
+      resources = [module.memory.memory_arn]
+    },
   ]
 }
 
 module "conversations" {
   source = "../../modules/lambda_function"
 
-  name                           = "${var.name}-conversations"
-  description                    = "GET/DELETE /api/conversations: a user's conversations and their history"
-  artifact_path                  = "${local.artifacts_dir}/conversations.zip"
-  handler                        = "agentarch.handlers.conversations.lambda_handler"
-  powertools_layer_version       = var.powertools_layer_version
-  timeout_seconds                = 10
-  reserved_concurrent_executions = var.lambda_reserved_concurrency
-  api_gateway_source_arn         = "${module.front_door.execution_arn}/*/*/api/conversations*"
+  name                     = "${var.name}-conversations"
+  description              = "GET/DELETE /api/conversations: a user's conversations and their history"
+  artifact_path            = "${local.artifacts_dir}/conversations.zip"
+  handler                  = "agentarch.handlers.conversations.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  timeout_seconds          = module.timeouts.conversations_lambda_seconds
+  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/*/api/conversations*"
 
   environment = {
     ALLOWED_ORIGINS              = var.web_origin
-    MAX_BODY_BYTES               = tostring(var.max_body_bytes)
+    MAX_BODY_BYTES               = tostring(local.max_body_bytes)
     STORAGE_BACKEND              = "aws"
     CONVERSATIONS_TABLE          = module.data.conversations_table_name
     MEMORY_ID                    = module.memory.memory_id
+    DELETE_DEADLINE_SECONDS      = tostring(module.timeouts.delete_deadline_seconds)
     POWERTOOLS_SERVICE_NAME      = "conversations"
     POWERTOOLS_METRICS_NAMESPACE = "agentarch"
     POWERTOOLS_LOG_LEVEL         = "INFO"
@@ -141,17 +158,16 @@ module "conversations" {
 module "front_door" {
   source = "../../modules/front_door"
 
-  name                           = var.name
-  user_pool_arn                  = module.identity.user_pool_arn
-  authorization_scopes           = [module.identity.api_scope]
-  allowed_origins                = [var.web_origin]
-  integration_timeout_ms         = var.chat_timeouts.api_integration_ms
-  rate_limit_per_5_minutes       = var.rate_limit_per_5_minutes
-  max_body_bytes                 = var.max_body_bytes
-  manage_account_cloudwatch_role = var.manage_account_cloudwatch_role
+  name                   = var.name
+  user_pool_arn          = module.identity.user_pool_arn
+  authorization_scopes   = [module.identity.api_scope]
+  allowed_origins        = [var.web_origin]
+  integration_timeout_ms = module.timeouts.api_integration_ms
+  max_body_bytes         = local.max_body_bytes
+  logging_enabled        = var.api_gateway_logging
 
   routes = {
-    chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn }
+    chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
     list_conversations  = { path = "/api/conversations", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }

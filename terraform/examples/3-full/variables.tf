@@ -1,4 +1,3 @@
-# --- where and what ---
 variable "region" {
   type        = string
   description = "AWS region (AgentCore Runtime and the Bedrock model must be available there)."
@@ -7,45 +6,21 @@ variable "region" {
 
 variable "name" {
   type        = string
-  description = "Name prefix of every resource (lowercase letters, digits, hyphens)."
+  description = "Name prefix of every resource (lowercase letters, digits, hyphens; AgentCore names use '_' for '-')."
   default     = "agentarch-p3"
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{2,23}$", var.name))
-    error_message = "name must be 3-24 lowercase letters, digits or hyphens, starting with a letter (AgentCore names derive from it with '_' for '-')."
+    error_message = "name must be 3-24 lowercase letters, digits or hyphens, starting with a letter: the longest derived names (<name>-conversations, <name>_memory) must fit their services' limits."
   }
 }
 
-variable "tags" {
-  type        = map(string)
-  description = "Extra tags for every resource (the provider adds them as default tags)."
-  default     = {}
-}
-
-# --- the web page ---
 variable "web_origin" {
   type        = string
-  description = "Origin the web page is served from (scheme://host[:port]); Cognito redirects back to it and CORS allows it."
+  description = "Origin the web page is served from (scheme://host[:port]); Cognito redirects back to <origin>/ and CORS allows it."
   default     = "http://localhost:8000"
-
-  validation {
-    condition     = can(regex("^(https://[^/]+|http://localhost(:[0-9]+)?)$", var.web_origin))
-    error_message = "web_origin must be https://host[:port] or http://localhost[:port], without a path."
-  }
 }
 
-variable "web_redirect_path" {
-  type        = string
-  description = "Path of the page Cognito redirects to after sign-in and sign-out."
-  default     = "/"
-
-  validation {
-    condition     = startswith(var.web_redirect_path, "/")
-    error_message = "web_redirect_path must start with '/'."
-  }
-}
-
-# --- the agent ---
 variable "bedrock_model_id" {
   type        = string
   description = "Bedrock model or cross-region inference profile the agent uses (enable access to it in the Bedrock console first)."
@@ -54,108 +29,23 @@ variable "bedrock_model_id" {
 
 variable "artifacts_dir" {
   type        = string
-  description = "Directory holding the zips `agentarch build` writes (agent.zip, chat.zip, ...); null means lambda_build/dist of this repository."
+  description = "Directory holding the zips `agentarch build` writes; null means lambda_build/dist of this repository."
   default     = null
 }
 
-# --- front door ---
-variable "rate_limit_per_5_minutes" {
-  type        = number
-  description = "Requests one IP may send in 5 minutes before WAF blocks it."
-  default     = 300
-
-  validation {
-    condition     = var.rate_limit_per_5_minutes >= 10
-    error_message = "rate_limit_per_5_minutes must be at least 10 (the WAF minimum)."
-  }
-}
-
-variable "max_body_bytes" {
-  type        = number
-  description = "Largest request body: WAF blocks larger ones, and the Lambdas get the same value as MAX_BODY_BYTES."
-  default     = 32768
-
-  validation {
-    condition     = var.max_body_bytes >= 1024 && var.max_body_bytes <= 65536
-    error_message = "max_body_bytes must be between 1024 and 65536."
-  }
-}
-
-variable "manage_account_cloudwatch_role" {
+variable "api_gateway_logging" {
   type        = bool
-  description = "Set the account-wide API Gateway CloudWatch Logs role (needed once per account and region for access logs); false if your account already has one managed elsewhere."
-  default     = true
+  description = "API Gateway access and execution logs. They need the account's CloudWatch Logs role: apply terraform/examples/account-logging once per account and region first (see ../README.md), then set true."
+  default     = false
 }
 
-# --- Lambdas ---
 variable "powertools_layer_version" {
   type        = number
-  description = "Version N of the public Powertools layer AWSLambdaPowertoolsPythonV3-python313-arm64:N (see README: aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.13/latest)."
-
-  validation {
-    condition     = var.powertools_layer_version >= 1
-    error_message = "powertools_layer_version must be a published layer version (a positive number)."
-  }
-}
-
-variable "lambda_reserved_concurrency" {
-  type        = number
-  description = "Reserved (and maximum) concurrency of each Lambda; -1 reserves none (required on new accounts whose concurrency quota is 10)."
-  default     = -1
-}
-
-variable "chat_timeouts" {
-  type = object({
-    api_integration_ms    = optional(number, 29000)
-    lambda_seconds        = optional(number, 28)
-    agent_connect_seconds = optional(number, 3)
-    agent_read_seconds    = optional(number, 20)
-    agent_max_attempts    = optional(number, 2)
-  })
-  description = "The timeout chain: API Gateway integration > chat Lambda > the agent client's connects and read. Set only what you change."
-  default     = {}
-
-  validation {
-    condition     = var.chat_timeouts.api_integration_ms <= 29000 && var.chat_timeouts.api_integration_ms > var.chat_timeouts.lambda_seconds * 1000
-    error_message = "api_integration_ms must be at most 29000 and above lambda_seconds * 1000, or API Gateway cuts the Lambda off with a bare 504."
-  }
-
-  validation {
-    condition     = var.chat_timeouts.lambda_seconds > var.chat_timeouts.agent_read_seconds + var.chat_timeouts.agent_connect_seconds * var.chat_timeouts.agent_max_attempts
-    error_message = "lambda_seconds must exceed agent_read_seconds + agent_connect_seconds * agent_max_attempts, so the Lambda can answer a clear 504 before it is killed."
-  }
-
-  validation {
-    condition     = var.chat_timeouts.agent_max_attempts >= 1 && var.chat_timeouts.agent_max_attempts <= 5
-    error_message = "agent_max_attempts must be between 1 and 5."
-  }
-}
-
-# --- data ---
-variable "history_turns" {
-  type        = number
-  description = "How many past turns the agent reloads from Memory (1-50)."
-  default     = 10
-
-  validation {
-    condition     = var.history_turns >= 1 && var.history_turns <= 50
-    error_message = "history_turns must be between 1 and 50."
-  }
-}
-
-variable "memory_event_expiry_days" {
-  type        = number
-  description = "Days after which conversation events expire from AgentCore Memory (7-365)."
-  default     = 30
-
-  validation {
-    condition     = var.memory_event_expiry_days >= 7 && var.memory_event_expiry_days <= 365
-    error_message = "memory_event_expiry_days must be between 7 and 365."
-  }
+  description = "Version N of the public Powertools layer AWSLambdaPowertoolsPythonV3-python313-arm64:N (aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.13/latest)."
 }
 
 variable "deletion_protection" {
   type        = bool
-  description = "Protect the conversation table and the user pool from deletion (turn off to tear a demo down in one destroy)."
+  description = "Protect the conversation table and the user pool from deletion (off so a demo tears down in one destroy)."
   default     = false
 }

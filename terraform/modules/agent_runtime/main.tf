@@ -11,8 +11,9 @@ locals {
 
   create_bucket = var.artifact_bucket_name == null
   bucket        = local.create_bucket ? aws_s3_bucket.artifacts[0].id : var.artifact_bucket_name
-  # The content hash in the key: a new build is a new object, so the runtime really redeploys.
-  artifact_key = "agent/${filesha256(var.artifact_path)}.zip"
+  # The runtime's name and the content hash in the key: a new build is a new object, so the runtime
+  # really redeploys, and two runtimes sharing a bucket (even with the same zip) never share an object.
+  artifact_key = "agent/${var.name}/${filesha256(var.artifact_path)}.zip"
 
   # A geo-prefixed id (us., eu., apac., global., ...) is a cross-region inference profile: grant the
   # profile and the foundation model it routes to, in any region it may route to.
@@ -23,5 +24,24 @@ locals {
     "arn:${local.partition}:bedrock:*::foundation-model/${local.base_model_id}",
   ])
 
-  environment_variables = length(var.environment_variables) == 0 ? null : var.environment_variables
+  # The Memory client reads only AWS_REGION, which the runtime does not set: set it, as FAST does.
+  # Never empty, so never {} (the provider fails on an empty map).
+  environment_variables = merge({ AWS_REGION = local.region }, var.environment_variables)
+
+  # The log group the service would otherwise create itself, with no retention, outliving destroy.
+  log_group_name = "/aws/bedrock-agentcore/runtimes/${aws_bedrockagentcore_agent_runtime.this.agent_runtime_id}-DEFAULT"
+
+  create_role = var.role_arn == null
+  role_arn    = local.create_role ? aws_iam_role.runtime[0].arn : var.role_arn
+}
+
+# Declared here with retention (and a KMS key when set) so `destroy` removes it. The role may not
+# create log groups, so the service cannot create an unmanaged one first.
+resource "aws_cloudwatch_log_group" "runtime" {
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (30 days by default, to keep a demo cheap).
+  #checkov:skip=CKV_AWS_158:Encrypted with the AWS managed key unless log_kms_key_arn is set.
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
 }

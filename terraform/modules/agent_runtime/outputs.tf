@@ -19,23 +19,28 @@ output "runtime_version" {
 }
 
 output "endpoint_url" {
-  description = "AgentCore data-plane endpoint of the region; callers POST to <endpoint_url>/runtimes/<url-encoded runtime_arn>/invocations."
+  description = "AgentCore data-plane endpoint of the region; SDK callers POST to <endpoint_url>/runtimes/<url-encoded runtime_arn>/invocations."
   value       = "https://bedrock-agentcore.${local.region}.amazonaws.com"
 }
 
 output "invocation_url" {
-  description = "HTTPS URL of the runtime's invocations endpoint (DEFAULT qualifier)."
-  value       = "https://bedrock-agentcore.${local.region}.amazonaws.com/runtimes/${urlencode(aws_bedrockagentcore_agent_runtime.this.agent_runtime_arn)}/invocations?qualifier=DEFAULT"
+  description = "HTTPS URL of the runtime's invocations endpoint by runtime id and account (DEFAULT qualifier): the form that works behind API Gateway (the URL-encoded ARN form answers 404 UnknownOperationException there)."
+  value       = "https://bedrock-agentcore.${local.region}.amazonaws.com/runtimes/${aws_bedrockagentcore_agent_runtime.this.agent_runtime_id}/invocations?qualifier=DEFAULT&accountId=${local.account_id}"
 }
 
 output "role_arn" {
-  description = "ARN of the runtime's execution role."
-  value       = aws_iam_role.runtime.arn
+  description = "ARN of the runtime's execution role (created, or the one passed in role_arn)."
+  value       = local.role_arn
+}
+
+output "policy_json" {
+  description = "The permissions the runtime needs, as a policy document: attach it to a role you bring (role_arn)."
+  value       = data.aws_iam_policy_document.runtime.json
 }
 
 output "log_group_name" {
-  description = "CloudWatch log group the runtime writes to."
-  value       = "/aws/bedrock-agentcore/runtimes/${aws_bedrockagentcore_agent_runtime.this.agent_runtime_id}-DEFAULT"
+  description = "CloudWatch log group the runtime writes to (managed here: retention, KMS, removed on destroy)."
+  value       = aws_cloudwatch_log_group.runtime.name
 }
 
 output "artifact_bucket" {

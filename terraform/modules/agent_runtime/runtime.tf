@@ -1,7 +1,7 @@
 resource "aws_bedrockagentcore_agent_runtime" "this" {
   agent_runtime_name    = var.name
   description           = var.description
-  role_arn              = aws_iam_role.runtime.arn
+  role_arn              = local.role_arn
   environment_variables = local.environment_variables
 
   agent_runtime_artifact {

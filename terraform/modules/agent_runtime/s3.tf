@@ -114,5 +114,11 @@ resource "aws_s3_object" "agent" {
   source_hash = filesha256(var.artifact_path)
   tags        = var.tags
 
+  # A new build is uploaded and the runtime switched to it before the previous object is deleted:
+  # a failed update leaves the runtime on a build that still exists.
+  lifecycle {
+    create_before_destroy = true
+  }
+
   depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
 }

@@ -123,6 +123,73 @@ variable "jwt_authorizer" {
   }
 }
 
+# --- logs ---
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the runtime's log group, in days."
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key for the runtime's log group (its key policy must allow logs.<region>.amazonaws.com); null uses the AWS managed key."
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:...), or null."
+  }
+}
+
+# --- execution role ---
+variable "role_arn" {
+  type        = string
+  description = "Bring your own execution role (trusting bedrock-agentcore.amazonaws.com); null creates one. A brought role gets no policy from this module: attach the policy_json output."
+  default     = null
+
+  validation {
+    condition     = var.role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.role_arn))
+    error_message = "role_arn must be an IAM role ARN, or null."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "Permissions boundary for the created role (many organisations require one); null sets none."
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN, or null."
+  }
+}
+
+variable "policy_statements" {
+  type = list(object({
+    sid       = string
+    effect    = optional(string, "Allow")
+    actions   = list(string)
+    resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  }))
+  description = "Further statements for the runtime role (a tool's API, a secret): one per concern, least privilege, with optional conditions."
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.policy_statements : contains(["Allow", "Deny"], s.effect) && can(regex("^[A-Za-z0-9]+$", s.sid)) && length(s.actions) > 0 && length(s.resources) > 0])
+    error_message = "Each statement needs an alphanumeric sid, effect Allow or Deny, at least one action and one resource."
+  }
+}
+
 # --- what the agent may call ---
 variable "bedrock_model_id" {
   type        = string
@@ -144,5 +211,16 @@ variable "memory_actions" {
   validation {
     condition     = alltrue([for a in var.memory_actions : can(regex("^bedrock-agentcore:[A-Za-z]+$", a))])
     error_message = "memory_actions must be bedrock-agentcore:<Action> names."
+  }
+}
+
+variable "memory_kms_key_arn" {
+  type        = string
+  description = "The Memory's customer managed KMS key, if it has one: the role gets kms:Decrypt and kms:GenerateDataKey through bedrock-agentcore only (the key policy must allow the role too)."
+  default     = null
+
+  validation {
+    condition     = var.memory_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.memory_kms_key_arn))
+    error_message = "memory_kms_key_arn must be a KMS key ARN (arn:aws:kms:...), or null."
   }
 }

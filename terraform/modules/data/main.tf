@@ -1,5 +1,8 @@
 locals {
   conversations_index = "by_actor"
+  # Epoch seconds after which DynamoDB deletes the item: the chat Lambda sets it to the last turn
+  # plus Memory's event expiry, so a conversation leaves the list when its history expires.
+  expiry_attribute = "expires_at"
 }
 
 # Conversation index: who owns which session, its title and timestamps. The chat Lambda writes it
@@ -32,6 +35,11 @@ resource "aws_dynamodb_table" "conversations" {
     hash_key        = "actor_id"
     range_key       = "updated_at"
     projection_type = "ALL"
+  }
+
+  ttl {
+    attribute_name = local.expiry_attribute
+    enabled        = true
   }
 
   point_in_time_recovery {

@@ -17,3 +17,8 @@ output "conversations_index_arn" {
   description = "ARN of that index (for Query permissions)."
   value       = "${aws_dynamodb_table.conversations.arn}/index/${local.conversations_index}"
 }
+
+output "conversations_expiry_attribute" {
+  description = "TTL attribute of the conversation index (epoch seconds); the chat Lambda sets it from CONVERSATION_EXPIRY_DAYS."
+  value       = local.expiry_attribute
+}

@@ -54,6 +54,9 @@ resource "aws_api_gateway_integration_response" "options" {
     "method.response.header.Vary"                         = "'Origin'"
   }
 
+  # With several allowed origins, the preflight answers the request's own Origin when it is listed.
+  response_templates = local.multi_origins ? { "application/json" = local.cors_echo } : null
+
   depends_on = [aws_api_gateway_integration.options]
 }
 
@@ -87,8 +90,10 @@ resource "aws_api_gateway_gateway_response" "this" {
   response_type = each.key
   status_code   = each.value.status
 
+  # Gateway responses cannot run a template that checks the list: with several allowed origins they
+  # echo the request's Origin (their bodies are the gateway's own error messages, no user data).
   response_parameters = {
-    "gatewayresponse.header.Access-Control-Allow-Origin"  = "'${local.cors_origin}'"
+    "gatewayresponse.header.Access-Control-Allow-Origin"  = local.multi_origins ? "method.request.header.Origin" : "'${local.cors_origin}'"
     "gatewayresponse.header.Access-Control-Allow-Headers" = "'${join(",", var.cors_allow_headers)}'"
     "gatewayresponse.header.Vary"                         = "'Origin'"
   }

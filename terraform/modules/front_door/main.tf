@@ -3,7 +3,17 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  cors_origin = var.allowed_origins[0]
+  # One origin is answered as a constant; several are answered by echoing the request's Origin when
+  # it is in the list (preflight) or as the request's Origin (gateway errors: bodies carry no data).
+  cors_origin   = var.allowed_origins[0]
+  multi_origins = length(var.allowed_origins) > 1
+  # Mapping-template snippet: answer the request's Origin when it is one of allowed_origins.
+  cors_echo = local.multi_origins ? join("", [
+    "#set($origin = $input.params().header.get('Origin'))",
+    "#if(\"$!origin\" == \"\")#set($origin = $input.params().header.get('origin'))#end",
+    "#set($allowed = ${jsonencode(var.allowed_origins)})",
+    "#if($allowed.contains($origin))#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)#end\n",
+  ]) : ""
 
   # API Gateway resources form a tree; a resource cannot reference another instance of itself, so
   # the tree is built one depth at a time (paths of up to four segments).
@@ -95,16 +105,18 @@ resource "aws_api_gateway_resource" "level4" {
   path_part   = each.value.part
 }
 
-# Every route goes through the Cognito authorizer and requires the API scope: access tokens only.
+# By default a route goes through the Cognito authorizer and requires the API scopes (access tokens
+# only); a route may name its own scopes, or use AWS_IAM (service callers) or NONE (a public route).
 resource "aws_api_gateway_method" "route" {
+  #checkov:skip=CKV_AWS_59:Routes default to the Cognito authorizer; authorization NONE is an explicit per-route choice the variable validation documents.
   for_each = var.routes
 
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = local.resource_ids[trim(each.value.path, "/")]
   http_method          = each.value.method
-  authorization        = "COGNITO_USER_POOLS"
-  authorizer_id        = aws_api_gateway_authorizer.cognito.id
-  authorization_scopes = var.authorization_scopes
+  authorization        = each.value.authorization
+  authorizer_id        = each.value.authorization == "COGNITO_USER_POOLS" ? aws_api_gateway_authorizer.cognito.id : null
+  authorization_scopes = each.value.authorization == "COGNITO_USER_POOLS" ? coalesce(each.value.authorization_scopes, var.authorization_scopes) : null
   request_validator_id = aws_api_gateway_request_validator.parameters.id
   request_parameters = merge(
     { for name in regexall("\\{([A-Za-z0-9_]+)\\}", each.value.path) : "method.request.path.${name[0]}" => true },
@@ -123,20 +135,32 @@ resource "aws_api_gateway_integration" "route" {
   uri                     = each.value.integration == "lambda" ? each.value.lambda_invoke_arn : each.value.http_uri
   timeout_milliseconds    = var.integration_timeout_ms
 
-  # "http": a non-proxy integration forwards no header unless mapped; the runtime session header
-  # gets the request id (a UUID: AgentCore wants at least 33 characters).
+  # "http" is NOT a proxy integration: it forwards no header unless mapped, and the body through
+  # request_template. The runtime session header defaults to the request id (a UUID: AgentCore wants
+  # at least 33 characters); a request_template overrides it with the client's validated session id
+  # ($context.requestOverride.header), so one conversation stays on one microVM.
   passthrough_behavior = each.value.integration == "http" ? "NEVER" : null
   request_templates    = each.value.integration == "http" ? { "application/json" = each.value.request_template } : null
   request_parameters = each.value.integration == "http" ? {
-    "integration.request.header.Authorization"                              = "method.request.header.Authorization"
+    "integration.request.header.Authorization"                               = "method.request.header.Authorization"
     "integration.request.header.X-Amzn-Bedrock-AgentCore-Runtime-Session-Id" = "context.requestId"
   } : null
 }
 
 # Answers of "http" routes: the backend's JSON on success, the project's error shape otherwise,
-# with the CORS header either way (a non-proxy integration adds nothing by itself).
+# with the CORS header either way (a non-proxy integration adds nothing by itself). The backend's
+# 401 and 403 (an expired or refused token) become 401, so the page signs in again; any other 4xx or
+# 5xx becomes 502.
+locals {
+  mapped_statuses = {
+    "200" = { pattern = null, code = null, message = null }
+    "401" = { pattern = "40[13]", code = "unauthorized", message = "sign in again" }
+    "502" = { pattern = "(400|402|40[4-9]|4[1-9]\\d|5\\d{2})", code = "agent_error", message = "the agent could not answer" }
+  }
+}
+
 resource "aws_api_gateway_method_response" "mapped" {
-  for_each = { for pair in setproduct(keys(local.mapped_routes), ["200", "502"]) : "${pair[0]}/${pair[1]}" => { route = pair[0], status = pair[1] } }
+  for_each = { for pair in setproduct(keys(local.mapped_routes), keys(local.mapped_statuses)) : "${pair[0]}/${pair[1]}" => { route = pair[0], status = pair[1] } }
 
   rest_api_id         = aws_api_gateway_rest_api.this.id
   resource_id         = aws_api_gateway_method.route[each.value.route].resource_id
@@ -152,10 +176,10 @@ resource "aws_api_gateway_integration_response" "mapped" {
   resource_id         = each.value.resource_id
   http_method         = each.value.http_method
   status_code         = each.value.status_code
-  selection_pattern   = each.value.status_code == "200" ? null : "[45]\\d{2}"
+  selection_pattern   = local.mapped_statuses[each.value.status_code].pattern
   response_parameters = { "method.response.header.Access-Control-Allow-Origin" = "'${local.cors_origin}'" }
-  response_templates = each.value.status_code == "200" ? null : {
-    "application/json" = "{\"error\":{\"code\":\"agent_error\",\"message\":\"the agent could not answer\",\"request_id\":\"$context.requestId\"}}"
+  response_templates = each.value.status_code == "200" ? (local.multi_origins ? { "application/json" = "${local.cors_echo}$input.body" } : null) : {
+    "application/json" = "${local.cors_echo}{\"error\":{\"code\":\"${local.mapped_statuses[each.value.status_code].code}\",\"message\":\"${local.mapped_statuses[each.value.status_code].message}\",\"request_id\":\"$context.requestId\"}}"
   }
 
   depends_on = [aws_api_gateway_integration.route]

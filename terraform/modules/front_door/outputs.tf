@@ -29,8 +29,8 @@ output "routes" {
 }
 
 output "web_acl_arn" {
-  description = "ARN of the WAF web ACL in front of the stage."
-  value       = aws_wafv2_web_acl.this.arn
+  description = "ARN of the WAF web ACL in front of the stage (created, or the one passed in web_acl_arn)."
+  value       = local.web_acl_arn
 }
 
 output "access_log_group_name" {
@@ -39,6 +39,6 @@ output "access_log_group_name" {
 }
 
 output "waf_log_group_name" {
-  description = "CloudWatch log group of the WAF logs."
-  value       = aws_cloudwatch_log_group.waf.name
+  description = "CloudWatch log group of the WAF logs; null with a central web ACL (its owner logs it)."
+  value       = try(aws_cloudwatch_log_group.waf[0].name, null)
 }

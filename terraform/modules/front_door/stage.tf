@@ -1,4 +1,5 @@
-# A new deployment whenever routes, integrations, CORS or gateway responses change.
+# A new deployment whenever anything the stage serves changes: routes and their resources, methods,
+# integrations and their responses, the authorizer, the validators, CORS and gateway responses.
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "agentarch front door"
@@ -16,6 +17,16 @@ resource "aws_api_gateway_deployment" "this" {
       [for k, i in aws_api_gateway_integration.route : i.id],
       [for k, i in aws_api_gateway_integration.options : i.id],
       [for k, r in aws_api_gateway_integration_response.mapped : r.id],
+      [for k, r in aws_api_gateway_method_response.mapped : r.id],
+      [for k, m in aws_api_gateway_method.options : m.id],
+      [for k, r in aws_api_gateway_integration_response.options : r.id],
+      [for k, r in aws_api_gateway_gateway_response.this : r.id],
+      [for k, r in aws_api_gateway_resource.level1 : r.id],
+      [for k, r in aws_api_gateway_resource.level2 : r.id],
+      [for k, r in aws_api_gateway_resource.level3 : r.id],
+      [for k, r in aws_api_gateway_resource.level4 : r.id],
+      aws_api_gateway_authorizer.cognito,
+      aws_api_gateway_request_validator.parameters,
     ]))
   }
 
@@ -48,29 +59,32 @@ resource "aws_api_gateway_stage" "this" {
   stage_name           = var.stage_name
   xray_tracing_enabled = true
 
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
-    format = jsonencode({
-      requestId          = "$context.requestId"
-      ip                 = "$context.identity.sourceIp"
-      requestTime        = "$context.requestTime"
-      httpMethod         = "$context.httpMethod"
-      resourcePath       = "$context.resourcePath"
-      status             = "$context.status"
-      responseLength     = "$context.responseLength"
-      latency            = "$context.responseLatency"
-      integrationLatency = "$context.integrationLatency"
-      integrationStatus  = "$context.integration.status"
-      sub                = "$context.authorizer.claims.sub"
-      wafStatus          = "$context.waf.status"
-      errorType          = "$context.error.responseType"
-      errorMessage       = "$context.error.message"
-    })
+  # Access logs need the account's API Gateway CloudWatch role (a one-time, per-region step outside
+  # this module: see terraform/examples/account-logging); without it they stay off.
+  dynamic "access_log_settings" {
+    for_each = var.logging_enabled ? [1] : []
+    content {
+      destination_arn = aws_cloudwatch_log_group.access.arn
+      format = jsonencode({
+        requestId          = "$context.requestId"
+        ip                 = "$context.identity.sourceIp"
+        requestTime        = "$context.requestTime"
+        httpMethod         = "$context.httpMethod"
+        resourcePath       = "$context.resourcePath"
+        status             = "$context.status"
+        responseLength     = "$context.responseLength"
+        latency            = "$context.responseLatency"
+        integrationLatency = "$context.integrationLatency"
+        integrationStatus  = "$context.integration.status"
+        sub                = "$context.authorizer.claims.sub"
+        wafStatus          = "$context.waf.status"
+        errorType          = "$context.error.responseType"
+        errorMessage       = "$context.error.message"
+      })
+    }
   }
 
   tags = var.tags
-
-  depends_on = [aws_api_gateway_account.this]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -81,47 +95,11 @@ resource "aws_api_gateway_method_settings" "all" {
 
   settings {
     metrics_enabled        = true
-    logging_level          = var.execution_logging_level
+    logging_level          = var.logging_enabled ? var.execution_logging_level : "OFF"
     data_trace_enabled     = false # would log full request bodies and the Authorization header
     throttling_rate_limit  = var.throttling_rate_limit
     throttling_burst_limit = var.throttling_burst_limit
     caching_enabled        = false
     cache_data_encrypted   = true
   }
-}
-
-# The account-wide role API Gateway uses to write logs (one per account and region).
-data "aws_iam_policy_document" "apigw_assume" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["apigateway.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "apigw_cloudwatch" {
-  count = var.manage_account_cloudwatch_role ? 1 : 0
-
-  name_prefix        = "apigw-cloudwatch-"
-  assume_role_policy = data.aws_iam_policy_document.apigw_assume.json
-  tags               = var.tags
-}
-
-resource "aws_iam_role_policy_attachment" "apigw_cloudwatch" {
-  count = var.manage_account_cloudwatch_role ? 1 : 0
-
-  role       = aws_iam_role.apigw_cloudwatch[0].name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-}
-
-resource "aws_api_gateway_account" "this" {
-  count = var.manage_account_cloudwatch_role ? 1 : 0
-
-  cloudwatch_role_arn = aws_iam_role.apigw_cloudwatch[0].arn
-
-  depends_on = [aws_iam_role_policy_attachment.apigw_cloudwatch]
 }

@@ -18,14 +18,17 @@ variable "tags" {
 # --- routes ---
 variable "routes" {
   type = map(object({
-    path              = string
-    method            = string
-    integration       = optional(string, "lambda")
-    lambda_invoke_arn = optional(string)
-    http_uri          = optional(string)
-    request_template  = optional(string)
+    path                 = string
+    method               = string
+    integration          = optional(string, "lambda")
+    lambda_invoke_arn    = optional(string)
+    http_uri             = optional(string)
+    request_template     = optional(string)
+    authorization        = optional(string, "COGNITO_USER_POOLS")
+    authorization_scopes = optional(list(string))
+    relax_waf_body_rules = optional(bool, false)
   }))
-  description = "Routes by name: path (e.g. /api/conversations/{session_id}), method, and an integration: \"lambda\" (Lambda proxy, lambda_invoke_arn), \"http\" (HTTP passthrough to http_uri with the Authorization header forwarded and the JSON body mapped by request_template, pattern 1) or \"http_proxy\" (HTTP proxy to http_uri). Every route requires the Cognito authorizer and the API scope; OPTIONS is added per path without it."
+  description = "Routes by name: path (e.g. /api/conversations/{session_id}), method, and an integration: \"lambda\" (Lambda proxy, lambda_invoke_arn), \"http\" (a non-proxy HTTP integration to http_uri: the Authorization header is forwarded, the JSON body mapped by request_template, 401/403 become 401 and other errors 502; pattern 1) or \"http_proxy\" (HTTP proxy to http_uri). authorization: COGNITO_USER_POOLS (default; with authorization_scopes, else the module's), AWS_IAM or NONE. relax_waf_body_rules: the route carries free text (a chat prompt), so WAF's XSS/LFI/RFI/SSRF body rules only count there (paths without {parameters}). OPTIONS is added per path, never authorized."
 
   validation {
     condition = alltrue([
@@ -36,6 +39,15 @@ variable "routes" {
       && (r.integration == "http" ? r.request_template != null : true)
     ])
     error_message = "Each route needs a method in GET, POST, PUT, PATCH, DELETE; a path of 1 to 4 segments starting with '/'; integration lambda (with lambda_invoke_arn), http (with http_uri and request_template) or http_proxy (with http_uri)."
+  }
+
+  validation {
+    condition = alltrue([
+      for r in var.routes : contains(["COGNITO_USER_POOLS", "AWS_IAM", "NONE"], r.authorization)
+      && (r.authorization_scopes == null ? true : length(r.authorization_scopes) > 0)
+      && (r.relax_waf_body_rules ? !strcontains(r.path, "{") : true)
+    ])
+    error_message = "Each route's authorization must be COGNITO_USER_POOLS, AWS_IAM or NONE; authorization_scopes, when set, must not be empty; relax_waf_body_rules needs a path without {parameters}."
   }
 
   validation {
@@ -74,7 +86,7 @@ variable "authorization_scopes" {
 # --- CORS ---
 variable "allowed_origins" {
   type        = list(string)
-  description = "Origins of the web page. The first answers preflight requests and gateway errors; the Lambdas check the full list."
+  description = "Origins of the web page. Preflight requests and mapped answers get the request's Origin when it is listed; gateway errors echo the Origin when several are listed; WAF's own blocks (429, 413) carry the first. The Lambdas check the full list."
 
   validation {
     condition     = length(var.allowed_origins) > 0 && alltrue([for o in var.allowed_origins : can(regex("^(https?://[^/]+|\\*)$", o))])
@@ -144,13 +156,24 @@ variable "log_retention_days" {
   }
 }
 
-variable "manage_account_cloudwatch_role" {
+variable "logging_enabled" {
   type        = bool
-  description = "Set the account-wide API Gateway CloudWatch Logs role (needed once per account and region for access/execution logs). Turn off if something else manages it."
-  default     = false
+  description = "Access logs and execution logs. They need the account's API Gateway CloudWatch Logs role, a one-time step per account and region that this module does not take (terraform/examples/account-logging); false keeps both off so the stage deploys in an account without that role."
+  default     = true
 }
 
 # --- WAF ---
+variable "web_acl_arn" {
+  type        = string
+  description = "A central (REGIONAL) web ACL to associate with the stage instead of creating one; its owner then decides its rules, limits and logs (rate_limit_per_5_minutes, max_body_bytes and relax_waf_body_rules no longer apply)."
+  default     = null
+
+  validation {
+    condition     = var.web_acl_arn == null || can(regex("^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/", var.web_acl_arn))
+    error_message = "web_acl_arn must be a REGIONAL WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/...), or null."
+  }
+}
+
 variable "rate_limit_per_5_minutes" {
   type        = number
   description = "Requests one IP may send in 5 minutes before WAF blocks it (429)."

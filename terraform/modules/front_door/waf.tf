@@ -1,5 +1,19 @@
 locals {
+  create_web_acl    = var.web_acl_arn == null
+  web_acl_arn       = local.create_web_acl ? aws_wafv2_web_acl.this[0].arn : var.web_acl_arn
   waf_metric_prefix = replace(var.name, "/[^A-Za-z0-9_-]/", "-")
+
+  # Body rules of the common rule set that match ordinary prompts with code or paths in them.
+  free_text_body_rules = ["CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY", "EC2MetaDataSSRF_BODY"]
+  relaxed_paths        = distinct([for r in var.routes : r.path if r.relax_waf_body_rules])
+  # The stage name precedes the route in the URI WAF sees (/<stage>/api/chat); a custom domain may drop it.
+  relaxed_path_regex = "^(/[^/]+)?(${join("|", [for p in local.relaxed_paths : replace(p, "/[.]/", "\\.")])})/?$"
+  crs_rules = length(local.relaxed_paths) == 0 ? [
+    { name = "AWSManagedRulesCommonRuleSet", priority = 10, scope = null, count_rules = ["SizeRestrictions_BODY"] },
+    ] : [
+    { name = "AWSManagedRulesCommonRuleSet", priority = 10, scope = "other", count_rules = ["SizeRestrictions_BODY"] },
+    { name = "AWSManagedRulesCommonRuleSet-free-text", priority = 11, scope = "chat", count_rules = concat(["SizeRestrictions_BODY"], local.free_text_body_rules) },
+  ]
   # WAF inspects at most this much of a body; it must cover max_body_bytes or every larger body matches.
   body_inspection_limit = (
     var.max_body_bytes <= 16384 ? "KB_16" :
@@ -9,6 +23,8 @@ locals {
 }
 
 resource "aws_wafv2_web_acl" "this" {
+  count = local.create_web_acl ? 1 : 0
+
   name        = "${var.name}-api"
   description = "agentarch front door: managed rules, per-IP rate limit, body size limit"
   scope       = "REGIONAL"
@@ -117,32 +133,78 @@ resource "aws_wafv2_web_acl" "this" {
 
   # AWS managed rules: the common set (its 8 KB body rule only counts, the body-size rule above
   # enforces the project's own limit), known bad inputs (Log4j and friends), IP reputation.
-  rule {
-    name     = "AWSManagedRulesCommonRuleSet"
-    priority = 10
+  # On routes that carry free text (relax_waf_body_rules, e.g. the chat route) the body rules for
+  # XSS, LFI, RFI and EC2 metadata SSRF only count: a prompt asking about <script>, pasting code or
+  # mentioning ../../etc/passwd is an ordinary question there. Everywhere else they block.
+  dynamic "rule" {
+    for_each = local.crs_rules
+    content {
+      name     = rule.value.name
+      priority = rule.value.priority
 
-    override_action {
-      none {}
-    }
+      override_action {
+        none {}
+      }
 
-    statement {
-      managed_rule_group_statement {
-        name        = "AWSManagedRulesCommonRuleSet"
-        vendor_name = "AWS"
+      statement {
+        managed_rule_group_statement {
+          name        = "AWSManagedRulesCommonRuleSet"
+          vendor_name = "AWS"
 
-          rule_action_override {
-            name = "SizeRestrictions_BODY"
-            action_to_use {
-              count {}
+          dynamic "rule_action_override" {
+            for_each = rule.value.count_rules
+            content {
+              name = rule_action_override.value
+              action_to_use {
+                count {}
+              }
             }
           }
-      }
-    }
 
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${local.waf_metric_prefix}-AWSManagedRulesCommonRuleSet"
-      sampled_requests_enabled   = true
+          dynamic "scope_down_statement" {
+            for_each = rule.value.scope == null ? [] : [rule.value.scope]
+            content {
+              dynamic "regex_match_statement" {
+                for_each = scope_down_statement.value == "chat" ? [1] : []
+                content {
+                  regex_string = local.relaxed_path_regex
+                  field_to_match {
+                    uri_path {}
+                  }
+                  text_transformation {
+                    priority = 0
+                    type     = "NONE"
+                  }
+                }
+              }
+
+              dynamic "not_statement" {
+                for_each = scope_down_statement.value == "other" ? [1] : []
+                content {
+                  statement {
+                    regex_match_statement {
+                      regex_string = local.relaxed_path_regex
+                      field_to_match {
+                        uri_path {}
+                      }
+                      text_transformation {
+                        priority = 0
+                        type     = "NONE"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${local.waf_metric_prefix}-${rule.value.name}"
+        sampled_requests_enabled   = true
+      }
     }
   }
 
@@ -201,6 +263,8 @@ resource "aws_wafv2_web_acl" "this" {
 
 # WAF only logs to log groups whose name starts with aws-waf-logs-.
 resource "aws_cloudwatch_log_group" "waf" {
+  count = local.create_web_acl ? 1 : 0
+
   #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (30 days by default, to keep a demo cheap).
   #checkov:skip=CKV_AWS_158:Encrypted with the AWS managed key; the Authorization header is redacted from WAF logs.
   name              = "aws-waf-logs-${var.name}"
@@ -209,8 +273,10 @@ resource "aws_cloudwatch_log_group" "waf" {
 }
 
 resource "aws_wafv2_web_acl_logging_configuration" "this" {
-  resource_arn            = aws_wafv2_web_acl.this.arn
-  log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
+  count = local.create_web_acl ? 1 : 0
+
+  resource_arn            = aws_wafv2_web_acl.this[0].arn
+  log_destination_configs = [aws_cloudwatch_log_group.waf[0].arn]
 
   redacted_fields {
     single_header {
@@ -221,5 +287,5 @@ resource "aws_wafv2_web_acl_logging_configuration" "this" {
 
 resource "aws_wafv2_web_acl_association" "this" {
   resource_arn = aws_api_gateway_stage.this.arn
-  web_acl_arn  = aws_wafv2_web_acl.this.arn
+  web_acl_arn  = local.web_acl_arn
 }

@@ -3,12 +3,27 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  region        = data.aws_region.current.region
-  domain_prefix = coalesce(var.domain_prefix, lower("${replace(var.name, "_", "-")}-${data.aws_caller_identity.current.account_id}"))
-  api_scope     = "${var.resource_server_identifier}/${var.api_scope_name}"
+  region = data.aws_region.current.region
+  # <name>-<account id> cut so it fits Cognito's 63 characters (50 + 1 + 12); a name holding a
+  # reserved word (aws, amazon, cognito) is refused by the precondition below, not at apply.
+  derived_prefix = "${trim(substr(lower(replace(var.name, "_", "-")), 0, 50), "-")}-${data.aws_caller_identity.current.account_id}"
+  domain_prefix  = coalesce(var.domain_prefix, local.derived_prefix)
+
+  create_pool     = var.existing_user_pool == null
+  user_pool_id    = local.create_pool ? aws_cognito_user_pool.this[0].id : var.existing_user_pool.id
+  user_pool_arn   = local.create_pool ? aws_cognito_user_pool.this[0].arn : var.existing_user_pool.arn
+  create_domain   = local.create_pool || try(var.existing_user_pool.domain, null) == null
+  domain          = local.create_domain ? "${aws_cognito_user_pool_domain.this[0].domain}.auth.${local.region}.amazoncognito.com" : (strcontains(var.existing_user_pool.domain, ".") ? var.existing_user_pool.domain : "${var.existing_user_pool.domain}.auth.${local.region}.amazoncognito.com")
+  create_client   = var.existing_client_id == null
+  client_id       = local.create_client ? aws_cognito_user_pool_client.web[0].id : var.existing_client_id
+  api_scope       = "${var.resource_server_identifier}/${var.api_scope_name}"
+  api_scopes      = concat([local.api_scope], [for name in sort(keys(var.additional_scopes)) : "${var.resource_server_identifier}/${name}"])
+  resource_scopes = merge({ (var.api_scope_name) = "Talk to the assistant through the API" }, var.additional_scopes)
 }
 
 resource "aws_cognito_user_pool" "this" {
+  count = local.create_pool ? 1 : 0
+
   name                     = var.name
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
@@ -53,25 +68,33 @@ resource "aws_cognito_user_pool" "this" {
   tags = var.tags
 }
 
+# The API's scopes: created here, or already defined on an existing resource server.
 resource "aws_cognito_resource_server" "api" {
-  user_pool_id = aws_cognito_user_pool.this.id
+  count = var.create_resource_server ? 1 : 0
+
+  user_pool_id = local.user_pool_id
   identifier   = var.resource_server_identifier
   name         = "${var.name}-api"
 
-  scope {
-    scope_name        = var.api_scope_name
-    scope_description = "Talk to the assistant through the API"
+  dynamic "scope" {
+    for_each = local.resource_scopes
+    content {
+      scope_name        = scope.key
+      scope_description = scope.value
+    }
   }
 }
 
 # A public client (no secret) for the browser: authorization code flow with PKCE.
 resource "aws_cognito_user_pool_client" "web" {
+  count = local.create_client ? 1 : 0
+
   name                                 = "${var.name}-web"
-  user_pool_id                         = aws_cognito_user_pool.this.id
+  user_pool_id                         = local.user_pool_id
   generate_secret                      = false
   allowed_oauth_flows                  = ["code"]
   allowed_oauth_flows_user_pool_client = true
-  allowed_oauth_scopes                 = concat(["openid", "email", "profile"], aws_cognito_resource_server.api.scope_identifiers)
+  allowed_oauth_scopes                 = concat(["openid", "email", "profile"], local.api_scopes)
   supported_identity_providers         = ["COGNITO"]
   callback_urls                        = var.callback_urls
   logout_urls                          = var.logout_urls
@@ -87,19 +110,31 @@ resource "aws_cognito_user_pool_client" "web" {
     id_token      = "minutes"
     refresh_token = "days"
   }
+
+  # The client may only ask for scopes that exist.
+  depends_on = [aws_cognito_resource_server.api]
 }
 
 resource "aws_cognito_user_pool_domain" "this" {
+  count = local.create_domain ? 1 : 0
+
   domain                = local.domain_prefix
-  user_pool_id          = aws_cognito_user_pool.this.id
+  user_pool_id          = local.user_pool_id
   managed_login_version = 1 # the classic hosted UI: needs no branding resource
+
+  lifecycle {
+    precondition {
+      condition     = length(local.domain_prefix) <= 63 && can(regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", local.domain_prefix)) && !can(regex("aws|amazon|cognito", local.domain_prefix))
+      error_message = "The hosted UI domain prefix must be 1-63 lowercase letters, digits and hyphens without 'aws', 'amazon' or 'cognito': set domain_prefix (the name-derived one does not qualify)."
+    }
+  }
 }
 
 resource "aws_cognito_user_group" "this" {
   for_each = var.groups
 
   name         = each.key
-  user_pool_id = aws_cognito_user_pool.this.id
+  user_pool_id = local.user_pool_id
   description  = each.value.description
   precedence   = each.value.precedence
 }

@@ -1,31 +1,31 @@
 output "user_pool_id" {
   description = "ID of the Cognito user pool."
-  value       = aws_cognito_user_pool.this.id
+  value       = local.user_pool_id
 }
 
 output "user_pool_arn" {
   description = "ARN of the user pool (the API Gateway authorizer trusts it)."
-  value       = aws_cognito_user_pool.this.arn
+  value       = local.user_pool_arn
 }
 
 output "issuer_url" {
   description = "Token issuer (iss claim) of the user pool."
-  value       = "https://cognito-idp.${local.region}.amazonaws.com/${aws_cognito_user_pool.this.id}"
+  value       = "https://cognito-idp.${local.region}.amazonaws.com/${local.user_pool_id}"
 }
 
 output "discovery_url" {
   description = "OpenID Connect discovery URL of the user pool (for JWT authorizers)."
-  value       = "https://cognito-idp.${local.region}.amazonaws.com/${aws_cognito_user_pool.this.id}/.well-known/openid-configuration"
+  value       = "https://cognito-idp.${local.region}.amazonaws.com/${local.user_pool_id}/.well-known/openid-configuration"
 }
 
 output "client_id" {
   description = "ID of the public web client (code flow + PKCE, no secret)."
-  value       = aws_cognito_user_pool_client.web.id
+  value       = local.client_id
 }
 
 output "domain" {
   description = "Hosted UI domain, without scheme: <prefix>.auth.<region>.amazoncognito.com."
-  value       = "${aws_cognito_user_pool_domain.this.domain}.auth.${local.region}.amazoncognito.com"
+  value       = local.domain
 }
 
 output "region" {
@@ -40,7 +40,12 @@ output "api_scope" {
 
 output "oauth_scopes" {
   description = "Scopes the web client should request, space separated."
-  value       = join(" ", concat(["openid", "email", "profile"], [local.api_scope]))
+  value       = join(" ", concat(["openid", "email", "profile"], local.api_scopes))
+}
+
+output "api_scopes" {
+  description = "Every API scope of the resource server (<identifier>/<scope>), api_scope first."
+  value       = local.api_scopes
 }
 
 output "group_names" {

@@ -22,7 +22,7 @@ variable "domain_prefix" {
   default     = null
 
   validation {
-    condition     = var.domain_prefix == null || can(regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", var.domain_prefix))
+    condition     = var.domain_prefix == null || (can(regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", var.domain_prefix)) && !can(regex("aws|amazon|cognito", var.domain_prefix)))
     error_message = "domain_prefix must be lowercase letters, digits and hyphens, 1-63 characters, not starting or ending with a hyphen (and must not contain 'aws', 'amazon' or 'cognito')."
   }
 }
@@ -80,6 +80,45 @@ variable "api_scope_name" {
   type        = string
   description = "Name of the scope the API methods require (access tokens with <identifier>/<scope>)."
   default     = "chat"
+}
+
+variable "additional_scopes" {
+  type        = map(string)
+  description = "Further scopes on the resource server, name => description (e.g. { admin = \"Manage the assistant\" }); the web client may request them and routes may require them."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.additional_scopes) : can(regex("^[A-Za-z0-9_.-]{1,256}$", name))])
+    error_message = "Scope names must be 1-256 letters, digits, '_', '.' or '-'."
+  }
+}
+
+variable "create_resource_server" {
+  type        = bool
+  description = "Create the resource server and its scopes; false when resource_server_identifier already exists on the pool with these scopes."
+  default     = true
+}
+
+# --- adopting what a platform team already has ---
+variable "existing_user_pool" {
+  type = object({
+    id     = string
+    arn    = string
+    domain = optional(string)
+  })
+  description = "Use this user pool instead of creating one: id, arn and, if it has one, its hosted UI domain (a prefix, or a full custom domain). Without a domain one is created from domain_prefix. Pool settings (MFA, passwords, sign-up) are then the pool owner's."
+  default     = null
+
+  validation {
+    condition     = var.existing_user_pool == null || (can(regex("^[\\w-]+_[0-9a-zA-Z]+$", var.existing_user_pool.id)) && can(regex("^arn:aws[a-z-]*:cognito-idp:", var.existing_user_pool.arn)))
+    error_message = "existing_user_pool needs an id like us-east-1_AbCdEf123 and a cognito-idp ARN."
+  }
+}
+
+variable "existing_client_id" {
+  type        = string
+  description = "Use this app client instead of creating the web client; it must allow the code flow with PKCE, no secret, and the API scopes."
+  default     = null
 }
 
 # --- users ---

@@ -6,6 +6,14 @@ locals {
   python_tag     = replace(var.runtime, ".", "")
   powertools_arn = var.powertools_layer_version == null ? null : "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-${local.python_tag}-${var.architecture}:${var.powertools_layer_version}"
   layers         = compact(concat([local.powertools_arn], var.extra_layer_arns))
+
+  # botocore reads the API descriptions shipped in agentarch's zips first (lambda_build/README.md);
+  # other functions do not carry them.
+  environment = merge(var.botocore_data_path ? { AWS_DATA_PATH = "/var/task/botocore_data" } : {}, var.environment)
+
+  create_role = var.role_arn == null
+  role_arn    = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
+  role_name   = local.create_role ? aws_iam_role.this[0].name : element(split("/", var.role_arn), length(split("/", var.role_arn)) - 1)
 }
 
 # Retention and encryption are variables; checkov's one-year minimum is a compliance choice, not a default.
@@ -31,9 +39,12 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "this" {
-  name               = "${var.name}-role"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  count = local.create_role ? 1 : 0
+
+  name                 = "${var.name}-role"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "this" {
@@ -56,16 +67,26 @@ data "aws_iam_policy_document" "this" {
     for_each = var.policy_statements
     content {
       sid       = statement.value.sid
-      effect    = "Allow"
+      effect    = statement.value.effect
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }
 
+# Attached to a brought role too: the function's own log group and its statements are this module's.
 resource "aws_iam_role_policy" "this" {
   name   = "${var.name}-policy"
-  role   = aws_iam_role.this.id
+  role   = local.role_name
   policy = data.aws_iam_policy_document.this.json
 }
 
@@ -76,7 +97,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_173:The environment holds names and ARNs, no secrets; kms_key_arn switches to a customer managed key.
   function_name                  = var.name
   description                    = var.description
-  role                           = aws_iam_role.this.arn
+  role                           = local.role_arn
   filename                       = var.artifact_path
   source_code_hash               = filebase64sha256(var.artifact_path)
   handler                        = var.handler
@@ -88,9 +109,11 @@ resource "aws_lambda_function" "this" {
   layers                         = local.layers
   kms_key_arn                    = var.kms_key_arn
 
-  environment {
-    # botocore reads the API descriptions shipped in the zip first (lambda_build/README.md).
-    variables = merge({ AWS_DATA_PATH = "/var/task/botocore_data" }, var.environment)
+  dynamic "environment" {
+    for_each = length(local.environment) > 0 ? [1] : []
+    content {
+      variables = local.environment
+    }
   }
 
   tracing_config {
@@ -105,6 +128,13 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.powertools_layer_version == null || startswith(var.runtime, "python")
+      error_message = "powertools_layer_version adds the Python Powertools layer: set it only with a python runtime."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.this]
 }

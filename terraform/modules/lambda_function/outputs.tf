@@ -14,13 +14,13 @@ output "invoke_arn" {
 }
 
 output "role_arn" {
-  description = "ARN of the function's execution role."
-  value       = aws_iam_role.this.arn
+  description = "ARN of the function's execution role (created, or the one passed in role_arn)."
+  value       = local.role_arn
 }
 
 output "role_name" {
   description = "Name of the function's execution role (to attach further policies)."
-  value       = aws_iam_role.this.name
+  value       = local.role_name
 }
 
 output "log_group_name" {

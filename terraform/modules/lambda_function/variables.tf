@@ -1,11 +1,11 @@
 # --- naming and tags ---
 variable "name" {
   type        = string
-  description = "Function name (also names its role and log group)."
+  description = "Function name (also names its role <name>-role and its log group). At most 59 characters, so the role name stays within IAM's 64."
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.name))
-    error_message = "name must be 1-64 letters, digits, '-' or '_'."
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,59}$", var.name))
+    error_message = "name must be 1-59 letters, digits, '-' or '_' (Lambda allows 64, but the role <name>-role must fit IAM's 64)."
   }
 }
 
@@ -39,13 +39,23 @@ variable "handler" {
 
 variable "runtime" {
   type        = string
-  description = "Python runtime. One of python3.12, python3.13."
+  description = "Lambda managed runtime. agentarch's zips are built for python3.13 (python3.12 also works); any current managed runtime is accepted for other functions (the Powertools layer needs Python)."
   default     = "python3.13"
 
   validation {
-    condition     = contains(["python3.12", "python3.13"], var.runtime)
-    error_message = "runtime must be one of python3.12, python3.13 (the zips are built for these)."
+    condition = contains([
+      "python3.10", "python3.11", "python3.12", "python3.13", "python3.14",
+      "nodejs20.x", "nodejs22.x", "nodejs24.x", "java17", "java21", "java25",
+      "dotnet8", "dotnet10", "ruby3.3", "ruby3.4", "provided.al2", "provided.al2023",
+    ], var.runtime)
+    error_message = "runtime must be a current Lambda managed runtime: python3.10-3.14, nodejs20.x/22.x/24.x, java17/21/25, dotnet8/10, ruby3.3/3.4, provided.al2 or provided.al2023."
   }
+}
+
+variable "botocore_data_path" {
+  type        = bool
+  description = "Set AWS_DATA_PATH=/var/task/botocore_data so botocore reads the API descriptions agentarch's zips carry. Turn off for any other function."
+  default     = true
 }
 
 variable "architecture" {
@@ -118,8 +128,13 @@ variable "environment" {
 
 variable "kms_key_arn" {
   type        = string
-  description = "Customer managed KMS key for environment variables and logs; null uses AWS managed keys."
+  description = "Customer managed KMS key for environment variables and the log group; null uses AWS managed keys. Its key policy must allow logs.<region>.amazonaws.com (kms:Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe* with kms:EncryptionContext:aws:logs:arn) or the log group cannot be created; see README."
   default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:...), or null: CloudWatch Logs accepts only a key ARN."
+  }
 }
 
 # --- logs ---
@@ -149,11 +164,44 @@ variable "log_level" {
 variable "policy_statements" {
   type = list(object({
     sid       = string
+    effect    = optional(string, "Allow")
     actions   = list(string)
     resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
   }))
-  description = "What the function may do beyond writing its logs and traces: one statement per concern, least privilege."
+  description = "What the function may do beyond writing its logs and traces: one statement per concern, least privilege, with optional conditions ({ test, variable, values })."
   default     = []
+
+  validation {
+    condition     = alltrue([for s in var.policy_statements : contains(["Allow", "Deny"], s.effect) && can(regex("^[A-Za-z0-9]+$", s.sid)) && length(s.actions) > 0 && length(s.resources) > 0])
+    error_message = "Each statement needs an alphanumeric sid, effect Allow or Deny, at least one action and one resource."
+  }
+}
+
+variable "role_arn" {
+  type        = string
+  description = "Bring your own execution role (trusting lambda.amazonaws.com); null creates <name>-role. The module still attaches its inline policy (own log group, traces, policy_statements) to it."
+  default     = null
+
+  validation {
+    condition     = var.role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.role_arn))
+    error_message = "role_arn must be an IAM role ARN, or null."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "Permissions boundary for the created role (many organisations require one); null sets none."
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN, or null."
+  }
 }
 
 variable "api_gateway_source_arn" {
