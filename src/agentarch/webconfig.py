@@ -5,8 +5,9 @@ Every example (terraform/examples/*) has an output `web_config`: `{"pattern", "a
 "logout_uri", "scope"}}`. The page's config is the same minus what its pattern does not use:
 `api_url` is the base of `/chat` and `/conversations` (null in pattern 0); pattern 0 adds
 `runtime_url` (the runtime's full invocation URL, as the examples' `runtime_url` output and the
-local stack's `/local/config` give it) and `runtime_arn`; `insecure` flags patterns 0 and 1. No `auth` key: the page signs in through the
-Cognito hosted UI. This module checks it and writes it; the CLI exposes it as `agentarch web-config`.
+local stack's `/local/config` give it) and `runtime_arn`; `insecure` flags patterns 0 and 1. No
+`auth` key: the page signs in through the Cognito hosted UI. This module checks it and writes it;
+the CLI exposes it as `agentarch web-config`.
 """
 
 from __future__ import annotations

@@ -38,8 +38,8 @@ from starlette.testclient import TestClient
 
 client = TestClient(main.app)
 ping = client.get("/ping")
-turn = client.post("/invocations", json={{"prompt": "what is 6 * 7?", "session_id": "s" * 40,
-                                         "actor": {{"id": "user-1", "groups": []}}}})
+turn = client.post("/invocations", json={{"prompt": "what is 6 * 7?", "actor": {{"id": "user-1"}}}},
+                   headers={{"X-Amzn-Bedrock-AgentCore-Runtime-Session-Id": "s" * 40}})
 def origin(name):
     module = sys.modules.get(name)
     return getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", [])), None)

@@ -300,6 +300,14 @@ def boto3_actions(entry: str) -> set[str]:
             if key == "<module>" and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             for call in ast.walk(stmt):
+                if (  # a method passed on by reference (e.g. to an executor) is called later
+                    isinstance(call, ast.Attribute)
+                    and isinstance(call.value, ast.Name)
+                    and call.value.id == "self"
+                    and owner
+                    and call.attr in info.classes.get(owner, {})
+                ):
+                    todo.append((module, info.classes[owner][call.attr]))
                 if not isinstance(call, ast.Call):
                     continue
                 func = call.func

@@ -14,6 +14,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from agentarch import config
+from agentarch.build.registry import FUNCTIONS
 from agentarch.config import Env
 from agentarch.lint.hcl import plain
 from tests.terraform.code_contracts import boto3_actions
@@ -304,6 +305,7 @@ def test_front_door_routes_match_the_resolvers(name: str) -> None:
     assert set(grouped) == set(lambda_calls(name))
     for function, routes in grouped.items():
         assert routes == resolver_routes(HANDLER_MODULES[function]), f"{name}: {function}"
+        assert routes == set(FUNCTIONS[function].routes), f"{name}: {function} (the registry)"
 
 
 def test_passthrough_forwards_post_api_chat_and_the_token_to_the_runtime() -> None:
@@ -440,7 +442,12 @@ def test_every_example_outputs_the_web_config_the_page_reads(name: str) -> None:
     assert set(value["cognito"]) == set(COGNITO_KEYS)
     if name == "0-direct":
         assert value["api_url"] is None
-        assert value["runtime_url"] == "${module.runtime.endpoint_url}"
+        # the full invocation URL, as the example's `runtime_url` output and the local stack give it
+        assert (
+            value["runtime_url"]
+            == "${module.runtime.invocation_url}"
+            == plain(example(name).outputs["runtime_url"].body)["value"]
+        )
         assert value["runtime_arn"] == "${module.runtime.runtime_arn}"
     else:
         # the page calls <api_url>/chat and <api_url>/conversations; the routes live under /api

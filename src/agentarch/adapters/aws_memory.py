@@ -129,10 +129,12 @@ class AgentCoreMemoryEvents:
                 break
         if not event_ids:
             return
-        client = self._client  # created once, before the threads share it (boto3 clients are thread-safe)
+        assert (
+            self._client is not None
+        )  # created once, before the threads share it (boto3 clients are thread-safe)
         with ThreadPoolExecutor(max_workers=min(self._delete_workers, len(event_ids))) as pool:
             futures = [
-                pool.submit(self._delete_event, client, actor_id, session_id, event_id, deadline)
+                pool.submit(self._delete_event, actor_id, session_id, event_id, deadline)
                 for event_id in event_ids
             ]
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
@@ -145,12 +147,10 @@ class AgentCoreMemoryEvents:
         if deadline is not None and self._clock() >= deadline:
             raise DeleteIncomplete("the conversation's history is being deleted; try again")
 
-    def _delete_event(
-        self, client: Any, actor_id: str, session_id: str, event_id: str, deadline: float | None
-    ) -> None:
+    def _delete_event(self, actor_id: str, session_id: str, event_id: str, deadline: float | None) -> None:
         self._check_deadline(deadline)
         try:
-            client.delete_event(
+            self._client.delete_event(
                 memoryId=self._memory_id, actorId=actor_id, sessionId=session_id, eventId=event_id
             )
         except ClientError as exc:

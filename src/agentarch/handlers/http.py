@@ -24,6 +24,7 @@ from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.handlers.observability import logger, metrics
 from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooLate, MalformedAgentReply
 from agentarch.services.conversations import ConversationNotFound, InvalidIdentifier
+from agentarch.services.memory import DeleteIncomplete
 from agentarch.services.pagination import InvalidCursor, InvalidLimit
 from agentarch.services.storage import StorageUnavailable
 
@@ -76,6 +77,10 @@ class ServiceUnavailable(ApiError):
     status, code = HTTPStatus.SERVICE_UNAVAILABLE, "storage_unavailable"
 
 
+class DeleteInProgress(ApiError):
+    status, code = HTTPStatus.SERVICE_UNAVAILABLE, "delete_in_progress"
+
+
 class GatewayTimeout(ApiError):
     status, code, metric = HTTPStatus.GATEWAY_TIMEOUT, "agent_timeout", "AgentTimeouts"
 
@@ -92,6 +97,7 @@ DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | No
     ((AgentTimeout, AnsweredTooLate), GatewayTimeout, "the agent took too long to answer; try again"),
     ((AgentUnavailable, MalformedAgentReply), BadGateway, "the agent could not answer; try again"),
     ((StorageUnavailable,), ServiceUnavailable, "storage is unavailable right now; try again shortly"),
+    ((DeleteIncomplete,), DeleteInProgress, "the conversation is still being deleted; send the DELETE again"),
 )
 
 
@@ -122,7 +128,8 @@ ERROR_STATUSES: dict[int, str] = {
     500: "the function is at its concurrency limit (`function_throttled`; retry shortly) or failed "
     "(`internal_error`)",
     502: "the agent or the function failed (`agent_error`, `bad_gateway`)",
-    503: "the conversation store is unavailable right now (`storage_unavailable`)",
+    503: "the conversation store is unavailable right now (`storage_unavailable`), or a long conversation "
+    "is still being deleted (`delete_in_progress`: send the DELETE again)",
     504: "the agent or the function did not answer in time (`agent_timeout`, `integration_timeout`)",
 }
 # The front door (API Gateway + WAF) may answer any route with these, before or around the Lambda.

@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from starlette.applications import Starlette
@@ -158,6 +157,8 @@ def build_app(
         for route in spec.routes
     }
     api_url = f"{spec.public_url}/api" if spec.pattern != 0 else None
+    runtime_id = spec.runtime_arn.rpartition("/")[2]
+    account_id = spec.runtime_arn.split(":")[4]
 
     def cors(request: Request) -> dict[str, str]:
         origin = request.headers.get("origin")
@@ -181,8 +182,8 @@ def build_app(
                 "pattern": spec.pattern,
                 "api_url": api_url,
                 # as Terraform's `runtime_url` output: the full invocation URL, ready to POST to
-                "runtime_url": f"{spec.runtime_url}/runtimes/{quote(spec.runtime_arn, safe='')}/invocations"
-                "?qualifier=DEFAULT",
+                "runtime_url": f"{spec.runtime_url}/runtimes/{runtime_id}/invocations"
+                f"?qualifier=DEFAULT&accountId={account_id}",
                 "runtime_arn": spec.runtime_arn,
                 "insecure": spec.pattern in (0, 1),
                 "auth": {
@@ -320,8 +321,6 @@ def build_app(
         )
 
     passthrough_route = (LambdaRoute("POST", "/api/chat", "runtime", ""),)
-    runtime_id = spec.runtime_arn.rpartition("/")[2]
-    account_id = spec.runtime_arn.split(":")[4]
 
     async def passthrough(request: Request, body: str) -> Response:
         # Pattern 1: the integration maps {message, session_id} to the runtime payload and forwards

@@ -3,7 +3,7 @@ output "web_config" {
   value = {
     pattern     = 0
     api_url     = null
-    runtime_url = module.runtime.endpoint_url
+    runtime_url = module.runtime.invocation_url
     runtime_arn = module.runtime.runtime_arn
     cognito = {
       domain       = module.identity.domain
