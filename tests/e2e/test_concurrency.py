@@ -31,8 +31,11 @@ def product_question(user_index: int, round_: int, client: int, turn: int) -> tu
     return f"u{user_index}r{round_}c{client}t{turn}: what is {a} * {b}?", a * b
 
 
-def run_client(stack: RunningStack, token: str, user_index: int, round_: int, client: int) -> dict[str, Any]:
+def run_client(
+    stack: RunningStack, token: str, user_index: int, round_: int, client: int, ramp_seconds: float = 0.0
+) -> dict[str, Any]:
     """One client: a conversation of TURNS questions, then asks what it asked before."""
+    time.sleep(ramp_seconds)
     statuses: list[int] = []
     problems: list[str] = []
     session = None
@@ -77,8 +80,22 @@ def test_two_users_with_16_clients_each_never_see_each_others_data(
     sessions: dict[int, set[str]] = {0: set(), 1: set()}
     for round_ in range(ROUNDS):  # the race this guards against was intermittent: run it several times
         with ThreadPoolExecutor(max_workers=2 * CLIENTS_PER_USER) as pool:
+            # The first round ramps its clients up over a few seconds, as real load arrives: 32
+            # simultaneous cold starts on two cores would measure the laptop, not the isolation.
+            # Later rounds start all at once, on warm environments (where the race used to be).
             futures = [
-                (user_index, pool.submit(run_client, stack, token, user_index, round_, client))
+                (
+                    user_index,
+                    pool.submit(
+                        run_client,
+                        stack,
+                        token,
+                        user_index,
+                        round_,
+                        client,
+                        (client * 0.4 if round_ == 0 else 0.0),
+                    ),
+                )
                 for user_index, _, token in users
                 for client in range(CLIENTS_PER_USER)
             ]

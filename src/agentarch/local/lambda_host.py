@@ -21,12 +21,14 @@ import asyncio
 import contextlib
 import importlib
 import json
-import os
-import sys
+import multiprocessing
+import multiprocessing.forkserver
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agentarch.local.environments import PREEXEC, AtCapacity, EnvironmentPool
+from agentarch.local.environments import AtCapacity, EnvironmentPool
 
 UNRESERVED_LIMIT = 1000  # an account's default concurrency quota: what "-1, no reservation" allows
 INIT_TIMEOUT_SECONDS = 60.0
@@ -77,30 +79,39 @@ def load_handler(handler: str) -> Callable[[dict[str, Any], Any], dict[str, Any]
 
 # ---- inside an execution environment ---------------------------------------------------------
 
+# Environments are forked from a template process that has loaded these libraries (as a warm
+# runtime image would), so a cold start costs what is the function's own: importing the handler
+# module, which builds its resolver, reads its settings and so on, afresh in every environment.
+PRELOADED_LIBRARIES = [
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+    "aws_lambda_powertools.tracing",
+    "aws_xray_sdk.core",
+    "pydantic",
+    "pydantic_settings",
+    "boto3",
+    "botocore.session",
+]
+_PROCESSES = multiprocessing.get_context("forkserver")
 
-def run_environment(function_name: str, handler: str, timeout_seconds: float) -> None:
-    """The loop of one execution environment: read an event, run it, write the result; repeat.
 
-    Events arrive as JSON lines on stdin and results leave as JSON lines on the process's original
-    stdout; the handler's own output (Powertools logs) goes to stderr, i.e. the function's log.
-    """
-    channel_in = os.fdopen(os.dup(0), "rb")
-    channel_out = os.fdopen(os.dup(1), "wb")
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
+def run_environment(channel: Connection, function_name: str, handler: str, timeout_seconds: float) -> None:
+    """The loop of one execution environment: receive an event, run it, send the result; repeat
+    until the service goes away. The handler's own output (Powertools logs) goes to the log."""
     function = load_handler(handler)  # the cold start
-    channel_out.write(b'{"ready": true}\n')
-    channel_out.flush()
-    for line in channel_in:
-        event = json.loads(line)
+    channel.send_bytes(b'{"ready": true}')
+    while True:
+        try:
+            event = json.loads(channel.recv_bytes())
+        except (EOFError, OSError):
+            return
         context = LocalLambdaContext(function_name, timeout_seconds)
         try:
             answer: dict[str, Any] = {"result": function(event, context)}
         except Exception as exc:  # the Lambda service reports unhandled errors as a function error
             answer = {"error": {"errorType": type(exc).__name__, "errorMessage": "Unhandled error"}}
-        channel_out.write(json.dumps(answer).encode("utf-8") + b"\n")
-        channel_out.flush()
+        channel.send_bytes(json.dumps(answer).encode("utf-8"))
 
 
 # ---- the service in front of the environments -------------------------------------------------
@@ -111,31 +122,23 @@ class EnvironmentFailed(Exception):
 
 
 class LambdaEnvironment:
-    """One worker process of the function, driven over its stdin/stdout."""
+    """One worker process of the function, driven over a pipe."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: BaseProcess, channel: Connection) -> None:
         self.process = process
-        self.pid = process.pid
+        self.channel = channel
+        self.pid = process.pid or 0
 
     @classmethod
     async def start(cls, function_name: str, handler: str, timeout_seconds: float) -> LambdaEnvironment:
         """Start a process and wait for its cold start (the handler import) to finish."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "agentarch.local.lambda_host",
-            "environment",
-            function_name,
-            handler,
-            "--timeout",
-            str(timeout_seconds),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=None,  # inherits the service's log file
-            limit=MAX_RESULT_BYTES * 2,
-            preexec_fn=PREEXEC,
+        ours, theirs = _PROCESSES.Pipe()
+        process = _PROCESSES.Process(
+            target=run_environment, args=(theirs, function_name, handler, timeout_seconds), daemon=True
         )
-        env = cls(process)
+        await asyncio.to_thread(process.start)
+        theirs.close()
+        env = cls(process, ours)
         try:
             ready = await asyncio.wait_for(env._read(), INIT_TIMEOUT_SECONDS)
         except (TimeoutError, EnvironmentFailed):
@@ -149,33 +152,44 @@ class LambdaEnvironment:
     @property
     def alive(self) -> bool:
         """Whether the process still runs."""
-        return self.process.returncode is None
+        return self.process.is_alive()
 
     async def invoke(self, event: dict[str, Any], timeout_seconds: float) -> dict[str, Any]:
         """Run one event; `TimeoutError` past the function's timeout."""
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(event).encode("utf-8") + b"\n")
-        await self.process.stdin.drain()
+        try:
+            self.channel.send_bytes(json.dumps(event).encode("utf-8"))
+        except OSError:
+            raise EnvironmentFailed("the environment exited") from None
         return await asyncio.wait_for(self._read(), timeout_seconds)
 
     async def _read(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
+        loop = asyncio.get_running_loop()
+        while not self.channel.poll():
+            readable: asyncio.Future[None] = loop.create_future()
+            loop.add_reader(self.channel.fileno(), _settle, readable)
+            try:
+                await readable
+            finally:
+                loop.remove_reader(self.channel.fileno())
         try:
-            line = await self.process.stdout.readline()
-        except (ValueError, asyncio.LimitOverrunError):
-            raise EnvironmentFailed("the result is larger than Lambda allows") from None
-        if not line:
-            raise EnvironmentFailed("the environment exited")
-        answer: dict[str, Any] = json.loads(line)
+            raw = self.channel.recv_bytes(MAX_RESULT_BYTES * 2)
+        except (EOFError, OSError):
+            raise EnvironmentFailed("the environment exited, or answered more than Lambda allows") from None
+        answer: dict[str, Any] = json.loads(raw)
         return answer
 
     async def close(self) -> None:
         """Stop the process (Lambda freezes and later discards it; we just stop it)."""
-        if self.process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
+        if self.process.is_alive():
+            with contextlib.suppress(ProcessLookupError, OSError):
                 self.process.kill()
-        with contextlib.suppress(Exception):
-            await self.process.wait()
+        await asyncio.to_thread(self.process.join, 5)
+        self.channel.close()
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _function_error(error_type: str, message: str) -> JSONResponse:
@@ -235,6 +249,8 @@ def build_app(
                 await asyncio.sleep(min(idle_seconds, 10.0))
                 await pool.reap_idle()
 
+        _PROCESSES.set_forkserver_preload(PRELOADED_LIBRARIES)
+        await asyncio.to_thread(multiprocessing.forkserver.ensure_running)
         task = asyncio.create_task(reaper())
         try:
             yield
@@ -260,7 +276,7 @@ def serve_on_socket(app: Starlette, socket_path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m agentarch.local.lambda_host serve NAME HANDLER SOCKET [...]` (or `environment`)."""
+    """`python -m agentarch.local.lambda_host serve NAME HANDLER SOCKET [...]`."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="mode", required=True)
     serve = sub.add_parser("serve", help="the function's Invoke API on a Unix socket")
@@ -270,14 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--timeout", type=float, default=28.0)
     serve.add_argument("--reserved-concurrency", type=int, default=-1)
     serve.add_argument("--idle-seconds", type=float, default=300.0)
-    environment = sub.add_parser("environment", help="one execution environment (started by serve)")
-    environment.add_argument("name")
-    environment.add_argument("handler")
-    environment.add_argument("--timeout", type=float, default=28.0)
     args = parser.parse_args(argv)
-    if args.mode == "environment":
-        run_environment(args.name, args.handler, args.timeout)
-        return
     app = build_app(args.name, args.handler, args.timeout, args.reserved_concurrency, args.idle_seconds)
     serve_on_socket(app, args.socket)
 
