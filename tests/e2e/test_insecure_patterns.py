@@ -35,6 +35,18 @@ def test_pattern_1_gap_the_same_token_works_at_the_runtime_directly(
         headers={"Authorization": f"Bearer {token}"},
     )
     bypass = direct_call(stack, token)
+    # the front door sends the client's validated session id as the runtime session (one microVM per
+    # conversation, not one per request), and refuses a malformed one
+    in_session = httpx.post(
+        f"{stack.url}/api/chat",
+        json={"message": "what is 2 + 2?", "session_id": SESSION},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    malformed = httpx.post(
+        f"{stack.url}/api/chat",
+        json={"message": "hi", "session_id": "short"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
     assert stack.config()["pattern"] == 1 and stack.config()["insecure"] is True
     assert through_front_door.status_code == 200
@@ -42,6 +54,8 @@ def test_pattern_1_gap_the_same_token_works_at_the_runtime_directly(
     # The gap, documented: no front door, no rate limit, no validation — and it still answers.
     assert bypass.status_code == 200
     assert "391" in bypass.json()["response"]
+    assert in_session.status_code == 200 and in_session.json()["session_id"] == SESSION
+    assert malformed.status_code == 422 and malformed.json()["error"]["code"] == "validation_error"
     assert "WARNING" in stack.log.read_text()
 
 
