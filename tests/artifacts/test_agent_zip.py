@@ -32,6 +32,9 @@ import json, os, sys
 config = json.loads(sys.argv[1])
 sys.path[:] = config["paths"] + sys.path[1:]  # [host builds of compiled dists, zip] + the standard library
 
+import io, logging
+captured = io.StringIO()
+logging.basicConfig(stream=captured, level=logging.ERROR)
 import main  # the runtime's entry point: imports agentarch.agent.app from the zip
 
 from starlette.testclient import TestClient
@@ -49,7 +52,7 @@ origins = {{name: origin(name) for name in config["origins"]}}
 print({PROBE_MARK!r} + json.dumps({{
     "app_type": type(main.app).__name__, "main_callable": callable(main.main),
     "ping": [ping.status_code, ping.json()], "turn": [turn.status_code, turn.json()], "origins": origins,
-    "site_packages": [p for p in sys.path if "site-packages" in p],
+    "site_packages": [p for p in sys.path if "site-packages" in p], "log": captured.getvalue()[-3000:],
 }}))
 """
 
@@ -81,6 +84,12 @@ def test_agent_zip_has_the_entry_point_and_only_agent_side_modules(built: Built)
     assert "agent" in packages
     assert packages <= {"agent", "services", "adapters"}
     assert not any(n.startswith(("agentarch/handlers/", "agentarch/local/", "agentarch/web/")) for n in names)
+    # The agent reads Memory only: no conversation-index adapter, and no local SQLite storage
+    assert "agentarch/adapters/aws_memory.py" in names
+    assert not any(
+        n.endswith(("/aws_conversations.py", "/index_backend.py", "/sqlite_store.py", "/local_backend.py"))
+        for n in names
+    )
     assert not any(n.startswith("bin/") for n in names)  # console scripts with this host's shebang
 
 
@@ -122,11 +131,7 @@ def test_agent_entry_point_imports_from_the_unpacked_tree(agent_tree: Path, tmp_
         "origins": ["main", "agentarch", "agentarch.agent.app", "langgraph", "langchain_core", "bedrock_agentcore",
                     "starlette", "pydantic", "pydantic_core"],
     }  # fmt: skip
-    env = {
-        "MODEL_PROVIDER": "offline",
-        "STORAGE_BACKEND": "sqlite",
-        "SQLITE_PATH": str(tmp_path / "agent.db"),
-    }
+    env = {"MODEL_PROVIDER": "offline"}  # no storage: the zip carries only the AWS Memory adapter
 
     # When a fresh interpreter imports main.py and serves a ping and one offline turn
     result = run_probe(AGENT_PROBE, config, env, tmp_path)
@@ -140,5 +145,5 @@ def test_agent_entry_point_imports_from_the_unpacked_tree(agent_tree: Path, tmp_
     assert (result["origins"]["pydantic_core"] or "").startswith(str(overlay))
     assert result["ping"][0] == 200
     status, body = result["turn"]
-    assert status == 200, json.dumps(body)
+    assert status == 200, json.dumps(body) + result.get("log", "")
     assert body["response"]

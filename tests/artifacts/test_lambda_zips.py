@@ -115,6 +115,10 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
         n for n in modules if n.split("/")[1] in ("agent", "local", "web", "lint", "build", "cli.py")
     ]
     assert forbidden == []
+    # Only the AWS backend of each port: the local stack's SQLite storage never ships
+    assert "agentarch/adapters/sqlite_store.py" not in names
+    assert "agentarch/adapters/local_backend.py" not in names
+    assert "agentarch/adapters/aws_memory.py" in names and "agentarch/adapters/aws_conversations.py" in names
     assert {n.split("/")[0] for n in names} == {"agentarch", BOTOCORE_DATA_DIR}
     assert any(n.endswith("/service-2.json.gz") and "bedrock-agentcore" in n for n in names)
     # And it stays under the 1 MiB target without the layer

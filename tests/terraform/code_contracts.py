@@ -13,9 +13,11 @@
    attribute calls whose names are snake_case operations of the botocore service models
    (dynamodb, bedrock-agentcore), restricted to the services the module creates clients for.
 
-Step 2 is what keeps the agent from inheriting DynamoDB actions merely because the adapter factory
-module can build a DynamoDB index for someone else. `import_closure_actions()` is the coarser
-module-level answer (every call in every reachable module), kept as an upper bound.
+Step 2 is what keeps a function from inheriting actions merely because a module it imports can make
+them for someone else (the conversations Lambda imports the Memory adapter, which can CreateEvent,
+but only the chat Lambda calls that): the import graph alone would over-grant, so this stays.
+`import_closure_actions()` is the coarser module-level answer (every call in every reachable
+module), kept as an upper bound.
 """
 
 from __future__ import annotations

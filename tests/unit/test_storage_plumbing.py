@@ -1,4 +1,4 @@
-"""Cursors, timestamps, the adapter factory, and the SQLite file under concurrent writers."""
+"""Cursors, timestamps, the storage backends, and the SQLite file under concurrent writers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from agentarch.adapters import factory
+from agentarch.adapters.index_backend import conversation_index
+from agentarch.adapters.memory_backend import memory_events
 from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
 from agentarch.config import SettingsError, StorageSettings
 from agentarch.services.conversations import list_conversations, record_turn, start_or_resume
@@ -56,31 +57,31 @@ def test_timestamps_are_utc_millisecond_text_that_sorts_as_time() -> None:
         to_utc_millis(datetime(2025, 1, 1))  # naive
 
 
-def test_the_factory_says_which_variable_is_missing(tmp_path: Path) -> None:
+def test_the_backends_say_which_variable_is_missing(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="CONVERSATIONS_TABLE"):
-        factory.conversation_index(StorageSettings.model_validate({"STORAGE_BACKEND": "aws"}))
+        conversation_index(StorageSettings.model_validate({"STORAGE_BACKEND": "aws"}))
     with pytest.raises(SettingsError, match="MEMORY_ID"):
-        factory.memory_events(StorageSettings.model_validate({"STORAGE_BACKEND": "aws"}))
+        memory_events(StorageSettings.model_validate({"STORAGE_BACKEND": "aws"}))
     with pytest.raises(SettingsError, match="SQLITE_PATH"):
-        factory.memory_events(StorageSettings.model_validate({"STORAGE_BACKEND": "sqlite"}))
+        memory_events(StorageSettings.model_validate({"STORAGE_BACKEND": "sqlite"}))
 
 
-def test_the_factory_builds_sqlite_without_importing_boto3(tmp_path: Path) -> None:
+def test_the_backends_build_sqlite_for_the_local_stack(tmp_path: Path) -> None:
     settings = StorageSettings.model_validate(
         {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": str(tmp_path / "s" / "db.sqlite3")}
     )
 
-    assert isinstance(factory.conversation_index(settings), SqliteConversationIndex)
-    assert isinstance(factory.memory_events(settings), SqliteMemoryEvents)
+    assert isinstance(conversation_index(settings), SqliteConversationIndex)
+    assert isinstance(memory_events(settings), SqliteMemoryEvents)
 
 
-def test_the_factory_creates_no_aws_client_before_first_use() -> None:
+def test_the_backends_create_no_aws_client_before_first_use() -> None:
     settings = StorageSettings.model_validate(
         {"STORAGE_BACKEND": "aws", "CONVERSATIONS_TABLE": "t", "MEMORY_ID": "agentarch_memory-abcdefghij"}
     )
 
-    index = factory.conversation_index(settings)
-    memory = factory.memory_events(settings)
+    index = conversation_index(settings)
+    memory = memory_events(settings)
 
     assert not index._clients.created  # type: ignore[attr-defined]
     assert not memory._clients.created  # type: ignore[attr-defined]

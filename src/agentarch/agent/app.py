@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import JSONResponse
 
-from agentarch.adapters import factory
+from agentarch.adapters import memory_backend
 from agentarch.agent.graph import ToolCallRecord, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.tools import WeatherService, build_tools
@@ -83,7 +83,7 @@ class AgentService:
 def agent_service() -> AgentService:
     """The process-wide agent, built on first use (settings are read then)."""
     storage = cached(StorageSettings)
-    memory = factory.memory_events(storage) if storage.storage_backend else None
+    memory = memory_backend.memory_events(storage) if storage.storage_backend else None
     return AgentService(cached(AgentSettings), memory, storage.history_turns)
 
 

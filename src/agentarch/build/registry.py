@@ -46,7 +46,15 @@ LAMBDA_TASK_ROOT = "/var/task"
 LAMBDA_AWS_DATA_PATH = f"{LAMBDA_TASK_ROOT}/{BOTOCORE_DATA_DIR}"
 
 # Subpackages of agentarch that no deployable may carry, whatever imports say.
-NEVER_DEPLOYED = ("agentarch.local", "agentarch.web", "agentarch.lint", "agentarch.build", "agentarch.cli")
+NEVER_DEPLOYED = (
+    "agentarch.local",
+    "agentarch.web",
+    "agentarch.lint",
+    "agentarch.build",
+    "agentarch.cli",
+    "agentarch.adapters.local_backend",  # the local stack's SQLite storage
+    "agentarch.adapters.sqlite_store",
+)
 
 
 @dataclass(frozen=True)

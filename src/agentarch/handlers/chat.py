@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from agentarch.adapters import factory
+from agentarch.adapters import index_backend, memory_backend
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, RuntimeTarget
 from agentarch.config import (
     MESSAGE_MAX_CHARS,
@@ -71,7 +71,9 @@ def conversation_store() -> ConversationStore | None:
         settings = cached(StorageSettings)
         if not settings.storage_backend:
             return None
-        return ConversationStore(factory.conversation_index(settings), factory.memory_events(settings))
+        return ConversationStore(
+            index_backend.conversation_index(settings), memory_backend.memory_events(settings)
+        )
 
 
 @app.post(

@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from agentarch.adapters import factory
+from agentarch.adapters import index_backend, memory_backend
 from agentarch.config import HttpSettings, StorageSettings, cached, load
 from agentarch.handlers.http import (
     build_resolver,
@@ -76,7 +76,7 @@ def storage() -> tuple[ConversationIndex, MemoryEvents]:
     """The conversation index and the message store, built once per execution environment."""
     with configured("conversations"):
         settings = cached(StorageSettings)
-        return factory.conversation_index(settings), factory.memory_events(settings)
+        return index_backend.conversation_index(settings), memory_backend.memory_events(settings)
 
 
 def _summary(conversation: Conversation) -> ConversationSummary:

@@ -92,7 +92,6 @@ module "chat" {
     STORAGE_BACKEND               = "aws"
     CONVERSATIONS_TABLE           = module.data.conversations_table_name
     MEMORY_ID                     = module.memory.memory_id
-    HISTORY_TURNS                 = tostring(local.history_turns)
     CONVERSATION_EXPIRY_DAYS      = tostring(local.memory_event_expiry_days)
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
