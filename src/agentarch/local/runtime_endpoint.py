@@ -196,26 +196,32 @@ def build_app(spec: RuntimeEndpointSpec) -> Starlette:
             return _aws_error(
                 400, "ValidationException", "runtimeSessionId must be 33 to 256 characters", origin
             )
-        try:
-            worker = await pool.acquire(wait_seconds=AGENT_TIMEOUT_SECONDS)
-        except AtCapacity:
-            return _aws_error(429, "ThrottlingException", "every agent worker is busy", origin)
-        except RuntimeError:
-            return _aws_error(424, "RuntimeClientError", "the agent runtime could not start", origin)
-        reusable = False
-        try:
-            answer = await worker.client.post(
-                "/invocations",
-                content=body,
-                headers={"Content-Type": "application/json", SESSION_HEADER: session_id},
-            )
-            reusable = True
-        except httpx.TimeoutException:
-            return _aws_error(504, "RuntimeTimeoutException", "the agent did not answer in time", origin)
-        except httpx.HTTPError:
+        for _attempt in range(2):  # a worker found dead before it got the request is replaced once
+            try:
+                worker = await pool.acquire(wait_seconds=AGENT_TIMEOUT_SECONDS)
+            except AtCapacity:
+                return _aws_error(429, "ThrottlingException", "every agent worker is busy", origin)
+            except RuntimeError:
+                return _aws_error(424, "RuntimeClientError", "the agent runtime could not start", origin)
+            reusable = False
+            try:
+                answer = await worker.client.post(
+                    "/invocations",
+                    content=body,
+                    headers={"Content-Type": "application/json", SESSION_HEADER: session_id},
+                )
+                reusable = True
+                break
+            except httpx.ConnectError:
+                continue  # the worker died while idle: nothing reached it, so another may take the turn
+            except httpx.TimeoutException:
+                return _aws_error(504, "RuntimeTimeoutException", "the agent did not answer in time", origin)
+            except httpx.HTTPError:
+                return _aws_error(424, "RuntimeClientError", "the agent runtime is not reachable", origin)
+            finally:
+                await pool.release(worker, reusable)
+        else:
             return _aws_error(424, "RuntimeClientError", "the agent runtime is not reachable", origin)
-        finally:
-            await pool.release(worker, reusable)
         if answer.status_code >= 400:
             return _aws_error(
                 424, "RuntimeClientError", f"the agent answered HTTP {answer.status_code}", origin
