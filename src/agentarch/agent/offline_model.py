@@ -74,7 +74,8 @@ _CITY_NAMES = {city.name.lower(): city for city in US_CITIES} | {
     alias: next(c for c in US_CITIES if c.name == name) for alias, name in _CITY_ALIASES.items()
 }
 _CITY = re.compile(
-    r"\b(" + "|".join(re.escape(n) for n in sorted(_CITY_NAMES, key=len, reverse=True)) + r")\b", re.IGNORECASE
+    r"\b(" + "|".join(re.escape(n) for n in sorted(_CITY_NAMES, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
 )
 
 HELP = (
