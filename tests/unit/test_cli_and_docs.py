@@ -84,3 +84,49 @@ def test_dev_refuses_a_busy_port_with_a_clear_message(
 
     assert code == 1
     assert f"port {port} on 127.0.0.1 is in use" in capsys.readouterr().out
+
+
+def test_a_user_without_a_password_is_told_the_format_not_invalid_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["dev", "--user", "alice"])
+
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "--user wants NAME:PASSWORD[:GROUP,...], got 'alice'" in err
+    assert "invalid" not in err
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "65536", "eighty"])
+def test_a_port_outside_1_to_65535_is_refused_with_a_message(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["dev", "--port", port])
+
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "a port is a number from 1 to 65535" in err
+    assert "Traceback" not in err
+
+
+def test_the_largest_port_is_accepted() -> None:
+    assert build_parser().parse_args(["dev", "--port", "65535"]).port == 65535
+
+
+def test_ctrl_c_stops_dev_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentarch.local import stack
+
+    def interrupted(self: stack.LocalStack) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stack.LocalStack, "run", interrupted)
+
+    code = main(["dev", "--no-browser", "--state-dir", str(tmp_path)])
+
+    captured = capsys.readouterr()
+    assert code == 130
+    assert "KeyboardInterrupt" not in captured.out + captured.err
