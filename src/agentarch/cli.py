@@ -191,7 +191,16 @@ def _run_web_config(args: argparse.Namespace) -> int:
 
 
 def _run_lint(args: argparse.Namespace) -> int:
-    from agentarch.lint import main as lint_main
+    try:
+        from agentarch.lint import main as lint_main
+    except ModuleNotFoundError as exc:  # `make dev` installs what running needs, not python-hcl2
+        if exc.name != "hcl2":
+            raise
+        print(
+            "agentarch lint: needs the test tools; run `make test` once (or pip install -e '.[dev]')",
+            file=sys.stderr,
+        )
+        return 2
 
     return lint_main(["--root", str(args.root)])
 

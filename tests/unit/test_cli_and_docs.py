@@ -130,3 +130,17 @@ def test_ctrl_c_stops_dev_without_a_traceback(
     captured = capsys.readouterr()
     assert code == 130
     assert "KeyboardInterrupt" not in captured.out + captured.err
+
+
+def test_lint_without_the_test_tools_says_how_to_get_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a .venv made by `make dev` alone: no python-hcl2
+    for name in [m for m in sys.modules if m == "agentarch.lint" or m.startswith("agentarch.lint.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "hcl2", None)
+
+    code = main(["lint"])
+
+    assert code == 2
+    assert "run `make test` once" in capsys.readouterr().err
