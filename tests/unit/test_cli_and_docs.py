@@ -144,3 +144,11 @@ def test_lint_without_the_test_tools_says_how_to_get_them(
 
     assert code == 2
     assert "run `make test` once" in capsys.readouterr().err
+
+
+def test_the_readme_lists_every_city_the_offline_model_knows() -> None:
+    from agentarch.agent.offline_model import US_CITIES
+
+    section = (ROOT / "README.md").read_text().split("## The offline model", 1)[1].split("\n## ", 1)[0]
+
+    assert [city.name for city in US_CITIES if city.name not in section] == []
