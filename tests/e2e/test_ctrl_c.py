@@ -62,4 +62,4 @@ def test_ctrl_c_while_the_stack_starts_prints_no_traceback(tmp_path: Path) -> No
     output = press_ctrl_c(process)
 
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
-    assert process.returncode == 130
+    assert process.returncode in (130, -signal.SIGINT)  # stopped by Ctrl-C: a shell shows both as 130

@@ -35,24 +35,26 @@ class RunningStack:
     state_dir: Path
     process: subprocess.Popen[str]
     log: Path
+    user: tuple[str, str] = TEST_USER  # who `login`, `token` and `client` sign in as by default
 
     def config(self) -> dict[str, Any]:
         """What the page reads: the pattern, the API's and the runtime's URLs."""
         answer: dict[str, Any] = httpx.get(f"{self.url}/local/config").json()
         return answer
 
-    def login(self, user: tuple[str, str] = TEST_USER) -> dict[str, Any]:
-        """Sign in as the local identity issuer's user; returns its tokens."""
+    def login(self, user: tuple[str, str] | None = None) -> dict[str, Any]:
+        """Sign in as a user of the local identity issuer (the stack's first user by default); returns its tokens."""
+        user = user or self.user
         answer = httpx.post(f"{self.url}/local-auth/login", json={"username": user[0], "password": user[1]})
         answer.raise_for_status()
         tokens: dict[str, Any] = answer.json()
         return tokens
 
-    def token(self, user: tuple[str, str] = TEST_USER) -> str:
+    def token(self, user: tuple[str, str] | None = None) -> str:
         """A fresh access token (scope `agentarch-api/chat`) for the user."""
         return str(self.login(user)["access_token"])
 
-    def client(self, user: tuple[str, str] = TEST_USER, timeout: float = 60.0) -> httpx.Client:
+    def client(self, user: tuple[str, str] | None = None, timeout: float = 60.0) -> httpx.Client:
         """An HTTP client for the API (`/api`), signed in as the user."""
         return httpx.Client(
             base_url=f"{self.url}/api",
@@ -83,6 +85,8 @@ def start_local_stack(
     `users` are (name, password, comma-separated groups); `extra_args` go to `agentarch dev` as they
     are (e.g. `"--rate-limit", "5000"`). Its output goes to a log file under `workdir`.
     """
+    if not users:
+        raise ValueError("start_local_stack needs at least one user to sign in as")
     port = free_port()
     state = state_dir or workdir / f"state-p{pattern}"
     log = workdir / f"dev-p{pattern}-{port}.log"
@@ -95,7 +99,7 @@ def start_local_stack(
     env = {k: v for k, v in os.environ.items() if k not in ("MODEL_PROVIDER", "BEDROCK_MODEL_ID")}
     with log.open("w") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)  # noqa: S603
-    stack = RunningStack(f"http://127.0.0.1:{port}", state, process, log)
+    stack = RunningStack(f"http://127.0.0.1:{port}", state, process, log, user=(users[0][0], users[0][1]))
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
