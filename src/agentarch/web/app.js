@@ -4,7 +4,9 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false };
+// `thread` counts the times the message list was replaced (another conversation opened), so an answer
+// that arrives afterwards is not shown in the wrong conversation.
+const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false, thread: 0 };
 const PATTERN_NAMES = { 0: "direct", 1: "passthrough", 2: "secure", 3: "full" };
 const MAX_MESSAGE_CHARS = 4000; // the API's limit, in characters (code points)
 const UNREACHABLE = "Cannot reach the service. Check that it is running and that you are online, then try again.";
@@ -252,6 +254,7 @@ async function onSend(event) {
     return;
   }
   setSending(true);
+  const thread = state.thread;
   const question = addMessage("user", text);
   const pending = addMessage("pending", "…");
   try {
@@ -267,9 +270,10 @@ async function onSend(event) {
     showError("");
     box.value = "";
     updateCounter();
-    addMessage("assistant", reply.response, reply.tool_calls);
+    const stillOpen = state.thread === thread;
+    if (stillOpen) addMessage("assistant", reply.response, reply.tool_calls);
     if (isConversationsEnabled()) {
-      rememberOpenConversation(reply.session_id);
+      if (stillOpen) rememberOpenConversation(reply.session_id);
       showTurnInSidebar(reply.session_id, text);
     } else {
       state.sessionId = reply.session_id;
@@ -424,6 +428,7 @@ async function openConversation(sessionId) {
     return;
   }
   if (state.sessionId !== sessionId) return; // the user moved on meanwhile
+  state.thread += 1;
   $("messages").replaceChildren();
   // Tool lines show when the history carries them (`tool_calls` on a message), as they do live.
   for (const message of pages.flat()) addMessage(message.role, message.text, message.tool_calls);
@@ -446,6 +451,7 @@ async function deleteConversation(sessionId) {
 
 function newConversation() {
   rememberOpenConversation(null);
+  state.thread += 1;
   $("messages").replaceChildren();
   $("message").focus();
 }
