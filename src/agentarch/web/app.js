@@ -54,7 +54,8 @@ async function describeFailure(response, during) {
     case 413:
       return "Your message is too large for the service. Shorten it and send it again.";
     case 422:
-      return error.message ? `The service did not accept this: ${error.message}.` : "The service did not accept this request.";
+      return error.message ? `The service did not accept this: ${String(error.message).replace(/\.$/, "")}.`
+        : "The service did not accept this request.";
     case 429:
       if (code === "too_many_attempts") return `Too many failed sign-ins. Try again in ${waitText(retryAfter)}.`;
       return `Too many requests from your address. Wait ${retryAfter ? waitText(retryAfter) : "a minute"} and try again.`;
