@@ -1,5 +1,6 @@
 # The two commands: `make dev` runs the whole architecture on loopback; `make test` runs every test.
-# Both prepare what they need themselves (scripts/bootstrap.sh).
+# Both prepare what they need themselves (scripts/bootstrap.sh): `make dev` only what running needs,
+# `make test` the test tools too (the dev extras, checkov, Chromium).
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
@@ -22,6 +23,7 @@ build:
 	@$(BIN)/agentarch build $(ARGS)
 
 lint:
+	@scripts/bootstrap.sh --test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bootstrap:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -32,17 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.contract.aws_doubles
-
 import boto3
 from moto import mock_aws
-from tests.contract.aws_doubles import (
-    MEMORY_ID,
-    REGION,
-    TABLE_NAME,
-    agentcore_list_events_like_the_service,
-    create_conversations_table,
-)
 
 from agentarch.adapters.aws_conversations import DynamoConversationIndex
 from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
@@ -52,6 +42,13 @@ from agentarch.config import AgentSettings
 from agentarch.services.chat import ConversationStore, send_message
 from agentarch.services.conversations import ConversationIndex
 from agentarch.services.timestamps import format_iso_millis
+from agentarch.testing.aws import (
+    MEMORY_ID,
+    REGION,
+    TABLE_NAME,
+    agentcore_list_events_like_the_service,
+    create_conversations_table,
+)
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 HISTORY_TURNS = 10

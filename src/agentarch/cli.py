@@ -7,10 +7,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentarch import __version__
 from agentarch.config import DEFAULT_MAX_BODY_BYTES, Env
+
+if TYPE_CHECKING:
+    from agentarch.local.identity import UserSpec
 
 PATTERNS = {
     0: "direct: the browser calls the runtime, which trusts the user's JWT (insecure)",
@@ -21,8 +24,6 @@ PATTERNS = {
 
 
 def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from agentarch.local.identity import UserSpec
-
     parser = sub.add_parser(
         "dev",
         help="run the whole architecture on loopback with the offline model",
@@ -33,12 +34,14 @@ def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.add_argument(
         "--pattern", type=int, choices=sorted(PATTERNS), default=3, help="which pattern to run"
     )
-    parser.add_argument("--port", type=int, default=8000, help="port of the page and the API (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_tcp_port, default=8000, help="port of the page and the API (127.0.0.1)"
+    )
     parser.add_argument(
         "--user",
         dest="users",
         action="append",
-        type=UserSpec.parse,
+        type=_user_spec,
         default=[],
         metavar="NAME:PASSWORD[:GROUP,...]",
         help="a local user (repeat for several); without it a demo user is made and its password printed",
@@ -92,6 +95,27 @@ def _integration_timeout(text: str) -> float:
     if not 0.05 <= value <= 29:
         raise argparse.ArgumentTypeError("API Gateway's integration timeout is 0.05 to 29 seconds")
     return value
+
+
+def _user_spec(text: str) -> UserSpec:
+    """`--user`: argparse shows an ArgumentTypeError's own message, but hides a ValueError's."""
+    from agentarch.local.identity import UserSpec
+
+    try:
+        return UserSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _tcp_port(text: str) -> int:
+    """`--port`: a TCP port a server can listen on."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {port}")
+    return port
 
 
 def _reserved_concurrency(text: str) -> tuple[str, int]:
@@ -199,7 +223,16 @@ def _run_web_config(args: argparse.Namespace) -> int:
 
 
 def _run_lint(args: argparse.Namespace) -> int:
-    from agentarch.lint import main as lint_main
+    try:
+        from agentarch.lint import main as lint_main
+    except ModuleNotFoundError as exc:  # `make dev` installs what running needs, not python-hcl2
+        if exc.name != "hcl2":
+            raise
+        print(
+            "agentarch lint: needs the test tools; run `make test` once (or pip install -e '.[dev]')",
+            file=sys.stderr,
+        )
+        return 2
 
     return lint_main(["--root", str(args.root)])
 
@@ -247,7 +280,12 @@ def main(argv: list[str] | None = None) -> int:
         "web-config": _run_web_config,
         "lint": _run_lint,
     }
-    return runners[args.command](args)
+    try:
+        return runners[args.command](args)
+    except KeyboardInterrupt:
+        # Ctrl-C is how a person stops `agentarch dev` (or gives up on a build): not a crash.
+        print(file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import pytest
 
 from agentarch.build.builder import LAMBDA_SIZE_TARGET
 from agentarch.build.registry import BOTOCORE_DATA_DIR, FunctionSpec
+from agentarch.testing import rest_api_event
 from tests.artifacts.conftest import LAMBDA_SPECS, PROBE_MARK, Built, LambdaNeighbours, run_probe, unpack
 
 pytestmark = pytest.mark.skipif(not LAMBDA_SPECS, reason="no Lambda handler module exists yet")
@@ -64,31 +65,8 @@ print({PROBE_MARK!r} + json.dumps({{
 
 def rest_event(method: str, path: str, body: str | None, request_id: str) -> dict[str, Any]:
     """An API Gateway REST proxy event as the Cognito-authorized front door sends it."""
-    headers = {"Content-Type": "application/json", "origin": ORIGIN, "Authorization": "Bearer x"}
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": path,
-            "httpMethod": method,
-            "path": f"/prod{path}",
-            "stage": "prod",
-            "requestId": request_id,
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "identity": {"sourceIp": "203.0.113.7"},
-            "authorizer": {"claims": {"sub": "user-1", "cognito:groups": "users"}},
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    headers = {"Content-Type": "application/json", "origin": ORIGIN}
+    return rest_api_event(method, path, body=body, headers=headers, request_id=request_id, stage="prod")
 
 
 def response_headers(answer: dict[str, Any]) -> dict[str, str]:

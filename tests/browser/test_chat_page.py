@@ -49,7 +49,7 @@ def test_a_wrong_password_is_shown_as_a_readable_message(page: Page, secure_stac
     page.fill("#password", "not-the-password")
     page.click("#login-button")
 
-    expect(page.get_by_test_id("error")).to_contain_text("wrong username or password")
+    expect(page.get_by_test_id("error")).to_have_text("Wrong username or password.")
 
 
 def test_pattern_0_page_warns_and_talks_to_the_runtime_directly(

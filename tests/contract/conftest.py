@@ -1,4 +1,7 @@
-"""Every storage port, once per adapter: DynamoDB + AgentCore Memory under moto, and SQLite."""
+"""Every storage port, once per adapter: DynamoDB + AgentCore Memory under moto, and SQLite.
+
+`aws_credentials` comes from the agentarch pytest plugin (agentarch.testing.plugin).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from agentarch.adapters.aws_conversations import DynamoConversationIndex
-from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
 from agentarch.services.conversations import ConversationIndex
 from agentarch.services.memory import MemoryEvents
-from tests.contract.aws_doubles import (
-    MEMORY_ID,
-    REGION,
-    TABLE_NAME,
-    agentcore_list_events_like_the_service,
-    create_conversations_table,
-)
+from agentarch.testing.aws import moto_storage
 
 
 @dataclass
@@ -35,28 +28,11 @@ class Storage:
     clients: dict[str, Any]
 
 
-@pytest.fixture
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
 def _aws_storage() -> Iterator[Storage]:
-    with mock_aws(), agentcore_list_events_like_the_service():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        agentcore = boto3.client("bedrock-agentcore", region_name=REGION)
-        create_conversations_table(dynamodb)
+    # The plugin's moto storage (agentarch.testing.aws), as teams get it from `agentarch_aws`.
+    with moto_storage() as aws:
         yield Storage(
-            "aws",
-            DynamoConversationIndex(TABLE_NAME, client=dynamodb),
-            AgentCoreMemoryEvents(MEMORY_ID, client=agentcore),
-            {"dynamodb": dynamodb, "bedrock-agentcore": agentcore},
+            "aws", aws.index, aws.memory, {"dynamodb": aws.dynamodb, "bedrock-agentcore": aws.agentcore}
         )
 
 

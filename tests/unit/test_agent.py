@@ -10,8 +10,8 @@ from langchain_core.tools import BaseTool
 from agentarch.agent.app import AgentService, invoke
 from agentarch.agent.graph import build_graph, run_turn
 from agentarch.agent.models import select_model
-from agentarch.agent.offline_model import OFFLINE_PREFIX, OfflineChatModel
-from agentarch.agent.tools import WeatherService, build_tools
+from agentarch.agent.offline_model import OFFLINE_PREFIX, US_CITIES, OfflineChatModel
+from agentarch.agent.tools import WeatherService, build_tools, current_time
 from agentarch.config import AgentSettings, SettingsError
 
 
@@ -36,6 +36,47 @@ def test_offline_model_calls_the_calculator_and_the_clock(tools: list[BaseTool])
     assert offline_calls("weather at 47.61,-122.33", tools) == [
         ("weather", {"latitude": 47.61, "longitude": -122.33})
     ]
+
+
+def test_offline_model_finds_the_weather_of_a_large_us_city_by_name(tools: list[BaseTool]) -> None:
+    assert offline_calls("what's the weather in Seattle?", tools) == [
+        ("weather", {"latitude": 47.6062, "longitude": -122.3321})
+    ]
+    assert offline_calls("Forecast for new york city please", tools) == [
+        ("weather", {"latitude": 40.7128, "longitude": -74.006})
+    ]
+    assert offline_calls("weather in San Antonio today", tools) == [
+        ("weather", {"latitude": 29.4241, "longitude": -98.4936})
+    ]
+
+
+def test_offline_model_asks_where_when_the_weather_has_no_place(tools: list[BaseTool]) -> None:
+    result = run_turn(build_graph(OfflineChatModel(), tools), [], "what's the weather like today?")
+
+    assert result.tool_calls == []
+    assert "Seattle" in result.response and "47.61,-122.33" in result.response
+
+
+def test_offline_model_answers_the_date_and_a_city_time_with_the_clock(tools: list[BaseTool]) -> None:
+    assert offline_calls("what is today's date?", tools) == [("current_time", {"timezone": "UTC"})]
+    assert offline_calls("what day is it today?", tools) == [("current_time", {"timezone": "UTC"})]
+    assert offline_calls("what time is it in Chicago?", tools) == [
+        ("current_time", {"timezone": "America/Chicago"})
+    ]
+
+
+def test_offline_help_lists_every_kind_of_question_and_every_city(tools: list[BaseTool]) -> None:
+    answer = run_turn(build_graph(OfflineChatModel(), tools), [], "help").response
+
+    for example in ("what time is it?", "today's date", "17 * 23", "weather in Seattle", "47.61,-122.33"):
+        assert example in answer
+    assert [city.name for city in US_CITIES if city.name not in answer] == []
+    assert len(US_CITIES) == 25
+
+
+def test_every_city_of_the_offline_model_has_a_real_time_zone() -> None:
+    for city in US_CITIES:
+        assert "Unknown time zone" not in current_time(city.timezone), city.name
 
 
 def test_offline_model_calls_only_tools_it_was_given() -> None:

@@ -108,7 +108,8 @@ def test_weather_refuses_to_follow_a_non_https_url() -> None:
     ("failure", "expected"),
     [
         (httpx.ConnectTimeout("slow"), "timed out"),
-        (httpx.ConnectError("down"), "network error"),
+        (httpx.ConnectError("down"), "cannot be reached"),
+        (httpx.RemoteProtocolError("reset"), "connection failed"),
         (httpx.Response(503, text="busy"), "HTTP 503"),
         (httpx.Response(200, text="<html>"), "not JSON"),
     ],
@@ -124,6 +125,7 @@ def test_weather_failures_become_a_clear_tool_message(failure: object, expected:
 
     assert answer.startswith("The weather service is unavailable right now")
     assert expected in answer
+    assert "Error" not in answer  # the user reads this: no exception class names
 
 
 def test_weather_outside_the_us_and_bad_coordinates_are_explained() -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -18,20 +16,10 @@ from botocore.stub import Stubber
 
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, AgentTimeout, AgentUnavailable, RuntimeTarget
 from agentarch.handlers import chat as chat_handler
+from agentarch.testing import LambdaContextStub, rest_api_event
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ"
 RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/agent-abcdefghij"
-
-
-@dataclass
-class Context:
-    function_name: str = "chat"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:chat"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 28_000
 
 
 def event(
@@ -42,27 +30,14 @@ def event(
         "Content-Type": content_type,
         "origin": "http://127.0.0.1:8000",
     }
-    return {
-        "resource": "/api/chat",
-        "path": "/api/chat",
-        "httpMethod": "POST",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "pathParameters": None,
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "resourcePath": "/api/chat",
-            "httpMethod": "POST",
-            "stage": "test",
-            "identity": {"sourceIp": "10.0.0.1"},
-            "authorizer": {
-                "claims": {"sub": "user-123", "cognito:groups": "users,admins"} if claims is None else claims
-            },
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    return rest_api_event(
+        "POST",
+        "/api/chat",
+        body=body,
+        claims={"sub": "user-123", "cognito:groups": "users,admins"} if claims is None else claims,
+        headers=headers,
+        source_ip="10.0.0.1",
+    )
 
 
 class FakeAgent:
@@ -87,7 +62,7 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAgent]:
 
 
 def call(evt: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    out = chat_handler.lambda_handler(evt, Context())  # type: ignore[arg-type]
+    out = chat_handler.lambda_handler(evt, LambdaContextStub(function_name="chat"))  # type: ignore[arg-type]
     headers = dict(out.get("headers") or {})
     headers.update({k: ",".join(v) for k, v in (out.get("multiValueHeaders") or {}).items()})
     return out["statusCode"], json.loads(out["body"]), headers

@@ -98,3 +98,71 @@ def test_the_registry_routes_are_the_routes_each_resolver_serves() -> None:
         assert served == set(spec.routes), spec.name
     assert [s.name for s in lambdas_of_pattern(2)] == ["chat"]
     assert [s.name for s in lambdas_of_pattern(3)] == ["chat", "conversations"]
+
+
+def test_a_user_without_a_password_is_told_the_format_not_invalid_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["dev", "--user", "alice"])
+
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "--user wants NAME:PASSWORD[:GROUP,...], got 'alice'" in err
+    assert "invalid" not in err
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "65536", "eighty"])
+def test_a_port_outside_1_to_65535_is_refused_with_a_message(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["dev", "--port", port])
+
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "a port is a number from 1 to 65535" in err
+    assert "Traceback" not in err
+
+
+def test_the_largest_port_is_accepted() -> None:
+    assert build_parser().parse_args(["dev", "--port", "65535"]).port == 65535
+
+
+def test_ctrl_c_stops_dev_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentarch.local import stack
+
+    def interrupted(self: stack.LocalStack) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stack.LocalStack, "run", interrupted)
+
+    code = main(["dev", "--no-browser", "--state-dir", str(tmp_path)])
+
+    captured = capsys.readouterr()
+    assert code == 130
+    assert "KeyboardInterrupt" not in captured.out + captured.err
+
+
+def test_lint_without_the_test_tools_says_how_to_get_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a .venv made by `make dev` alone: no python-hcl2
+    for name in [m for m in sys.modules if m == "agentarch.lint" or m.startswith("agentarch.lint.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "hcl2", None)
+
+    code = main(["lint"])
+
+    assert code == 2
+    assert "run `make test` once" in capsys.readouterr().err
+
+
+def test_the_readme_lists_every_city_the_offline_model_knows() -> None:
+    from agentarch.agent.offline_model import US_CITIES
+
+    section = (ROOT / "README.md").read_text().split("## The offline model", 1)[1].split("\n## ", 1)[0]
+
+    assert [city.name for city in US_CITIES if city.name not in section] == []

@@ -2,15 +2,16 @@
 
 It is a real LangChain chat model: it receives the conversation and the bound tools, emits tool
 calls the graph executes, then answers from the tool results. It recognises a few kinds of
-question (time, arithmetic, weather by coordinates, "what did I ask before?") and says plainly
-that it is the offline model.
+question (the time and date, arithmetic, US weather by city or coordinates, "what did I ask
+before?"), lists them when asked for help or when it understands nothing, and says plainly that it
+is the offline model.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -22,12 +23,78 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 OFFLINE_PREFIX = "[offline model]"
 
-_TIME = re.compile(r"\b(time|date|day is it|what day|clock)\b", re.IGNORECASE)
+_TIME = re.compile(r"\b(time|date|today|day is it|what day|clock)\b", re.IGNORECASE)
 _ARITHMETIC = re.compile(r"[-+(]*\d[\d.,]*\s*(?:(?:\*\*|[-+*/%^×÷]|//)\s*[-+(]*\s*\d[\d.,]*\s*\)*\s*)+")
 _WEATHER = re.compile(r"\b(weather|forecast|temperature)\b", re.IGNORECASE)
 _COORDINATES = re.compile(r"(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)")
 _RECALL = re.compile(r"\b(what did i (just )?(ask|say)|previous (question|message)|earlier question)\b", re.I)
+_HELP = re.compile(r"\b(help|what can you do|what do you (understand|know))\b", re.IGNORECASE)
 _TZ = re.compile(r"\b([A-Z][a-z]+(?:_[A-Z][a-z]+)?/[A-Z][A-Za-z_]+|UTC)\b")
+
+
+class City(NamedTuple):
+    """A place the offline model can find by name: where it is and its time zone."""
+
+    name: str
+    latitude: float
+    longitude: float
+    timezone: str
+
+
+# The 25 largest US cities by population (2020 census), at their city halls.
+US_CITIES = (
+    City("New York", 40.7128, -74.0060, "America/New_York"),
+    City("Los Angeles", 34.0522, -118.2437, "America/Los_Angeles"),
+    City("Chicago", 41.8781, -87.6298, "America/Chicago"),
+    City("Houston", 29.7604, -95.3698, "America/Chicago"),
+    City("Phoenix", 33.4484, -112.0740, "America/Phoenix"),
+    City("Philadelphia", 39.9526, -75.1652, "America/New_York"),
+    City("San Antonio", 29.4241, -98.4936, "America/Chicago"),
+    City("San Diego", 32.7157, -117.1611, "America/Los_Angeles"),
+    City("Dallas", 32.7767, -96.7970, "America/Chicago"),
+    City("San Jose", 37.3382, -121.8863, "America/Los_Angeles"),
+    City("Austin", 30.2672, -97.7431, "America/Chicago"),
+    City("Jacksonville", 30.3322, -81.6557, "America/New_York"),
+    City("Fort Worth", 32.7555, -97.3308, "America/Chicago"),
+    City("Columbus", 39.9612, -82.9988, "America/New_York"),
+    City("Indianapolis", 39.7684, -86.1581, "America/Indiana/Indianapolis"),
+    City("Charlotte", 35.2271, -80.8431, "America/New_York"),
+    City("San Francisco", 37.7749, -122.4194, "America/Los_Angeles"),
+    City("Seattle", 47.6062, -122.3321, "America/Los_Angeles"),
+    City("Denver", 39.7392, -104.9903, "America/Denver"),
+    City("Washington", 38.9072, -77.0369, "America/New_York"),
+    City("Nashville", 36.1627, -86.7816, "America/Chicago"),
+    City("Oklahoma City", 35.4676, -97.5164, "America/Chicago"),
+    City("El Paso", 31.7619, -106.4850, "America/Denver"),
+    City("Boston", 42.3601, -71.0589, "America/New_York"),
+    City("Portland", 45.5152, -122.6784, "America/Los_Angeles"),
+)
+_CITY_ALIASES = {"nyc": "New York", "new york city": "New York", "la": "Los Angeles", "sf": "San Francisco"}
+_CITY_NAMES = {city.name.lower(): city for city in US_CITIES} | {
+    alias: next(c for c in US_CITIES if c.name == name) for alias, name in _CITY_ALIASES.items()
+}
+_CITY = re.compile(
+    r"\b(" + "|".join(re.escape(n) for n in sorted(_CITY_NAMES, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+HELP = (
+    "I am the offline model, so I only understand a few kinds of question:\n"
+    "• the time and date: “what time is it?”, “what is today's date?”, “what time is it in Asia/Tokyo?” "
+    "or in one of the cities below;\n"
+    "• arithmetic: “what is 17 * 23?”, “(2 + 3) ** 2”;\n"
+    "• US weather by city: “what's the weather in Seattle?” — I know "
+    + ", ".join(city.name for city in US_CITIES)
+    + " — or by coordinates anywhere in the US: “weather at 47.61,-122.33”;\n"
+    "• what you asked before: “what did I ask before?”.\n"
+    "Configure a Bedrock model id to talk to a real model."
+)
+
+
+def find_city(text: str) -> City | None:
+    """The first of the largest US cities the text names, if any."""
+    found = _CITY.search(text)
+    return _CITY_NAMES[found.group(1).lower()] if found else None
 
 
 class OfflineChatModel(BaseChatModel):
@@ -80,14 +147,18 @@ class OfflineChatModel(BaseChatModel):
             if name in tool_names:
                 calls.append(ToolCall(name=name, args=args, id=f"offline-{turn}-{len(calls)}-{name}"))
 
+        city = find_city(question)
         if _WEATHER.search(question):
             found = _COORDINATES.search(question)
             if found:
                 call("weather", {"latitude": float(found.group(1)), "longitude": float(found.group(2))})
-                return calls
+            elif city:
+                call("weather", {"latitude": city.latitude, "longitude": city.longitude})
+            # Weather without a place is answered by the help text, not by the clock.
+            return calls
         if _TIME.search(question):
             zone = _TZ.search(question)
-            call("current_time", {"timezone": zone.group(1) if zone else "UTC"})
+            call("current_time", {"timezone": zone.group(1) if zone else city.timezone if city else "UTC"})
         expression = _ARITHMETIC.search(question)
         if expression:
             call("calculator", {"expression": expression.group(0).strip().replace(",", "")})
@@ -99,13 +170,10 @@ class OfflineChatModel(BaseChatModel):
             if len(humans) >= 2:
                 return f"You previously asked: “{humans[-2].content}”."
             return "This is the first thing you have asked in this conversation."
-        if _WEATHER.search(question):
+        if _WEATHER.search(question) and not _HELP.search(question):
             return (
-                "I can fetch a US forecast from api.weather.gov if you give me coordinates, "
-                "for example: weather at 47.61,-122.33."
+                "I can fetch a US forecast from api.weather.gov for one of the 25 largest US cities "
+                "(“what's the weather in Seattle?”) or for coordinates (“weather at 47.61,-122.33”). "
+                "Which place?"
             )
-        return (
-            "I am the offline model, so I only understand a few kinds of question: the time "
-            "(“what time is it?”), arithmetic (“what is 17 * 23?”) and US weather by coordinates "
-            "(“weather at 47.61,-122.33”). Configure a Bedrock model id to talk to a real model."
-        )
+        return HELP

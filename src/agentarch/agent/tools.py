@@ -78,8 +78,11 @@ class WeatherService:
             response = self._client.get(url, headers={"Accept": "application/geo+json"})
         except httpx.TimeoutException:
             raise WeatherUnavailable("the request timed out") from None
-        except httpx.HTTPError as exc:
-            raise WeatherUnavailable(f"network error ({type(exc).__name__})") from None
+        except httpx.ConnectError:
+            raise WeatherUnavailable("it cannot be reached (network error)") from None
+        except httpx.HTTPError:
+            # The user reads this sentence: say what happened, never the exception's class name.
+            raise WeatherUnavailable("the connection failed (network error)") from None
         if response.status_code != 200:
             raise WeatherUnavailable(f"it answered HTTP {response.status_code}")
         try:

@@ -52,6 +52,7 @@ NEVER_DEPLOYED = (
     "agentarch.lint",
     "agentarch.build",
     "agentarch.cli",
+    "agentarch.testing",  # the pytest plugin
     "agentarch.adapters.local_backend",  # the local stack's SQLite storage
     "agentarch.adapters.sqlite_store",
 )

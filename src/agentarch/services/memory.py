@@ -15,7 +15,7 @@ Ordering, which every adapter reproduces:
   and aws/bedrock-agentcore-sdk-python PRs #29, #97 and #552 fix `get_last_k_turns`, each stating
   that ListEvents returns events newest first.) Payloads inside one event keep the order they were
   written in. moto 5.2.5 differs (oldest first, never a `nextToken`): the contract tests patch it
-  to behave like the service, see tests/contract/aws_doubles.py.
+  to behave like the service, see agentarch/testing/aws.py.
 - `eventTimestamp` has been observed at whole-second resolution (older botocore sent whole
   seconds; aws/bedrock-agentcore-sdk-python issue #63), so two events may tie; adapters carry the
   exact millisecond time in event metadata and order by it within a page.

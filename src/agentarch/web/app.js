@@ -4,8 +4,12 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false };
+// `thread` counts the times the message list was replaced (another conversation opened), so an answer
+// that arrives afterwards is not shown in the wrong conversation.
+const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false, thread: 0 };
 const PATTERN_NAMES = { 0: "direct", 1: "passthrough", 2: "secure", 3: "full" };
+const MAX_MESSAGE_CHARS = 4000; // the API's limit, in characters (code points)
+const UNREACHABLE = "Cannot reach the service. Check that it is running and that you are online, then try again.";
 
 function showError(text) {
   const box = $("error");
@@ -13,18 +17,69 @@ function showError(text) {
   box.hidden = !text;
 }
 
-async function describeFailure(response) {
-  // Every error of the API has the shape {"error": {"code", "message", "request_id"}}.
-  let detail = "";
+function waitText(seconds) {
+  if (seconds <= 0) return "a moment";
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+// What a person reads when an answer is not OK. `during` says what they were doing: "sign-in",
+// "send", "list", "open" or "delete". Errors of the API have the shape {"error": {"code", "message",
+// "request_id"}}; the page words each status itself and shows the server's message only where it
+// names what to fix (422), so nothing internal (an exception's name, a stack) ever reaches the user.
+async function describeFailure(response, during) {
+  let error = {};
   try {
     const body = await response.json();
-    detail = (body.error && body.error.message) || body.message || "";
+    if (body && typeof body.error === "object" && body.error) error = body.error;
   } catch (_) { /* not JSON */ }
-  const reasons = { 401: "You are signed out", 403: "Access denied", 404: "Not found",
-    413: "Your message is too large", 429: "Too many requests", 502: "The agent failed",
-    504: "The agent took too long" };
-  const head = reasons[response.status] || `Request failed (HTTP ${response.status})`;
-  return detail ? `${head}: ${detail}` : head;
+  const code = error.code || "";
+  const retryAfter = parseInt(response.headers.get("Retry-After") || "", 10) || 0;
+  const reference = error.request_id ? ` (request id ${error.request_id})` : "";
+  const conversation = during === "open" || during === "send" || during === "delete";
+  switch (response.status) {
+    case 400:
+      return during === "sign-in" ? "Sign-in failed. Try again."
+        : `The service could not read the page's request. Reload the page and try again${reference}.`;
+    case 401:
+      return during === "sign-in" ? "Wrong username or password." : "Your sign-in has expired. Sign in again.";
+    case 403:
+      return "Access denied: this account may not do that.";
+    case 404:
+      return conversation ? "This conversation no longer exists: it was deleted, or it belongs to someone else."
+        : "Not found: the page may be out of date. Reload it.";
+    case 405:
+    case 415:
+      return `The service does not accept this request; the page may be out of date. Reload it and try again${reference}.`;
+    case 413:
+      return "Your message is too large for the service. Shorten it and send it again.";
+    case 422:
+      return error.message ? `The service did not accept this: ${String(error.message).replace(/\.$/, "")}.`
+        : "The service did not accept this request.";
+    case 429:
+      if (code === "too_many_attempts") return `Too many failed sign-ins. Try again in ${waitText(retryAfter)}.`;
+      return `Too many requests from your address. Wait ${retryAfter ? waitText(retryAfter) : "a minute"} and try again.`;
+    case 500:
+      if (code === "function_throttled") return "The service is busy right now. Try again in a few seconds.";
+      return `The service failed${reference}. Try again; if it keeps failing, tell whoever runs it the request id.`;
+    case 502:
+      return `The agent failed to answer${reference}. Try again.`;
+    case 503:
+      if (code === "storage_unavailable") {
+        return "Conversations cannot be saved or read right now (nothing was half-saved). Try again shortly.";
+      }
+      return "The service is unavailable right now. Try again shortly.";
+    case 504:
+      return "The agent took too long to answer. Try again, or ask something simpler.";
+    default:
+      return `The request failed (HTTP ${response.status})${reference}. Try again.`;
+  }
+}
+
+// Show a failed answer; a 401 outside sign-in means the token is no longer good.
+async function reportFailure(response, during) {
+  showError(await describeFailure(response, during));
+  if (response.status === 401 && during !== "sign-in") showLogin();
 }
 
 async function loadConfig() {
@@ -72,7 +127,7 @@ async function finishHostedSignIn() {
       redirect_uri: c.redirect_uri, code_verifier: saved.verifier }),
   });
   sessionStorage.removeItem("pkce");
-  if (!response.ok) { showError(await describeFailure(response)); return false; }
+  if (!response.ok) { showError(await describeFailure(response, "sign-in")); return false; }
   const tokens = await response.json();
   saveToken(tokens.access_token, null);
   return true;
@@ -87,13 +142,13 @@ async function localSignIn(event) {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ username: $("username").value, password: $("password").value }),
     });
-    if (!response.ok) { showError(await describeFailure(response)); return; }
+    if (!response.ok) { showError(await describeFailure(response, "sign-in")); return; }
     const tokens = await response.json();
     saveToken(tokens.access_token, $("username").value);
     showError("");
     enterApp();
-  } catch (err) {
-    showError(`Cannot reach the sign-in service: ${err.message}`);
+  } catch (_) {
+    showError("Cannot reach the sign-in service. Check that it is running, then try again.");
   } finally {
     button.disabled = false;
   }
@@ -107,6 +162,7 @@ function saveToken(token, username) {
 
 function signOut() {
   sessionStorage.clear();
+  rememberOpenConversation(null);
   state.token = null;
   if (state.config.cognito && state.config.cognito.logout_uri) {
     const c = state.config.cognito;
@@ -169,35 +225,67 @@ function addMessage(role, text, toolCalls) {
   return item;
 }
 
+function characters(text) { return [...text].length; } // code points, as the API counts
+
+function updateCounter() {
+  const length = characters($("message").value.trim());
+  const counter = $("counter");
+  const over = length > MAX_MESSAGE_CHARS;
+  counter.textContent = over
+    ? `${length.toLocaleString("en-US")} / 4,000 characters: ${(length - MAX_MESSAGE_CHARS).toLocaleString("en-US")} too many`
+    : `${length.toLocaleString("en-US")} / 4,000`;
+  counter.classList.toggle("over", over);
+}
+
+function setSending(sending) {
+  state.sending = sending;
+  $("send").disabled = sending;
+  $("message").readOnly = sending; // what is sent is what stays in the box if sending fails
+}
+
 async function onSend(event) {
   event.preventDefault();
-  const text = $("message").value.trim();
-  if (!text) return;
-  $("send").disabled = true;
-  addMessage("user", text);
-  $("message").value = "";
-  const pending = addMessage("assistant pending", "…");
+  if (state.sending) return;
+  const box = $("message");
+  const text = box.value.trim();
+  if (!text) { showError("Type a message first."); return; }
+  const length = characters(text);
+  if (length > MAX_MESSAGE_CHARS) {
+    showError(`Your message is ${length.toLocaleString("en-US")} characters; the limit is 4,000. Shorten it and send it again.`);
+    return;
+  }
+  setSending(true);
+  const thread = state.thread;
+  const question = addMessage("user", text);
+  const pending = addMessage("pending", "…");
   try {
     const response = await sendToAgent(text);
     if (!response.ok) {
+      question.remove();
       pending.remove();
-      showError(await describeFailure(response));
-      if (response.status === 401) showLogin();
+      await reportFailure(response, "send");
       return;
     }
     const reply = await response.json();
     pending.remove();
     showError("");
-    addMessage("assistant", reply.response, reply.tool_calls);
-    const isNew = !state.sessionId;
-    state.sessionId = reply.session_id;
-    if (isConversationsEnabled()) await refreshConversations(isNew);
-  } catch (err) {
+    box.value = "";
+    updateCounter();
+    const stillOpen = state.thread === thread;
+    if (stillOpen) addMessage("assistant", reply.response, reply.tool_calls);
+    if (isConversationsEnabled()) {
+      if (stillOpen) rememberOpenConversation(reply.session_id);
+      showTurnInSidebar(reply.session_id, text);
+    } else {
+      state.sessionId = reply.session_id;
+    }
+  } catch (_) {
+    question.remove();
     pending.remove();
-    showError(`Cannot reach the service: ${err.message}`);
+    showError(UNREACHABLE);
   } finally {
-    $("send").disabled = false;
-    $("message").focus();
+    setSending(false);
+    box.focus();
   }
 }
 
@@ -205,14 +293,19 @@ async function onSend(event) {
 
 function isConversationsEnabled() { return state.config.pattern === 3; }
 
+function describeActivity(conversation) {
+  return `${conversation.message_count} messages, last ${new Date(conversation.updated_at).toLocaleString()}`;
+}
+
 function conversationItem(conversation) {
   const item = document.createElement("li");
   item.dataset.sessionId = conversation.session_id;
+  item.dataset.messageCount = String(conversation.message_count);
   item.className = conversation.session_id === state.sessionId ? "active" : "";
   const title = document.createElement("span");
   title.className = "title";
   title.textContent = conversation.title;
-  title.title = `${conversation.message_count} messages, last ${new Date(conversation.updated_at).toLocaleString()}`;
+  title.title = describeActivity(conversation);
   const remove = document.createElement("button");
   remove.className = "delete";
   remove.setAttribute("aria-label", `Delete ${conversation.title}`);
@@ -223,65 +316,144 @@ function conversationItem(conversation) {
   return item;
 }
 
-async function loadConversationPage() {
-  if (state.loadingList || state.cursor === undefined) return;
+function sidebarItem(sessionId) {
+  return [...$("conversations").children].find((item) => item.dataset.sessionId === sessionId);
+}
+
+// The title the server gives a conversation: the first non-blank line of its first message, whitespace
+// collapsed, cut to 60 characters. The sidebar shows it until the list is next loaded from the server.
+function provisionalTitle(text) {
+  const line = text.split("\n").map((part) => part.split(/\s+/).filter(Boolean).join(" ")).find(Boolean) || "";
+  return line.length <= 60 ? line : line.slice(0, 59).trimEnd() + "…";
+}
+
+// A turn was stored: move its conversation to the top of the sidebar (adding it when new), from the
+// chat answer alone, so a message costs one request of the rate budget, not two.
+function showTurnInSidebar(sessionId, text) {
+  const now = new Date().toISOString();
+  const existing = sidebarItem(sessionId);
+  const conversation = existing
+    ? { session_id: sessionId, title: existing.querySelector(".title").textContent,
+      message_count: Number(existing.dataset.messageCount) + 2, updated_at: now }
+    : { session_id: sessionId, title: provisionalTitle(text), message_count: 2, updated_at: now };
+  if (existing) existing.remove();
+  $("conversations").prepend(conversationItem(conversation));
+  if ($("conversations-end").dataset.empty) setListEnd("");
+}
+
+function setListEnd(kind) {
+  const end = $("conversations-end");
+  end.replaceChildren();
+  delete end.dataset.empty;
+  if (kind === "empty") {
+    end.textContent = "No conversations yet";
+    end.dataset.empty = "yes";
+  } else if (kind === "failed") {
+    const retry = document.createElement("button");
+    retry.className = "link-dark";
+    retry.textContent = "Load the conversations again";
+    retry.addEventListener("click", () => loadConversationPage({ fresh: !$("conversations").children.length }));
+    end.append("Conversations could not be loaded. ", retry);
+  }
+}
+
+// Load one page of the list: the first page when `fresh` (replacing the list only once it has
+// arrived), else the next. A failed load leaves the list as it was.
+async function loadConversationPage({ fresh = false } = {}) {
+  if (state.loadingList || (!fresh && state.cursor === undefined)) return;
   state.loadingList = true;
+  let loaded = false;
   try {
     const query = new URLSearchParams({ limit: "20" });
-    if (state.cursor) query.set("cursor", state.cursor);
+    if (!fresh && state.cursor) query.set("cursor", state.cursor);
     const response = await api(`/conversations?${query}`);
-    if (!response.ok) { showError(await describeFailure(response)); return; }
+    if (!response.ok) {
+      setListEnd("failed");
+      await reportFailure(response, "list");
+      return;
+    }
     const page = await response.json();
-    for (const conversation of page.items) $("conversations").appendChild(conversationItem(conversation));
+    const list = $("conversations");
+    if (fresh) list.replaceChildren();
+    for (const conversation of page.items) {
+      if (!sidebarItem(conversation.session_id)) list.appendChild(conversationItem(conversation));
+    }
     state.cursor = page.next_cursor || undefined;
-    $("conversations-end").textContent = state.cursor ? "" : ($("conversations").children.length ? "" : "No conversations yet");
+    setListEnd(!state.cursor && !list.children.length ? "empty" : "");
+    loaded = true;
+  } catch (_) {
+    setListEnd("failed");
+    showError(UNREACHABLE);
   } finally {
     state.loadingList = false;
   }
   // A tall window may show the whole page with no scrollbar: keep loading until it scrolls or ends.
   const bar = $("sidebar");
-  if (state.cursor !== undefined && bar.scrollHeight <= bar.clientHeight) await loadConversationPage();
+  if (loaded && state.cursor !== undefined && bar.scrollHeight <= bar.clientHeight) await loadConversationPage();
 }
 
-async function refreshConversations() {
-  $("conversations").replaceChildren();
-  state.cursor = null;
-  await loadConversationPage();
+// The open conversation lives in the URL (#session=…), so a reload reopens it.
+function rememberOpenConversation(sessionId) {
+  state.sessionId = sessionId;
+  const url = sessionId ? `#session=${encodeURIComponent(sessionId)}` : location.pathname + location.search;
+  history.replaceState(null, "", url);
+  for (const item of $("conversations").children) item.classList.toggle("active", item.dataset.sessionId === sessionId);
+}
+
+function conversationInUrl() {
+  return new URLSearchParams(location.hash.slice(1)).get("session");
 }
 
 async function openConversation(sessionId) {
   showError("");
-  state.sessionId = sessionId;
-  for (const item of $("conversations").children) item.classList.toggle("active", item.dataset.sessionId === sessionId);
+  rememberOpenConversation(sessionId);
   // Pages come newest first, each in chronological order: collect them, then show oldest first.
   const pages = [];
   let cursor = null;
-  do {
-    const query = new URLSearchParams({ limit: "100" });
-    if (cursor) query.set("cursor", cursor);
-    const response = await api(`/conversations/${encodeURIComponent(sessionId)}?${query}`);
-    if (!response.ok) { showError(await describeFailure(response)); return; }
-    const page = await response.json();
-    pages.unshift(page.messages);
-    cursor = page.next_cursor;
-  } while (cursor);
+  try {
+    do {
+      const query = new URLSearchParams({ limit: "100" });
+      if (cursor) query.set("cursor", cursor);
+      const response = await api(`/conversations/${encodeURIComponent(sessionId)}?${query}`);
+      if (!response.ok) {
+        if (response.status === 404 && state.sessionId === sessionId) newConversation();
+        await reportFailure(response, "open");
+        return;
+      }
+      const page = await response.json();
+      pages.unshift(page.messages);
+      cursor = page.next_cursor;
+    } while (cursor);
+  } catch (_) {
+    showError(UNREACHABLE);
+    return;
+  }
   if (state.sessionId !== sessionId) return; // the user moved on meanwhile
+  state.thread += 1;
   $("messages").replaceChildren();
-  for (const message of pages.flat()) addMessage(message.role, message.text);
+  // Tool lines show when the history carries them (`tool_calls` on a message), as they do live.
+  for (const message of pages.flat()) addMessage(message.role, message.text, message.tool_calls);
 }
 
 async function deleteConversation(sessionId) {
   if (!confirm("Delete this conversation and its history?")) return;
-  const response = await api(`/conversations/${encodeURIComponent(sessionId)}`, { method: "DELETE" });
-  if (!response.ok) { showError(await describeFailure(response)); return; }
+  try {
+    const response = await api(`/conversations/${encodeURIComponent(sessionId)}`, { method: "DELETE" });
+    if (!response.ok && response.status !== 404) { await reportFailure(response, "delete"); return; }
+  } catch (_) {
+    showError(UNREACHABLE);
+    return;
+  }
   if (state.sessionId === sessionId) newConversation();
-  await refreshConversations();
+  const item = sidebarItem(sessionId);
+  if (item) item.remove();
+  if (!$("conversations").children.length && state.cursor === undefined) setListEnd("empty");
 }
 
 function newConversation() {
-  state.sessionId = null;
+  rememberOpenConversation(null);
+  state.thread += 1;
   $("messages").replaceChildren();
-  for (const item of $("conversations").children) item.classList.remove("active");
   $("message").focus();
 }
 
@@ -302,7 +474,11 @@ function enterApp() {
   $("logout").hidden = false;
   $("who").textContent = sessionStorage.getItem("username") ? `signed in as ${sessionStorage.getItem("username")}` : "signed in";
   $("sidebar").hidden = !isConversationsEnabled();
-  if (isConversationsEnabled()) refreshConversations();
+  if (isConversationsEnabled()) {
+    loadConversationPage({ fresh: true });
+    const reopen = conversationInUrl();
+    if (reopen) openConversation(reopen);
+  }
   $("message").focus();
 }
 
@@ -327,6 +503,7 @@ async function start() {
   $("hosted-login").addEventListener("click", hostedSignIn);
   $("logout").addEventListener("click", signOut);
   $("chat-form").addEventListener("submit", onSend);
+  $("message").addEventListener("input", updateCounter);
   $("message").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("chat-form").requestSubmit(); }
   });

@@ -1,5 +1,7 @@
-"""AWS under moto, made to behave like the real services where moto 5.2.5 does not.
+"""The AWS adapters under moto, made to behave like the real services where moto 5.2.5 does not.
 
+- `moto_storage()`: the conversation index (DynamoDB) and the message store (AgentCore Memory)
+  adapters, on the table Terraform creates, inside `mock_aws()`.
 - `agentcore_list_events_like_the_service()`: moto's ListEvents returns a session's events oldest
   first, truncates to `maxResults` and never returns a `nextToken`. AgentCore Memory returns them
   newest first and paginates backwards with `nextToken` (see `agentarch.services.memory` for the
@@ -7,7 +9,8 @@
   `test_stock_moto_lists_oldest_first` keeps watch on moto so the patch can go once moto agrees.
 - `create_conversations_table()`: exactly the table Terraform creates (see aws_conversations.py).
 
-Used by the contract tests and by bench/memory_and_listing.py.
+Used by the `agentarch_aws` fixture of the pytest plugin, the contract tests and
+bench/memory_and_listing.py. Needs moto (`pip install 'agentarch[testing]'`).
 """
 
 from __future__ import annotations
@@ -15,18 +18,30 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
+import boto3
+from moto import mock_aws
 from moto.bedrockagentcore.exceptions import ValidationException
 from moto.bedrockagentcore.models import Event
 from moto.bedrockagentcore.responses import BedrockAgentCoreResponse
 from moto.core.responses import ActionResult
 
+from agentarch.adapters.aws_conversations import DynamoConversationIndex
+from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
+
 MEMORY_ID = "agentarch_memory-abcdefghij"  # matches the service's memoryId pattern
 TABLE_NAME = "agentarch-conversations"
 REGION = "us-east-1"
 SERVICE_DEFAULT_MAX_RESULTS = 20
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
 
 
 def _sort_key(event: Event) -> tuple[str, str]:
@@ -99,3 +114,32 @@ def create_conversations_table(dynamodb: Any, name: str = TABLE_NAME) -> None:
             }
         ],
     )
+
+
+@dataclass
+class AwsStorage:
+    """The AWS adapters on moto, what they are named, and the raw clients a test may inspect."""
+
+    index: DynamoConversationIndex
+    memory: AgentCoreMemoryEvents
+    dynamodb: Any
+    agentcore: Any
+    table_name: str = TABLE_NAME
+    memory_id: str = MEMORY_ID
+    region: str = REGION
+
+
+@contextmanager
+def moto_storage() -> Iterator[AwsStorage]:
+    """Inside `mock_aws()`: the conversations table as Terraform makes it, and Memory events whose
+    listing behaves like the service. Set fake credentials first (the `aws_credentials` fixture)."""
+    with mock_aws(), agentcore_list_events_like_the_service():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        agentcore = boto3.client("bedrock-agentcore", region_name=REGION)
+        create_conversations_table(dynamodb)
+        yield AwsStorage(
+            DynamoConversationIndex(TABLE_NAME, client=dynamodb),
+            AgentCoreMemoryEvents(MEMORY_ID, client=agentcore),
+            dynamodb,
+            agentcore,
+        )

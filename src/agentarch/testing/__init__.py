@@ -1,0 +1,20 @@
+"""Test helpers for handlers built on agentarch, shipped as a pytest plugin (see `plugin.py`).
+
+from agentarch.testing import rest_api_event      # the API Gateway REST proxy event
+def test_x(lambda_context, agentarch_aws, agentarch_client): ...   # the plugin's fixtures
+"""
+
+from __future__ import annotations
+
+from agentarch.testing.lambda_events import DEFAULT_CLAIMS, LambdaContextStub, rest_api_event
+from agentarch.testing.local_stack import TEST_USER, RunningStack, free_port, start_local_stack
+
+__all__ = [
+    "DEFAULT_CLAIMS",
+    "TEST_USER",
+    "LambdaContextStub",
+    "RunningStack",
+    "free_port",
+    "rest_api_event",
+    "start_local_stack",
+]
