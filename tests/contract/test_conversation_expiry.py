@@ -13,7 +13,7 @@ from agentarch.services.conversations import (
     record_turn,
     start_or_resume,
 )
-from tests.contract.aws_doubles import TABLE_NAME
+from agentarch.testing.aws import TABLE_NAME
 from tests.contract.conftest import Storage
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
