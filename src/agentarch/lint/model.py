@@ -9,9 +9,8 @@ file and lines.
 Where tfparse falls short we say so rather than guess: a value it could not compute stays `None`
 (or a `{"__attribute__": ...}` marker), and a dynamic block it dropped because its `for_each` or
 its content depends on an unknown (a module output built from a data source, say) is listed in
-`Resource.dropped_dynamic`. For such a block we resolve one case ourselves: a `for_each` over one
-module input (`var.x == null ? [] : [var.x]`) is present exactly when the caller passed a non-null
-value, and that value is kept as `Resource.inputs[x]`.
+`Resource.dropped_dynamic`. For such a block we resolve one case ourselves (`dynamic_from_input`): a
+`for_each` that reads one module input or local is judged by that value.
 
 python-hcl2 (the repository's own parser) reads every file first, so a syntax error is reported
 with its file and line; tfparse would return nothing for such a tree.
@@ -26,7 +25,7 @@ from typing import Any
 
 from agentarch.lint.hcl import BLOCK_MARK, parse_text
 
-_VAR = re.compile(r"\bvar\.([A-Za-z_][\w-]*)")
+_INPUT = re.compile(r"\b((?:var|local)\.[A-Za-z_][\w-]*)")
 _REMOTE = re.compile(r"^(?!\.{1,2}/)")
 
 
@@ -51,7 +50,7 @@ class Resource:
     body: dict[str, Any]
     mode: str = "resource"
     dropped_dynamic: dict[str, str] = field(default_factory=dict)  # block name -> for_each text
-    inputs: dict[str, Any] = field(default_factory=dict)  # module inputs its module was called with
+    inputs: dict[str, Any] = field(default_factory=dict)  # `var.x` and `local.x` of its module
 
     @property
     def id(self) -> str | None:
@@ -133,7 +132,12 @@ def load_tree(root: Path) -> Tree:
         path = str(variable["__tfmeta"].get("path", ""))
         module_path, _, name = path.rpartition("variable.")
         if "default" in variable:
-            defaults.setdefault(module_path.rstrip("."), {})[name] = variable["default"]
+            defaults.setdefault(module_path.rstrip("."), {})[f"var.{name}"] = variable["default"]
+    for block in raw.get("locals", []):
+        module_path = str(block["__tfmeta"].get("path", "")).removesuffix("locals").rstrip(".")
+        for name, value in block.items():
+            if name not in ("__tfmeta", "id"):
+                defaults.setdefault(module_path, {})[f"local.{name}"] = value
     for module in raw.get("module", []):
         source = module.get("source")
         meta = module["__tfmeta"]
@@ -164,7 +168,7 @@ def load_tree(root: Path) -> Tree:
                     mode=str(meta.get("type", "resource")),
                     inputs={
                         **defaults.get(module_path, {}),
-                        **{k: v for k, v in call.items() if k != "__tfmeta"},
+                        **{f"var.{k}": v for k, v in call.items() if k != "__tfmeta"},
                     },
                 )
             )
@@ -211,20 +215,48 @@ def _find_dropped_dynamic_blocks(tree: Tree) -> None:
 
 
 def dynamic_from_input(res: Resource, block: str) -> tuple[bool | None, Any]:
-    """For a dropped dynamic `block` iterating one module input: (present?, the input's value).
+    """For a dropped dynamic `block` whose `for_each` reads one `var.x` or `local.x`: (present?, its value).
 
-    (None, None) when the `for_each` is not over exactly one input, or the input has no value.
+    Our own resolution where tfparse gave up: the block is taken to be present when that value is
+    non-null (the `var.x == null ? [] : [var.x]` and `length(local.x) > 0 ? [1] : []` idioms), and its
+    content to be that value. (None, None) when the `for_each` reads anything else, or no value is known.
     """
     for_each = res.dropped_dynamic.get(block)
     if for_each is None:
         return (True, res.body.get(block)) if block in res.body else (False, None)
-    names = set(_VAR.findall(for_each))
+    names = set(_INPUT.findall(for_each))
     if len(names) != 1:
         return None, None
     name = names.pop()
     if name not in res.inputs:
         return None, None
     value = res.inputs[name]
+    if name.startswith("local.") and value in ({}, []):
+        present, value = _recheck_empty_local(res, name.removeprefix("local."))
+        if present is not True:
+            return present, None
     if value is None:
         return False, None
     return True, value
+
+
+def _recheck_empty_local(res: Resource, name: str) -> tuple[bool | None, Any]:
+    """tfparse evaluates some locals to `{}` when an input holds an unknown (`merge(x, var.env)`).
+
+    An empty local that reads a non-empty input is not believed: for `merge(...)` we merge the map
+    inputs it reads ourselves (its other operands, conditional maps, are left out); otherwise it is
+    unresolved.
+    """
+    from agentarch.lint.hcl import load_module
+
+    expression, _ = load_module(res.file.parent).locals.get(name, ("", None))
+    read = [res.inputs.get(ref) for ref in _INPUT.findall(str(expression))]
+    if not any(v not in (None, {}, [], False) for v in read):
+        return False, None
+    if str(expression).startswith("${merge("):
+        merged: dict[str, Any] = {}
+        for value in read:
+            if isinstance(value, dict):
+                merged.update(value)
+        return True, merged
+    return None, None

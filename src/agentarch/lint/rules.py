@@ -277,12 +277,15 @@ def check_agentcore_wildcard(tree: Tree) -> Iterator[Hit]:
                 yield policy, f"{policy.address} allows InvokeAgentRuntime on every runtime (*)"
 
 
-def _lambda_env(fn: Resource) -> dict[str, Any]:
+def _lambda_env(fn: Resource) -> dict[str, Any] | None:
+    """The function's environment variables; None when they could not be resolved."""
     env = fn.get("environment", "variables")
     if isinstance(env, dict):
         return env
     present, value = _block_present(fn, "environment")
-    return value if present and isinstance(value, dict) else {}
+    if present is None or (present and not isinstance(value, dict)):
+        return None
+    return value if present else {}
 
 
 def check_timeout_chain(tree: Tree) -> Iterator[Hit]:
@@ -312,7 +315,11 @@ def check_timeout_chain(tree: Tree) -> Iterator[Hit]:
                         f"{limit / 1000:g} s{how}: API Gateway answers 504 while the function still runs"
                     ),
                 )
-        for name, value in _lambda_env(fn).items():
+        env = _lambda_env(fn)
+        if env is None:
+            yield fn, f"UNRESOLVED:{fn.address}: its environment, so the client deadline was not compared"
+            continue
+        for name, value in env.items():
             deadline = _number(value)
             if DEADLINE_ENV.search(name) and deadline is not None and deadline >= timeout:
                 yield (
