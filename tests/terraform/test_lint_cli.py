@@ -107,3 +107,22 @@ def test_a_tree_of_roots_is_linted_root_by_root(capsys: pytest.CaptureFixture[st
     items = findings(capsys, EXAMPLES)
     assert {i["rule"] for i in items if i["severity"] == "error"} >= {"bypass-gap"}
     assert {i["rule"] for i in items if i["severity"] == "warning"} >= {"no-front-door"}
+
+
+def test_schema_and_reference_checks_run_on_a_path_outside_this_repository(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a stranger's root with a misspelt argument and a reference to nothing
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_cloudwatch_log_group" "app" {\n'
+        "  name             = var.log_group\n"
+        "  retention_in_day = 30\n"
+        "}\n"
+        'resource "random_id" "x" {\n  byte_length = 4\n}\n'
+    )
+    items = findings(capsys, tmp_path)
+
+    messages = {(i["rule"], i["message"]) for i in items if i["rule"] in ("schema", "reference")}
+    assert any(rule == "reference" and "var.log_group is not declared" in str(m) for rule, m in messages)
+    assert any(rule == "schema" and "retention_in_day" in str(m) for rule, m in messages)
+    assert not any("random_id" in str(m) for _, m in messages), "types outside the shipped subset are skipped"

@@ -79,12 +79,38 @@ def find_roots(path: Path) -> list[Path]:
     return [d for d in dirs if d not in called]
 
 
+VALIDATE_HINT = "terraform validate would refuse this; fix the name or the block"
+
+
+def tree_checks(path: Path) -> list[Finding]:
+    """Schema, reference and local module-call checks on every directory under `path`.
+
+    The AWS provider schema subset ships with the package; resource types it does not describe
+    are skipped, and registry modules are left to the `unresolved` note.
+    """
+    provider = schema.load_schema(schema.PACKAGED_SCHEMA)
+    path = path.resolve()
+    dirs = (
+        [path.parent]
+        if path.is_file()
+        else sorted({p.parent for p in path.rglob("*.tf") if ".terraform" not in p.parts})
+    )
+    found: list[Finding] = []
+    for directory in dirs:
+        module = load_module(directory)
+        found += schema.check_known_types(module, provider)
+        found += refs.check_references(module, provider)
+        found += [f for f in refs.check_module_calls(module) if "is not a local module" not in f.message]
+    return [Finding(f.file, f.rule, f.message, "error", f.line, VALIDATE_HINT) for f in found]
+
+
 def lint_paths(paths: Sequence[Path]) -> list[Finding]:
-    """Architecture-rule findings for every root under `paths`; raises UnreadableInput."""
+    """Rule and tree-check findings for every root under `paths`; raises UnreadableInput."""
     clear_cache()
     findings: set[Finding] = set()
     for path in paths:
         check_syntax(path)
+        findings.update(tree_checks(path))
         for root in find_roots(path):
             findings.update(run_rules(load_tree(root)))
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.message))
