@@ -82,6 +82,18 @@ MORE_BREAKAGES: list[tuple[str, list[tuple[str, str]]]] = [
         [("resources = [aws_bedrockagentcore_agent_runtime.agent.agent_runtime_arn]", 'resources = ["*"]')],
     ),
     ("timeout-chain", [('AGENT_TOTAL_TIMEOUT_SECONDS = "25"', 'AGENT_TOTAL_TIMEOUT_SECONDS = "28"')]),
+    (  # another issuer, but user tokens all the same: the front door can still be walked around
+        "bypass-gap",
+        [
+            (
+                "  role_arn           = aws_iam_role.agent.arn\n",
+                JWT_ON_RUNTIME.replace(
+                    "https://cognito-idp.eu-west-1.amazonaws.com/${aws_cognito_user_pool.users.id}",
+                    "https://example.okta.com/oauth2/default",
+                ).replace("[aws_cognito_user_pool_client.web.id]", '["0oa1partner"]'),
+            )
+        ],
+    ),
 ]
 
 

@@ -35,6 +35,15 @@ def _is_module(path: Path, root: Path) -> bool:
 def run_all(root: Path) -> list[Finding]:
     """Every finding for the Terraform tree under `root/terraform`, sorted by file."""
     clear_cache()
+    dirs = terraform_dirs(root)
+    if not dirs:
+        return [
+            Finding(
+                root / "terraform",
+                "parse",
+                "no .tf files found: to check any other Terraform tree, give it as PATH (agentarch lint PATH)",
+            )
+        ]
     schema_path = root / schema.SCHEMA_RELPATH
     if not schema_path.exists():
         return [
@@ -46,9 +55,6 @@ def run_all(root: Path) -> list[Finding]:
         ]
     provider = schema.load_schema(schema_path)
     findings: list[Finding] = []
-    dirs = terraform_dirs(root)
-    if not dirs:
-        return [Finding(root / "terraform", "parse", "no .tf files found")]
     for path in dirs:
         module = load_module(path)
         findings.extend(module.errors)

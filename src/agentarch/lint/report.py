@@ -11,6 +11,12 @@ from agentarch.lint.findings import Finding
 from agentarch.lint.rules import RULES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+TREE_CHECKS = {  # the checks `terraform validate` would make, run on every directory of a PATH
+    "parse": "A .tf file is not valid HCL.",
+    "schema": "A resource or block does not match the AWS provider schema.",
+    "reference": "An expression refers to something not declared.",
+    "module-call": "A local module call passes an undeclared variable or misses a required one.",
+}
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 
@@ -46,6 +52,10 @@ def render_sarif(findings: Sequence[Finding], base: Path) -> str:
             "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         }
         for rule in RULES
+    ]
+    rules += [
+        {"id": rule_id, "shortDescription": {"text": text}, "defaultConfiguration": {"level": "error"}}
+        for rule_id, text in TREE_CHECKS.items()
     ]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results: list[dict[str, Any]] = []
