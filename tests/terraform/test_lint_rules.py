@@ -13,7 +13,8 @@ import pytest
 
 from agentarch.lint import lint_paths
 from agentarch.lint.findings import Finding
-from agentarch.lint.rules import RULES
+from agentarch.lint.model import Resource, Tree
+from agentarch.lint.rules import RULES, run_rules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 SECURE = (FIXTURES / "secure" / "main.tf").read_text(encoding="utf-8")
@@ -153,3 +154,25 @@ def test_a_runtime_with_iam_auth_and_no_front_door_passes(tmp_path: Path) -> Non
     start = text.index("  authorizer_configuration {")
     (tmp_path / "main.tf").write_text(text[:start] + "}\n", encoding="utf-8")
     assert lint_paths([tmp_path]) == []
+
+
+def test_a_runtime_whose_authorizer_cannot_be_resolved_is_reported_not_passed(tmp_path: Path) -> None:
+    # Given a runtime whose dynamic authorizer tfparse dropped, with a for_each reading two inputs
+    # (we resolve only one), in a tree with a front door
+    runtime = Resource(
+        type="aws_bedrockagentcore_agent_runtime",
+        address="module.bot.aws_bedrockagentcore_agent_runtime.this",
+        file=tmp_path / "main.tf",
+        line=3,
+        body={"id": "rt", "agent_runtime_name": "bot"},
+        dropped_dynamic={"authorizer_configuration": "${var.enabled && var.jwt != null ? [var.jwt] : []}"},
+        inputs={"var.enabled": True, "var.jwt": {"discovery_url": None}},
+    )
+    api = Resource(
+        "aws_api_gateway_rest_api", "aws_api_gateway_rest_api.api", tmp_path / "main.tf", 1, {"id": "api"}
+    )
+
+    findings = run_rules(Tree(root=tmp_path, resources=[runtime, api]), {"bypass-gap", "no-front-door"})
+
+    assert [(f.rule, f.severity, f.line) for f in findings] == [("unresolved", "note", 3)]
+    assert "whether it has a JWT authorizer" in findings[0].message

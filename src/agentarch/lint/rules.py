@@ -147,6 +147,8 @@ def check_bypass_gap(tree: Tree) -> Iterator[Hit]:
     doors = front_doors(tree)
     for runtime in tree.of(RUNTIME):
         present, jwt = _jwt_authorizer(runtime)
+        if present is None:
+            yield runtime, f"UNRESOLVED:{runtime.address}: whether it has a JWT authorizer"
         if not present or not doors:
             continue
         url = jwt.get("discovery_url")
