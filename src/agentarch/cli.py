@@ -224,9 +224,9 @@ def _run_web_config(args: argparse.Namespace) -> int:
 
 def _run_lint(args: argparse.Namespace) -> int:
     try:
-        from agentarch.lint import main as lint_main
-    except ModuleNotFoundError as exc:  # `make dev` installs what running needs, not python-hcl2
-        if exc.name != "hcl2":
+        from agentarch.lint import run as run_lint
+    except ModuleNotFoundError as exc:  # `make dev` installs what running needs, not the lint tools
+        if exc.name not in ("hcl2", "tfparse", "jsonschema"):
             raise
         print(
             "agentarch lint: needs the test tools; run `make test` once (or pip install -e '.[dev]')",
@@ -234,7 +234,7 @@ def _run_lint(args: argparse.Namespace) -> int:
         )
         return 2
 
-    return lint_main(["--root", str(args.root)])
+    return run_lint(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,13 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
     from agentarch.build import configure_parser
 
     configure_parser(sub.add_parser("build", help="build the zips Terraform deploys (lambda_build/dist)"))
-    lint = sub.add_parser(
-        "lint",
-        help="check the Terraform statically (parse, provider schema, references, variables, READMEs)",
-        description="Check every .tf file under ROOT/terraform without a cloud: parse, AWS provider schema, "
-        "references, module calls, variables, outputs, version pins and README tables. Exit 1 on any finding.",
+    from agentarch.lint import configure_parser as configure_lint
+
+    configure_lint(
+        sub.add_parser(
+            "lint",
+            help="check Terraform statically: architecture rules on any PATH (the bypass gap and its "
+            "cousins); with no PATH, this repository's schema, references, variables and READMEs",
+            description="With PATH: evaluate each Terraform root under it and report the architecture rules' "
+            "findings (rule, severity, file:line, message, fix). Without PATH: check every .tf file under "
+            "ROOT/terraform (parse, AWS provider schema, references, module calls, variables, version pins, "
+            "README tables). Exit 0 clean, 1 findings at or above --fail-on, 2 unreadable input.",
+        )
     )
-    lint.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (holds terraform/)")
     return parser
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from functools import lru_cache
 from typing import Any
 
 import pytest
@@ -16,9 +17,12 @@ from pydantic_settings import BaseSettings
 from agentarch import config
 from agentarch.build.registry import FUNCTIONS
 from agentarch.config import Env
+from agentarch.lint.findings import Finding
 from agentarch.lint.hcl import plain
+from agentarch.lint.model import Tree, load_tree
+from agentarch.lint.rules import run_rules
 from tests.terraform.code_contracts import boto3_actions
-from tests.terraform.conftest import EXAMPLE_NAMES, call_args, example, module_dir, resolve
+from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, call_args, example, module_dir, resolve
 
 ENV_NAMES = {e.value for e in Env}
 LAMBDA_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
@@ -66,6 +70,17 @@ def lambda_calls(name: str) -> dict[str, dict[str, Any]]:
         for call, block in cfg.module_calls.items()
         if block.body.get("source") == "../../modules/lambda_function"
     }
+
+
+@lru_cache(maxsize=8)
+def evaluated(name: str) -> Tree:
+    """One example as `agentarch lint` evaluates it."""
+    return load_tree(EXAMPLES / name)
+
+
+def rule_findings(name: str, *rules: str) -> list[Finding]:
+    """What the `agentarch lint` rules `rules` (the checks users run on their own trees) find in one example."""
+    return run_rules(evaluated(name), set(rules))
 
 
 def required_fields(models: tuple[type[BaseSettings], ...]) -> set[str]:
@@ -331,6 +346,8 @@ def test_api_scope_is_the_one_the_python_code_expects() -> None:
 
 
 def test_every_api_method_requires_the_authorizer_and_the_scope_and_options_does_not() -> None:
+    for name in ("1-passthrough", "2-secure", "3-full"):
+        assert rule_findings(name, "method-without-authorizer", "authorizer-without-scopes") == [], name
     resources = module_dir("front_door").resources
     route = plain(resources[("aws_api_gateway_method", "route")].body)
     assert route["authorization"] == "${each.value.authorization}"
@@ -355,9 +372,15 @@ def test_insecure_patterns_trust_access_tokens_of_the_web_client(name: str) -> N
     }
 
 
+@pytest.mark.parametrize(("name", "rule"), [("0-direct", "no-front-door"), ("1-passthrough", "bypass-gap")])
+def test_insecure_patterns_are_the_ones_the_lint_rules_flag(name: str, rule: str) -> None:
+    assert [f.rule for f in rule_findings(name, "bypass-gap", "no-front-door")] == [rule]
+
+
 @pytest.mark.parametrize("name", ["2-secure", "3-full"])
 def test_secure_patterns_use_iam_auth_on_the_runtime(name: str) -> None:
     assert "jwt_authorizer" not in call_args(example(name), "runtime")
+    assert rule_findings(name, "bypass-gap", "no-front-door") == []
 
 
 # --- timeouts ----------------------------------------------------------------------------------
@@ -377,7 +400,7 @@ def test_timeout_chain_defaults_match_the_python_defaults_and_hold(name: str) ->
     assert defaults["agent_max_attempts"] == fields["agent_max_attempts"].default
     assert defaults["agent_total_seconds"] == fields["agent_total_timeout_seconds"].default
     assert defaults["api_integration_ms"] == 29000
-    assert defaults["api_integration_ms"] > defaults["lambda_seconds"] * 1000
+    assert rule_findings(name, "timeout-chain") == []  # integration > Lambda > the agent call's deadline
     conditions = " ".join(
         p["condition"]
         for o in module_dir("timeout_chain").outputs.values()

@@ -1,5 +1,8 @@
-"""Static checks over the project's Terraform: what `terraform validate` and terraform-docs would
-say, without a registry or a cloud account.
+"""Static checks over Terraform: architecture rules on any tree, and (with no PATH) what
+`terraform validate` and terraform-docs would say about this repository, without a registry or a cloud.
+
+`lint_paths(paths)` evaluates every Terraform root under the paths (tfparse, see `model.py`) and
+runs the architecture rules of `rules.py`: the bypass gap and its cousins.
 
 `run_all(root)` parses every directory under `root/terraform`, checks resources and data sources
 against the AWS provider schema subset kept in the repository, resolves every reference, checks
@@ -15,10 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agentarch.lint import docs, refs, schema
-from agentarch.lint.findings import Finding
+from agentarch.lint.findings import SEVERITIES, Finding
 from agentarch.lint.hcl import clear_cache, load_module, terraform_dirs
+from agentarch.lint.model import UnreadableInput, check_syntax, load_tree
+from agentarch.lint.report import RENDERERS
+from agentarch.lint.rules import run_rules
 
-__all__ = ["Finding", "main", "run_all"]
+__all__ = ["Finding", "configure_parser", "lint_paths", "main", "run", "run_all"]
 
 
 def _is_module(path: Path, root: Path) -> bool:
@@ -29,6 +35,15 @@ def _is_module(path: Path, root: Path) -> bool:
 def run_all(root: Path) -> list[Finding]:
     """Every finding for the Terraform tree under `root/terraform`, sorted by file."""
     clear_cache()
+    dirs = terraform_dirs(root)
+    if not dirs:
+        return [
+            Finding(
+                root / "terraform",
+                "parse",
+                "no .tf files found: to check any other Terraform tree, give it as PATH (agentarch lint PATH)",
+            )
+        ]
     schema_path = root / schema.SCHEMA_RELPATH
     if not schema_path.exists():
         return [
@@ -40,9 +55,6 @@ def run_all(root: Path) -> list[Finding]:
         ]
     provider = schema.load_schema(schema_path)
     findings: list[Finding] = []
-    dirs = terraform_dirs(root)
-    if not dirs:
-        return [Finding(root / "terraform", "parse", "no .tf files found")]
     for path in dirs:
         module = load_module(path)
         findings.extend(module.errors)
@@ -55,19 +67,115 @@ def run_all(root: Path) -> list[Finding]:
     return sorted(set(findings))
 
 
+def find_roots(path: Path) -> list[Path]:
+    """The Terraform roots under `path`: itself when it holds .tf files, else every directory with
+    .tf files that no other directory there calls as a local module."""
+    path = path.resolve()
+    if path.is_file():
+        return [path.parent]
+    dirs = sorted({p.parent for p in path.rglob("*.tf") if ".terraform" not in p.parts})
+    if path in dirs:
+        return [path]
+    called: set[Path] = set()
+    for directory in dirs:
+        for call in load_module(directory).module_calls.values():
+            source = call.body.get("source")
+            if isinstance(source, str) and source.startswith(("./", "../")):
+                called.add((directory / source).resolve())
+    return [d for d in dirs if d not in called]
+
+
+VALIDATE_HINT = "terraform validate would refuse this; fix the name or the block"
+
+
+def tree_checks(path: Path) -> list[Finding]:
+    """Schema, reference and local module-call checks on every directory under `path`.
+
+    The AWS provider schema subset ships with the package; resource types it does not describe
+    are skipped, and registry modules are left to the `unresolved` note.
+    """
+    provider = schema.load_schema(schema.PACKAGED_SCHEMA)
+    path = path.resolve()
+    dirs = (
+        [path.parent]
+        if path.is_file()
+        else sorted({p.parent for p in path.rglob("*.tf") if ".terraform" not in p.parts})
+    )
+    found: list[Finding] = []
+    for directory in dirs:
+        module = load_module(directory)
+        found += schema.check_known_types(module, provider)
+        found += refs.check_references(module, provider)
+        found += [f for f in refs.check_module_calls(module) if "is not a local module" not in f.message]
+    return [Finding(f.file, f.rule, f.message, "error", f.line, VALIDATE_HINT) for f in found]
+
+
+def lint_paths(paths: Sequence[Path]) -> list[Finding]:
+    """Rule and tree-check findings for every root under `paths`; raises UnreadableInput."""
+    clear_cache()
+    findings: set[Finding] = set()
+    for path in paths:
+        check_syntax(path)
+        findings.update(tree_checks(path))
+        for root in find_roots(path):
+            findings.update(run_rules(load_tree(root)))
+    return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.message))
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `agentarch lint`."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="Terraform roots or trees to check with the architecture rules; none: this repository's "
+        "terraform/ with the schema, reference and README checks",
+    )
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
+    parser.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        default="error",
+        help="exit 1 when a finding is at least this severe (notes never fail)",
+    )
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (holds terraform/)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the findings; exit 0 clean, 1 findings at or above --fail-on, 2 unreadable input."""
+    base = Path.cwd()
+    if not args.paths:
+        root: Path = args.root
+        findings = run_all(root)
+        if args.format != "text":
+            sys.stdout.write(RENDERERS[args.format](findings, root))
+        else:
+            for finding in findings:
+                print(finding.render(root))
+        if findings:
+            print(f"{len(findings)} finding(s)", file=sys.stderr)
+            return 1
+        if args.format == "text":
+            print(f"terraform: {len(terraform_dirs(root))} directories checked, no findings")
+        return 0
+    try:
+        findings = lint_paths(args.paths)
+    except UnreadableInput as exc:
+        print(f"agentarch lint: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(RENDERERS[args.format](findings, base))
+    threshold = SEVERITIES.index(args.fail_on)
+    failing = [f for f in findings if SEVERITIES.index(f.severity) >= threshold]
+    counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}(s)" for s in reversed(SEVERITIES))
+    print(f"agentarch lint: {counts}; failing at --fail-on {args.fail_on}: {len(failing)}", file=sys.stderr)
+    return 1 if failing else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """`agentarch lint [--root DIR]`: print the findings, exit 1 when there is any."""
+    """`agentarch lint [PATH...] [--format F] [--fail-on S] [--root DIR]`."""
     parser = argparse.ArgumentParser(
         prog="agentarch lint", description=__doc__.splitlines()[0] if __doc__ else None
     )
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (holds terraform/)")
-    args = parser.parse_args(argv)
-    root: Path = args.root
-    findings = run_all(root)
-    for finding in findings:
-        print(finding.render(root))
-    if findings:
-        print(f"{len(findings)} finding(s)", file=sys.stderr)
-        return 1
-    print(f"terraform: {len(terraform_dirs(root))} directories checked, no findings")
-    return 0
+    configure_parser(parser)
+    return run(parser.parse_args(argv))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+SEVERITIES = ("note", "warning", "error")  # ascending; `note` is "could not resolve", never a failure
+
 
 @dataclass(frozen=True, order=True)
 class Finding:
@@ -13,13 +15,23 @@ class Finding:
     file: Path
     rule: str
     message: str
+    severity: str = "error"
+    line: int = 0
+    hint: str = ""
 
-    def render(self, root: Path | None = None) -> str:
-        """`path: [rule] message`, with the path relative to `root` when it lies under it."""
-        shown = self.file
+    def shown_path(self, root: Path | None = None) -> Path:
+        """The file relative to `root` when it lies under it."""
         if root is not None:
             try:
-                shown = self.file.resolve().relative_to(root.resolve())
+                return self.file.resolve().relative_to(root.resolve())
             except ValueError:
-                shown = self.file
-        return f"{shown}: [{self.rule}] {self.message}"
+                pass
+        return self.file
+
+    def render(self, root: Path | None = None) -> str:
+        """`path[:line]: [rule] message`, plus the severity and hint when a rule gave them."""
+        where = f"{self.shown_path(root)}:{self.line}" if self.line else f"{self.shown_path(root)}"
+        text = f"{where}: [{self.rule}] {self.message}"
+        if self.hint:
+            text = f"{where}: {self.severity} [{self.rule}] {self.message}\n    fix: {self.hint}"
+        return text

@@ -21,6 +21,7 @@ from agentarch.lint.findings import Finding
 from agentarch.lint.hcl import BLOCK_MARK, COMMENTS, Block, TfModule, is_block_list
 
 SCHEMA_RELPATH = Path("terraform/schema/aws-provider.subset.json")
+PACKAGED_SCHEMA = Path(__file__).with_name("aws-provider.subset.json")  # a link to the file above
 
 RESOURCE_META = frozenset(
     {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
@@ -45,6 +46,18 @@ def check_module(module: TfModule, schema: dict[str, Any]) -> list[Finding]:
         findings.extend(_check_top(block, schema.get("resources", {}), RESOURCE_META, "resource type"))
     for block in module.data.values():
         findings.extend(_check_top(block, schema.get("data_sources", {}), DATA_META, "data source"))
+    return findings
+
+
+def check_known_types(module: TfModule, schema: dict[str, Any]) -> list[Finding]:
+    """Like `check_module`, for someone else's tree: types the schema subset lacks are skipped."""
+    findings: list[Finding] = []
+    for block in module.resources.values():
+        if block.labels[0] in schema.get("resources", {}):
+            findings.extend(_check_top(block, schema["resources"], RESOURCE_META, "resource type"))
+    for block in module.data.values():
+        if block.labels[0] in schema.get("data_sources", {}):
+            findings.extend(_check_top(block, schema["data_sources"], DATA_META, "data source"))
     return findings
 
 

@@ -1,0 +1,178 @@
+"""`agentarch lint PATH`: each architecture rule fails on a broken fixture and passes on a sound one.
+
+The sound fixture is `fixtures/lint/secure` (a small chat API with every guard in place); each
+failing fixture is that file with one guard removed, so a rule that stops looking (or a fixture
+edit that stops breaking anything) fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentarch.lint import lint_paths
+from agentarch.lint.findings import Finding
+from agentarch.lint.model import Resource, Tree
+from agentarch.lint.rules import RULES, run_rules
+
+FIXTURES = Path(__file__).parent / "fixtures" / "lint"
+SECURE = (FIXTURES / "secure" / "main.tf").read_text(encoding="utf-8")
+
+JWT_ON_RUNTIME = """  role_arn           = aws_iam_role.agent.arn
+
+  authorizer_configuration {
+    custom_jwt_authorizer {
+      discovery_url   = "https://cognito-idp.eu-west-1.amazonaws.com/${aws_cognito_user_pool.users.id}/.well-known/openid-configuration"
+      allowed_clients = [aws_cognito_user_pool_client.web.id]
+    }
+  }
+"""
+
+# rule id -> (what is replaced in the secure fixture, by what)
+BREAKAGES: dict[str, list[tuple[str, str]]] = {
+    "bypass-gap": [("  role_arn           = aws_iam_role.agent.arn\n", JWT_ON_RUNTIME)],
+    "method-without-authorizer": [
+        (
+            '  authorization        = "COGNITO_USER_POOLS"\n'
+            "  authorizer_id        = aws_api_gateway_authorizer.cognito.id\n"
+            '  authorization_scopes = ["chat-api/chat"]\n',
+            '  authorization        = "NONE"\n',
+        )
+    ],
+    "authorizer-without-scopes": [('  authorization_scopes = ["chat-api/chat"]\n', "")],
+    "stage-without-waf": [
+        ("  resource_arn = aws_api_gateway_stage.prod.arn\n", '  resource_arn = "arn:other"\n')
+    ],
+    "waf-without-rate-rule": [
+        (
+            "      rate_based_statement {\n"
+            "        limit              = 500\n"
+            '        aggregate_key_type = "IP"\n'
+            "      }\n",
+            '      geo_match_statement {\n        country_codes = ["KP"]\n      }\n',
+        )
+    ],
+    "agentcore-wildcard-iam": [('["bedrock-agentcore:InvokeAgentRuntime"]', '["bedrock-agentcore:*"]')],
+    "timeout-chain": [("  timeout                        = 28\n", "  timeout                        = 30\n")],
+    "cors-wildcard": [("\"'https://app.example.com'\"", "\"'*'\"")],
+    "access-logs": [
+        (
+            "  access_log_settings {\n"
+            "    destination_arn = aws_cloudwatch_log_group.access.arn\n"
+            '    format          = "$context.requestId $context.status"\n'
+            "  }\n",
+            "",
+        )
+    ],
+    "log-retention": [
+        (
+            '  name              = "/aws/lambda/chat"\n  retention_in_days = 30\n',
+            '  name = "/aws/lambda/chat"\n',
+        )
+    ],
+    "no-reserved-concurrency": [("  reserved_concurrent_executions = 10\n", "")],
+    "unresolved": [
+        ("", 'module "lambda" {\n  source  = "terraform-aws-modules/lambda/aws"\n  version = "8.0.0"\n}\n')
+    ],
+}
+# Second ways to break the same rule, where a rule checks more than one thing.
+MORE_BREAKAGES: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "agentcore-wildcard-iam",
+        [("resources = [aws_bedrockagentcore_agent_runtime.agent.agent_runtime_arn]", 'resources = ["*"]')],
+    ),
+    ("timeout-chain", [('AGENT_TOTAL_TIMEOUT_SECONDS = "25"', 'AGENT_TOTAL_TIMEOUT_SECONDS = "28"')]),
+    (  # another issuer, but user tokens all the same: the front door can still be walked around
+        "bypass-gap",
+        [
+            (
+                "  role_arn           = aws_iam_role.agent.arn\n",
+                JWT_ON_RUNTIME.replace(
+                    "https://cognito-idp.eu-west-1.amazonaws.com/${aws_cognito_user_pool.users.id}",
+                    "https://example.okta.com/oauth2/default",
+                ).replace("[aws_cognito_user_pool_client.web.id]", '["0oa1partner"]'),
+            )
+        ],
+    ),
+]
+
+
+def broken(tmp_path: Path, replacements: list[tuple[str, str]]) -> Path:
+    """The secure fixture with `replacements` applied, written to its own directory."""
+    text = SECURE
+    for old, new in replacements:
+        if old == "":
+            text += "\n" + new
+            continue
+        assert old in text, f"the secure fixture no longer contains {old!r}"
+        text = text.replace(old, new)
+    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def rules_of(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+def test_every_rule_has_a_failing_fixture() -> None:
+    assert {rule.id for rule in RULES} == set(BREAKAGES) | {"no-front-door"}
+
+
+def test_the_secure_fixture_passes_every_rule() -> None:
+    findings = lint_paths([FIXTURES / "secure"])
+    assert [f for f in findings if f.severity != "note"] == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "replacements"),
+    [*BREAKAGES.items(), *MORE_BREAKAGES],
+    ids=[*BREAKAGES, *(f"{rule}-2" for rule, _ in MORE_BREAKAGES)],
+)
+def test_each_rule_reports_its_broken_fixture_at_the_right_line(
+    tmp_path: Path, rule: str, replacements: list[tuple[str, str]]
+) -> None:
+    findings = lint_paths([broken(tmp_path, replacements)])
+
+    hits = [f for f in findings if f.rule == rule]
+    assert hits, f"{rule} did not fire; got {sorted(rules_of(findings))}"
+    assert rules_of(findings) - {rule, "unresolved"} == set(), "one breakage, one rule"
+    lines = (tmp_path / "main.tf").read_text(encoding="utf-8").splitlines()
+    for hit in hits:
+        assert hit.file == tmp_path.resolve() / "main.tf" or rule == "unresolved"
+        assert lines[hit.line - 1].startswith(("resource ", "data ", "module ")), "line points at the block"
+        assert hit.hint
+
+
+def test_a_runtime_with_user_tokens_and_no_front_door_is_a_warning() -> None:
+    findings = lint_paths([FIXTURES / "no_front_door"])
+    assert [(f.rule, f.severity) for f in findings] == [("no-front-door", "warning")]
+
+
+def test_a_runtime_with_iam_auth_and_no_front_door_passes(tmp_path: Path) -> None:
+    text = (FIXTURES / "no_front_door" / "main.tf").read_text(encoding="utf-8")
+    start = text.index("  authorizer_configuration {")
+    (tmp_path / "main.tf").write_text(text[:start] + "}\n", encoding="utf-8")
+    assert lint_paths([tmp_path]) == []
+
+
+def test_a_runtime_whose_authorizer_cannot_be_resolved_is_reported_not_passed(tmp_path: Path) -> None:
+    # Given a runtime whose dynamic authorizer tfparse dropped, with a for_each reading two inputs
+    # (we resolve only one), in a tree with a front door
+    runtime = Resource(
+        type="aws_bedrockagentcore_agent_runtime",
+        address="module.bot.aws_bedrockagentcore_agent_runtime.this",
+        file=tmp_path / "main.tf",
+        line=3,
+        body={"id": "rt", "agent_runtime_name": "bot"},
+        dropped_dynamic={"authorizer_configuration": "${var.enabled && var.jwt != null ? [var.jwt] : []}"},
+        inputs={"var.enabled": True, "var.jwt": {"discovery_url": None}},
+    )
+    api = Resource(
+        "aws_api_gateway_rest_api", "aws_api_gateway_rest_api.api", tmp_path / "main.tf", 1, {"id": "api"}
+    )
+
+    findings = run_rules(Tree(root=tmp_path, resources=[runtime, api]), {"bypass-gap", "no-front-door"})
+
+    assert [(f.rule, f.severity, f.line) for f in findings] == [("unresolved", "note", 3)]
+    assert "whether it has a JWT authorizer" in findings[0].message
