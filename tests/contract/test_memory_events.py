@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agentarch.services.memory import InvalidMessage, MemoryEvents, Message
+from agentarch.services.memory import InvalidMessage, MemoryEvents, Message, ToolCall
 from agentarch.services.pagination import InvalidCursor, InvalidLimit
 from agentarch.testing.aws import MEMORY_ID, REGION
 from tests.contract.conftest import Storage
@@ -227,3 +227,24 @@ def test_stock_moto_lists_oldest_first(aws_credentials: None) -> None:
     texts = [e["payload"][0]["conversational"]["content"]["text"] for e in answer["events"]]
     assert texts == ["m0", "m1"]
     assert answer.get("nextToken") is None
+
+
+def test_an_answer_keeps_the_tools_it_used(memory: MemoryEvents) -> None:
+    actor, session = new_id(), new_id()
+    calculator = ToolCall(name="calculator", args={"expression": "17 * 23"}, output="17 * 23 = 391")
+    huge = ToolCall(name="current_time", args={"timezone": "UTC"}, output="x" * 150_000)
+
+    memory.append_turn(actor, session, "what is 17 * 23?", "391", T0, [calculator, huge])
+    memory.append_turn(actor, session, "thanks", "you are welcome", T0 + timedelta(seconds=1))
+    page = memory.list_messages(actor, session, 10, None).items
+    recent = memory.recent_messages(actor, session, 5)
+
+    assert [(m.role, [c.name for c in m.tool_calls]) for m in page] == [
+        ("user", []),
+        ("assistant", ["calculator", "current_time"]),
+        ("user", []),
+        ("assistant", []),
+    ]
+    assert page[1].tool_calls[0] == calculator
+    assert page[1].tool_calls[1].output.startswith("xxx") and len(page[1].tool_calls[1].output) < 100_000
+    assert recent[1].tool_calls == page[1].tool_calls

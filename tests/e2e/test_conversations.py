@@ -77,6 +77,10 @@ def test_a_conversation_is_listed_with_a_title_and_its_history(full_stack: Runni
     assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
     assert "391" in history[1]["text"]
     assert "what is 17 * 23?" in history[3]["text"]  # the agent reloaded the earlier turn
+    # the reopened answer keeps the tool it used, as the live reply showed it
+    assert [c["name"] for c in history[1]["tool_calls"]] == ["calculator"]
+    assert "391" in history[1]["tool_calls"][0]["output"]
+    assert history[3]["tool_calls"] == [] and history[0]["tool_calls"] == []
 
 
 def test_another_users_conversation_is_invisible_and_untouchable(full_stack: RunningStack) -> None:

@@ -11,7 +11,7 @@ result does not depend on how the service breaks ties.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,15 @@ from botocore.exceptions import ClientError
 from pydantic import Field
 
 from agentarch.adapters.aws_clients import LazyClient
-from agentarch.services.memory import DeleteIncomplete, Message, check_turn, newest_first_to_page
+from agentarch.services.memory import (
+    DeleteIncomplete,
+    Message,
+    ToolCall,
+    check_turn,
+    newest_first_to_page,
+    tool_call_from_text,
+    tool_call_text,
+)
 from agentarch.services.pagination import (
     CursorState,
     InvalidCursor,
@@ -74,7 +82,13 @@ class AgentCoreMemoryEvents:
         return self._clients.get()
 
     def append_turn(
-        self, actor_id: str, session_id: str, user_text: str, assistant_text: str, at: datetime
+        self,
+        actor_id: str,
+        session_id: str,
+        user_text: str,
+        assistant_text: str,
+        at: datetime,
+        tool_calls: Sequence[ToolCall] = (),
     ) -> None:
         check_turn(user_text, assistant_text)
         # botocore fills `clientToken` (an idempotency token), so its retries cannot duplicate a turn.
@@ -85,6 +99,10 @@ class AgentCoreMemoryEvents:
             eventTimestamp=to_utc_millis(at),
             payload=[
                 {"conversational": {"role": "USER", "content": {"text": user_text}}},
+                *(
+                    {"conversational": {"role": "TOOL", "content": {"text": tool_call_text(call)}}}
+                    for call in tool_calls
+                ),
                 {"conversational": {"role": "ASSISTANT", "content": {"text": assistant_text}}},
             ],
             metadata={AT_METADATA_KEY: {"stringValue": format_iso_millis(at)}},
@@ -129,9 +147,8 @@ class AgentCoreMemoryEvents:
                 break
         if not event_ids:
             return
-        assert (
-            self._client is not None
-        )  # created once, before the threads share it (boto3 clients are thread-safe)
+        # the client is made here, once, before the threads share it (boto3 clients are thread-safe)
+        assert self._client is not None
         with ThreadPoolExecutor(max_workers=min(self._delete_workers, len(event_ids))) as pool:
             futures = [
                 pool.submit(self._delete_event, actor_id, session_id, event_id, deadline)
@@ -192,10 +209,11 @@ def _event_time(event: dict[str, Any]) -> str:
 
 
 def _newest_first_messages(events: list[dict[str, Any]]) -> list[Message]:
-    """Conversational USER/ASSISTANT payloads of a page, newest message first.
+    """Conversational USER/ASSISTANT payloads of a page, newest message first; the TOOL payloads of a
+    turn ride on its answer.
 
     Events are ordered by (exact time, eventId) here rather than trusted as received, so ties
-    inside one second come out in the order they were written; other payloads (tool, blob) are skipped.
+    inside one second come out in the order they were written; other payloads (blob) are skipped.
     """
     messages: list[Message] = []
     timed = [(_event_time(event), str(event.get("eventId", "")), event) for event in events]
@@ -203,17 +221,18 @@ def _newest_first_messages(events: list[dict[str, Any]]) -> list[Message]:
         if not stamp:
             continue
         created_at = parse_iso_millis(stamp)
-        for item in reversed(event.get("payload", [])):
-            conversational = item.get("conversational")
-            if not conversational or conversational.get("role") not in _ROLES:
-                continue
-            messages.append(
-                Message.model_validate(
-                    {
-                        "role": _ROLES[conversational["role"]],
-                        "text": conversational.get("content", {}).get("text", ""),
-                        "created_at": created_at,
-                    }
+        in_order: list[Message] = []
+        tools: list[ToolCall] = []
+        for item in event.get("payload", []):
+            conversational = item.get("conversational") or {}
+            role, text = conversational.get("role"), conversational.get("content", {}).get("text", "")
+            if role == "TOOL" and (call := tool_call_from_text(text)) is not None:
+                tools.append(call)
+            elif role in _ROLES:
+                calls = tuple(tools) if role == "ASSISTANT" else ()
+                tools = [] if role == "ASSISTANT" else tools
+                in_order.append(
+                    Message(role=_ROLES[role], text=text, created_at=created_at, tool_calls=calls)
                 )
-            )
+        messages.extend(reversed(in_order))
     return messages

@@ -13,8 +13,9 @@ index seek plus `limit` rows whether the actor has a hundred conversations or te
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from agentarch.services.conversations import (
     decode_listing_cursor,
     listing_page,
 )
-from agentarch.services.memory import Message, check_turn, newest_first_to_page
+from agentarch.services.memory import Message, ToolCall, check_turn, newest_first_to_page, tool_call_text
 from agentarch.services.pagination import (
     CursorState,
     Page,
@@ -58,7 +59,8 @@ CREATE TABLE IF NOT EXISTS messages (
     session_id TEXT NOT NULL,
     role       TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
     text       TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    tool_calls TEXT  -- JSON list of the tools an answer used (assistant rows)
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages (actor_id, session_id, seq);
 """
@@ -91,12 +93,12 @@ _NEXT_PAGE = (
     "ORDER BY updated_at DESC, session_id DESC LIMIT ?"
 )
 _RECENT_MESSAGES = (
-    "SELECT seq, role, text, created_at FROM messages WHERE actor_id = ? AND session_id = ? "
+    "SELECT seq, role, text, created_at, tool_calls FROM messages WHERE actor_id = ? AND session_id = ? "
     "ORDER BY seq DESC LIMIT ?"
 )
 _MESSAGES_BEFORE = (
-    "SELECT seq, role, text, created_at FROM messages WHERE actor_id = ? AND session_id = ? AND seq < ? "
-    "ORDER BY seq DESC LIMIT ?"
+    "SELECT seq, role, text, created_at, tool_calls FROM messages "
+    "WHERE actor_id = ? AND session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
 )
 
 
@@ -120,6 +122,9 @@ class SqliteDatabase:
             # WAL is a property of the file: set once, every later connection inherits it.
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(messages)")}
+            if "tool_calls" not in columns:  # a file written before answers kept their tools
+                connection.execute("ALTER TABLE messages ADD COLUMN tool_calls TEXT")
         finally:
             connection.close()
 
@@ -248,16 +253,24 @@ class SqliteMemoryEvents:
         self._db = database
 
     def append_turn(
-        self, actor_id: str, session_id: str, user_text: str, assistant_text: str, at: datetime
+        self,
+        actor_id: str,
+        session_id: str,
+        user_text: str,
+        assistant_text: str,
+        at: datetime,
+        tool_calls: Sequence[ToolCall] = (),
     ) -> None:
         check_turn(user_text, assistant_text)
         created_at = format_iso_millis(at)
+        tools = json.dumps([json.loads(tool_call_text(call)) for call in tool_calls]) if tool_calls else None
         with self._db.write() as connection:
             connection.executemany(
-                "INSERT INTO messages (actor_id, session_id, role, text, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO messages (actor_id, session_id, role, text, created_at, tool_calls) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (actor_id, session_id, "user", user_text, created_at),
-                    (actor_id, session_id, "assistant", assistant_text, created_at),
+                    (actor_id, session_id, "user", user_text, created_at, None),
+                    (actor_id, session_id, "assistant", assistant_text, created_at, tools),
                 ],
             )
 
@@ -291,6 +304,13 @@ class SqliteMemoryEvents:
             )
 
 
-def _message(row: tuple[int, str, str, str]) -> Message:
-    _, role, text, created_at = row
-    return Message.model_validate({"role": role, "text": text, "created_at": parse_iso_millis(created_at)})
+def _message(row: tuple[int, str, str, str, str | None]) -> Message:
+    _, role, text, created_at, tools = row
+    return Message.model_validate(
+        {
+            "role": role,
+            "text": text,
+            "created_at": parse_iso_millis(created_at),
+            "tool_calls": json.loads(tools) if tools else (),
+        }
+    )

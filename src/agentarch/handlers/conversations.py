@@ -30,7 +30,7 @@ from agentarch.services.conversations import (
     Conversation,
     ConversationIndex,
 )
-from agentarch.services.memory import MemoryEvents, Message
+from agentarch.services.memory import MemoryEvents, Message, ToolCall
 from agentarch.services.pagination import MAX_PAGE_SIZE
 
 http_settings = load(HttpSettings)
@@ -55,11 +55,12 @@ class ConversationPage(BaseModel):
 
 
 class MessageOut(BaseModel):
-    """One message of a conversation."""
+    """One message of a conversation; an answer lists the tools it used, as the chat reply did."""
 
     role: str
     text: str
     created_at: str
+    tool_calls: list[ToolCall] = []
 
 
 class HistoryPage(BaseModel):
@@ -90,7 +91,12 @@ def _summary(conversation: Conversation) -> ConversationSummary:
 
 
 def _message(message: Message) -> MessageOut:
-    return MessageOut(role=message.role, text=message.text, created_at=message.created_at.isoformat())
+    return MessageOut(
+        role=message.role,
+        text=message.text,
+        created_at=message.created_at.isoformat(),
+        tool_calls=list(message.tool_calls),
+    )
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agentarch.services import conversations
 from agentarch.services.conversations import ConversationIndex
-from agentarch.services.memory import MemoryEvents
+from agentarch.services.memory import MemoryEvents, ToolCall
 from agentarch.services.storage import StorageUnavailable
 from agentarch.services.timestamps import utc_now
 
@@ -24,14 +24,6 @@ STORE_MARGIN_SECONDS = 2.0
 SESSION_ID_PATTERN = (
     conversations.SESSION_ID_PATTERN.pattern
 )  # 33–100 chars: AgentCore and Memory both accept it
-
-
-class ToolCall(BaseModel):
-    """A tool the agent used while answering."""
-
-    name: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    output: str = ""
 
 
 class ChatReply(BaseModel):
@@ -115,7 +107,7 @@ def send_message(
             assert store is not None
             if seconds_left() < STORE_MARGIN_SECONDS:
                 raise AnsweredTooLate("no time left to store the turn")
-            store.memory.append_turn(actor_id, session, message, reply.response, utc_now())
+            store.memory.append_turn(actor_id, session, message, reply.response, utc_now(), reply.tool_calls)
     except Exception:
         if store is not None:
             with contextlib.suppress(StorageUnavailable):  # an unusable store keeps the claim, still empty

@@ -29,10 +29,11 @@ Ordering, which every adapter reproduces:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentarch.services.pagination import Page
 from agentarch.services.timestamps import to_utc_millis
@@ -53,14 +54,25 @@ class DeleteIncomplete(TimeoutError):
     """
 
 
+class ToolCall(BaseModel):
+    """A tool the agent used while answering, as the user was shown it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    output: str = ""
+
+
 class Message(BaseModel):
-    """One message of a conversation as the user saw it."""
+    """One message of a conversation as the user saw it (an answer keeps the tools it used)."""
 
     model_config = ConfigDict(frozen=True)
 
     role: Role
     text: str
     created_at: datetime
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @field_validator("created_at")
     @classmethod
@@ -72,9 +84,15 @@ class MemoryEvents(Protocol):
     """Port: a session's messages. Callers have already checked that the actor owns the session."""
 
     def append_turn(
-        self, actor_id: str, session_id: str, user_text: str, assistant_text: str, at: datetime
+        self,
+        actor_id: str,
+        session_id: str,
+        user_text: str,
+        assistant_text: str,
+        at: datetime,
+        tool_calls: Sequence[ToolCall] = (),
     ) -> None:
-        """Store one turn (the user's message and the answer) atomically, as one event."""
+        """Store one turn (the user's message, the tools used, the answer) atomically, as one event."""
         ...
 
     def recent_messages(self, actor_id: str, session_id: str, turns_k: int) -> list[Message]:
@@ -101,6 +119,23 @@ def check_turn(user_text: str, assistant_text: str) -> None:
     for text in (user_text, assistant_text):
         if not text or len(text) > MESSAGE_TEXT_MAX_CHARS:
             raise InvalidMessage(f"message text must be 1..{MESSAGE_TEXT_MAX_CHARS} characters")
+
+
+def tool_call_text(call: ToolCall) -> str:
+    """One tool call as stored text (a TOOL payload in Memory), cut to what a payload may hold."""
+    text = call.model_dump_json()
+    if len(text) <= MESSAGE_TEXT_MAX_CHARS:
+        return text
+    room = MESSAGE_TEXT_MAX_CHARS - len(call.model_copy(update={"output": ""}).model_dump_json()) - 16
+    return call.model_copy(update={"output": call.output[: max(0, room)] + "…"}).model_dump_json()
+
+
+def tool_call_from_text(text: str) -> ToolCall | None:
+    """A stored tool call, or None for a payload that is not one (written by something else)."""
+    try:
+        return ToolCall.model_validate_json(text)
+    except ValueError:
+        return None
 
 
 def newest_first_to_page(newest_first: list[Message], next_cursor: str | None) -> Page[Message]:
