@@ -237,6 +237,29 @@ def _run_lint(args: argparse.Namespace) -> int:
     return run_lint(args)
 
 
+LINT_FORMATS = ("json", "sarif", "text")
+
+
+def configure_lint_parser(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `agentarch lint` (defined here, so that the CLI starts without the lint tools)."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="Terraform roots or trees to check with the architecture rules; none: this repository's "
+        "terraform/ with the schema, reference and README checks",
+    )
+    parser.add_argument("--format", choices=LINT_FORMATS, default="text", help="output format")
+    parser.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        default="error",
+        help="exit 1 when a finding is at least this severe (notes never fail)",
+    )
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (holds terraform/)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     parser = argparse.ArgumentParser(prog="agentarch", description=__doc__)
@@ -258,9 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     from agentarch.build import configure_parser
 
     configure_parser(sub.add_parser("build", help="build the zips Terraform deploys (lambda_build/dist)"))
-    from agentarch.lint import configure_parser as configure_lint
-
-    configure_lint(
+    configure_lint_parser(
         sub.add_parser(
             "lint",
             help="check Terraform statically: architecture rules on any PATH (the bypass gap and its "

@@ -166,3 +166,10 @@ def test_the_readme_lists_every_city_the_offline_model_knows() -> None:
     section = (ROOT / "README.md").read_text().split("## The offline model", 1)[1].split("\n## ", 1)[0]
 
     assert [city.name for city in US_CITIES if city.name not in section] == []
+
+
+def test_every_lint_format_the_cli_offers_has_a_renderer() -> None:
+    from agentarch.cli import LINT_FORMATS
+    from agentarch.lint.report import RENDERERS
+
+    assert set(LINT_FORMATS) == set(RENDERERS)

@@ -24,7 +24,7 @@ from agentarch.lint.model import UnreadableInput, check_syntax, load_tree
 from agentarch.lint.report import RENDERERS
 from agentarch.lint.rules import run_rules
 
-__all__ = ["Finding", "configure_parser", "lint_paths", "main", "run", "run_all"]
+__all__ = ["Finding", "lint_paths", "main", "run", "run_all"]
 
 
 def _is_module(path: Path, root: Path) -> bool:
@@ -122,26 +122,6 @@ def lint_paths(paths: Sequence[Path]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.message))
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Arguments of `agentarch lint`."""
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        metavar="PATH",
-        help="Terraform roots or trees to check with the architecture rules; none: this repository's "
-        "terraform/ with the schema, reference and README checks",
-    )
-    parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
-    parser.add_argument(
-        "--fail-on",
-        choices=("warning", "error"),
-        default="error",
-        help="exit 1 when a finding is at least this severe (notes never fail)",
-    )
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (holds terraform/)")
-
-
 def run(args: argparse.Namespace) -> int:
     """Print the findings; exit 0 clean, 1 findings at or above --fail-on, 2 unreadable input."""
     base = Path.cwd()
@@ -174,8 +154,10 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`agentarch lint [PATH...] [--format F] [--fail-on S] [--root DIR]`."""
+    from agentarch.cli import configure_lint_parser
+
     parser = argparse.ArgumentParser(
         prog="agentarch lint", description=__doc__.splitlines()[0] if __doc__ else None
     )
-    configure_parser(parser)
+    configure_lint_parser(parser)
     return run(parser.parse_args(argv))
