@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -318,3 +318,28 @@ def test_failed_sign_ins_are_throttled_per_user_and_per_address(
     assert same_address_real_user.status_code == 429
     assert other_address.status_code == 200
     assert health(stack)["status"] == "ok"
+
+
+def test_bodies_are_bounded_even_when_they_declare_no_length(full_stack: RunningStack) -> None:
+    def chunked(size: int) -> Iterator[bytes]:
+        sent = 0
+        while sent < size:
+            yield b"x" * 8192
+            sent += 8192
+
+    token = full_stack.token(ALICE)
+    api = httpx.post(
+        f"{full_stack.url}/api/chat",
+        content=chunked(200_000),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    login = httpx.post(f"{full_stack.url}/local-auth/login", content=chunked(100_000), timeout=30)
+    long_name = httpx.post(
+        f"{full_stack.url}/local-auth/login", json={"username": "u" * 300, "password": "p"}, timeout=30
+    )
+
+    assert "content-length" not in {k.lower() for k in api.request.headers}  # sent chunked
+    assert api.status_code == 413 and api.json()["error"]["code"] == "payload_too_large"
+    assert login.status_code == 413 and login.json()["error"]["code"] == "payload_too_large"
+    assert long_name.status_code == 400 and long_name.json()["error"]["code"] == "bad_request"

@@ -34,10 +34,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from agentarch.local.identity import JWKS_PATH, AccessTokenVerifier, LocalIdentity, LoginFailed, TokenRejected
+from agentarch.local.request_body import BodyTooLarge, read_body
 from agentarch.services.conversations import SESSION_ID_PATTERN
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
 SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+LOGIN_MAX_BODY_BYTES = 4096
+USERNAME_MAX_CHARS, PASSWORD_MAX_CHARS = 128, 256  # Cognito's limits
 HealthReport = Callable[[], Awaitable[dict[str, Any]]]
 
 
@@ -104,6 +107,7 @@ class LoginThrottle:
     MAX_LOCK_SECONDS = 900.0
     FAILURES_PER_IP = 20
     IP_WINDOW_SECONDS = 300.0
+    TRACKED_USERS = 10_000
 
     def __init__(self) -> None:
         self._user_failures: dict[str, int] = defaultdict(int)
@@ -120,6 +124,10 @@ class LoginThrottle:
     def failed(self, ip: str, username: str) -> None:
         """Count a failed attempt against the user and the address."""
         now = time.monotonic()
+        if len(self._user_failures) > self.TRACKED_USERS:  # forget users whose lock-out is over
+            for name in [n for n in self._user_failures if self._locked_until.get(n, 0.0) <= now]:
+                self._user_failures.pop(name, None)
+                self._locked_until.pop(name, None)
         self._user_failures[username] += 1
         extra = self._user_failures[username] - self.FREE_FAILURES_PER_USER
         if extra >= 0:
@@ -202,10 +210,16 @@ def build_app(
         request.state.request_id = str(uuid.uuid4())
         ip = request.client.host if request.client else "unknown"
         try:
-            body = json.loads(await request.body())
+            body = json.loads(await read_body(request, LOGIN_MAX_BODY_BYTES))
             username, password = body["username"], body["password"]
             if not isinstance(username, str) or not isinstance(password, str):
                 raise TypeError
+            if not 0 < len(username) <= USERNAME_MAX_CHARS or len(password) > PASSWORD_MAX_CHARS:
+                raise ValueError  # Cognito's limits; a long password would also cost scrypt time
+        except BodyTooLarge:
+            return gateway_error(
+                request, 413, "payload_too_large", f"bodies over {LOGIN_MAX_BODY_BYTES} bytes"
+            )
         except (ValueError, KeyError, TypeError, RecursionError):
             return gateway_error(request, 400, "bad_request", 'send {"username": "...", "password": "..."}')
         wait = logins.retry_after(ip, username)
@@ -234,13 +248,9 @@ def build_app(
             )
         if request.method == "OPTIONS":
             return preflight(request)
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > spec.max_body_bytes:
-            return gateway_error(
-                request, 413, "payload_too_large", f"bodies over {spec.max_body_bytes} bytes"
-            )
-        body = await request.body()
-        if len(body) > spec.max_body_bytes:
+        try:
+            body = await read_body(request, spec.max_body_bytes)
+        except BodyTooLarge:
             return gateway_error(
                 request, 413, "payload_too_large", f"bodies over {spec.max_body_bytes} bytes"
             )

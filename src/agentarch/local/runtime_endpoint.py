@@ -36,11 +36,13 @@ from starlette.routing import Route
 
 from agentarch.local.environments import PREEXEC, AtCapacity, EnvironmentPool
 from agentarch.local.identity import AccessTokenVerifier, TokenRejected
+from agentarch.local.request_body import BodyTooLarge, read_body
 from agentarch.local.sigv4 import SignatureRejected, SigV4Verifier
 
 SESSION_HEADER = "x-amzn-bedrock-agentcore-runtime-session-id"
 AGENT_TIMEOUT_SECONDS = 120.0
 AGENT_START_TIMEOUT_SECONDS = 90.0
+MAX_PAYLOAD_BYTES = 100 * 1024 * 1024  # InvokeAgentRuntime's payload limit
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,10 @@ def build_app(spec: RuntimeEndpointSpec) -> Starlette:
     async def invocations(request: Request) -> Response:
         origin = cors_origin(request)
         raw_path = request.scope.get("raw_path", b"").decode("latin-1")
-        body = await request.body()
+        try:
+            body = await read_body(request, MAX_PAYLOAD_BYTES)
+        except BodyTooLarge:
+            return _aws_error(413, "ValidationException", "the payload is larger than 100 MB", origin)
         headers = {name.lower(): value for name, value in request.headers.items()}
         try:
             if spec.mode == "iam":
