@@ -171,7 +171,12 @@ class AccessTokenVerifier:
                 options={"require": ["exp", "iat", "sub", "token_use"], "verify_aud": False},
             )
         except jwt.PyJWTError as exc:
-            raise TokenRejected(f"invalid token ({type(exc).__name__})") from None
+            reason = (
+                "the token has expired"
+                if isinstance(exc, jwt.ExpiredSignatureError)
+                else "the token is not valid"
+            )
+            raise TokenRejected(reason) from None
         if claims.get("token_use") != "access":
             raise TokenRejected("an access token is required")
         if claims.get("client_id") != self._client_id:
