@@ -140,8 +140,12 @@ class EnvironmentPool(Generic[EnvT]):
         self._starting += 1
         try:
             env = await self._start(next(self._numbers))
-        finally:
+        except BaseException:
             self._starting -= 1
+            async with self._freed:  # the place it held is free again for whoever waits
+                self._freed.notify()
+            raise
+        self._starting -= 1
         self.cold_starts += 1
         self._all[id(env)] = env
         self._busy.add(id(env))
