@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from agentarch.local.environments import AtCapacity, EnvironmentPool
+
+
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run on a thread of its own: earlier tests (Playwright's sync API) may hold this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
 
 
 class Worker:
@@ -40,7 +49,7 @@ def test_an_idle_environment_is_reused_and_the_cap_throttles() -> None:
             await pool.acquire()
         assert pool.stats().busy == 2 and pool.stats().cold_starts == 2
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_dead_or_failed_environment_is_replaced_and_a_waiter_gets_the_freed_place() -> None:
@@ -64,4 +73,4 @@ def test_a_dead_or_failed_environment_is_replaced_and_a_waiter_gets_the_freed_pl
         assert replacement is not only and replacement.alive
         assert pool.stats().environments == 1
 
-    asyncio.run(scenario())
+    run(scenario)
