@@ -16,7 +16,7 @@ import itertools
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -128,6 +128,22 @@ class EnvironmentPool(Generic[EnvT]):
             else:
                 await self._discard(env)
         self._idle = keep
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """While the service runs: reap idle environments now and then; stop them all at the end."""
+
+        async def reaper() -> None:
+            while True:
+                await asyncio.sleep(min(self._idle_seconds, 10.0))
+                await self.reap_idle()
+
+        task = asyncio.create_task(reaper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await self.close()
 
     async def close(self) -> None:
         """Stop every environment."""

@@ -244,19 +244,10 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async def reaper() -> None:
-            while True:
-                await asyncio.sleep(min(idle_seconds, 10.0))
-                await pool.reap_idle()
-
         _PROCESSES.set_forkserver_preload(PRELOADED_LIBRARIES)
         await asyncio.to_thread(multiprocessing.forkserver.ensure_running)
-        task = asyncio.create_task(reaper())
-        try:
+        async with pool.running():
             yield
-        finally:
-            task.cancel()
-            await pool.close()
 
     return Starlette(
         routes=[

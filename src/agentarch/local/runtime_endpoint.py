@@ -245,19 +245,10 @@ def build_app(spec: RuntimeEndpointSpec) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async def reaper() -> None:
-            while True:
-                await asyncio.sleep(10.0)
-                await pool.reap_idle()
-
         # One warm worker, so the first turn does not pay the agent's cold start.
         await pool.release(await pool.acquire())
-        task = asyncio.create_task(reaper())
-        try:
+        async with pool.running():
             yield
-        finally:
-            task.cancel()
-            await pool.close()
 
     return Starlette(
         routes=[
