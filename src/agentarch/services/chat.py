@@ -102,9 +102,7 @@ def send_message(
             reply = ChatReply.model_validate({**answer, "session_id": session})
         except ValidationError:
             raise MalformedAgentReply("the agent's answer is not a chat reply") from None
-        stored = store is not None and bool(reply.response)
-        if stored:
-            assert store is not None
+        if store is not None and reply.response:  # an empty answer leaves nothing to store
             if seconds_left() < STORE_MARGIN_SECONDS:
                 raise AnsweredTooLate("no time left to store the turn")
             store.memory.append_turn(actor_id, session, message, reply.response, utc_now(), reply.tool_calls)
@@ -113,7 +111,6 @@ def send_message(
             with contextlib.suppress(StorageUnavailable):  # an unusable store keeps the claim, still empty
                 conversations.forget_unused(store.index, actor_id, session)  # only a claim with no turn
         raise
-    if stored:
-        assert store is not None
+    if store is not None and reply.response:
         conversations.record_turn(store.index, actor_id, session, utc_now())
     return reply
