@@ -140,3 +140,15 @@ def test_entrypoint_validates_the_payload_and_answers_the_contract(monkeypatch: 
     assert getattr(bad, "status_code", None) == 400
     assert b"prompt" in bad.body  # type: ignore[union-attr]
     assert getattr(no_session, "status_code", None) == 400
+
+
+def test_a_turn_reports_the_tokens_of_every_model_call_deterministically(tools: list[BaseTool]) -> None:
+    graph = build_graph(OfflineChatModel(), tools)
+
+    with_tool = run_turn(graph, [], "what is 17 * 23?")  # two model calls: the tool call, the answer
+    again = run_turn(graph, [], "what is 17 * 23?")
+    plain = run_turn(graph, [], "hello")  # one model call
+
+    assert with_tool.usage == again.usage
+    assert with_tool.usage.input_tokens > plain.usage.input_tokens > 0
+    assert with_tool.usage.output_tokens > 0 and plain.usage.output_tokens > 0

@@ -87,7 +87,10 @@ def test_a_message_reaches_the_agent_with_the_actor_from_the_claims(agent: FakeA
     assert status == 200
     assert reply["response"] == "391"
     payload, session_id = agent.calls[0]
-    assert payload == {"prompt": "what is 17 * 23?", "actor": {"id": "user-123"}}  # the session is the header
+    assert payload == {  # the session is the header; groups come from the verified claims
+        "prompt": "what is 17 * 23?",
+        "actor": {"id": "user-123", "groups": ["users", "admins"]},
+    }
     assert reply["session_id"] == session_id
     assert len(session_id) >= 33
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp, RequestContext
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import JSONResponse
 
 from agentarch.adapters import memory_backend
-from agentarch.agent.graph import ToolCallRecord, build_graph, run_turn
+from agentarch.agent.graph import TokenUsage, ToolCallRecord, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.tools import WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
@@ -33,6 +33,7 @@ class Actor(BaseModel):
     """Who the turn is for, as established by the caller (never by the end user's body)."""
 
     id: str = Field(min_length=1, max_length=255)
+    groups: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list, max_length=100)
 
 
 class InvocationRequest(BaseModel):
@@ -48,6 +49,7 @@ class InvocationResponse(BaseModel):
     response: str
     session_id: str
     tool_calls: list[ToolCallRecord]
+    usage: TokenUsage
 
 
 class AgentService:
@@ -75,7 +77,10 @@ class AgentService:
             history = [HumanMessage(m.text) if m.role == "user" else AIMessage(m.text) for m in recent]
         result = run_turn(self._graph, history, request.prompt)
         return InvocationResponse(
-            response=result.response, session_id=session_id, tool_calls=result.tool_calls
+            response=result.response,
+            session_id=session_id,
+            tool_calls=result.tool_calls,
+            usage=result.usage,
         )
 
 

@@ -28,11 +28,19 @@ class ToolCallRecord(BaseModel):
     output: str
 
 
+class TokenUsage(BaseModel):
+    """Model tokens one turn used, summed over every model call (Bedrock's usage metadata)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
 class TurnResult(BaseModel):
     """What one turn of the agent produced."""
 
     response: str
     tool_calls: list[ToolCallRecord]
+    usage: TokenUsage = TokenUsage()
 
 
 def build_graph(model: BaseChatModel, tools: Sequence[BaseTool]) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -69,7 +77,15 @@ def run_turn(
         for call in message.tool_calls
     ]
     final = next((m for m in reversed(produced) if isinstance(m, AIMessage) and not m.tool_calls), None)
-    return TurnResult(response=_text(final) if final else "", tool_calls=calls)
+    return TurnResult(response=_text(final) if final else "", tool_calls=calls, usage=_usage(produced))
+
+
+def _usage(messages: Sequence[BaseMessage]) -> TokenUsage:
+    metered = [m.usage_metadata for m in messages if isinstance(m, AIMessage) and m.usage_metadata]
+    return TokenUsage(
+        input_tokens=sum(u["input_tokens"] for u in metered),
+        output_tokens=sum(u["output_tokens"] for u in metered),
+    )
 
 
 def _text(message: AIMessage) -> str:

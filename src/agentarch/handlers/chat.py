@@ -98,6 +98,7 @@ def post_chat(request: Annotated[ChatRequest, Body()]) -> ChatReply:
         request.message,
         conversation_store(),
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        groups=actor.groups,
     )
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     logger.info("chat turn answered", extra={"session_id": reply.session_id, "tools": len(reply.tool_calls)})

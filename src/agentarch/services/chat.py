@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -83,6 +83,7 @@ def send_message(
     message: str,
     store: ConversationStore | None = None,
     seconds_left: Callable[[], float] = lambda: math.inf,
+    groups: Sequence[str] = (),
 ) -> ChatReply:
     """Send the user's message to the agent in their session (a new one when none is given).
 
@@ -95,7 +96,10 @@ def send_message(
     session = session_id or new_session_id()
     if store is not None:
         conversations.start_or_resume(store.index, actor_id, session, message, utc_now())
-    payload = {"prompt": message, "actor": {"id": actor_id}}  # the session travels as runtimeSessionId
+    payload = {
+        "prompt": message,
+        "actor": {"id": actor_id, "groups": list(groups)},
+    }  # the session travels as runtimeSessionId
     try:
         answer = agent.invoke(payload, session)
         try:
