@@ -35,6 +35,7 @@ class Env(StrEnum):
     STORAGE_BACKEND = "STORAGE_BACKEND"  # unset (none), "aws" (DynamoDB + AgentCore Memory), "sqlite" (local)
     SQLITE_PATH = "SQLITE_PATH"
     CONVERSATIONS_TABLE = "CONVERSATIONS_TABLE"
+    TICKETS_TABLE = "TICKETS_TABLE"  # the agent's create_ticket tool writes here
     MEMORY_ID = "MEMORY_ID"
     HISTORY_TURNS = "HISTORY_TURNS"
     CONVERSATION_EXPIRY_DAYS = "CONVERSATION_EXPIRY_DAYS"  # = Memory's event expiry: the index item's TTL
@@ -46,6 +47,11 @@ class Env(StrEnum):
     BEDROCK_REGION = "BEDROCK_REGION"
     WEATHER_API_URL = "WEATHER_API_URL"
     WEATHER_TIMEOUT_SECONDS = "WEATHER_TIMEOUT_SECONDS"
+    POLICY_MODE = "POLICY_MODE"  # ENFORCE (default) or LOG_ONLY: tool policy decisions recorded, not applied
+    POLICY_DIR = "POLICY_DIR"  # a folder of Cedar policies + schema; unset: the packaged default
+    # IAM (default): the caller is the chat Lambda and the payload's actor is trusted. JWT (patterns 0
+    # and 1): a browser calls the runtime, so the payload names nobody the agent can trust.
+    AGENT_INBOUND_AUTH = "AGENT_INBOUND_AUTH"
 
     # --- AWS standard (set by Lambda and AgentCore themselves) ---
     AWS_REGION = "AWS_REGION"
@@ -91,6 +97,7 @@ class StorageSettings(_EnvSettings):
     storage_backend: Literal["aws", "sqlite"] | None = Field(None, validation_alias=Env.STORAGE_BACKEND)
     sqlite_path: Path | None = Field(None, validation_alias=Env.SQLITE_PATH)
     conversations_table: str | None = Field(None, validation_alias=Env.CONVERSATIONS_TABLE)
+    tickets_table: str | None = Field(None, validation_alias=Env.TICKETS_TABLE)
     memory_id: str | None = Field(None, validation_alias=Env.MEMORY_ID)
     history_turns: int = Field(10, ge=1, le=50, validation_alias=Env.HISTORY_TURNS)
     # Unset: index items never expire. Terraform sets it to Memory's event expiry, so a conversation
@@ -145,6 +152,9 @@ class AgentSettings(_EnvSettings):
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
     weather_api_url: str = Field("https://api.weather.gov", validation_alias=Env.WEATHER_API_URL)
     weather_timeout_seconds: float = Field(5.0, gt=0, validation_alias=Env.WEATHER_TIMEOUT_SECONDS)
+    policy_mode: Literal["ENFORCE", "LOG_ONLY"] = Field("ENFORCE", validation_alias=Env.POLICY_MODE)
+    policy_dir: Path | None = Field(None, validation_alias=Env.POLICY_DIR)
+    inbound_auth: Literal["IAM", "JWT"] = Field("IAM", validation_alias=Env.AGENT_INBOUND_AUTH)
 
     @property
     def resolved_provider(self) -> Literal["bedrock", "offline"]:

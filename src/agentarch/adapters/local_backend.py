@@ -5,7 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
+from agentarch.adapters.sqlite_store import (
+    SqliteConversationIndex,
+    SqliteDatabase,
+    SqliteMemoryEvents,
+    SqliteTicketStore,
+)
 from agentarch.config import Env, SettingsError, StorageSettings
 
 
@@ -29,3 +34,8 @@ def conversation_index(settings: StorageSettings) -> SqliteConversationIndex:
 def memory_events(settings: StorageSettings) -> SqliteMemoryEvents:
     """The message store on the local file."""
     return SqliteMemoryEvents(database(settings))
+
+
+def ticket_store(settings: StorageSettings) -> SqliteTicketStore:
+    """The ticket store on the local file."""
+    return SqliteTicketStore(database(settings))

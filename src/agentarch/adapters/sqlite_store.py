@@ -38,6 +38,7 @@ from agentarch.services.pagination import (
     scope_of,
 )
 from agentarch.services.storage import StorageUnavailable
+from agentarch.services.tickets import Ticket
 from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -63,6 +64,15 @@ CREATE TABLE IF NOT EXISTS messages (
     tool_calls TEXT  -- JSON list of the tools an answer used (assistant rows)
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages (actor_id, session_id, seq);
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket_id  TEXT PRIMARY KEY,
+    actor_id   TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 # Full statements, not assembled strings: nothing user-supplied can ever reach SQL text.
@@ -244,6 +254,40 @@ class SqliteConversationIndex:
             if only_if_empty and row[0] > 0:
                 return
             connection.execute("DELETE FROM conversations WHERE session_id = ?", (session_id,))
+
+
+class SqliteTicketStore:
+    """`TicketStore` on the local file: a ticket per id, made once."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def create_once(self, ticket: Ticket) -> tuple[Ticket, bool]:
+        """Insert unless the id exists; the stored ticket and whether it is new."""
+        with self._db.write() as connection:
+            inserted = connection.execute(
+                "INSERT OR IGNORE INTO tickets (ticket_id, actor_id, session_id, title, severity, body, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ticket.ticket_id,
+                    ticket.actor_id,
+                    ticket.session_id,
+                    ticket.title,
+                    ticket.severity,
+                    ticket.body,
+                    format_iso_millis(ticket.created_at),
+                ),
+            ).rowcount
+            row = connection.execute(
+                "SELECT ticket_id, actor_id, session_id, title, severity, body, created_at FROM tickets "
+                "WHERE ticket_id = ?",
+                (ticket.ticket_id,),
+            ).fetchone()
+        stored = Ticket.model_validate(
+            dict(zip(("ticket_id", "actor_id", "session_id", "title", "severity", "body"), row, strict=False))
+            | {"created_at": parse_iso_millis(row[6])}
+        )
+        return stored, inserted == 1
 
 
 class SqliteMemoryEvents:
