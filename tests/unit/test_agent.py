@@ -8,9 +8,10 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import BaseTool
 
 from agentarch.agent.app import AgentService, invoke
-from agentarch.agent.graph import build_graph, run_turn
+from agentarch.agent.graph import Turn, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.offline_model import OFFLINE_PREFIX, US_CITIES, OfflineChatModel
+from agentarch.agent.policy import Principal, load_tool_policy
 from agentarch.agent.tools import WeatherService, build_tools, current_time
 from agentarch.config import AgentSettings, SettingsError
 
@@ -18,6 +19,11 @@ from agentarch.config import AgentSettings, SettingsError
 @pytest.fixture
 def tools() -> list[BaseTool]:
     return build_tools(WeatherService("https://api.weather.gov", 0.5))
+
+
+def member(*groups: str) -> Turn:
+    """A turn for a signed-in user (in the given groups) under the default tool policy."""
+    return Turn(principal=Principal("user-1", groups), session_id="s" * 40)
 
 
 def offline_calls(question: str, tools: list[BaseTool]) -> list[tuple[str, dict[str, object]]]:
@@ -51,7 +57,12 @@ def test_offline_model_finds_the_weather_of_a_large_us_city_by_name(tools: list[
 
 
 def test_offline_model_asks_where_when_the_weather_has_no_place(tools: list[BaseTool]) -> None:
-    result = run_turn(build_graph(OfflineChatModel(), tools), [], "what's the weather like today?")
+    result = run_turn(
+        build_graph(OfflineChatModel(), tools, load_tool_policy()),
+        [],
+        "what's the weather like today?",
+        member(),
+    )
 
     assert result.tool_calls == []
     assert "Seattle" in result.response and "47.61,-122.33" in result.response
@@ -66,7 +77,9 @@ def test_offline_model_answers_the_date_and_a_city_time_with_the_clock(tools: li
 
 
 def test_offline_help_lists_every_kind_of_question_and_every_city(tools: list[BaseTool]) -> None:
-    answer = run_turn(build_graph(OfflineChatModel(), tools), [], "help").response
+    answer = run_turn(
+        build_graph(OfflineChatModel(), tools, load_tool_policy()), [], "help", member()
+    ).response
 
     for example in ("what time is it?", "today's date", "17 * 23", "weather in Seattle", "47.61,-122.33"):
         assert example in answer
@@ -79,33 +92,39 @@ def test_every_city_of_the_offline_model_has_a_real_time_zone() -> None:
         assert "Unknown time zone" not in current_time(city.timezone), city.name
 
 
-def test_offline_model_calls_only_tools_it_was_given() -> None:
+def test_offline_model_asks_for_the_tool_a_question_needs_even_when_not_offered() -> None:
     only_clock = [t for t in build_tools(WeatherService("https://x", 1)) if t.name == "current_time"]
 
-    assert offline_calls("what is 2 + 2?", only_clock) == []
+    # The authorizer, not the model, is what stops a call: the offline model reaches for it anyway.
+    assert offline_calls("what is 2 + 2?", only_clock) == [("calculator", {"expression": "2 + 2"})]
 
 
 def test_graph_answers_from_tool_results_and_says_it_is_offline(tools: list[BaseTool]) -> None:
-    graph = build_graph(OfflineChatModel(), tools)
+    graph = build_graph(OfflineChatModel(), tools, load_tool_policy())
 
-    result = run_turn(graph, [], "what is 17 * 23?")
+    result = run_turn(graph, [], "what is 17 * 23?", member())
 
     assert result.response == f"{OFFLINE_PREFIX} 17 * 23 = 391"
     assert [(c.name, c.output) for c in result.tool_calls] == [("calculator", "17 * 23 = 391")]
 
 
 def test_graph_can_use_two_tools_in_one_turn(tools: list[BaseTool]) -> None:
-    result = run_turn(build_graph(OfflineChatModel(), tools), [], "what time is it, and what is (2+3)**2?")
+    result = run_turn(
+        build_graph(OfflineChatModel(), tools, load_tool_policy()),
+        [],
+        "what time is it, and what is (2+3)**2?",
+        member(),
+    )
 
     assert [c.name for c in result.tool_calls] == ["current_time", "calculator"]
     assert "= 25" in result.response and "UTC" in result.response
 
 
 def test_offline_model_sees_the_history_it_is_given(tools: list[BaseTool]) -> None:
-    graph = build_graph(OfflineChatModel(), tools)
+    graph = build_graph(OfflineChatModel(), tools, load_tool_policy())
     history = [HumanMessage("tell me a joke"), AIMessage("no")]
 
-    result = run_turn(graph, history, "what did I ask before?")
+    result = run_turn(graph, history, "what did I ask before?", member())
 
     assert "tell me a joke" in result.response
     assert result.tool_calls == []
@@ -143,11 +162,13 @@ def test_entrypoint_validates_the_payload_and_answers_the_contract(monkeypatch: 
 
 
 def test_a_turn_reports_the_tokens_of_every_model_call_deterministically(tools: list[BaseTool]) -> None:
-    graph = build_graph(OfflineChatModel(), tools)
+    graph = build_graph(OfflineChatModel(), tools, load_tool_policy())
 
-    with_tool = run_turn(graph, [], "what is 17 * 23?")  # two model calls: the tool call, the answer
-    again = run_turn(graph, [], "what is 17 * 23?")
-    plain = run_turn(graph, [], "hello")  # one model call
+    with_tool = run_turn(
+        graph, [], "what is 17 * 23?", member()
+    )  # two model calls: the tool call, the answer
+    again = run_turn(graph, [], "what is 17 * 23?", member())
+    plain = run_turn(graph, [], "hello", member())  # one model call
 
     assert with_tool.usage == again.usage
     assert with_tool.usage.input_tokens > plain.usage.input_tokens > 0

@@ -1,9 +1,14 @@
 """The agent as an AgentCore Runtime service: `POST /invocations` and `GET /ping`.
 
-Payload in: `{"prompt", "actor": {"id"}}`; the session is the one AgentCore names in the request
-(`X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, handed to the entrypoint as `context.session_id`),
-never a second copy in the payload. Out: `{"response", "session_id", "tool_calls"}`. The actor is
-trusted because, in the secure patterns, only the chat Lambda can reach the runtime (IAM auth).
+Payload in: `{"prompt", "actor": {"id", "groups"}, "session_calls", "approval"}`; the session is the
+one AgentCore names in the request (`X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, handed to the
+entrypoint as `context.session_id`), never a second copy in the payload. Out: `{"response",
+"session_id", "tool_calls", "usage", "pending_approval"}`.
+
+The actor, the session's call counts and an approval are trusted only with IAM inbound auth (the
+secure patterns), where the chat Lambda is the runtime's only caller and has verified the user.
+With JWT inbound auth (patterns 0 and 1) a browser writes the payload, so the agent ignores all
+three: no principal, and the tool policy denies every call (fail closed).
 """
 
 from __future__ import annotations
@@ -17,12 +22,22 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import JSONResponse
 
-from agentarch.adapters import memory_backend
-from agentarch.agent.graph import TokenUsage, ToolCallRecord, build_graph, run_turn
+from agentarch.adapters import memory_backend, tickets_backend
+from agentarch.agent.graph import (
+    ApprovalAnswer,
+    PendingCall,
+    TokenUsage,
+    ToolCallRecord,
+    Turn,
+    build_graph,
+    run_turn,
+)
 from agentarch.agent.models import select_model
-from agentarch.agent.tools import WeatherService, build_tools
+from agentarch.agent.policy import Mode, Principal, load_tool_policy
+from agentarch.agent.tools import TicketService, WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
 from agentarch.services.memory import MemoryEvents
+from agentarch.services.tickets import TicketStore
 
 logger = logging.getLogger("agentarch.agent")
 
@@ -41,6 +56,11 @@ class InvocationRequest(BaseModel):
 
     prompt: str = Field(min_length=1, max_length=100_000)
     actor: Actor | None = None
+    # Tool calls made in the session's earlier turns (the chat Lambda keeps the counts).
+    session_calls: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, max_length=64
+    )
+    approval: ApprovalAnswer | None = None
 
 
 class InvocationResponse(BaseModel):
@@ -50,6 +70,7 @@ class InvocationResponse(BaseModel):
     session_id: str
     tool_calls: list[ToolCallRecord]
     usage: TokenUsage
+    pending_approval: PendingCall | None = None
 
 
 class AgentService:
@@ -62,25 +83,45 @@ class AgentService:
     """
 
     def __init__(
-        self, settings: AgentSettings, memory: MemoryEvents | None = None, history_turns: int = 10
+        self,
+        settings: AgentSettings,
+        memory: MemoryEvents | None = None,
+        history_turns: int = 10,
+        tickets: TicketStore | None = None,
     ) -> None:
         weather = WeatherService(settings.weather_api_url, settings.weather_timeout_seconds)
-        self._graph = build_graph(select_model(settings), build_tools(weather))
+        self.policy = load_tool_policy(settings.policy_dir)  # PolicyError: the agent does not start
+        tools = build_tools(weather, TicketService(tickets))
+        self._graph = build_graph(select_model(settings), tools, self.policy)
         self._memory = memory
         self._history_turns = history_turns
+        self._mode = Mode(settings.policy_mode)
+        self._trust_payload_identity = settings.inbound_auth == "IAM"
+        # Approvals are held by the chat Lambda next to the conversation: only with storage.
+        self._approvals_possible = memory is not None
 
     def invoke(self, request: InvocationRequest, session_id: str) -> InvocationResponse:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
+        actor = request.actor if self._trust_payload_identity else None
         history: list[BaseMessage] = []
-        if self._memory is not None and request.actor is not None:
-            recent = self._memory.recent_messages(request.actor.id, session_id, self._history_turns)
+        if self._memory is not None and actor is not None:
+            recent = self._memory.recent_messages(actor.id, session_id, self._history_turns)
             history = [HumanMessage(m.text) if m.role == "user" else AIMessage(m.text) for m in recent]
-        result = run_turn(self._graph, history, request.prompt)
+        turn = Turn(
+            principal=Principal(actor.id, tuple(actor.groups)) if actor else None,
+            session_id=session_id,
+            session_calls=request.session_calls if actor else {},
+            approval=request.approval if actor else None,
+            approvals_possible=self._approvals_possible,
+            mode=self._mode,
+        )
+        result = run_turn(self._graph, history, request.prompt, turn)
         return InvocationResponse(
             response=result.response,
             session_id=session_id,
             tool_calls=result.tool_calls,
             usage=result.usage,
+            pending_approval=result.pending_approval,
         )
 
 
@@ -88,8 +129,14 @@ class AgentService:
 def agent_service() -> AgentService:
     """The process-wide agent, built on first use (settings are read then)."""
     storage = cached(StorageSettings)
-    memory = memory_backend.memory_events(storage) if storage.storage_backend else None
-    return AgentService(cached(AgentSettings), memory, storage.history_turns)
+    if not storage.storage_backend:
+        return AgentService(cached(AgentSettings))
+    return AgentService(
+        cached(AgentSettings),
+        memory_backend.memory_events(storage),
+        storage.history_turns,
+        tickets_backend.ticket_store(storage),
+    )
 
 
 app = BedrockAgentCoreApp()
@@ -118,7 +165,8 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def serve(host: str, port: int = RUNTIME_PORT) -> None:
-    """Serve the agent on an explicit host (127.0.0.1 locally)."""
+    """Serve the agent on an explicit host (127.0.0.1 locally), once its tool policy is valid."""
+    agent_service()  # an invalid policy folder stops the agent here, with the file and line
     app.run(port=port, host=host)
 
 

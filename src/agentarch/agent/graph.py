@@ -1,31 +1,50 @@
-"""The LangGraph tool-calling agent: a model node and a tool node in a loop."""
+"""The LangGraph tool-calling agent: model → authorize → tools → model, until the model answers.
+
+Every tool call the model asks for passes the `authorize` node before any tool code runs: the Cedar
+tool policy (`agent/policy.py`) decides it for the turn's principal, with the call's arguments and
+the calls made so far. A call that is not permitted is answered to the model as a tool message
+saying so (and by which policy), never run. A call the policy permits only with the user's approval
+pauses: the model is told it waits for approval, and the turn's result carries the pending call.
+The user's approval comes back as a new turn that starts at `authorize` with that one call marked
+approved — nothing the model or a tool says can mark anything approved.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import ToolCall as ModelToolCall
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.prebuilt import ToolNode, tools_condition
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
+
+from agentarch.agent.policy import CallHistory, Decision, Mode, Principal, ToolPolicy, decide
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant inside agentarch. Use the tools for the current time, "
-    "arithmetic and US weather; never guess what a tool can tell you. Answer briefly."
+    "arithmetic, US weather and support tickets; never guess what a tool can tell you. When a tool "
+    "answers that a call is not permitted or waits for the user's approval, tell the user so "
+    "plainly and do not try another way around it. Answer briefly."
 )
-MAX_STEPS = 12
+MAX_STEPS = 16
 
 
 class ToolCallRecord(BaseModel):
-    """One tool the agent called during a turn, for the caller's audit and the UI."""
+    """One tool call the model asked for during a turn: what the policy decided, and what it returned."""
 
     name: str
     args: dict[str, Any]
     output: str
+    decision: Decision = Decision.ALLOW
+    policies: list[str] = Field(default_factory=list)
 
 
 class TokenUsage(BaseModel):
@@ -35,49 +54,252 @@ class TokenUsage(BaseModel):
     output_tokens: int = 0
 
 
+class PendingCall(BaseModel):
+    """A call waiting for the user's approval: exactly this tool with exactly these arguments."""
+
+    call_id: str
+    tool: str
+    args: dict[str, Any]
+
+
+class ApprovalAnswer(BaseModel):
+    """The user's answer to a pending call, as the caller (the chat Lambda) verified and consumed it."""
+
+    call_id: str = Field(min_length=1, max_length=128)
+    tool: str = Field(min_length=1, max_length=64)
+    args: dict[str, Any]
+    decision: Literal["approved", "rejected"]
+
+
 class TurnResult(BaseModel):
     """What one turn of the agent produced."""
 
     response: str
     tool_calls: list[ToolCallRecord]
     usage: TokenUsage = TokenUsage()
+    pending_approval: PendingCall | None = None
 
 
-def build_graph(model: BaseChatModel, tools: Sequence[BaseTool]) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Compile the agent graph for a model and its tools."""
-    bound = model.bind_tools(list(tools))
+@dataclass(frozen=True)
+class Decided:
+    """One call the model asked for and what the policy decided for it."""
 
-    def call_model(state: MessagesState) -> dict[str, list[BaseMessage]]:
+    call: ModelToolCall
+    decision: Decision
+    policies: tuple[str, ...]
+
+    @property
+    def call_id(self) -> str:
+        return _call_id(self.call)
+
+
+@dataclass
+class Turn:
+    """One turn's identity and call history, handed to the graph's nodes in the run's config.
+
+    The compiled graph is shared by every turn of the process; everything that belongs to one turn
+    lives here. `principal` None means nobody the agent can trust asked: every call is denied.
+    """
+
+    principal: Principal | None
+    session_id: str
+    session_calls: Mapping[str, int] = field(default_factory=dict)  # before this turn
+    approval: ApprovalAnswer | None = None
+    approvals_possible: bool = False
+    mode: Mode = Mode.ENFORCE
+    now: datetime | None = None
+    ran: Counter[str] = field(default_factory=Counter)  # calls permitted to run so far, per tool
+    trace: list[Decided] = field(default_factory=list)  # every call asked for, in order
+    pending: PendingCall | None = None
+    approval_used: bool = False  # an approval admits one call, once
+
+    def history(self, approved: bool) -> CallHistory:
+        """The call history a decision sees now: this turn's calls so far and the session's."""
+        return CallHistory(
+            turn_calls=dict(self.ran),
+            session_calls=dict(Counter(self.session_calls) + self.ran),
+            approved=approved,
+            now=self.now or datetime.now(UTC),
+        )
+
+
+def build_graph(
+    model: BaseChatModel, tools: Sequence[BaseTool], policy: ToolPolicy
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compile the agent graph for a model, its tools and the tool policy that governs them."""
+    by_name = {tool.name: tool for tool in tools}
+
+    def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
+        turn = _turn(config)
+        offered = [
+            tool for tool in tools if turn.principal and policy.may_ever_allow(turn.principal, tool.name)
+        ]
+        bound = model.bind_tools(offered) if offered else model
         return {"messages": [bound.invoke([SystemMessage(SYSTEM_PROMPT), *state["messages"]])]}
+
+    def authorize(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
+        turn = _turn(config)
+        refused: list[BaseMessage] = []
+        for call in _requested(state):
+            decision, policies, reason = _authorize_one(turn, policy, by_name.get(call["name"]), call)
+            turn.trace.append(Decided(call, decision, policies))
+            if decision.runs:
+                turn.ran[call["name"]] += 1  # counted now: the next call of this message sees it
+            else:
+                refused.append(ToolMessage(reason, tool_call_id=_call_id(call), name=call["name"]))
+        return {"messages": refused}
+
+    def run_tools(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
+        turn = _turn(config)
+        batch = turn.trace[len(turn.trace) - len(_requested(state)) :]  # what `authorize` just decided
+        answered: list[BaseMessage] = []
+        for decided in batch:
+            if not decided.decision.runs:
+                continue  # answered by `authorize`; its code never runs
+            call = decided.call
+            tool_config: RunnableConfig = {"configurable": {"turn": turn, "call_id": decided.call_id}}
+            output = by_name[call["name"]].invoke(call["args"], config=tool_config)
+            answered.append(ToolMessage(str(output), tool_call_id=decided.call_id, name=call["name"]))
+        return {"messages": answered}
 
     graph = StateGraph(MessagesState)
     graph.add_node("model", call_model)
-    graph.add_node("tools", ToolNode(list(tools)))
-    graph.add_edge(START, "model")
-    graph.add_conditional_edges("model", tools_condition)
+    graph.add_node("authorize", authorize)
+    graph.add_node("tools", run_tools)
+    graph.add_conditional_edges(START, _start, ["model", "authorize"])
+    graph.add_conditional_edges("model", _after_model, ["authorize", END])
+    graph.add_edge("authorize", "tools")
     graph.add_edge("tools", "model")
-    graph.add_edge("model", END)
     return graph.compile()
 
 
 def run_turn(
-    graph: CompiledStateGraph[Any, Any, Any, Any], history: Sequence[BaseMessage], prompt: str
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    history: Sequence[BaseMessage],
+    prompt: str,
+    turn: Turn,
 ) -> TurnResult:
-    """Run one user turn on top of earlier messages and collect the answer and the tool calls."""
+    """Run one user turn on top of earlier messages and collect the answer and the tool calls.
+
+    With `turn.approval` the turn resumes the paused call: the prompt records the user's answer and
+    the call itself goes straight to `authorize`, marked approved (or rejected) for that call only.
+    """
+    opening: list[BaseMessage] = [HumanMessage(prompt)]
+    if turn.approval is not None:
+        approval = turn.approval
+        opening.append(
+            AIMessage(
+                content="",
+                tool_calls=[ModelToolCall(name=approval.tool, args=approval.args, id=approval.call_id)],
+            )
+        )
     start = len(history) + 1
     state = graph.invoke(
-        {"messages": [*history, HumanMessage(prompt)]}, config={"recursion_limit": MAX_STEPS}
+        {"messages": [*history, *opening]},
+        config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
     )
     produced: list[BaseMessage] = state["messages"][start:]
     outputs = {m.tool_call_id: str(m.content) for m in produced if isinstance(m, ToolMessage)}
     calls = [
-        ToolCallRecord(name=call["name"], args=call["args"], output=outputs.get(call["id"] or "", ""))
-        for message in produced
-        if isinstance(message, AIMessage)
-        for call in message.tool_calls
+        ToolCallRecord(
+            name=decided.call["name"],
+            args=decided.call["args"],
+            output=outputs.get(decided.call_id, ""),
+            decision=decided.decision,
+            policies=list(decided.policies),
+        )
+        for decided in turn.trace
     ]
     final = next((m for m in reversed(produced) if isinstance(m, AIMessage) and not m.tool_calls), None)
-    return TurnResult(response=_text(final) if final else "", tool_calls=calls, usage=_usage(produced))
+    return TurnResult(
+        response=_text(final) if final else "",
+        tool_calls=calls,
+        usage=_usage(produced),
+        pending_approval=turn.pending,
+    )
+
+
+def _authorize_one(
+    turn: Turn, policy: ToolPolicy, tool: BaseTool | None, call: ModelToolCall
+) -> tuple[Decision, tuple[str, ...], str]:
+    """Decide one call; the reason is what the model reads when the call does not run."""
+    name, call_id = call["name"], _call_id(call)
+    approval = turn.approval if turn.approval and turn.approval.call_id == call_id else None
+    if approval is not None and turn.approval_used:
+        approval = None  # the approved call ran already; asking again is a new call
+    if approval is not None:
+        turn.approval_used = True
+    if approval is not None and approval.decision == "rejected":
+        return Decision.REJECTED, (), f"The user rejected this call: {name} was not run and nothing was done."
+    if tool is None:
+        return Decision.DENY, (), f"Not permitted: there is no tool called {name!r}."
+    if turn.principal is None:
+        return Decision.DENY, (), f"Not permitted: {name} needs a signed-in user, and none was verified."
+    try:
+        args = _normalised(tool, call["args"])
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()) or "arguments"
+        return Decision.DENY, (), f"Not permitted: the arguments of {name} are not valid ({fields})."
+    # An approval holds for exactly the arguments the user saw; any other arguments are a new call.
+    approved = approval is not None and approval.tool == name and args == _normalised(tool, approval.args)
+    decision, answer = decide(
+        policy,
+        turn.principal,
+        name,
+        args,
+        turn.history(approved),
+        mode=turn.mode,
+        approvals_possible=turn.approvals_possible,
+    )
+    named = ", ".join(answer.policies) or "none"
+    if decision is Decision.PENDING_APPROVAL:
+        if turn.pending is not None:
+            return Decision.DENY, answer.policies, "Not permitted: one call can wait for approval at a time."
+        turn.pending = PendingCall(call_id=call_id, tool=name, args=args)
+        return (
+            decision,
+            answer.policies,
+            f"Waiting for the user's approval: {name} will run only if the user approves it "
+            f"(policy: {named}).",
+        )
+    if decision is Decision.DENY:
+        why = f" ({'; '.join(answer.errors)})" if answer.errors else ""
+        return decision, answer.policies, f"Not permitted: {name} is not allowed here (policy: {named}){why}."
+    return decision, answer.policies, ""
+
+
+def _normalised(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments as the tool will read them (types coerced, defaults filled), for the policy."""
+    schema = tool.args_schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema.model_validate(dict(args)).model_dump()
+    return dict(args)
+
+
+def _turn(config: RunnableConfig) -> Turn:
+    turn = (config.get("configurable") or {}).get("turn")
+    if not isinstance(turn, Turn):
+        raise RuntimeError("the agent graph runs only with a Turn in its config")
+    return turn
+
+
+def _requested(state: MessagesState) -> list[ModelToolCall]:
+    last = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
+    return list(last.tool_calls) if last is not None else []
+
+
+def _call_id(call: ModelToolCall) -> str:
+    return call["id"] or f"call-{call['name']}"  # models name every call; this is only a fallback
+
+
+def _start(state: MessagesState) -> str:
+    last = state["messages"][-1]
+    return "authorize" if isinstance(last, AIMessage) and last.tool_calls else "model"
+
+
+def _after_model(state: MessagesState) -> str:
+    last = state["messages"][-1]
+    return "authorize" if isinstance(last, AIMessage) and last.tool_calls else END
 
 
 def _usage(messages: Sequence[BaseMessage]) -> TokenUsage:

@@ -30,6 +30,11 @@ _WEATHER = re.compile(r"\b(weather|forecast|temperature)\b", re.IGNORECASE)
 _COORDINATES = re.compile(r"(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)")
 _RECALL = re.compile(r"\b(what did i (just )?(ask|say)|previous (question|message)|earlier question)\b", re.I)
 _HELP = re.compile(r"\b(help|what can you do|what do you (understand|know))\b", re.IGNORECASE)
+_TICKET = re.compile(
+    r"\b(?:open|create|file|raise|log)\b.{0,20}?\bticket\b\s*(?:about|for|:|-)?\s*(.*)", re.I | re.S
+)
+_HIGH = re.compile(r"\b(urgent|critical|asap|emergency|down|outage)\b", re.IGNORECASE)
+_LOW = re.compile(r"\b(minor|low|whenever|cosmetic)\b", re.IGNORECASE)
 _TZ = re.compile(r"\b([A-Z][a-z]+(?:_[A-Z][a-z]+)?/[A-Z][A-Za-z_]+|UTC)\b")
 
 
@@ -87,7 +92,8 @@ HELP = (
     "• US weather by city: “what's the weather in Seattle?” — I know "
     + ", ".join(city.name for city in US_CITIES)
     + " — or by coordinates anywhere in the US: “weather at 47.61,-122.33”;\n"
-    "• what you asked before: “what did I ask before?”.\n"
+    "• what you asked before: “what did I ask before?”;\n"
+    "• a support ticket, which waits for your approval: “open a ticket: printer on floor 3 is broken”.\n"
     "Configure a Bedrock model id to talk to a real model."
 )
 
@@ -130,12 +136,11 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        tool_names = {tool["function"]["name"] for tool in kwargs.get("tools", [])}
-        message = self._respond(messages, tool_names)
+        message = self._respond(messages)
         message.usage_metadata = offline_usage(messages, message)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _respond(self, messages: list[BaseMessage], tool_names: set[str]) -> AIMessage:
+    def _respond(self, messages: list[BaseMessage]) -> AIMessage:
         if messages and isinstance(messages[-1], ToolMessage):
             results = []
             for previous in reversed(messages):
@@ -146,19 +151,27 @@ class OfflineChatModel(BaseChatModel):
 
         humans = [m for m in messages if isinstance(m, HumanMessage)]
         question = str(humans[-1].content) if humans else ""
-        calls = self._plan_tool_calls(question, tool_names, turn=len(humans))
+        calls = self._plan_tool_calls(question, turn=len(humans))
         if calls:
             return AIMessage(content="", tool_calls=calls)
         return AIMessage(content=f"{OFFLINE_PREFIX} {self._plain_answer(question, humans)}")
 
     @staticmethod
-    def _plan_tool_calls(question: str, tool_names: set[str], turn: int) -> list[ToolCall]:
+    def _plan_tool_calls(question: str, turn: int) -> list[ToolCall]:
+        # The tool a question needs is asked for even when it was not offered (the tool policy
+        # keeps from the model the tools an actor can never use), as a model reaching for a tool
+        # it saw earlier would: the agent's authorizer, not the model, is what stops the call.
         calls: list[ToolCall] = []
 
         def call(name: str, args: dict[str, Any]) -> None:
-            if name in tool_names:
-                calls.append(ToolCall(name=name, args=args, id=f"offline-{turn}-{len(calls)}-{name}"))
+            calls.append(ToolCall(name=name, args=args, id=f"offline-{turn}-{len(calls)}-{name}"))
 
+        ticket = _TICKET.search(question)
+        if ticket:
+            title = ticket.group(1).strip().rstrip(".!") or "Support request"
+            severity = "high" if _HIGH.search(question) else "low" if _LOW.search(question) else "medium"
+            call("create_ticket", {"title": title[:120], "severity": severity, "body": question.strip()})
+            return calls
         city = find_city(question)
         if _WEATHER.search(question):
             found = _COORDINATES.search(question)

@@ -166,7 +166,9 @@ class ToolPolicy:
             return
         error = result.errors[0]
         where = self._where(error.policy_id)
-        raise PolicyError(f"{where}: {error.error} (policy {self._names.get(error.policy_id, error.policy_id)})")
+        raise PolicyError(
+            f"{where}: {error.error} (policy {self._names.get(error.policy_id, error.policy_id)})"
+        )
 
     def _where(self, engine_id: str) -> str:
         index = int(engine_id.removeprefix("policy")) if engine_id.startswith("policy") else -1
@@ -191,7 +193,7 @@ class ToolPolicy:
         }
         try:
             result = cedarpy.is_authorized(request, self._policies, _entities(principal), self._schema)
-        except Exception as exc:  # noqa: BLE001 - whatever the engine raises, the call is denied
+        except Exception as exc:
             return PolicyAnswer(False, errors=(f"the policy engine failed: {exc}",))
         diagnostics = result.diagnostics
         policies = tuple(self._names.get(reason, reason) for reason in diagnostics.reasons)
@@ -212,8 +214,10 @@ class ToolPolicy:
             "resource": f'{NAMESPACE}::Agent::"agent"',
         }
         try:
-            partial = cedarpy.is_authorized_partial(request, self._policies, _entities(principal), self._schema)
-        except Exception:  # noqa: BLE001 - when in doubt, offer the tool; each call is still decided
+            partial = cedarpy.is_authorized_partial(
+                request, self._policies, _entities(principal), self._schema
+            )
+        except Exception:
             return True
         return partial.decision != cedarpy.Decision.Deny
 
@@ -225,8 +229,10 @@ class ToolPolicy:
             "resource": f'{NAMESPACE}::Agent::"agent"',
         }
         try:
-            partial = cedarpy.is_authorized_partial(request, self._policies, _entities(principal), self._schema)
-        except Exception:  # noqa: BLE001
+            partial = cedarpy.is_authorized_partial(
+                request, self._policies, _entities(principal), self._schema
+            )
+        except Exception:
             return ()
         found = [*partial.diagnostics.reasons, *partial.diagnostics.may_be_determining]
         return tuple(dict.fromkeys(self._names.get(p, p) for p in found))
@@ -254,12 +260,12 @@ def decide(
     decision = Decision.DENY
     if not answer.policies and not answer.errors:
         answer = PolicyAnswer(False, (DEFAULT_DENY,))
-    if not history.approved and not answer.errors:
-        if policy.is_allowed(principal, tool, args, _approved(history)).allowed:
-            if approvals_possible:
-                decision = Decision.PENDING_APPROVAL  # the policies that ask for the approval stay named
-            else:
-                answer = PolicyAnswer(False, errors=("approvals need conversation storage, which is off",))
+    needs_approval = not history.approved and not answer.errors
+    if needs_approval and policy.is_allowed(principal, tool, args, _approved(history)).allowed:
+        if approvals_possible:
+            decision = Decision.PENDING_APPROVAL  # the policies that ask for the approval stay named
+        else:
+            answer = PolicyAnswer(False, errors=("approvals need conversation storage, which is off",))
     if mode is Mode.LOG_ONLY and decision is not Decision.ALLOW:
         return Decision.LOG_ONLY_DENY, answer
     return decision, answer

@@ -1,4 +1,4 @@
-"""The agent's sample tools: current time, weather from api.weather.gov, and a calculator.
+"""The agent's sample tools: current time, a calculator, weather from api.weather.gov, and tickets.
 
 Tools answer with a plain sentence even when they fail (network down, API error, bad input), so
 the model can tell the user what went wrong instead of the run crashing.
@@ -6,15 +6,19 @@ the model can tell the user what went wrong instead of the run crashing.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 
 from agentarch.agent.calculator import CalculatorError, evaluate
+from agentarch.services.storage import StorageUnavailable
+from agentarch.services.tickets import Ticket, TicketStore
 
 USER_AGENT = "agentarch-sample-agent (https://github.com/agentarch)"
 
@@ -98,7 +102,42 @@ class WeatherUnavailable(Exception):
     """The weather API could not be reached or answered badly."""
 
 
-def build_tools(weather: WeatherService) -> list[BaseTool]:
+class TicketService:
+    """The consequential tool: opens a support ticket for the user (one per approval)."""
+
+    def __init__(self, store: TicketStore | None) -> None:
+        self._store = store
+
+    def create_ticket(self, title: str, severity: str, body: str, config: RunnableConfig) -> str:
+        """Open a support ticket. Severity is low, medium or high. Needs the user's approval."""
+        if self._store is None:
+            return "Tickets cannot be created here: this deployment has no ticket store."
+        configurable = config.get("configurable") or {}
+        turn, call_id = configurable.get("turn"), str(configurable.get("call_id") or "")
+        approval = getattr(turn, "approval", None)
+        principal = getattr(turn, "principal", None)
+        # The approval's id makes a replayed approval find its ticket instead of making another.
+        approved = approval is not None and approval.call_id == call_id and approval.decision == "approved"
+        ticket_id = call_id if approved else "t-" + secrets.token_hex(8)
+        try:
+            ticket, created = self._store.create_once(
+                Ticket(
+                    ticket_id=ticket_id,
+                    actor_id=principal.id if principal else "",
+                    session_id=getattr(turn, "session_id", ""),
+                    title=title.strip()[:200] or "untitled",
+                    severity=severity if severity in ("low", "medium", "high") else "medium",
+                    body=body[:4000],
+                    created_at=datetime.now(UTC),
+                )
+            )
+        except StorageUnavailable:
+            return "The ticket could not be created: the ticket store is unavailable right now."
+        verb = "Created" if created else "Already created"
+        return f"{verb} ticket {ticket.ticket_id} ({ticket.severity}): {ticket.title}."
+
+
+def build_tools(weather: WeatherService, tickets: TicketService | None = None) -> list[BaseTool]:
     """The tools the agent may call, in the order the model sees them."""
     return [
         StructuredTool.from_function(current_time, name="current_time"),
@@ -107,5 +146,13 @@ def build_tools(weather: WeatherService) -> list[BaseTool]:
             weather.forecast,
             name="weather",
             description="Current weather forecast for a US location given by latitude and longitude.",
+        ),
+        StructuredTool.from_function(
+            (tickets or TicketService(None)).create_ticket,
+            name="create_ticket",
+            description=(
+                "Open a support ticket with a short title, a severity (low, medium or high) and a body. "
+                "Runs only once the user approves it."
+            ),
         ),
     ]

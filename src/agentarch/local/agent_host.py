@@ -12,7 +12,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from agentarch.agent.app import app
+from agentarch.agent.app import agent_service, app
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     socket_path = Path(args[0])
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
+    agent_service()  # an invalid tool policy stops the worker before it listens
     app.run(uds=str(socket_path), proxy_headers=False)
 
 
