@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agentarch.services.conversations import (
+    ApprovalNotPending,
     Conversation,
     ConversationIndex,
     ConversationNotFound,
     InvalidIdentifier,
+    PendingApproval,
     forget_unused,
     get_conversation,
     list_conversations,
@@ -222,3 +224,49 @@ def test_a_malformed_session_id_is_refused_before_storage(index: ConversationInd
         start_or_resume(index, new_id(), session, "hello", T0)
     with pytest.raises(InvalidIdentifier):
         get_conversation(index, new_id(), session)
+
+
+def test_tool_calls_that_ran_are_counted_per_conversation(index: ConversationIndex) -> None:
+    actor, session = new_id(), new_id()
+    start_or_resume(index, actor, session, "hello", T0)
+
+    record_turn(index, actor, session, T0 + timedelta(minutes=1), {"calculator": 2, "weather": 1})
+    after = record_turn(index, actor, session, T0 + timedelta(minutes=2), {"calculator": 1})
+
+    assert after.tool_counts == {"calculator": 3, "weather": 1}
+    assert get_conversation(index, actor, session).tool_counts == {"calculator": 3, "weather": 1}
+
+
+def _pending(approval_id: str, at: datetime) -> PendingApproval:
+    arguments = {"title": "printer", "severity": "medium", "body": "floor 3"}
+    return PendingApproval(id=approval_id, tool="create_ticket", arguments=arguments, requested_at=at)
+
+
+def test_a_pending_approval_is_taken_once_by_its_actor_only(index: ConversationIndex) -> None:
+    actor, session = new_id(), new_id()
+    start_or_resume(index, actor, session, "open a ticket", T0)
+    pending = _pending("ap-" + new_id(), T0 + timedelta(seconds=5))
+    record_turn(index, actor, session, T0 + timedelta(seconds=5), pending=pending)
+
+    assert get_conversation(index, actor, session).pending_approval == pending
+    with pytest.raises(ApprovalNotPending):
+        index.take_approval(new_id(), session, pending.id, T0)  # someone else
+    with pytest.raises(ApprovalNotPending):
+        index.take_approval(actor, session, "ap-forged", T0)  # an id nobody issued
+    assert index.take_approval(actor, session, pending.id, T0) == pending
+    with pytest.raises(ApprovalNotPending):
+        index.take_approval(actor, session, pending.id, T0)  # replayed
+    assert get_conversation(index, actor, session).pending_approval is None
+
+
+def test_a_stale_or_superseded_approval_cannot_be_taken(index: ConversationIndex) -> None:
+    actor, session = new_id(), new_id()
+    start_or_resume(index, actor, session, "open a ticket", T0)
+    old = _pending("ap-old", T0)
+    record_turn(index, actor, session, T0, pending=old)
+
+    with pytest.raises(ApprovalNotPending):
+        index.take_approval(actor, session, old.id, T0 + timedelta(seconds=1))  # requested too long ago
+    record_turn(index, actor, session, T0 + timedelta(minutes=1))  # a new message leaves nothing waiting
+    with pytest.raises(ApprovalNotPending):
+        index.take_approval(actor, session, old.id, T0 - timedelta(days=1))

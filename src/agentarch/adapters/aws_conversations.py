@@ -9,16 +9,19 @@ Table contract (Terraform creates exactly this):
   reads treat an item past `expires_at` as already gone.
 
 Calls made, one each per operation (a contract test maps them to IAM actions):
-  create_if_absent -> PutItem; get -> GetItem; record_turn -> UpdateItem; list_page -> Query;
-  delete -> DeleteItem. Ownership is enforced inside each write's condition expression, and
-  ConditionalCheckFailed answers carry the stored item (`ReturnValuesOnConditionCheckFailure`),
-  so no write needs a second round trip to tell "not yours" from "already there".
+  create_if_absent -> PutItem; get -> GetItem; record_turn -> UpdateItem; take_approval ->
+  UpdateItem; list_page -> Query; delete -> DeleteItem. Tool calls per tool are number attributes
+  `tool_calls#<tool>` (ADD makes each on first use); a call waiting for approval is `pending_approval`
+  (JSON) with its id and time beside it, so taking it is one conditional UpdateItem.
+  Ownership is enforced inside each write's condition expression, and ConditionalCheckFailed
+  answers carry the stored item (`ReturnValuesOnConditionCheckFailure`), so no write needs a
+  second round trip to tell "not yours" from "already there".
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,8 +29,10 @@ from botocore.exceptions import ClientError
 
 from agentarch.adapters.aws_clients import LazyClient
 from agentarch.services.conversations import (
+    ApprovalNotPending,
     Conversation,
     ConversationNotFound,
+    PendingApproval,
     decode_listing_cursor,
     listing_page,
 )
@@ -38,6 +43,10 @@ from agentarch.services.pagination import (
 from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
 
 BY_ACTOR_INDEX = "by_actor"
+TOOL_COUNT_PREFIX = "tool_calls#"  # one number attribute per tool (ADD creates it on first use)
+PENDING_ATTRIBUTE = "pending_approval"  # JSON PendingApproval
+PENDING_ID_ATTRIBUTE = "pending_approval_id"  # its id and time, kept apart for the take condition
+PENDING_AT_ATTRIBUTE = "pending_approval_at"
 EXPIRY_ATTRIBUTE = "expires_at"  # the table's TTL attribute (terraform/modules/data)
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -62,7 +71,8 @@ def _item(conversation: Conversation) -> dict[str, dict[str, str]]:
     }
 
 
-def _conversation(item: dict[str, dict[str, str]]) -> Conversation:
+def _conversation(item: dict[str, Any]) -> Conversation:
+    pending = item.get(PENDING_ATTRIBUTE, {}).get("S")
     return Conversation(
         actor_id=item["actor_id"]["S"],
         session_id=item["session_id"]["S"],
@@ -70,6 +80,12 @@ def _conversation(item: dict[str, dict[str, str]]) -> Conversation:
         created_at=parse_iso_millis(item["created_at"]["S"]),
         updated_at=parse_iso_millis(item["updated_at"]["S"]),
         message_count=int(item["message_count"]["N"]),
+        tool_counts={
+            name.removeprefix(TOOL_COUNT_PREFIX): int(value["N"])
+            for name, value in item.items()
+            if name.startswith(TOOL_COUNT_PREFIX)
+        },
+        pending_approval=PendingApproval.model_validate_json(pending) if pending else None,
     )
 
 
@@ -129,23 +145,53 @@ class DynamoConversationIndex:
             raise ConversationNotFound(session_id)
         return _conversation(item)
 
-    def record_turn(self, actor_id: str, session_id: str, messages_added: int, at: datetime) -> Conversation:
-        values = {
+    def record_turn(
+        self,
+        actor_id: str,
+        session_id: str,
+        messages_added: int,
+        at: datetime,
+        tools_run: Mapping[str, int] | None = None,
+        pending: PendingApproval | None = None,
+    ) -> Conversation:
+        values: dict[str, dict[str, str]] = {
             ":at": {"S": format_iso_millis(at)},
             ":added": {"N": str(messages_added)},
             ":actor": {"S": actor_id},
         }
-        update = "SET updated_at = :at"
+        names: dict[str, str] = {}
+        sets = ["updated_at = :at"]
         if self._expiry_days is not None:  # activity pushes the expiry out, as new events do in Memory
-            update += f", {EXPIRY_ATTRIBUTE} = :expires"
+            sets.append(f"{EXPIRY_ATTRIBUTE} = :expires")
             values[":expires"] = {"N": _expires_at(at, self._expiry_days)}
+        adds = ["message_count :added"]
+        for number, (tool, calls) in enumerate(sorted((tools_run or {}).items())):
+            names[f"#tool{number}"] = TOOL_COUNT_PREFIX + tool
+            values[f":tool{number}"] = {"N": str(calls)}
+            adds.append(f"#tool{number} :tool{number}")
+        removes: list[str] = []
+        if pending is None:
+            removes = [PENDING_ATTRIBUTE, PENDING_ID_ATTRIBUTE, PENDING_AT_ATTRIBUTE]
+        else:
+            sets += [
+                f"{PENDING_ATTRIBUTE} = :pending",
+                f"{PENDING_ID_ATTRIBUTE} = :pending_id",
+                f"{PENDING_AT_ATTRIBUTE} = :pending_at",
+            ]
+            values[":pending"] = {"S": pending.model_dump_json()}
+            values[":pending_id"] = {"S": pending.id}
+            values[":pending_at"] = {"S": format_iso_millis(pending.requested_at)}
+        update = "SET " + ", ".join(sets) + " ADD " + ", ".join(adds)
+        if removes:
+            update += " REMOVE " + ", ".join(removes)
         try:
             answer = self._client.update_item(
                 TableName=self._table,
                 Key={"session_id": {"S": session_id}},
-                UpdateExpression=update + " ADD message_count :added",
+                UpdateExpression=update,
                 ConditionExpression="actor_id = :actor",
                 ExpressionAttributeValues=values,
+                **({"ExpressionAttributeNames": names} if names else {}),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -153,6 +199,30 @@ class DynamoConversationIndex:
                 raise ConversationNotFound(session_id) from None
             raise
         return _conversation(answer["Attributes"])
+
+    def take_approval(
+        self, actor_id: str, session_id: str, approval_id: str, not_before: datetime
+    ) -> PendingApproval:
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key={"session_id": {"S": session_id}},
+                UpdateExpression=f"REMOVE {PENDING_ATTRIBUTE}, {PENDING_ID_ATTRIBUTE}, {PENDING_AT_ATTRIBUTE}",
+                ConditionExpression=(
+                    f"actor_id = :actor AND {PENDING_ID_ATTRIBUTE} = :id AND {PENDING_AT_ATTRIBUTE} >= :not_before"
+                ),
+                ExpressionAttributeValues={
+                    ":actor": {"S": actor_id},
+                    ":id": {"S": approval_id},
+                    ":not_before": {"S": format_iso_millis(not_before)},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise ApprovalNotPending(approval_id) from None
+            raise
+        return PendingApproval.model_validate_json(answer["Attributes"][PENDING_ATTRIBUTE]["S"])
 
     def list_page(self, actor_id: str, limit: int, cursor: str | None) -> Page[Conversation]:
         check_limit(limit)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +24,10 @@ from pathlib import Path
 from pydantic import Field
 
 from agentarch.services.conversations import (
+    ApprovalNotPending,
     Conversation,
     ConversationNotFound,
+    PendingApproval,
     decode_listing_cursor,
     listing_page,
 )
@@ -50,7 +53,9 @@ CREATE TABLE IF NOT EXISTS conversations (
     title         TEXT NOT NULL,
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
-    message_count INTEGER NOT NULL DEFAULT 0
+    message_count INTEGER NOT NULL DEFAULT 0,
+    tool_counts   TEXT NOT NULL DEFAULT '{}',  -- JSON {tool: calls that ran}
+    pending_approval TEXT  -- JSON PendingApproval, or NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS conversations_by_actor
     ON conversations (actor_id, updated_at DESC, session_id DESC);
@@ -81,24 +86,34 @@ _INSERT_CONVERSATION = (
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING"
 )
 _SELECT_CONVERSATION = (
-    "SELECT session_id, actor_id, title, created_at, updated_at, message_count FROM conversations "
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
+    "FROM conversations "
     "WHERE session_id = ?"
 )
 _SELECT_OWN_CONVERSATION = (
-    "SELECT session_id, actor_id, title, created_at, updated_at, message_count FROM conversations "
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
+    "FROM conversations "
     "WHERE session_id = ? AND actor_id = ?"
 )
 _RECORD_TURN = (
-    "UPDATE conversations SET message_count = message_count + ?, updated_at = ? "
-    "WHERE session_id = ? AND actor_id = ? "
-    "RETURNING session_id, actor_id, title, created_at, updated_at, message_count"
+    "UPDATE conversations SET message_count = message_count + ?, updated_at = ?, tool_counts = ?, "
+    "pending_approval = ? WHERE session_id = ? AND actor_id = ? "
+    "RETURNING session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, "
+    "pending_approval"
 )
+_FIND_APPROVAL = (
+    "SELECT pending_approval FROM conversations WHERE session_id = ? AND actor_id = ? "
+    "AND json_extract(pending_approval, '$.id') = ? AND json_extract(pending_approval, '$.requested_at') >= ?"
+)
+_CLEAR_APPROVAL = "UPDATE conversations SET pending_approval = NULL WHERE session_id = ?"
 _FIRST_PAGE = (
-    "SELECT session_id, actor_id, title, created_at, updated_at, message_count FROM conversations "
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
+    "FROM conversations "
     "WHERE actor_id = ? ORDER BY updated_at DESC, session_id DESC LIMIT ?"
 )
 _NEXT_PAGE = (
-    "SELECT session_id, actor_id, title, created_at, updated_at, message_count FROM conversations "
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
+    "FROM conversations "
     "WHERE actor_id = ? AND (updated_at, session_id) < (?, ?) "
     "ORDER BY updated_at DESC, session_id DESC LIMIT ?"
 )
@@ -135,6 +150,12 @@ class SqliteDatabase:
             columns = {row[1] for row in connection.execute("PRAGMA table_info(messages)")}
             if "tool_calls" not in columns:  # a file written before answers kept their tools
                 connection.execute("ALTER TABLE messages ADD COLUMN tool_calls TEXT")
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(conversations)")}
+            if "tool_counts" not in columns:  # a file written before tool policies counted calls
+                connection.execute(
+                    "ALTER TABLE conversations ADD COLUMN tool_counts TEXT NOT NULL DEFAULT '{}'"
+                )
+                connection.execute("ALTER TABLE conversations ADD COLUMN pending_approval TEXT")
         finally:
             connection.close()
 
@@ -177,8 +198,8 @@ class _MessageCursor(CursorState):
     before_seq: int = Field(gt=0)
 
 
-def _conversation(row: tuple[str, str, str, str, str, int]) -> Conversation:
-    session_id, actor_id, title, created_at, updated_at, message_count = row
+def _conversation(row: tuple[str, str, str, str, str, int, str, str | None]) -> Conversation:
+    session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending = row
     return Conversation(
         actor_id=actor_id,
         session_id=session_id,
@@ -186,6 +207,8 @@ def _conversation(row: tuple[str, str, str, str, str, int]) -> Conversation:
         created_at=parse_iso_millis(created_at),
         updated_at=parse_iso_millis(updated_at),
         message_count=message_count,
+        tool_counts=json.loads(tool_counts or "{}"),
+        pending_approval=PendingApproval.model_validate_json(pending) if pending else None,
     )
 
 
@@ -221,15 +244,44 @@ class SqliteConversationIndex:
             raise ConversationNotFound(session_id)
         return _conversation(row)
 
-    def record_turn(self, actor_id: str, session_id: str, messages_added: int, at: datetime) -> Conversation:
-        with self._db.write() as connection:
+    def record_turn(
+        self,
+        actor_id: str,
+        session_id: str,
+        messages_added: int,
+        at: datetime,
+        tools_run: Mapping[str, int] | None = None,
+        pending: PendingApproval | None = None,
+    ) -> Conversation:
+        with self._db.write() as connection:  # read and write the counts in one transaction
+            row = connection.execute(_SELECT_OWN_CONVERSATION, (session_id, actor_id)).fetchone()
+            if row is None:
+                raise ConversationNotFound(session_id)
+            counts = Counter(json.loads(row[6] or "{}")) + Counter(tools_run or {})
             row = connection.execute(
                 _RECORD_TURN,
-                (messages_added, format_iso_millis(at), session_id, actor_id),
+                (
+                    messages_added,
+                    format_iso_millis(at),
+                    json.dumps(dict(counts), sort_keys=True),
+                    _approval_json(pending),
+                    session_id,
+                    actor_id,
+                ),
             ).fetchone()
-        if row is None:
-            raise ConversationNotFound(session_id)
         return _conversation(row)
+
+    def take_approval(
+        self, actor_id: str, session_id: str, approval_id: str, not_before: datetime
+    ) -> PendingApproval:
+        with self._db.write() as connection:  # found and cleared in one transaction: taken once
+            row = connection.execute(
+                _FIND_APPROVAL, (session_id, actor_id, approval_id, format_iso_millis(not_before))
+            ).fetchone()
+            if row is None:
+                raise ApprovalNotPending(approval_id)
+            connection.execute(_CLEAR_APPROVAL, (session_id,))
+        return PendingApproval.model_validate_json(row[0])
 
     def list_page(self, actor_id: str, limit: int, cursor: str | None) -> Page[Conversation]:
         check_limit(limit)
@@ -254,6 +306,15 @@ class SqliteConversationIndex:
             if only_if_empty and row[0] > 0:
                 return
             connection.execute("DELETE FROM conversations WHERE session_id = ?", (session_id,))
+
+
+def _approval_json(pending: PendingApproval | None) -> str | None:
+    if pending is None:
+        return None
+    # requested_at as the index compares it: ISO-8601 UTC milliseconds, so string order is time order
+    return json.dumps(
+        pending.model_dump(mode="json") | {"requested_at": format_iso_millis(pending.requested_at)}
+    )
 
 
 class SqliteTicketStore:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -48,6 +49,26 @@ class InvalidIdentifier(ValueError):
     """A session or actor id that cannot be stored (a 400, before any storage is touched)."""
 
 
+class ApprovalNotPending(LookupError):
+    """No call of this conversation waits for this approval (unknown, someone else's, decided, or stale)."""
+
+
+class PendingApproval(BaseModel):
+    """A tool call that waits for the user's approval: exactly this tool with these arguments."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="what the user sends back to approve or reject the call")
+    tool: str
+    arguments: dict[str, Any]
+    requested_at: datetime
+
+    @field_validator("requested_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return to_utc_millis(value)
+
+
 class Conversation(BaseModel):
     """One conversation in an actor's list."""
 
@@ -59,6 +80,9 @@ class Conversation(BaseModel):
     created_at: datetime
     updated_at: datetime
     message_count: int = Field(ge=0)
+    # Tool calls that ran in this conversation, per tool: what session-count policies read.
+    tool_counts: dict[str, int] = Field(default_factory=dict)
+    pending_approval: PendingApproval | None = None
 
     @field_validator("created_at", "updated_at")
     @classmethod
@@ -113,8 +137,28 @@ class ConversationIndex(Protocol):
         """The actor's conversation, or `ConversationNotFound`."""
         ...
 
-    def record_turn(self, actor_id: str, session_id: str, messages_added: int, at: datetime) -> Conversation:
-        """Add `messages_added` to the count and set `updated_at`; `ConversationNotFound` if not the actor's."""
+    def record_turn(
+        self,
+        actor_id: str,
+        session_id: str,
+        messages_added: int,
+        at: datetime,
+        tools_run: Mapping[str, int] | None = None,
+        pending: PendingApproval | None = None,
+    ) -> Conversation:
+        """Count the turn's messages and tool calls, set `updated_at`, and replace the pending approval.
+
+        `ConversationNotFound` if not the actor's. A turn that leaves no call waiting clears the one
+        an earlier turn left: an approval is for the turn that asked for it.
+        """
+        ...
+
+    def take_approval(
+        self, actor_id: str, session_id: str, approval_id: str, not_before: datetime
+    ) -> PendingApproval:
+        """Atomically remove and return the pending approval with this id, requested at or after
+        `not_before`; `ApprovalNotPending` otherwise — so an approval is used once, by its actor only.
+        """
         ...
 
     def list_page(self, actor_id: str, limit: int, cursor: str | None) -> Page[Conversation]:
@@ -189,9 +233,18 @@ def start_or_resume(
     return index.create_if_absent(conversation)
 
 
-def record_turn(index: ConversationIndex, actor_id: str, session_id: str, now: datetime) -> Conversation:
-    """After a successful turn: two more messages and newer activity."""
-    return index.record_turn(check_actor_id(actor_id), check_session_id(session_id), MESSAGES_PER_TURN, now)
+def record_turn(
+    index: ConversationIndex,
+    actor_id: str,
+    session_id: str,
+    now: datetime,
+    tools_run: Mapping[str, int] | None = None,
+    pending: PendingApproval | None = None,
+) -> Conversation:
+    """After a successful turn: two more messages, the tools that ran, newer activity, the pending call."""
+    return index.record_turn(
+        check_actor_id(actor_id), check_session_id(session_id), MESSAGES_PER_TURN, now, tools_run, pending
+    )
 
 
 def forget_unused(index: ConversationIndex, actor_id: str, session_id: str) -> None:
