@@ -90,6 +90,7 @@ def test_a_message_reaches_the_agent_with_the_actor_from_the_claims(agent: FakeA
     assert payload == {  # the session is the header; groups come from the verified claims
         "prompt": "what is 17 * 23?",
         "actor": {"id": "user-123", "groups": ["users", "admins"]},
+        "session_calls": {},  # no conversation storage here (pattern 2): no earlier calls are known
     }
     assert reply["session_id"] == session_id
     assert len(session_id) >= 33

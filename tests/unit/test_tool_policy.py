@@ -20,7 +20,6 @@ from agentarch.agent.offline_model import OfflineChatModel
 from agentarch.agent.policy import (
     DEFAULT_POLICY_DIR,
     CallHistory,
-    Decision,
     Mode,
     PolicyError,
     Principal,
@@ -28,6 +27,7 @@ from agentarch.agent.policy import (
     load_tool_policy,
 )
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
+from agentarch.services.memory import Decision
 
 SESSION = "s" * 40
 POLICY = load_tool_policy()

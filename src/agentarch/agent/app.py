@@ -27,7 +27,6 @@ from agentarch.agent.graph import (
     ApprovalAnswer,
     PendingCall,
     TokenUsage,
-    ToolCallRecord,
     Turn,
     build_graph,
     run_turn,
@@ -36,7 +35,7 @@ from agentarch.agent.models import select_model
 from agentarch.agent.policy import Mode, Principal, load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
-from agentarch.services.memory import MemoryEvents
+from agentarch.services.memory import MemoryEvents, ToolCall
 from agentarch.services.tickets import TicketStore
 
 logger = logging.getLogger("agentarch.agent")
@@ -68,7 +67,7 @@ class InvocationResponse(BaseModel):
 
     response: str
     session_id: str
-    tool_calls: list[ToolCallRecord]
+    tool_calls: list[ToolCall]
     usage: TokenUsage
     pending_approval: PendingCall | None = None
 

@@ -26,7 +26,8 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field, ValidationError
 
-from agentarch.agent.policy import CallHistory, Decision, Mode, Principal, ToolPolicy, decide
+from agentarch.agent.policy import CallHistory, Mode, Principal, ToolPolicy, decide
+from agentarch.services.memory import Decision, ToolCall
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant inside agentarch. Use the tools for the current time, "
@@ -35,16 +36,6 @@ SYSTEM_PROMPT = (
     "plainly and do not try another way around it. Answer briefly."
 )
 MAX_STEPS = 16
-
-
-class ToolCallRecord(BaseModel):
-    """One tool call the model asked for during a turn: what the policy decided, and what it returned."""
-
-    name: str
-    args: dict[str, Any]
-    output: str
-    decision: Decision = Decision.ALLOW
-    policies: list[str] = Field(default_factory=list)
 
 
 class TokenUsage(BaseModel):
@@ -75,7 +66,7 @@ class TurnResult(BaseModel):
     """What one turn of the agent produced."""
 
     response: str
-    tool_calls: list[ToolCallRecord]
+    tool_calls: list[ToolCall]
     usage: TokenUsage = TokenUsage()
     pending_approval: PendingCall | None = None
 
@@ -201,7 +192,7 @@ def run_turn(
     produced: list[BaseMessage] = state["messages"][start:]
     outputs = {m.tool_call_id: str(m.content) for m in produced if isinstance(m, ToolMessage)}
     calls = [
-        ToolCallRecord(
+        ToolCall(
             name=decided.call["name"],
             args=decided.call["args"],
             output=outputs.get(decided.call_id, ""),

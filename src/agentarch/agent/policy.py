@@ -25,6 +25,8 @@ from typing import Any
 
 import cedarpy
 
+from agentarch.services.memory import Decision
+
 DEFAULT_POLICY_DIR = Path(__file__).with_name("policies")
 NAMESPACE = "Agentarch"
 DEFAULT_DENY = "default-deny"  # the name of a deny no policy decided: nothing permits the call
@@ -37,22 +39,6 @@ class Mode(StrEnum):
 
     ENFORCE = "ENFORCE"
     LOG_ONLY = "LOG_ONLY"
-
-
-class Decision(StrEnum):
-    """What happened to one tool call, as the trace and the audit record it."""
-
-    ALLOW = "allow"
-    DENY = "deny"
-    LOG_ONLY_DENY = "log_only_deny"
-    PENDING_APPROVAL = "pending_approval"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-    @property
-    def runs(self) -> bool:
-        """Whether the tool's code runs for a call with this decision."""
-        return self in (Decision.ALLOW, Decision.LOG_ONLY_DENY, Decision.APPROVED)
 
 
 class PolicyError(ValueError):

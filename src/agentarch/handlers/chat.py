@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from agentarch.adapters import index_backend, memory_backend
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, RuntimeTarget
@@ -30,19 +30,34 @@ from agentarch.handlers.http import (
 )
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import chat
-from agentarch.services.chat import SESSION_ID_PATTERN, ChatReply, ConversationStore
+from agentarch.services.chat import SESSION_ID_PATTERN, ApprovalAnswer, ChatReply, ConversationStore
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
 
 
 class ChatRequest(BaseModel):
-    """A user's message, optionally continuing a session."""
+    """A user's message, optionally continuing a session — or the user's answer to a waiting tool call."""
 
-    message: str = Field(
-        min_length=1, max_length=MESSAGE_MAX_CHARS, pattern=r"\S", description="not only white space"
+    message: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MESSAGE_MAX_CHARS,
+        pattern=r"\S",
+        description="not only white space",
     )
     session_id: str | None = Field(default=None, pattern=SESSION_ID_PATTERN)
+    approval: ApprovalAnswer | None = Field(
+        default=None, description="approve or reject the call waiting in `session_id` (instead of a message)"
+    )
+
+    @model_validator(mode="after")
+    def _message_or_approval(self) -> ChatRequest:
+        if (self.message is None) == (self.approval is None):
+            raise ValueError("send either a message or an approval")
+        if self.approval is not None and self.session_id is None:
+            raise ValueError("an approval needs the session_id of the conversation it belongs to")
+        return self
 
 
 @lru_cache(maxsize=1)
@@ -83,7 +98,7 @@ def conversation_store() -> ConversationStore | None:
     responses=documented(
         200,
         "the agent's answer, in the session it belongs to",
-        *(400, 404, 415, 422, 503),
+        *(400, 404, 409, 415, 422, 503),
         links={op: "$response.body#/session_id" for op in ("getConversation", "deleteConversation")},
     ),
 )
@@ -95,10 +110,11 @@ def post_chat(request: Annotated[ChatRequest, Body()]) -> ChatReply:
         agent_client(),
         actor.id,
         request.session_id,
-        request.message,
+        request.message or "",
         conversation_store(),
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
         groups=actor.groups,
+        approval=request.approval,
     )
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     logger.info("chat turn answered", extra={"session_id": reply.session_id, "tools": len(reply.tool_calls)})

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.handlers.observability import logger, metrics
 from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooLate, MalformedAgentReply
-from agentarch.services.conversations import ConversationNotFound, InvalidIdentifier
+from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound, InvalidIdentifier
 from agentarch.services.memory import DeleteIncomplete
 from agentarch.services.pagination import InvalidCursor, InvalidLimit
 from agentarch.services.storage import StorageUnavailable
@@ -85,6 +85,10 @@ class GatewayTimeout(ApiError):
     status, code, metric = HTTPStatus.GATEWAY_TIMEOUT, "agent_timeout", "AgentTimeouts"
 
 
+class NotPending(ApiError):
+    status, code = HTTPStatus.CONFLICT, "approval_not_pending"
+
+
 class Misconfigured(ApiError):
     status, code = HTTPStatus.INTERNAL_SERVER_ERROR, "misconfigured"
 
@@ -93,6 +97,12 @@ class Misconfigured(ApiError):
 # which the services word for users). Registered once on every resolver.
 DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | None], ...] = (
     ((ConversationNotFound,), NotFound, "no such conversation"),
+    (
+        (ApprovalNotPending,),
+        NotPending,
+        "nothing in this conversation waits for that approval: it was decided already, has expired, "
+        "or was never asked for",
+    ),
     ((InvalidIdentifier, InvalidCursor, InvalidLimit), Unprocessable, None),
     ((AgentTimeout, AnsweredTooLate), GatewayTimeout, "the agent took too long to answer; try again"),
     ((AgentUnavailable, MalformedAgentReply), BadGateway, "the agent could not answer; try again"),
@@ -121,6 +131,8 @@ ERROR_STATUSES: dict[int, str] = {
     401: "no valid access token with the API scope, or no identity in it (`unauthorized`)",
     404: "no such route, or no such conversation of yours (`not_found`)",
     413: "the body is larger than the limit (`payload_too_large`)",
+    409: "the approval sent is not pending in this conversation: decided already, expired (15 minutes), "
+    "superseded by a newer message, or never issued to you (`approval_not_pending`)",
     415: "a body not sent as application/json (`unsupported_media_type`)",
     422: "a value is wrong: a body field, path id, query parameter or cursor; the message names it "
     "(`validation_error`)",

@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
 from agentarch.services import conversations
-from agentarch.services.conversations import ConversationIndex
+from agentarch.services.conversations import ApprovalNotPending, ConversationIndex, PendingApproval
 from agentarch.services.memory import MemoryEvents, ToolCall
 from agentarch.services.storage import StorageUnavailable
 from agentarch.services.timestamps import utc_now
@@ -26,12 +28,32 @@ SESSION_ID_PATTERN = (
 )  # 33–100 chars: AgentCore and Memory both accept it
 
 
+APPROVAL_TTL = timedelta(minutes=15)  # an approval older than this is refused: the user asks again
+
+
 class ChatReply(BaseModel):
     """What the user gets back for one message."""
 
     session_id: str
     response: str
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    pending_approval: PendingApproval | None = Field(
+        None, description="a tool call waiting for the user: send its id back with approve or reject"
+    )
+
+
+class ApprovalAnswer(BaseModel):
+    """The user's answer to the call waiting in this conversation."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    decision: Literal["approve", "reject"]
+
+
+class _PendingCall(BaseModel):
+    """The call the agent paused on, as it reports it."""
+
+    tool: str = Field(min_length=1, max_length=64)
+    args: dict[str, Any]
 
 
 class AgentInvoker(Protocol):
@@ -84,28 +106,62 @@ def send_message(
     store: ConversationStore | None = None,
     seconds_left: Callable[[], float] = lambda: math.inf,
     groups: Sequence[str] = (),
+    approval: ApprovalAnswer | None = None,
 ) -> ChatReply:
-    """Send the user's message to the agent in their session (a new one when none is given).
+    """Send the user's message — or their answer to a waiting tool call — to the agent in their session.
 
     With a store (pattern 3) the session is claimed for the actor before the agent runs — another
     actor's session raises `ConversationNotFound` — and this function is the turn's **only writer**:
     the agent reads history but never stores; once its answer is here (and time is left) the turn is
-    written to Memory as one event, then counted in the index. A turn whose answer never reached the
-    user (timeout, failure, too late) is never stored, and a failed first turn leaves no claim behind.
+    written to Memory as one event, then counted in the index with the tool calls that ran and the
+    call left waiting for approval, if any. A turn whose answer never reached the user (timeout,
+    failure, too late) is never stored, and a failed first turn leaves no claim behind.
+
+    An approval is taken from the index before the agent runs (atomically, so it is used once, and
+    only by its actor in its session) and handed to the agent with the exact arguments stored when
+    the call paused: nothing the user sends but the id and approve/reject reaches the agent.
     """
     session = session_id or new_session_id()
+    session_calls: dict[str, int] = {}
     if store is not None:
-        conversations.start_or_resume(store.index, actor_id, session, message, utc_now())
-    payload = {
+        conversation = conversations.start_or_resume(store.index, actor_id, session, message, utc_now())
+        session_calls = conversation.tool_counts
+    payload: dict[str, Any] = {  # the session travels as runtimeSessionId
         "prompt": message,
         "actor": {"id": actor_id, "groups": list(groups)},
-    }  # the session travels as runtimeSessionId
+        "session_calls": session_calls,
+    }
     try:
-        answer = agent.invoke(payload, session)
+        if approval is not None:
+            if store is None:
+                raise ApprovalNotPending(approval.id)  # without storage nothing ever waits for approval
+            taken = store.index.take_approval(actor_id, session, approval.id, utc_now() - APPROVAL_TTL)
+            message = approval_prompt(approval, taken.tool)
+            payload["prompt"] = message
+            payload["approval"] = {
+                "call_id": taken.id,
+                "tool": taken.tool,
+                "args": taken.arguments,
+                "decision": "approved" if approval.decision == "approve" else "rejected",
+            }
+        answer_json = agent.invoke(payload, session)
         try:
-            reply = ChatReply.model_validate({**answer, "session_id": session})
+            reply = ChatReply.model_validate({**answer_json, "session_id": session, "pending_approval": None})
+            paused = answer_json.get("pending_approval")
+            pending = _PendingCall.model_validate(paused) if paused else None
         except ValidationError:
             raise MalformedAgentReply("the agent's answer is not a chat reply") from None
+        if pending is not None and store is not None:
+            reply = reply.model_copy(
+                update={
+                    "pending_approval": PendingApproval(
+                        id=new_approval_id(),
+                        tool=pending.tool,
+                        arguments=pending.args,
+                        requested_at=utc_now(),
+                    )
+                }
+            )
         if store is not None and reply.response:  # an empty answer leaves nothing to store
             if seconds_left() < STORE_MARGIN_SECONDS:
                 raise AnsweredTooLate("no time left to store the turn")
@@ -116,5 +172,17 @@ def send_message(
                 conversations.forget_unused(store.index, actor_id, session)  # only a claim with no turn
         raise
     if store is not None and reply.response:
-        conversations.record_turn(store.index, actor_id, session, utc_now())
+        ran = Counter(call.name for call in reply.tool_calls if call.decision.runs)
+        conversations.record_turn(store.index, actor_id, session, utc_now(), ran, reply.pending_approval)
     return reply
+
+
+def new_approval_id() -> str:
+    """An unguessable approval id: knowing it is not enough (it is checked against actor and session)."""
+    return "ap-" + secrets.token_hex(16)
+
+
+def approval_prompt(approval: ApprovalAnswer, tool: str | None = None) -> str:
+    """The user's side of an approval turn, as the conversation shows and stores it."""
+    verb = "Approved" if approval.decision == "approve" else "Rejected"
+    return f"{verb}{f' {tool}' if tool else ''}."

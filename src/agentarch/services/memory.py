@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -54,14 +55,32 @@ class DeleteIncomplete(TimeoutError):
     """
 
 
+class Decision(StrEnum):
+    """What the tool policy made of one tool call (the agent decides; the trace and audit record it)."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    LOG_ONLY_DENY = "log_only_deny"  # LOG_ONLY mode: would have been denied, ran anyway
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def runs(self) -> bool:
+        """Whether the tool's code runs for a call with this decision."""
+        return self in (Decision.ALLOW, Decision.LOG_ONLY_DENY, Decision.APPROVED)
+
+
 class ToolCall(BaseModel):
-    """A tool the agent used while answering, as the user was shown it."""
+    """A tool call the agent's model asked for while answering, as the user was shown it."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
     output: str = ""
+    decision: Decision = Decision.ALLOW
+    policies: list[str] = Field(default_factory=list, description="the tool policies that decided the call")
 
 
 class Message(BaseModel):
