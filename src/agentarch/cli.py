@@ -84,6 +84,20 @@ def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="SECONDS",
         help="how long the front door waits for a Lambda or the runtime (API Gateway: 0.05 to 29)",
     )
+    parser.add_argument(
+        "--policy-mode",
+        choices=("ENFORCE", "LOG_ONLY"),
+        default=None,
+        help=f"tool policy mode: LOG_ONLY records denials and runs the calls anyway ({Env.POLICY_MODE}; "
+        "default ENFORCE)",
+    )
+    parser.add_argument(
+        "--policy-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"a folder of Cedar tool policies and their schema ({Env.POLICY_DIR}; default: the packaged one)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
 
@@ -146,6 +160,16 @@ def _run_dev(args: argparse.Namespace) -> int:
     if args.agent_workers < 1:
         print("agentarch dev: --agent-workers must be at least 1", file=sys.stderr)
         return 2
+    from agentarch.agent.policy import PolicyError, load_tool_policy
+
+    policy_dir = args.policy_dir or (
+        Path(os.environ[Env.POLICY_DIR]) if os.environ.get(Env.POLICY_DIR) else None
+    )
+    try:  # the agent would refuse to start on it: say so before anything starts
+        load_tool_policy(policy_dir)
+    except PolicyError as exc:
+        print(f"agentarch dev: the tool policy is invalid, the agent cannot start: {exc}", file=sys.stderr)
+        return 2
     options = StackOptions(
         pattern=args.pattern,
         port=args.port,
@@ -159,6 +183,8 @@ def _run_dev(args: argparse.Namespace) -> int:
         agent_workers=args.agent_workers,
         agent_read_timeout_seconds=args.agent_read_timeout,
         integration_timeout_seconds=args.integration_timeout,
+        policy_mode=args.policy_mode,
+        policy_dir=policy_dir.resolve() if policy_dir else None,
     )
     return LocalStack(options).run()
 
@@ -237,6 +263,12 @@ def _run_lint(args: argparse.Namespace) -> int:
     return run_lint(args)
 
 
+def _run_policy(args: argparse.Namespace) -> int:
+    from agentarch.policy_cli import run
+
+    return run(args)
+
+
 LINT_FORMATS = ("json", "sarif", "text")
 
 
@@ -279,6 +311,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     web_config.add_argument("--out", type=Path, default=Path(".agentarch/web"), help="directory to write")
     from agentarch.build import configure_parser
+    from agentarch.policy_cli import configure_parser as configure_policy_parser
+
+    configure_policy_parser(
+        sub.add_parser(
+            "policy",
+            help="validate, test and explain the agent's Cedar tool policies",
+            description="Tools for the agent's tool policies (Cedar): validate a folder, run a table of "
+            "cases, or explain one call's decision.",
+        )
+    )
 
     configure_parser(sub.add_parser("build", help="build the zips Terraform deploys (lambda_build/dist)"))
     configure_lint_parser(
@@ -306,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         "openapi": _run_openapi,
         "web-config": _run_web_config,
         "lint": _run_lint,
+        "policy": _run_policy,
     }
     try:
         return runners[args.command](args)

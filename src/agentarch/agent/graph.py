@@ -227,12 +227,14 @@ def _authorize_one(
     if turn.principal is None:
         return Decision.DENY, (), f"Not permitted: {name} needs a signed-in user, and none was verified."
     try:
-        args = _normalised(tool, call["args"])
+        args = normalise_arguments(tool, call["args"])
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()) or "arguments"
         return Decision.DENY, (), f"Not permitted: the arguments of {name} are not valid ({fields})."
     # An approval holds for exactly the arguments the user saw; any other arguments are a new call.
-    approved = approval is not None and approval.tool == name and args == _normalised(tool, approval.args)
+    approved = (
+        approval is not None and approval.tool == name and args == normalise_arguments(tool, approval.args)
+    )
     decision, answer = decide(
         policy,
         turn.principal,
@@ -259,7 +261,7 @@ def _authorize_one(
     return decision, answer.policies, ""
 
 
-def _normalised(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, Any]:
+def normalise_arguments(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments as the tool will read them (types coerced, defaults filled), for the policy."""
     schema = tool.args_schema
     if isinstance(schema, type) and issubclass(schema, BaseModel):

@@ -115,7 +115,7 @@ class ToolPolicy:
             self._policies = cedarpy.PolicySet.from_str(text)
         except ValueError:
             raise PolicyError(self._locate_syntax_error()) from None
-        self._names = self._policy_names(text)
+        self.names = self._policy_names(text)
         self._validate(text)
 
     # --- loading -------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ class ToolPolicy:
         error = result.errors[0]
         where = self._where(error.policy_id)
         raise PolicyError(
-            f"{where}: {error.error} (policy {self._names.get(error.policy_id, error.policy_id)})"
+            f"{where}: {error.error} (policy {self.names.get(error.policy_id, error.policy_id)})"
         )
 
     def _where(self, engine_id: str) -> str:
@@ -182,7 +182,7 @@ class ToolPolicy:
         except Exception as exc:
             return PolicyAnswer(False, errors=(f"the policy engine failed: {exc}",))
         diagnostics = result.diagnostics
-        policies = tuple(self._names.get(reason, reason) for reason in diagnostics.reasons)
+        policies = tuple(self.names.get(reason, reason) for reason in diagnostics.reasons)
         return PolicyAnswer(result.allowed, policies, tuple(diagnostics.errors))
 
     def may_ever_allow(self, principal: Principal, tool: str) -> bool:
@@ -221,7 +221,7 @@ class ToolPolicy:
         except Exception:
             return ()
         found = [*partial.diagnostics.reasons, *partial.diagnostics.may_be_determining]
-        return tuple(dict.fromkeys(self._names.get(p, p) for p in found))
+        return tuple(dict.fromkeys(self.names.get(p, p) for p in found))
 
 
 def decide(

@@ -53,6 +53,7 @@ LOCAL_RUNTIME_ARN = (
     f"arn:aws:bedrock-agentcore:{LOCAL_REGION}:{LOCAL_ACCOUNT}:runtime/agentarch_local-a1b2c3d4e5"
 )
 DEMO_USER = "demo"
+DEMO_GROUPS = ("users", "weather", "support")  # the demo user may try every tool of the default policy
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STARTUP_TIMEOUT_SECONDS = 90.0
 MAX_RESTART_BACKOFF_SECONDS = 30.0
@@ -74,6 +75,8 @@ class StackOptions:
     agent_workers: int = 4
     agent_read_timeout_seconds: float | None = None
     integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+    policy_mode: str | None = None  # ENFORCE or LOG_ONLY; None: the agent's default (ENFORCE)
+    policy_dir: Path | None = None  # None: the packaged tool policy
 
 
 @dataclass
@@ -151,7 +154,7 @@ class LocalStack:
             password = _load_or_create_secret(
                 self.state_dir / "demo-password", "".join(secrets.choice(alphabet) for _ in range(16))
             )
-            identity.set_user(UserSpec(DEMO_USER, password, ("users",)))
+            identity.set_user(UserSpec(DEMO_USER, password, DEMO_GROUPS))
             shown.append((DEMO_USER, password))
         return identity, shown
 
@@ -298,6 +301,12 @@ class LocalStack:
         )
         agent_env["PYTHONUNBUFFERED"] = "1"
         agent_env.update(self.storage_env())
+        # Patterns 0/1: a browser calls the runtime, so the payload's actor is nobody the agent trusts.
+        agent_env[Env.AGENT_INBOUND_AUTH] = "IAM" if options.pattern >= 2 else "JWT"
+        if options.policy_mode:
+            agent_env[Env.POLICY_MODE] = options.policy_mode
+        if options.policy_dir:
+            agent_env[Env.POLICY_DIR] = str(options.policy_dir)
         spec = RuntimeEndpointSpec(
             mode="iam" if options.pattern >= 2 else "jwt",
             runtime_arn=LOCAL_RUNTIME_ARN,
