@@ -9,15 +9,16 @@ import pytest
 
 from agentarch.testing import RunningStack, free_port, start_local_stack
 
-__all__ = ["ALICE", "BOB", "RunningStack", "free_port", "start_stack"]
+__all__ = ["ALICE", "BOB", "CAROL", "RunningStack", "free_port", "start_stack"]
 
 ALICE = ("alice", "alice-password-1")
 BOB = ("bob", "bob-password-2")
+CAROL = ("carol", "carol-password-3")  # may use the weather tool and open tickets (default tool policy)
 
 
 def start_stack(tmp: Path, pattern: int, *extra: str, state_dir: Path | None = None) -> RunningStack:
-    """`agentarch dev` with two users: alice (users, admins) and bob."""
-    users = ((*ALICE, "users,admins"), (*BOB, ""))
+    """`agentarch dev` with three users: alice (users, admins), bob (no group), carol (weather, support)."""
+    users = ((*ALICE, "users,admins"), (*BOB, ""), (*CAROL, "users,weather,support"))
     return start_local_stack(tmp, pattern, *extra, users=users, state_dir=state_dir)
 
 

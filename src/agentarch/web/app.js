@@ -48,6 +48,11 @@ async function describeFailure(response, during) {
     case 404:
       return conversation ? "This conversation no longer exists: it was deleted, or it belongs to someone else."
         : "Not found: the page may be out of date. Reload it.";
+    case 409:
+      if (code === "approval_not_pending") {
+        return "That request no longer waits for your answer: it was answered already, expired, or replaced by a newer message. Ask again if you still want it.";
+      }
+      return `The service refused this request as a conflict${reference}.`;
     case 405:
     case 415:
       return `The service does not accept this request; the page may be out of date. Reload it and try again${reference}.`;
@@ -210,19 +215,106 @@ async function sendToAgent(message) {
 
 // ---------- chat ----------
 
+// What the tool policy made of a call, in words (the API's `decision` of each tool call).
+const DECISIONS = {
+  allow: "ran",
+  deny: "not permitted",
+  log_only_deny: "ran — a policy would deny it (LOG_ONLY mode)",
+  pending_approval: "waiting for your approval",
+  approved: "approved by you, ran",
+  rejected: "rejected by you, not run",
+};
+
 function addMessage(role, text, toolCalls) {
   const item = document.createElement("li");
   item.className = role;
   item.textContent = text;
-  if (toolCalls && toolCalls.length) {
-    const tools = document.createElement("span");
-    tools.className = "tools";
-    tools.textContent = "tools: " + toolCalls.map((t) => t.name).join(", ");
-    item.appendChild(tools);
+  for (const call of toolCalls || []) {
+    const line = document.createElement("span");
+    line.className = `tools decision-${call.decision || "allow"}`;
+    line.dataset.testid = "tool-call";
+    line.dataset.decision = call.decision || "allow";
+    const policies = (call.policies || []).length ? ` (policy: ${call.policies.join(", ")})` : "";
+    const shown = call.decision === "allow" || !call.decision ? "" : policies;
+    line.textContent = `tool ${call.name}: ${DECISIONS[call.decision] || call.decision || "ran"}${shown}`;
+    item.appendChild(line);
   }
   $("messages").appendChild(item);
   item.scrollIntoView({ block: "end" });
   return item;
+}
+
+// A tool call that waits for the user: what it will do, and Approve / Reject.
+function addApproval(pending, sessionId) {
+  const item = document.createElement("li");
+  item.className = "approval";
+  item.dataset.testid = "approval";
+  const title = document.createElement("strong");
+  title.textContent = `Approve ${pending.tool}?`;
+  const details = document.createElement("dl");
+  for (const [name, value] of Object.entries(pending.arguments || {})) {
+    const term = document.createElement("dt");
+    term.textContent = name;
+    const description = document.createElement("dd");
+    description.textContent = typeof value === "string" ? value : JSON.stringify(value);
+    details.append(term, description);
+  }
+  const approve = document.createElement("button");
+  approve.textContent = "Approve";
+  approve.dataset.testid = "approve";
+  const reject = document.createElement("button");
+  reject.textContent = "Reject";
+  reject.className = "secondary";
+  reject.dataset.testid = "reject";
+  const buttons = document.createElement("div");
+  buttons.append(approve, reject);
+  item.append(title, details, buttons);
+  const answer = async (decision) => {
+    if (state.sending) return;
+    approve.disabled = reject.disabled = true;
+    const ok = await sendApproval(pending, decision, sessionId);
+    if (ok) item.remove();
+    else approve.disabled = reject.disabled = false;
+  };
+  approve.addEventListener("click", () => answer("approve"));
+  reject.addEventListener("click", () => answer("reject"));
+  $("messages").appendChild(item);
+  item.scrollIntoView({ block: "end" });
+}
+
+async function sendApproval(pending, decision, sessionId) {
+  setSending(true);
+  const thread = state.thread;
+  const waiting = addMessage("pending", "…");
+  try {
+    const response = await api("/chat", {
+      method: "POST",
+      body: JSON.stringify({ session_id: sessionId, approval: { id: pending.id, decision } }),
+    });
+    waiting.remove();
+    if (!response.ok) {
+      await reportFailure(response, "send");
+      return response.status === 409; // nothing waits any more: the card has no use
+    }
+    const reply = await response.json();
+    showError("");
+    if (state.thread === thread) {
+      addMessage("user", `${decision === "approve" ? "Approved" : "Rejected"} ${pending.tool}.`);
+      showReply(reply);
+    }
+    return true;
+  } catch (_) {
+    waiting.remove();
+    showError(UNREACHABLE);
+    return false;
+  } finally {
+    setSending(false);
+  }
+}
+
+function showReply(reply) {
+  addMessage("assistant", reply.response, reply.tool_calls);
+  if (reply.pending_approval) addApproval(reply.pending_approval, reply.session_id);
 }
 
 function characters(text) { return [...text].length; } // code points, as the API counts
@@ -272,7 +364,7 @@ async function onSend(event) {
     box.value = "";
     updateCounter();
     const stillOpen = state.thread === thread;
-    if (stillOpen) addMessage("assistant", reply.response, reply.tool_calls);
+    if (stillOpen) showReply(reply);
     if (isConversationsEnabled()) {
       if (stillOpen) rememberOpenConversation(reply.session_id);
       showTurnInSidebar(reply.session_id, text);
