@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -13,11 +14,11 @@ pytestmark = pytest.mark.e2e
 SESSION = "s" + "1" * 40
 
 
-def direct_call(stack: RunningStack, token: str) -> httpx.Response:
+def direct_call(stack: RunningStack, token: str, **payload: Any) -> httpx.Response:
     config = stack.config()
     return httpx.post(
         config["runtime_url"],
-        json={"prompt": "what is 17 * 23?", "session_id": SESSION},
+        json={"prompt": "what is 17 * 23?", "session_id": SESSION, **payload},
         headers={"Authorization": f"Bearer {token}", "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id": SESSION},
         timeout=30,
     )
@@ -50,10 +51,13 @@ def test_pattern_1_gap_the_same_token_works_at_the_runtime_directly(
 
     assert stack.config()["pattern"] == 1 and stack.config()["insecure"] is True
     assert through_front_door.status_code == 200
-    assert "391" in through_front_door.json()["response"]
+    # The agent answers (the model runs and costs), but no verified identity reaches it in patterns
+    # 0 and 1, so the tool policy denies every tool call: fail closed.
+    assert through_front_door.json()["tool_calls"][0]["decision"] == "deny"
+    assert "needs a signed-in user" in through_front_door.json()["response"]
     # The gap, documented: no front door, no rate limit, no validation — and it still answers.
     assert bypass.status_code == 200
-    assert "391" in bypass.json()["response"]
+    assert bypass.json()["response"].startswith("[offline model]")
     assert in_session.status_code == 200 and in_session.json()["session_id"] == SESSION
     assert malformed.status_code == 422 and malformed.json()["error"]["code"] == "validation_error"
     assert "WARNING" in stack.log.read_text()
@@ -69,5 +73,8 @@ def test_pattern_0_the_runtime_accepts_the_user_token_and_has_no_api(
     no_token = httpx.post(direct.request.url, json={"prompt": "hi", "session_id": SESSION})
 
     assert stack.config()["api_url"] is None
-    assert direct.status_code == 200 and "391" in direct.json()["response"]
+    assert direct.status_code == 200 and "needs a signed-in user" in direct.json()["response"]
+    # A payload that names an actor is not believed: the runtime verified a JWT, not the payload.
+    forged_actor = direct_call(stack, token, actor={"id": "admin", "groups": ["support"]})
+    assert forged_actor.json()["tool_calls"][0]["decision"] == "deny"
     assert no_token.status_code == 403
