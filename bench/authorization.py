@@ -1,0 +1,109 @@
+"""What the Cedar tool policy costs per tool call, with the default policy set.
+
+Measured in one process, the way the agent runs it (the policy folder parsed once):
+- `decide` per call for each kind of decision the default policy makes: allow (one evaluation),
+  deny (one), pending approval (two: without, then with, the approval);
+- the per-turn partial evaluation that keeps never-permitted tools from the model (four tools);
+- against what it guards: a whole offline-model turn with one tool call through the graph, so the
+  share of a turn spent authorizing is a ratio measured in the same run.
+
+Run: .venv/bin/python bench/authorization.py [--calls N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agentarch.agent.graph import Turn, build_graph, run_turn
+from agentarch.agent.offline_model import OfflineChatModel
+from agentarch.agent.policy import CallHistory, Principal, decide, load_tool_policy
+from agentarch.agent.tools import WeatherService, build_tools
+
+SESSION = "s" * 40
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """p50 and p99 of samples (seconds) in microseconds."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1e6, p99 * 1e6
+
+
+def timed(action: Callable[[], Any], runs: int) -> list[float]:
+    action()  # warm
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def measure(calls: int) -> dict[str, Any]:
+    """Every figure, as a dict (the bench runner writes it to results/latest.json)."""
+    started = time.perf_counter()
+    policy = load_tool_policy()
+    load_seconds = time.perf_counter() - started
+    member = Principal("user-1", ("users", "weather", "support"))
+    outsider = Principal("user-2", ("users",))
+    history = CallHistory()
+    weather = {"latitude": 47.6062, "longitude": -122.3321}
+    ticket = {"title": "printer", "severity": "medium", "body": "floor 3"}
+    cases: dict[str, Callable[[], Any]] = {
+        "allow (calculator)": lambda: decide(policy, member, "calculator", {"expression": "1 + 1"}, history),
+        "deny (weather, outsider)": lambda: decide(policy, outsider, "weather", weather, history),
+        "pending approval (ticket)": lambda: decide(policy, member, "create_ticket", ticket, history),
+        "tools offered (partial eval, 4 tools)": lambda: [
+            policy.may_ever_allow(member, t) for t in policy.tools
+        ],
+    }
+    rows = {name: percentiles(timed(action, calls)) for name, action in cases.items()}
+
+    graph = build_graph(OfflineChatModel(), build_tools(WeatherService("https://api.weather.gov", 1)), policy)
+    turn_samples = timed(
+        lambda: run_turn(graph, [], "what is 17 * 23?", Turn(principal=member, session_id=SESSION)),
+        max(20, calls // 50),
+    )
+    turn_p50, turn_p99 = percentiles(turn_samples)
+    per_turn_authorization = rows["allow (calculator)"][0] + rows["tools offered (partial eval, 4 tools)"][0]
+    return {
+        "policy_load_ms": load_seconds * 1e3,
+        "per_call_us": {name: {"p50": p50, "p99": p99} for name, (p50, p99) in rows.items()},
+        "offline_turn_us": {"p50": turn_p50, "p99": turn_p99},
+        "authorization_share_of_turn": per_turn_authorization / turn_p50,
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    """The figures as a Markdown table."""
+    lines = ["| authorization (default policy) | p50 µs | p99 µs |", "|---|---:|---:|"]
+    for name, figures in result["per_call_us"].items():
+        lines.append(f"| {name} | {figures['p50']:.0f} | {figures['p99']:.0f} |")
+    turn = result["offline_turn_us"]
+    lines.append(
+        f"| compared with: a whole offline turn with one tool call | {turn['p50']:.0f} | {turn['p99']:.0f} |"
+    )
+    lines.append(
+        f"\nOne tool call's authorization plus the per-turn partial evaluation is "
+        f"{result['authorization_share_of_turn']:.1%} of an offline-model turn (p50, same run); "
+        f"the policy folder parses in {result['policy_load_ms']:.0f} ms, once per process."
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=2000, help="samples per decision kind")
+    parser.add_argument("--quick", action="store_true", help="a smoke run (50 samples)")
+    args = parser.parse_args()
+    print(table(measure(50 if args.quick else args.calls)))
+
+
+if __name__ == "__main__":
+    main()
