@@ -108,6 +108,15 @@ def offline_usage(prompt: Sequence[BaseMessage], answer: AIMessage) -> UsageMeta
     )
 
 
+def _in_words(result: str, tool: str) -> str:
+    """A tool result as the offline model tells it: the policy's refusals and pauses, plainly."""
+    if result.startswith("Waiting for the user's approval"):
+        return f"I need your approval before I run {tool}: approve or reject it below. ({result})"
+    if result.startswith("Not permitted"):
+        return f"I am not allowed to do that. {result}"
+    return result
+
+
 def find_city(text: str) -> City | None:
     """The first of the largest US cities the text names, if any."""
     found = _CITY.search(text)
@@ -146,7 +155,7 @@ class OfflineChatModel(BaseChatModel):
             for previous in reversed(messages):
                 if not isinstance(previous, ToolMessage):
                     break
-                results.append(str(previous.content))
+                results.append(_in_words(str(previous.content), previous.name or "the tool"))
             return AIMessage(content=f"{OFFLINE_PREFIX} " + " ".join(reversed(results)))
 
         humans = [m for m in messages if isinstance(m, HumanMessage)]
