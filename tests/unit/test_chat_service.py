@@ -9,8 +9,14 @@ import pytest
 
 from agentarch.adapters.agent_runtime import AgentTimeout
 from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
-from agentarch.services.chat import AnsweredTooLate, ConversationStore, MalformedAgentReply, send_message
-from agentarch.services.conversations import ConversationNotFound
+from agentarch.services.chat import (
+    AnsweredTooLate,
+    ApprovalAnswer,
+    ConversationStore,
+    MalformedAgentReply,
+    send_message,
+)
+from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound, get_conversation
 
 ALICE, BOB = "alice-sub", "bob-sub"
 
@@ -114,3 +120,59 @@ def test_another_actors_session_is_refused_before_the_agent_runs(
 
     assert agent.calls == 0
     assert index.get(ALICE, reply.session_id).message_count == 2
+
+
+class Recording(Agent):
+    def __init__(self, *answers: dict[str, Any]) -> None:
+        super().__init__({})
+        self.answers = list(answers)
+        self.payloads: list[dict[str, Any]] = []
+
+    def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]:
+        self.payloads.append(payload)
+        return self.answers.pop(0)
+
+
+PAUSED = {
+    "response": "I need your approval",
+    "tool_calls": [{"name": "create_ticket", "args": {"title": "t"}, "decision": "pending_approval"}],
+    "pending_approval": {"call_id": "model-call-1", "tool": "create_ticket", "args": {"title": "t"}},
+}
+DONE = {
+    "response": "Created",
+    "tool_calls": [{"name": "create_ticket", "args": {"title": "t"}, "decision": "approved"}],
+}
+
+
+def test_an_approval_resumes_the_stored_call_once_and_counts_what_ran(store: ConversationStore) -> None:
+    agent = Recording(PAUSED, DONE)
+    paused = send_message(agent, ALICE, None, "open a ticket: t", store)
+    assert paused.pending_approval is not None and paused.pending_approval.id.startswith("ap-")
+    approval = ApprovalAnswer(id=paused.pending_approval.id, decision="approve")
+
+    done = send_message(agent, ALICE, paused.session_id, "", store, approval=approval)
+    with pytest.raises(ApprovalNotPending):
+        send_message(agent, ALICE, paused.session_id, "", store, approval=approval)
+
+    assert done.response == "Created" and len(agent.payloads) == 2  # the replay never reached the agent
+    assert agent.payloads[1]["approval"] == {
+        "call_id": paused.pending_approval.id,  # the approval's id, not the model's: the ticket's id
+        "tool": "create_ticket",
+        "args": {"title": "t"},  # as stored when the call paused
+        "decision": "approved",
+    }
+    assert agent.payloads[1]["prompt"] == "Approved create_ticket."
+    conversation = get_conversation(store.index, ALICE, paused.session_id)
+    assert conversation.tool_counts == {"create_ticket": 1} and conversation.pending_approval is None
+
+
+def test_without_storage_there_is_no_approval_to_give() -> None:
+    with pytest.raises(ApprovalNotPending):
+        send_message(
+            Recording(DONE),
+            ALICE,
+            "s" + "1" * 40,
+            "",
+            None,
+            approval=ApprovalAnswer(id="ap-1", decision="approve"),
+        )
