@@ -35,6 +35,8 @@ def test_approving_a_ticket_in_the_page_creates_it(page: Page, full_stack: Runni
     expect(card).to_contain_text("the projector in room 2 flickers")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "approval.png"), full_page=True)
+    page.reload()  # the call still waits when the conversation is opened again
+    expect(card).to_contain_text("the projector in room 2 flickers")
     card.get_by_test_id("approve").click()
 
     expect(card).to_have_count(0)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agentarch.adapters import index_backend, memory_backend
 from agentarch.config import HttpSettings, StorageSettings, cached, load
@@ -29,6 +29,7 @@ from agentarch.services.conversations import (
     SESSION_ID_PATTERN,
     Conversation,
     ConversationIndex,
+    PendingApproval,
 )
 from agentarch.services.memory import MemoryEvents, Message, ToolCall
 from agentarch.services.pagination import MAX_PAGE_SIZE
@@ -70,6 +71,9 @@ class HistoryPage(BaseModel):
     title: str
     messages: list[MessageOut]
     next_cursor: str | None
+    pending_approval: PendingApproval | None = Field(
+        None, description="a tool call that still waits for the user's approve or reject"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -145,6 +149,7 @@ def get_conversation(session_id: SessionId, limit: Limit = 50, cursor: Cursor = 
         title=conversation.title,
         messages=[_message(m) for m in page.items],
         next_cursor=page.next_cursor,
+        pending_approval=conversation.pending_approval,
     )
 
 

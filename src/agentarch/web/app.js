@@ -502,6 +502,7 @@ async function openConversation(sessionId) {
   // Pages come newest first, each in chronological order: collect them, then show oldest first.
   const pages = [];
   let cursor = null;
+  let pending = null;
   try {
     do {
       const query = new URLSearchParams({ limit: "100" });
@@ -513,6 +514,7 @@ async function openConversation(sessionId) {
         return;
       }
       const page = await response.json();
+      if (!cursor) pending = page.pending_approval || null; // the first page (newest) says what waits
       pages.unshift(page.messages);
       cursor = page.next_cursor;
     } while (cursor);
@@ -525,6 +527,7 @@ async function openConversation(sessionId) {
   $("messages").replaceChildren();
   // Tool lines show when the history carries them (`tool_calls` on a message), as they do live.
   for (const message of pages.flat()) addMessage(message.role, message.text, message.tool_calls);
+  if (pending) addApproval(pending, sessionId);
 }
 
 async function deleteConversation(sessionId) {
