@@ -35,6 +35,8 @@ HANDLER_MODULES = {"chat": "agentarch.handlers.chat", "conversations": "agentarc
 MODEL_ACTIONS = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
 AGENT_ENTRY = "agentarch.agent.app"
 TICKETS_ADAPTER = "agentarch.adapters.aws_tickets"  # the agent's create_ticket tool writes through it
+# Set by the agent_runtime module from its own variables, never through environment_variables.
+MODULE_RUNTIME_ENV = {"AWS_REGION", "POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"}
 CHECKED_PREFIXES = ("dynamodb:", "bedrock-agentcore:", "bedrock:")
 
 # What the brief for each function says it receives, per example (pattern 3 adds storage).
@@ -149,11 +151,45 @@ def test_each_function_gets_exactly_its_environment(name: str) -> None:
 
 
 def test_runtime_environment_is_never_an_empty_map() -> None:
-    # The provider fails on {}: the module always sets AWS_REGION, so the map is never empty.
+    # The provider fails on {}: the module always sets AWS_REGION and POLICY_MODE, so it never is.
     locals_ = module_dir("agent_runtime").locals
     assert plain(locals_["environment_variables"][0]) == (
-        "${merge({AWS_REGION = local.region}, var.environment_variables)}"
+        "${merge({AWS_REGION = local.region}, var.environment_variables, "
+        '{POLICY_MODE = var.policy_mode, AGENT_INBOUND_AUTH = var.jwt_authorizer == null ? "IAM" : "JWT"}, '
+        "{for name, value in {POLICY_DIR = var.policy_dir} : name => value if value != null})}"
     )
+    assert (
+        plain(module_dir("agent_runtime").resources[("aws_bedrockagentcore_agent_runtime", "this")].body)[
+            "environment_variables"
+        ]
+        == "${local.environment_variables}"
+    )
+
+
+def test_the_tool_policy_settings_of_the_runtime_module_are_the_ones_the_agent_reads() -> None:
+    from agentarch.agent.policy import Mode
+
+    variables = {k: plain(v.body) for k, v in module_dir("agent_runtime").variables.items()}
+    agent = config.AgentSettings.model_fields
+    # Names the module sets itself are Env names, and a caller cannot override them by hand
+    assert MODULE_RUNTIME_ENV <= ENV_NAMES
+    (guard,) = variables["environment_variables"]["validation"]
+    assert '["POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"]' in guard["condition"]
+    # policy_mode: the agent's modes and default, validated in the module
+    (mode_check,) = variables["policy_mode"]["validation"]
+    assert 'contains(["ENFORCE", "LOG_ONLY"], var.policy_mode)' in mode_check["condition"]
+    assert {m.value for m in Mode} == {"ENFORCE", "LOG_ONLY"}
+    assert variables["policy_mode"]["default"] == agent["policy_mode"].default == Mode.ENFORCE
+    # policy_dir: null (unset) is the agent's "packaged default"
+    assert variables["policy_dir"]["default"] is None and agent["policy_dir"].default is None
+    # JWT inbound auth exactly when the runtime trusts user tokens (patterns 0 and 1)
+    assert agent["inbound_auth"].default == "IAM"
+    for name in EXAMPLE_NAMES:
+        args = call_args(example(name), "runtime")
+        assert args["policy_mode"] == "${var.policy_mode}", name
+        assert plain(example(name).variables["policy_mode"].body)["default"] == "ENFORCE", name
+        assert not MODULE_RUNTIME_ENV & set(args.get("environment_variables", {})), name
+        assert ("jwt_authorizer" in args) == (name in ("0-direct", "1-passthrough")), name
 
 
 @pytest.mark.parametrize("name", ["2-secure", "3-full"])

@@ -59,6 +59,7 @@ module "runtime" {
   bedrock_model_id = var.bedrock_model_id
   memory_arn       = module.memory.memory_arn
   memory_actions   = local.runtime_memory_actions
+  policy_mode      = var.policy_mode
 
   environment_variables = {
     MODEL_PROVIDER   = "bedrock"
