@@ -22,7 +22,7 @@ from agentarch.lint.findings import Finding
 from agentarch.lint.hcl import plain
 from agentarch.lint.model import Tree, load_tree
 from agentarch.lint.rules import run_rules
-from tests.terraform.code_contracts import boto3_actions, import_closure
+from tests.terraform.code_contracts import boto3_actions
 from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, call_args, example, module_dir, resolve
 
 ENV_NAMES = {e.value for e in Env}
@@ -300,10 +300,6 @@ def test_full_pattern_grants_exactly_the_boto3_calls_the_code_makes() -> None:
             f"module.{call}: grant {sorted(derived - granted)}, remove {sorted(granted - derived)}"
         )
     derived_runtime = boto3_actions(AGENT_ENTRY) | MODEL_ACTIONS
-    if TICKETS_ADAPTER not in import_closure(AGENT_ENTRY):
-        # The create_ticket tool is being wired into the graph (another branch); until it is, the
-        # ticket store's own calls stand for the agent's. Once the agent reaches it, this is moot.
-        derived_runtime |= boto3_actions(TICKETS_ADAPTER)
     granted_runtime = granted_to_runtime("3-full")
     assert granted_runtime == derived_runtime, (
         f"runtime: grant {sorted(derived_runtime - granted_runtime)}, remove {sorted(granted_runtime - derived_runtime)}"
