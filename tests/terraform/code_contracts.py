@@ -8,7 +8,8 @@
 2. from every function of the entry module, follow calls to the functions and methods they reach
    (plain names and module attributes through the import aliases, `self.m()` within the class,
    `obj.m()` to every method named `m` in the closure, except names every dict/list/str also has
-   unless `obj` is a parameter annotated with a class or protocol of the project);
+   unless `obj` is a parameter annotated with a class or protocol of the project; a method passed on
+   by reference, `obj.m` without a call, e.g. to become a tool, counts as called);
 3. collect, in reachable code of modules under `agentarch/adapters/` and `agentarch/services/`,
    attribute calls whose names are snake_case operations of the botocore service models
    (dynamodb, bedrock-agentcore), restricted to the services the module creates clients for.
@@ -301,7 +302,15 @@ def boto3_actions(entry: str) -> set[str]:
         for stmt in body:
             if key == "<module>" and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
+            called = {id(node.func) for node in ast.walk(stmt) if isinstance(node, ast.Call)}
             for call in ast.walk(stmt):
+                if (  # `obj.m` handed on uncalled (a bound method made a tool, a callback) runs later
+                    isinstance(call, ast.Attribute)
+                    and id(call) not in called
+                    and not (isinstance(call.value, ast.Name) and call.value.id == "self")
+                    and call.attr not in _COMMON_METHODS
+                ):
+                    todo.extend(methods_by_name.get(call.attr, []))
                 if (  # a method passed on by reference (e.g. to an executor) is called later
                     isinstance(call, ast.Attribute)
                     and isinstance(call.value, ast.Name)

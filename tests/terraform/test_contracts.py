@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +33,10 @@ LAMBDA_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
 RUNTIME_SETTINGS = (config.AgentSettings, config.StorageSettings)
 HANDLER_MODULES = {"chat": "agentarch.handlers.chat", "conversations": "agentarch.handlers.conversations"}
 MODEL_ACTIONS = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
+AGENT_ENTRY = "agentarch.agent.app"
+TICKETS_ADAPTER = "agentarch.adapters.aws_tickets"  # the agent's create_ticket tool writes through it
+# Set by the agent_runtime module from its own variables, never through environment_variables.
+MODULE_RUNTIME_ENV = {"AWS_REGION", "POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"}
 CHECKED_PREFIXES = ("dynamodb:", "bedrock-agentcore:", "bedrock:")
 
 # What the brief for each function says it receives, per example (pattern 3 adds storage).
@@ -133,20 +138,58 @@ def test_each_function_gets_exactly_its_environment(name: str) -> None:
         assert env == EXPECTED_CONVERSATIONS_ENV
     runtime_env = call_args(example(name), "runtime")["environment_variables"]
     expected_runtime = EXPECTED_RUNTIME_ENV | (
-        {"STORAGE_BACKEND", "MEMORY_ID", "HISTORY_TURNS"} if with_storage else set()
+        {"STORAGE_BACKEND", "MEMORY_ID", "HISTORY_TURNS", "TICKETS_TABLE"} if with_storage else set()
     )
     assert set(runtime_env) == expected_runtime
+    if with_storage:
+        assert runtime_env["TICKETS_TABLE"] == "${module.data.tickets_table_name}"
+        for call in ("chat", "conversations"):  # only the agent writes tickets
+            assert "TICKETS_TABLE" not in calls[call]["environment"], call
     if with_storage:
         for env in (calls["chat"]["environment"], calls["conversations"]["environment"], runtime_env):
             assert env["STORAGE_BACKEND"] == "aws"
 
 
 def test_runtime_environment_is_never_an_empty_map() -> None:
-    # The provider fails on {}: the module always sets AWS_REGION, so the map is never empty.
+    # The provider fails on {}: the module always sets AWS_REGION and POLICY_MODE, so it never is.
     locals_ = module_dir("agent_runtime").locals
     assert plain(locals_["environment_variables"][0]) == (
-        "${merge({AWS_REGION = local.region}, var.environment_variables)}"
+        "${merge({AWS_REGION = local.region}, var.environment_variables, "
+        '{POLICY_MODE = var.policy_mode, AGENT_INBOUND_AUTH = var.jwt_authorizer == null ? "IAM" : "JWT"}, '
+        "{for name, value in {POLICY_DIR = var.policy_dir} : name => value if value != null})}"
     )
+    assert (
+        plain(module_dir("agent_runtime").resources[("aws_bedrockagentcore_agent_runtime", "this")].body)[
+            "environment_variables"
+        ]
+        == "${local.environment_variables}"
+    )
+
+
+def test_the_tool_policy_settings_of_the_runtime_module_are_the_ones_the_agent_reads() -> None:
+    from agentarch.agent.policy import Mode
+
+    variables = {k: plain(v.body) for k, v in module_dir("agent_runtime").variables.items()}
+    agent = config.AgentSettings.model_fields
+    # Names the module sets itself are Env names, and a caller cannot override them by hand
+    assert MODULE_RUNTIME_ENV <= ENV_NAMES
+    (guard,) = variables["environment_variables"]["validation"]
+    assert '["POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"]' in guard["condition"]
+    # policy_mode: the agent's modes and default, validated in the module
+    (mode_check,) = variables["policy_mode"]["validation"]
+    assert 'contains(["ENFORCE", "LOG_ONLY"], var.policy_mode)' in mode_check["condition"]
+    assert {m.value for m in Mode} == {"ENFORCE", "LOG_ONLY"}
+    assert variables["policy_mode"]["default"] == agent["policy_mode"].default == Mode.ENFORCE
+    # policy_dir: null (unset) is the agent's "packaged default"
+    assert variables["policy_dir"]["default"] is None and agent["policy_dir"].default is None
+    # JWT inbound auth exactly when the runtime trusts user tokens (patterns 0 and 1)
+    assert agent["inbound_auth"].default == "IAM"
+    for name in EXAMPLE_NAMES:
+        args = call_args(example(name), "runtime")
+        assert args["policy_mode"] == "${var.policy_mode}", name
+        assert plain(example(name).variables["policy_mode"].body)["default"] == "ENFORCE", name
+        assert not MODULE_RUNTIME_ENV & set(args.get("environment_variables", {})), name
+        assert ("jwt_authorizer" in args) == (name in ("0-direct", "1-passthrough")), name
 
 
 @pytest.mark.parametrize("name", ["2-secure", "3-full"])
@@ -229,6 +272,8 @@ def granted_to_runtime(name: str) -> set[str]:
         literal -= MODEL_ACTIONS
     if args.get("memory_arn") is not None:
         literal.update(args.get("memory_actions", []))
+    for statement in args.get("policy_statements", []):
+        literal.update(a for a in statement["actions"] if a.startswith(CHECKED_PREFIXES))
     return literal
 
 
@@ -254,7 +299,7 @@ def test_full_pattern_grants_exactly_the_boto3_calls_the_code_makes() -> None:
         assert granted == derived, (
             f"module.{call}: grant {sorted(derived - granted)}, remove {sorted(granted - derived)}"
         )
-    derived_runtime = boto3_actions("agentarch.agent.app") | MODEL_ACTIONS
+    derived_runtime = boto3_actions(AGENT_ENTRY) | MODEL_ACTIONS
     granted_runtime = granted_to_runtime("3-full")
     assert granted_runtime == derived_runtime, (
         f"runtime: grant {sorted(derived_runtime - granted_runtime)}, remove {sorted(granted_runtime - derived_runtime)}"
@@ -266,6 +311,22 @@ def test_patterns_without_storage_grant_no_more_than_the_code_needs(name: str) -
     if name == "2-secure":
         assert granted_by_lambda(name, "chat") == {"bedrock-agentcore:InvokeAgentRuntime"}
     assert granted_to_runtime(name) == MODEL_ACTIONS
+
+
+def test_the_runtime_writes_tickets_only_to_the_tickets_table_and_no_lambda_does() -> None:
+    statements = call_args(example("3-full"), "runtime")["policy_statements"]
+    tickets = [s for s in statements if any(a.startswith("dynamodb:") for a in s["actions"])]
+    assert tickets == [
+        {
+            "sid": "Tickets",
+            "actions": sorted(boto3_actions(TICKETS_ADAPTER)),
+            "resources": ["${module.data.tickets_table_arn}"],
+        }
+    ]
+    assert tickets[0]["actions"] == ["dynamodb:PutItem"]
+    for call in ("chat", "conversations"):
+        for statement in lambda_calls("3-full")[call]["policy_statements"]:
+            assert "${module.data.tickets_table_arn}" not in statement["resources"], call
 
 
 def test_model_permissions_are_scoped_to_the_model_and_its_inference_profile() -> None:
@@ -439,6 +500,49 @@ def test_conversation_table_matches_the_dynamodb_adapter() -> None:
         pytest.skip("the DynamoDB adapter is not written yet")
     assert index_name == adapter.BY_ACTOR_INDEX
     assert table["point_in_time_recovery"][0]["enabled"] == "${var.point_in_time_recovery}"
+
+
+def test_tickets_table_is_the_one_the_dynamodb_adapter_writes(aws_credentials: None) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from agentarch.adapters.aws_tickets import DynamoTicketStore
+    from agentarch.services.tickets import Ticket
+
+    table = plain(module_dir("data").resources[("aws_dynamodb_table", "tickets")].body)
+    conversations = plain(module_dir("data").resources[("aws_dynamodb_table", "conversations")].body)
+    # Protected as the conversation index is: PITR, encryption, deletion protection
+    for setting in ("point_in_time_recovery", "server_side_encryption", "deletion_protection_enabled"):
+        assert table[setting] == conversations[setting], setting
+    assert table["name"] == "${var.name}-tickets"
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(  # the table exactly as the HCL declares it
+            TableName="tickets",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": a["name"], "AttributeType": a["type"]} for a in table["attribute"]
+            ],
+            KeySchema=[{"AttributeName": table["hash_key"], "KeyType": "HASH"}],
+        )
+        store = DynamoTicketStore("tickets", client=client)
+        mine = {"ticket_id": "t-1", "actor_id": "alice", "session_id": "s" * 40}
+        first = Ticket(
+            **mine,
+            title="VPN down",
+            severity="high",
+            body="since 9am",
+            created_at=datetime(2026, 11, 26, tzinfo=UTC),
+        )
+        replay = Ticket(
+            **mine, title="other", severity="low", body="again", created_at=datetime(2026, 11, 27, tzinfo=UTC)
+        )
+
+        # A ticket is created once; a replay of the same id finds it instead of writing another
+        assert store.create_once(first) == (first, True)
+        assert store.create_once(replay) == (first, False)
+        assert client.scan(TableName="tickets")["Count"] == 1
 
 
 @pytest.mark.parametrize("module", ["agent_runtime", "agent_memory"])

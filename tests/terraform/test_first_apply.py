@@ -166,7 +166,8 @@ def test_5_the_runtime_role_cannot_create_an_unmanaged_log_group() -> None:
 
 def test_6_runtime_environment_always_has_aws_region() -> None:
     env = local("agent_runtime", "environment_variables")
-    assert env == "${merge({AWS_REGION = local.region}, var.environment_variables)}"
+    # first in the merge, so a caller may override it but the map always has it
+    assert env.startswith("${merge({AWS_REGION = local.region}, var.environment_variables, ")
     runtime = body("agent_runtime", "aws_bedrockagentcore_agent_runtime", "this")
     assert runtime["environment_variables"] == "${local.environment_variables}"
 

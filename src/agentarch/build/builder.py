@@ -35,6 +35,8 @@ from agentarch.build.dependencies import (
 from agentarch.build.imports import ImportGraph, ImportGraphError, import_graph, module_file, source_root
 from agentarch.build.registry import (
     AGENT_ENTRY_POINT,
+    AGENT_POLICY_DIR,
+    AGENT_POLICY_FILES,
     AGENT_RUNTIME,
     BOTOCORE_DATA_DIR,
     FUNCTIONS,
@@ -109,10 +111,23 @@ def build(
     *,
     registry: Mapping[str, FunctionSpec] = FUNCTIONS,
     log: Log = print,
+    policies: Path | None = None,
 ) -> list[BuiltArtifact]:
-    """Build the named functions (all when none are named) into `out_dir` and rewrite its manifest."""
+    """Build the named functions (all when none are named) into `out_dir` and rewrite its manifest.
+
+    `policies`: a team's own Cedar tool policy folder, validated first and shipped in the agent zip
+    under `AGENT_POLICY_DIR` instead of agentarch's default.
+    """
     wanted = list(names)
     specs = select(wanted, registry)
+    policy_entries: dict[str, Path | bytes] = {}
+    if policies is not None:
+        if not any(spec.kind == "agent" for spec in specs):
+            raise BuildError("--policies goes into the agent zip, but the agent is not among what is built")
+        policy_entries = policy_folder_entries(policies)
+        log(
+            f"[policies] {policies}: valid; shipped as {AGENT_POLICY_DIR}/ ({', '.join(sorted(policy_entries))})"
+        )
     out_dir = (out_dir or default_output_dir()).resolve()
     cache_dir = (cache_dir or default_cache_dir()).resolve()
     explicit = bool(wanted)
@@ -126,7 +141,8 @@ def build(
                 log(f"[{spec.name}] skipped: {spec.entry_module} does not exist yet")
                 continue
             try:
-                staged.append((spec, _build_one(spec, work / spec.name, cache_dir, log)))
+                extra = policy_entries if spec.kind == "agent" else {}
+                staged.append((spec, _build_one(spec, work / spec.name, cache_dir, log, extra)))
             except (ImportGraphError, DependencyError) as exc:
                 raise BuildError(f"{spec.name}: {exc}") from None
         built = _commit(staged, out_dir)
@@ -135,7 +151,31 @@ def build(
     return built
 
 
-def _build_one(spec: FunctionSpec, work: Path, cache_dir: Path, log: Log) -> Path:
+def policy_folder_entries(folder: Path) -> dict[str, Path | bytes]:
+    """The zip entries of a policy folder the agent can load: its schema and policies, validated.
+
+    Refuses (BuildError, with the words `agentarch policy validate` prints) a folder the agent would
+    refuse at start-up, so a bad policy never reaches a runtime.
+    """
+    from agentarch.agent.policy import PolicyError, load_tool_policy  # cedarpy: only when asked
+
+    if not folder.is_dir():
+        raise BuildError(f"policy folder {folder} is not a directory")
+    try:
+        load_tool_policy(folder)
+    except PolicyError as exc:
+        raise BuildError(f"the policy folder is invalid: {exc}") from None
+    return {
+        f"{AGENT_POLICY_DIR}/{path.name}": path
+        for pattern in AGENT_POLICY_FILES
+        for path in sorted(folder.glob(pattern))
+        if path.is_file()
+    }
+
+
+def _build_one(
+    spec: FunctionSpec, work: Path, cache_dir: Path, log: Log, extra: Mapping[str, Path | bytes]
+) -> Path:
     work.mkdir(parents=True)
     graph = import_graph(spec.entry_module)
     _check_boundaries(spec, graph)
@@ -197,8 +237,19 @@ def _build_one(spec: FunctionSpec, work: Path, cache_dir: Path, log: Log) -> Pat
         entries.update(model_entries)
         log(f"[{spec.name}] botocore model {service} {version} under {BOTOCORE_DATA_DIR}/")
 
+    data = {
+        path.relative_to(root).as_posix(): path
+        for pattern in spec.package_data
+        for path in sorted(root.glob(pattern))
+        if path.is_file()
+    }
+    if data:
+        entries.update(data)
+        log(f"[{spec.name}] package data: {', '.join(sorted(data))}")
+    entries.update(extra)
+
     if spec.kind == "agent":
-        entries[AGENT_ENTRY_POINT] = _entry_shim(spec).encode("utf-8")
+        entries[AGENT_ENTRY_POINT] = _entry_shim(spec, shipped_policies=bool(extra)).encode("utf-8")
 
     artifact = work / spec.artifact
     write_zip(artifact, entries)
@@ -233,11 +284,23 @@ def _botocore_model(service: str) -> tuple[dict[str, Path | bytes], str]:
     return entries, latest.name
 
 
-def _entry_shim(spec: FunctionSpec) -> str:
+def _entry_shim(spec: FunctionSpec, *, shipped_policies: bool = False) -> str:
+    # POLICY_DIR names a folder inside this artifact (or an absolute path): the runtime's working
+    # directory is not documented, so a relative one is made absolute against main.py's folder.
+    # A zip built with --policies uses its own folder when POLICY_DIR is unset.
+    from agentarch.config import Env  # here: the build's CLI starts without pydantic
+
+    default = f' or "{AGENT_POLICY_DIR}"' if shipped_policies else ""
     return (
         f'"""AgentCore Runtime entry point (written by `agentarch build`): serves the agent on 0.0.0.0:8080."""\n'
         f"\n"
-        f"from {spec.entry_module} import app, {spec.entry_callable}\n"
+        f"import os\n"
+        f"\n"
+        f'_policy_dir = os.environ.get("{Env.POLICY_DIR}"){default}\n'
+        f"if _policy_dir:\n"
+        f'    os.environ["{Env.POLICY_DIR}"] = os.path.join(os.path.dirname(os.path.abspath(__file__)), _policy_dir)\n'
+        f"\n"
+        f"from {spec.entry_module} import app, {spec.entry_callable}  # noqa: E402\n"
         f"\n"
         f'__all__ = ["app", "{spec.entry_callable}"]\n'
         f"\n"
@@ -319,6 +382,8 @@ def describe(spec: FunctionSpec, path: Path) -> dict[str, Any]:
             platform="linux/arm64",
             entry_point=[AGENT_ENTRY_POINT],
             entry_module=spec.entry_module,
+            # the Cedar policy folder main.py points POLICY_DIR at; null: agentarch's default policy
+            policy_dir=AGENT_POLICY_DIR if any(n.startswith(f"{AGENT_POLICY_DIR}/") for n in names) else None,
         )
     return entry
 

@@ -1,4 +1,4 @@
-"""`agentarch build [FUNCTION ...] [--out DIR]`: the command line of the build."""
+"""`agentarch build [FUNCTION ...] [--out DIR] [--policies DIR]`: the command line of the build."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from agentarch.build.builder import (
     read_manifest,
     size_table,
 )
-from agentarch.build.registry import FUNCTIONS, LAMBDA_AWS_DATA_PATH, POWERTOOLS_LAYER_NAME
+from agentarch.build.registry import AGENT_POLICY_DIR, FUNCTIONS, LAMBDA_AWS_DATA_PATH, POWERTOOLS_LAYER_NAME
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -37,6 +37,10 @@ def _epilog() -> str:
         "Terraform must agree: the Lambdas run python3.13 on arm64 with the layer",
         f"{POWERTOOLS_LAYER_NAME}:<version> and AWS_DATA_PATH={LAMBDA_AWS_DATA_PATH};",
         'the runtime uses entry_point = ["main.py"] and runtime PYTHON_3_13. See lambda_build/README.md.',
+        "",
+        f"--policies DIR ships a Cedar policy folder (one *.cedarschema, *.cedar files) as {AGENT_POLICY_DIR}/",
+        "in the agent zip, validated first (an invalid one fails the build); the agent uses it unless",
+        "POLICY_DIR says otherwise. Without it the agent runs agentarch's default tool policy.",
         "",
         "The agent's wheels are downloaded once into the cache (needs PyPI), then reused offline.",
         "Set SOURCE_DATE_EPOCH to stamp zip entries with another fixed time than 1980-01-01.",
@@ -66,6 +70,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         help=f"wheel cache directory (default: {_shown(default_cache_dir())})",
     )
     parser.add_argument(
+        "--policies",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"your own Cedar tool policy folder, validated and shipped in the agent zip as {AGENT_POLICY_DIR}/",
+    )
+    parser.add_argument(
         "--list", action="store_true", help="list the functions and their artifacts, build nothing"
     )
     return parser
@@ -87,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out_dir = (args.out or default_output_dir()).resolve()
     try:
-        built = build(args.functions, out_dir, args.cache)
+        built = build(args.functions, out_dir, args.cache, policies=args.policies)
     except UnknownFunction as exc:
         print(f"agentarch build: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -20,6 +20,11 @@ LAMBDA_RUNTIME = "python3.13"
 LAMBDA_ARCHITECTURE = "arm64"
 AGENT_RUNTIME = "PYTHON_3_13"
 AGENT_ENTRY_POINT = "main.py"
+# Where `agentarch build --policies DIR` puts a team's own Cedar tool policies inside the agent zip
+# (beside main.py); main.py points POLICY_DIR at it. Without the flag the zip carries agentarch's
+# default policy as package data (agentarch/agent/policies/) and POLICY_DIR stays unset.
+AGENT_POLICY_DIR = "policies"
+AGENT_POLICY_FILES = ("*.cedarschema", "*.cedar")  # what the agent reads from a policy folder
 
 # Wheels are picked for CPython 3.13 on linux aarch64 with glibc up to 2.28 (Lambda's and the runtime's
 # Amazon Linux 2023 has 2.34, so every tag listed here runs there). pip does not widen manylinux_2_x
@@ -71,6 +76,7 @@ class FunctionSpec:
     allowed_packages: tuple[str, ...]
     extra_requirements: tuple[str, ...] = ()
     botocore_models: tuple[str, ...] = ()
+    package_data: tuple[str, ...] = ()  # non-Python files it needs, as globs under src/ (like package-data)
     environment: dict[str, str] = field(default_factory=dict)
     routes: tuple[tuple[str, str], ...] = ()  # (METHOD, /path/{param}) served through the front door
     min_pattern: int = 0  # the first pattern (0-3) whose architecture has this function
@@ -137,6 +143,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                 "agentarch.adapters",
                 "agentarch.config",
             ),
+            package_data=tuple(f"agentarch/agent/policies/{files}" for files in AGENT_POLICY_FILES),
         ),
     )
 }

@@ -32,3 +32,9 @@ variable "artifacts_dir" {
   description = "Directory holding the zips `agentarch build` writes; null means lambda_build/dist of this repository."
   default     = null
 }
+
+variable "policy_mode" {
+  type        = string
+  description = "Tool policy mode of the agent: ENFORCE refuses the tool calls its Cedar policy denies, LOG_ONLY records the decision and lets them run."
+  default     = "ENFORCE"
+}

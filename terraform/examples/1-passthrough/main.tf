@@ -23,6 +23,7 @@ module "runtime" {
   name             = local.agent_name
   artifact_path    = "${local.artifacts_dir}/agent.zip"
   bedrock_model_id = var.bedrock_model_id
+  policy_mode      = var.policy_mode
 
   environment_variables = {
     MODEL_PROVIDER   = "bedrock"

@@ -38,3 +38,9 @@ variable "api_gateway_logging" {
   description = "API Gateway access and execution logs. They need the account's CloudWatch Logs role: apply terraform/examples/account-logging once per account and region first (see ../README.md), then set true."
   default     = false
 }
+
+variable "policy_mode" {
+  type        = string
+  description = "Tool policy mode of the agent: ENFORCE refuses the tool calls its Cedar policy denies, LOG_ONLY records the decision and lets them run."
+  default     = "ENFORCE"
+}

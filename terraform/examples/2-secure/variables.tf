@@ -43,3 +43,9 @@ variable "powertools_layer_version" {
   type        = number
   description = "Version N of the public Powertools layer AWSLambdaPowertoolsPythonV3-python313-arm64:N (aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.13/latest)."
 }
+
+variable "policy_mode" {
+  type        = string
+  description = "Tool policy mode of the agent: ENFORCE refuses the tool calls its Cedar policy denies, LOG_ONLY records the decision and lets them run."
+  default     = "ENFORCE"
+}

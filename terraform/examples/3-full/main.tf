@@ -32,6 +32,7 @@ locals {
   conversations_table_actions  = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]
   conversations_memory_actions = ["bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"]
   runtime_memory_actions       = ["bedrock-agentcore:ListEvents"] # the agent only reloads turns
+  runtime_tickets_actions      = ["dynamodb:PutItem"]             # create_ticket: one conditional put per approval
 }
 
 module "data" {
@@ -58,6 +59,7 @@ module "runtime" {
   bedrock_model_id = var.bedrock_model_id
   memory_arn       = module.memory.memory_arn
   memory_actions   = local.runtime_memory_actions
+  policy_mode      = var.policy_mode
 
   environment_variables = {
     MODEL_PROVIDER   = "bedrock"
@@ -66,7 +68,17 @@ module "runtime" {
     STORAGE_BACKEND  = "aws"
     MEMORY_ID        = module.memory.memory_id
     HISTORY_TURNS    = tostring(local.history_turns)
+    TICKETS_TABLE    = module.data.tickets_table_name
   }
+
+  # The agent's one write of business data: the tickets its create_ticket tool opens.
+  policy_statements = [
+    {
+      sid       = "Tickets"
+      actions   = local.runtime_tickets_actions
+      resources = [module.data.tickets_table_arn]
+    },
+  ]
 }
 
 module "chat" {

@@ -49,3 +49,9 @@ variable "deletion_protection" {
   description = "Protect the conversation table and the user pool from deletion (off so a demo tears down in one destroy)."
   default     = false
 }
+
+variable "policy_mode" {
+  type        = string
+  description = "Tool policy mode of the agent: ENFORCE refuses the tool calls its Cedar policy denies, LOG_ONLY records the decision and lets them run."
+  default     = "ENFORCE"
+}

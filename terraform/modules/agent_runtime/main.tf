@@ -25,8 +25,18 @@ locals {
   ])
 
   # The Memory client reads only AWS_REGION, which the runtime does not set: set it, as FAST does.
-  # Never empty, so never {} (the provider fails on an empty map).
-  environment_variables = merge({ AWS_REGION = local.region }, var.environment_variables)
+  # Never empty, so never {} (the provider fails on an empty map). The tool policy's settings come
+  # from their own variables; with a JWT authorizer a browser calls the runtime, so the agent must
+  # not trust the actor named in the payload (AGENT_INBOUND_AUTH=JWT).
+  environment_variables = merge(
+    { AWS_REGION = local.region },
+    var.environment_variables,
+    {
+      POLICY_MODE        = var.policy_mode
+      AGENT_INBOUND_AUTH = var.jwt_authorizer == null ? "IAM" : "JWT"
+    },
+    { for name, value in { POLICY_DIR = var.policy_dir } : name => value if value != null },
+  )
 
   # The log group the service would otherwise create itself, with no retention, outliving destroy.
   log_group_name = "/aws/bedrock-agentcore/runtimes/${aws_bedrockagentcore_agent_runtime.this.agent_runtime_id}-DEFAULT"

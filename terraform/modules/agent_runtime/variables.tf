@@ -57,8 +57,36 @@ variable "python_runtime" {
 
 variable "environment_variables" {
   type        = map(string)
-  description = "Environment of the agent (names from agentarch.config.Env). Empty is sent as null: the provider fails on {}."
+  description = "Environment of the agent (names from agentarch.config.Env). Empty is sent as null: the provider fails on {}. POLICY_MODE, POLICY_DIR and AGENT_INBOUND_AUTH come from policy_mode, policy_dir and jwt_authorizer."
   default     = {}
+
+  validation {
+    condition     = length(setintersection(keys(var.environment_variables), ["POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"])) == 0
+    error_message = "Set the tool policy with policy_mode and policy_dir, not environment_variables; AGENT_INBOUND_AUTH follows jwt_authorizer."
+  }
+}
+
+# --- tool policy (Cedar, evaluated by the agent before every tool call) ---
+variable "policy_mode" {
+  type        = string
+  description = "What the agent does with a tool call its Cedar policy denies. One of ENFORCE (refuse it), LOG_ONLY (record the decision and let it run, to try a new policy on real traffic)."
+  default     = "ENFORCE"
+
+  validation {
+    condition     = contains(["ENFORCE", "LOG_ONLY"], var.policy_mode)
+    error_message = "policy_mode must be ENFORCE or LOG_ONLY."
+  }
+}
+
+variable "policy_dir" {
+  type        = string
+  description = "Policy folder (one *.cedarschema, *.cedar files) inside the agent zip, relative to its root, e.g. \"policies\" for `agentarch build --policies DIR`; null lets the zip decide: the folder it was built with, else agentarch's default policy."
+  default     = null
+
+  validation {
+    condition     = var.policy_dir == null || can(regex("^[A-Za-z0-9_./-]+$", var.policy_dir))
+    error_message = "policy_dir must be a path of letters, digits, '_', '.', '/' or '-' (relative to the zip's root), or null."
+  }
 }
 
 # --- network and lifecycle ---
@@ -114,7 +142,7 @@ variable "jwt_authorizer" {
     allowed_clients  = optional(list(string), [])
     allowed_audience = optional(list(string), [])
   })
-  description = "Patterns 0 and 1 only: trust bearer JWTs from this issuer. Null (the default) means IAM (SigV4) inbound auth."
+  description = "Patterns 0 and 1 only: trust bearer JWTs from this issuer (the agent is told AGENT_INBOUND_AUTH=JWT: the payload's actor is then not trusted). Null (the default) means IAM (SigV4) inbound auth."
   default     = null
 
   validation {

@@ -53,3 +53,30 @@ resource "aws_dynamodb_table" "conversations" {
 
   tags = var.tags
 }
+
+# Support tickets the agent's create_ticket tool opens, one item per approved call. The agent is the
+# only writer (a conditional put on ticket_id, so a replayed approval finds its ticket); nothing here
+# reads them back: a support team's own tooling does.
+resource "aws_dynamodb_table" "tickets" {
+  #checkov:skip=CKV_AWS_119:Encrypted with the AWS owned key unless kms_key_arn selects a customer managed key.
+  name                        = "${var.name}-tickets"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "ticket_id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "ticket_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = var.kms_key_arn != null
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}

@@ -22,3 +22,13 @@ output "conversations_expiry_attribute" {
   description = "TTL attribute of the conversation index (epoch seconds); the chat Lambda sets it from CONVERSATION_EXPIRY_DAYS."
   value       = local.expiry_attribute
 }
+
+output "tickets_table_name" {
+  description = "Name of the tickets table the agent's create_ticket tool writes (TICKETS_TABLE)."
+  value       = aws_dynamodb_table.tickets.name
+}
+
+output "tickets_table_arn" {
+  description = "ARN of the tickets table (for the agent runtime's dynamodb:PutItem)."
+  value       = aws_dynamodb_table.tickets.arn
+}
