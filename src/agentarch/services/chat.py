@@ -26,12 +26,20 @@ SESSION_ID_PATTERN = (
 )  # 33–100 chars: AgentCore and Memory both accept it
 
 
+class TokenUsage(BaseModel):
+    """Model tokens one turn used, as the agent reports them; charged to the user's daily quota."""
+
+    input_tokens: int = Field(0, ge=0)
+    output_tokens: int = Field(0, ge=0)
+
+
 class ChatReply(BaseModel):
     """What the user gets back for one message."""
 
     session_id: str
     response: str
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
 
 
 class AgentInvoker(Protocol):

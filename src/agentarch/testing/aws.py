@@ -8,6 +8,8 @@
   sources). The adapter is written for the service, so the tests run it against this behaviour;
   `test_stock_moto_lists_oldest_first` keeps watch on moto so the patch can go once moto agrees.
 - `create_conversations_table()`: exactly the table Terraform creates (see aws_conversations.py).
+- `create_quotas_table()`, `create_idempotency_table()`: the chat Lambda's quota counters and
+  Powertools' idempotency records, as terraform/modules/spend_limits creates them.
 
 Used by the `agentarch_aws` fixture of the pytest plugin, the contract tests and
 bench/memory_and_listing.py. Needs moto (`pip install 'agentarch[testing]'`).
@@ -34,6 +36,8 @@ from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 
 MEMORY_ID = "agentarch_memory-abcdefghij"  # matches the service's memoryId pattern
 TABLE_NAME = "agentarch-conversations"
+QUOTAS_TABLE_NAME = "agentarch-quotas"
+IDEMPOTENCY_TABLE_NAME = "agentarch-idempotency"
 REGION = "us-east-1"
 SERVICE_DEFAULT_MAX_RESULTS = 20
 FAKE_CREDENTIALS = {
@@ -114,6 +118,25 @@ def create_conversations_table(dynamodb: Any, name: str = TABLE_NAME) -> None:
             }
         ],
     )
+
+
+def _table_keyed_on_id(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+
+
+def create_quotas_table(dynamodb: Any, name: str = QUOTAS_TABLE_NAME) -> None:
+    """The quota counters table, as Terraform makes it (partition key `id`)."""
+    _table_keyed_on_id(dynamodb, name)
+
+
+def create_idempotency_table(dynamodb: Any, name: str = IDEMPOTENCY_TABLE_NAME) -> None:
+    """Powertools' idempotency table, as Terraform makes it (partition key `id`)."""
+    _table_keyed_on_id(dynamodb, name)
 
 
 @dataclass
