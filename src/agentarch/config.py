@@ -164,7 +164,7 @@ class GovernanceSettings(_EnvSettings):
             try:
                 return json.loads(value)
             except ValueError:
-                raise ValueError("must be JSON: {\"default\": {limits}, \"groups\": {...}}") from None
+                raise ValueError('must be JSON: {"default": {limits}, "groups": {...}}') from None
         return value
 
 

@@ -32,7 +32,9 @@ def test_a_spent_quota_comes_back_at_utc_midnight_and_not_a_second_before(store:
     quotas.admit_request(store, POLICY, "alice", [], evening)
 
     with pytest.raises(QuotaExceeded) as refused:
-        quotas.admit_request(store, POLICY, "alice", [], datetime(2026, 11, 26, 23, 59, 59, 500000, tzinfo=UTC))
+        quotas.admit_request(
+            store, POLICY, "alice", [], datetime(2026, 11, 26, 23, 59, 59, 500000, tzinfo=UTC)
+        )
     assert refused.value.retry_after_seconds == 1
 
     midnight = datetime(2026, 11, 27, 0, 0, 0, tzinfo=UTC)
