@@ -16,8 +16,14 @@ BOB = ("bob", "bob-password-2")
 
 
 def start_stack(tmp: Path, pattern: int, *extra: str, state_dir: Path | None = None) -> RunningStack:
-    """`agentarch dev` with two users: alice (users, admins) and bob."""
+    """`agentarch dev` with two users: alice (users, admins) and bob.
+
+    Daily quotas are out of the way (a session's tests send far more than a user's day) unless a
+    test sets its own.
+    """
     users = ((*ALICE, "users,admins"), (*BOB, ""))
+    if "--daily-requests" not in extra and "--daily-tokens" not in extra:
+        extra = (*extra, "--daily-requests", "1000000", "--daily-tokens", "1000000000")
     return start_local_stack(tmp, pattern, *extra, users=users, state_dir=state_dir)
 
 

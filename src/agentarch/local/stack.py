@@ -74,6 +74,7 @@ class StackOptions:
     agent_workers: int = 4
     agent_read_timeout_seconds: float | None = None
     integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+    chat_quotas: str | None = None  # CHAT_QUOTAS (JSON); None: the built-in default limits
 
 
 @dataclass
@@ -362,10 +363,20 @@ class LocalStack:
             return {}
         return {Env.STORAGE_BACKEND: "sqlite", Env.SQLITE_PATH: str(self.state_dir / "agentarch.db")}
 
+    def governance_env(self, function: FunctionSpec) -> dict[str, str]:
+        """The chat Lambda's quota counters and idempotency records: SQLite under the state directory."""
+        if function.name != "chat":
+            return {}
+        env = {Env.GOVERNANCE_BACKEND: "sqlite", Env.SQLITE_PATH: str(self.state_dir / "agentarch.db")}
+        if self.options.chat_quotas:
+            env[Env.CHAT_QUOTAS] = self.options.chat_quotas
+        return env
+
     def function_env(self, function: FunctionSpec, runtime_url: str, creds: dict[str, str]) -> dict[str, str]:
         """The environment Terraform would give the function, pointed at the local pieces."""
         return (
             self.storage_env()
+            | self.governance_env(function)
             | {
                 Env.AGENT_RUNTIME_ARN: LOCAL_RUNTIME_ARN,
                 Env.AGENT_RUNTIME_QUALIFIER: "DEFAULT",
