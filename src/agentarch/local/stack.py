@@ -367,7 +367,10 @@ class LocalStack:
         """The chat Lambda's quota counters and idempotency records: SQLite under the state directory."""
         if function.name != "chat":
             return {}
-        env = {Env.GOVERNANCE_BACKEND: "sqlite", Env.SQLITE_PATH: str(self.state_dir / "agentarch.db")}
+        env: dict[str, str] = {
+            Env.GOVERNANCE_BACKEND: "sqlite",
+            Env.SQLITE_PATH: str(self.state_dir / "agentarch.db"),
+        }
         if self.options.chat_quotas:
             env[Env.CHAT_QUOTAS] = self.options.chat_quotas
         return env
