@@ -201,7 +201,7 @@ def post_chat(
     "/api/usage",
     summary="The caller's daily quota: limits, usage, and when it resets",
     operation_id="getUsage",
-    responses=documented(200, "the caller's limits, what is used and left today, and the reset time"),
+    responses=documented(200, "the caller's limits, what is used and left today, and the reset time", 503),
 )
 def get_usage() -> UsageReport:
     """What the caller may still spend today (UTC) and when the counters reset."""
