@@ -16,7 +16,12 @@ from agentarch.adapters.aws_quotas import DynamoQuotaStore
 from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteQuotaStore
 from agentarch.services import quotas
 from agentarch.services.quotas import DailyLimits, QuotaExceeded, QuotaPolicy, QuotaStore
-from agentarch.testing.aws import QUOTAS_TABLE_NAME, REGION, create_quotas_table
+from agentarch.testing.aws import (
+    QUOTAS_TABLE_NAME,
+    REGION,
+    create_quotas_table,
+    dynamodb_writes_one_at_a_time,
+)
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 LIMIT = 5
@@ -26,7 +31,7 @@ POLICY = QuotaPolicy(default=DailyLimits(requests_per_day=LIMIT, tokens_per_day=
 @pytest.fixture(params=["aws", "sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path, aws_credentials: None) -> Iterator[QuotaStore]:
     if request.param == "aws":
-        with mock_aws():
+        with mock_aws(), dynamodb_writes_one_at_a_time():
             dynamodb = boto3.client("dynamodb", region_name=REGION)
             create_quotas_table(dynamodb)
             yield DynamoQuotaStore(QUOTAS_TABLE_NAME, client=dynamodb)
