@@ -8,14 +8,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from agentarch import config
 from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteIdempotencyStore, SqliteQuotaStore
+from agentarch.config import Env
 from agentarch.handlers import chat as chat_handler
 from agentarch.services import quotas
 from agentarch.services.quotas import DailyLimits, QuotaPolicy
 from agentarch.services.timestamps import utc_now
 from agentarch.testing import LambdaContextStub, rest_api_event
+from agentarch.testing.aws import (
+    IDEMPOTENCY_TABLE_NAME,
+    QUOTAS_TABLE_NAME,
+    REGION,
+    create_idempotency_table,
+    create_quotas_table,
+    dynamodb_writes_one_at_a_time,
+)
 
 POLICY = QuotaPolicy(default=DailyLimits(requests_per_day=3, tokens_per_day=1000))
 USAGE = {"input_tokens": 120, "output_tokens": 30}
@@ -161,3 +173,43 @@ def test_a_malformed_idempotency_key_is_422_naming_the_header(agent: CountingAge
     assert status == 422 and body["error"]["code"] == "validation_error"
     assert "idempotency-key" in body["error"]["message"].lower()
     assert agent.calls == []
+
+
+@pytest.fixture
+def aws_governance(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Iterator[CountingAgent]:
+    """The chat Lambda configured as Terraform configures it, on moto's DynamoDB."""
+    with mock_aws(), dynamodb_writes_one_at_a_time():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        create_quotas_table(dynamodb)
+        create_idempotency_table(dynamodb)
+        for name, value in {
+            Env.GOVERNANCE_BACKEND: "aws",
+            Env.QUOTAS_TABLE: QUOTAS_TABLE_NAME,
+            Env.IDEMPOTENCY_TABLE: IDEMPOTENCY_TABLE_NAME,
+            Env.CHAT_QUOTAS: POLICY.model_dump_json(),
+            Env.AWS_REGION: REGION,
+        }.items():
+            monkeypatch.setenv(name, value)
+        config._cached.cache_clear()
+        chat_handler.governance.cache_clear()
+        fake = CountingAgent()
+        monkeypatch.setattr(chat_handler, "agent_client", lambda: fake)
+        yield fake
+        config._cached.cache_clear()
+        chat_handler.governance.cache_clear()
+
+
+def test_configured_as_terraform_does_quotas_and_retries_work_on_dynamodb(
+    aws_governance: CountingAgent,
+) -> None:
+    key = str(uuid.uuid4())
+    first = call(chat_event({"message": "q0"}, key))
+    assert call(chat_event({"message": "q0"}, key))[1] == first[1]  # the retry: the first answer
+    for n in (1, 2):
+        assert call(chat_event({"message": f"q{n}"}))[0] == 200
+
+    status, body, headers = call(chat_event({"message": "q3"}))
+
+    assert status == 429 and body["error"]["code"] == "quota_exceeded" and "Retry-After" in headers
+    assert aws_governance.calls == ["q0", "q1", "q2"]
+    assert used() == {"requests": 3, "tokens": 3 * 150}
