@@ -146,15 +146,15 @@ def _once(store: BasePersistenceLayer) -> Callable[..., dict[str, Any]]:
 )
 def post_chat(
     request: Annotated[ChatRequest, Body()],
-    idempotency_key: Annotated[
-        str | None,
+    idempotency_key: Annotated[  # a string, not nullable: a header is absent or has a value
+        str,
         Header(
             alias="idempotency-key",
             pattern=IDEMPOTENCY_KEY_PATTERN,
             description="one per message, kept across retries of it: a retry answers the first answer "
             "without running the agent again (8-128 letters, digits or -_.:)",
         ),
-    ] = None,
+    ] = "",
 ) -> ChatReply:
     """Answer one message; a new session is made when none is given.
 
@@ -186,7 +186,7 @@ def post_chat(
         def metered() -> ChatReply:
             return quotas.metered(guard.quotas, guard.policy, actor.id, actor.groups, utc_now, counted)
 
-        if idempotency_key is None:
+        if not idempotency_key:  # absent (a present one is validated: 8-128 characters)
             reply = metered()
         else:
             idempotency_config.register_lambda_context(context)

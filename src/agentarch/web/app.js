@@ -8,7 +8,9 @@ const $ = (id) => document.getElementById(id);
 // that arrives afterwards is not shown in the wrong conversation.
 // `attempt` is the message being sent and its Idempotency-Key: a retry of the same text in the same
 // session reuses the key, so the service answers it once however often the network makes us resend.
-const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false, thread: 0, attempt: null };
+// `usage` is the last quota report (GET /api/usage), counted down locally after each answer so a
+// message still costs one request.
+const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false, thread: 0, attempt: null, usage: null };
 const PATTERN_NAMES = { 0: "direct", 1: "passthrough", 2: "secure", 3: "full" };
 const MAX_MESSAGE_CHARS = 4000; // the API's limit, in characters (code points)
 const UNREACHABLE = "Cannot reach the service. Check that it is running and that you are online, then try again.";
@@ -239,7 +241,21 @@ async function loadUsage() {
   }
 }
 
+// An answered message: one request and the tokens the answer reports, as the service charged them.
+function countAnswer(reply) {
+  if (!state.usage) return;
+  const used = state.usage.used;
+  used.requests += 1;
+  if (reply.usage) used.tokens += (reply.usage.input_tokens || 0) + (reply.usage.output_tokens || 0);
+  state.usage.remaining = {
+    requests: Math.max(0, state.usage.limits.requests_per_day - used.requests),
+    tokens: Math.max(0, state.usage.limits.tokens_per_day - used.tokens),
+  };
+  showUsage(state.usage);
+}
+
 function showUsage(usage) {
+  state.usage = usage;
   const line = $("usage");
   const left = usage.remaining;
   const number = (n) => n.toLocaleString("en-US");
@@ -313,7 +329,7 @@ async function onSend(event) {
     }
     const reply = await response.json();
     state.attempt = null;
-    loadUsage();
+    countAnswer(reply);
     pending.remove();
     showError("");
     box.value = "";
