@@ -11,6 +11,7 @@ from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteQuotaStore
 from agentarch.config import Env, GovernanceSettings, SettingsError, load
 from agentarch.services import quotas
 from agentarch.services.quotas import DailyLimits, QuotaExceeded, QuotaPolicy
+from agentarch.services.storage import StorageUnavailable
 
 POLICY = QuotaPolicy(
     default=DailyLimits(requests_per_day=2, tokens_per_day=100),
@@ -89,3 +90,20 @@ def test_a_malformed_limits_setting_fails_fast_naming_the_variable(
 
     with pytest.raises(SettingsError, match=Env.CHAT_QUOTAS):
         load(GovernanceSettings)
+
+
+class ChargeFails(SqliteQuotaStore):
+    def charge_tokens(self, actor_id: str, day: str, tokens: int, expires_at: int) -> None:
+        raise StorageUnavailable("the store answered ThrottlingException")
+
+
+def test_an_answer_whose_tokens_cannot_be_charged_is_still_given_and_reported(tmp_path: Path) -> None:
+    store = ChargeFails(SqliteDatabase(tmp_path / "agentarch.sqlite3"))
+    missed: list[int] = []
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+    answer = quotas.metered(store, POLICY, "alice", [], lambda: now, lambda: ("391", 150), missed.append)
+
+    assert answer == "391"
+    assert missed == [150]
+    assert store.usage("alice", "2026-11-26").requests == 1  # the request itself was counted

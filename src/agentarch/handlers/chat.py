@@ -183,8 +183,14 @@ def post_chat(
             turn = answer()
             return turn, turn.usage.input_tokens + turn.usage.output_tokens
 
+        def uncharged(tokens: int) -> None:
+            logger.warning("turn answered but its tokens not charged", extra={"tokens": tokens})
+            metrics.add_metric(name="QuotaChargeFailures", unit=MetricUnit.Count, value=1)
+
         def metered() -> ChatReply:
-            return quotas.metered(guard.quotas, guard.policy, actor.id, actor.groups, utc_now, counted)
+            return quotas.metered(
+                guard.quotas, guard.policy, actor.id, actor.groups, utc_now, counted, uncharged
+            )
 
         if not idempotency_key:  # absent (a present one is validated: 8-128 characters)
             reply = metered()

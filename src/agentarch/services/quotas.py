@@ -18,6 +18,8 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentarch.services.storage import StorageUnavailable
+
 # How long a day's counters outlive the day (TTL): long enough to read yesterday's usage, then gone.
 COUNTER_RETENTION = timedelta(days=2)
 
@@ -147,15 +149,21 @@ def metered(
     groups: Sequence[str],
     clock: Callable[[], datetime],
     turn: Callable[[], tuple[ResultT, int]],
+    uncharged: Callable[[int], None] = lambda tokens: None,
 ) -> ResultT:
     """Run `turn` only if the actor is within quota, then charge the tokens it reports.
 
     `turn` answers (its result, the tokens it used). A turn that fails still counts as a request
-    (it may have reached the model), but charges no tokens: none were reported.
+    (it may have reached the model), but charges no tokens: none were reported. A turn whose tokens
+    cannot be charged (the store failed after it ran) still answers, and `uncharged` hears of it:
+    failing it would make the user retry and pay for the agent twice.
     """
     day = admit_request(store, policy, actor_id, groups, clock())
     result, tokens = turn()
-    charge_tokens(store, actor_id, day, tokens, clock())
+    try:
+        charge_tokens(store, actor_id, day, tokens, clock())
+    except StorageUnavailable:
+        uncharged(tokens)
     return result
 
 
