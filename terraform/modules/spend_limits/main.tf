@@ -76,6 +76,13 @@ resource "aws_dynamodb_table" "idempotency" {
 resource "aws_budgets_budget" "monthly" {
   count = local.budget_enabled ? 1 : 0
 
+  lifecycle {
+    precondition {
+      condition     = length(var.alert_emails) > 0
+      error_message = "monthly_budget_usd needs at least one address in alert_emails to notify."
+    }
+  }
+
   name         = "${var.name}-monthly"
   budget_type  = "COST"
   limit_amount = format("%.2f", var.monthly_budget_usd)
@@ -120,6 +127,13 @@ resource "aws_sns_topic_subscription" "email" {
 # Input plus output tokens of the agent's model in one hour, summed by metric math.
 resource "aws_cloudwatch_metric_alarm" "model_tokens" {
   count = local.alarm_enabled ? 1 : 0
+
+  lifecycle {
+    precondition {
+      condition     = var.bedrock_model_id != null && length(var.alert_emails) > 0
+      error_message = "hourly_token_alarm_threshold needs bedrock_model_id (the model to watch) and at least one address in alert_emails."
+    }
+  }
 
   alarm_name          = "${var.name}-model-tokens"
   alarm_description   = "The agent's Bedrock model used more than ${var.hourly_token_alarm_threshold} tokens in an hour."
