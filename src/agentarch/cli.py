@@ -98,7 +98,45 @@ def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="DIR",
         help=f"a folder of Cedar tool policies and their schema ({Env.POLICY_DIR}; default: the packaged one)",
     )
+    parser.add_argument(
+        "--daily-requests",
+        type=_non_negative,
+        default=None,
+        metavar="N",
+        help="chat requests per user per UTC day (the default quota; small to see the 429)",
+    )
+    parser.add_argument(
+        "--daily-tokens",
+        type=_non_negative,
+        default=None,
+        metavar="N",
+        help="model tokens per user per UTC day (the default quota)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("want a number >= 0")
+    return value
+
+
+def _chat_quotas(args: argparse.Namespace) -> str | None:
+    """CHAT_QUOTAS for the local chat Lambda: the options over the shell's CHAT_QUOTAS, if any."""
+    if args.daily_requests is None and args.daily_tokens is None:
+        return os.environ.get(Env.CHAT_QUOTAS) or None
+    from agentarch.services.quotas import DEFAULT_POLICY
+
+    default = DEFAULT_POLICY.default
+    limits = {
+        "requests_per_day": default.requests_per_day if args.daily_requests is None else args.daily_requests,
+        "tokens_per_day": default.tokens_per_day if args.daily_tokens is None else args.daily_tokens,
+    }
+    return json.dumps({"default": limits})
 
 
 def _integration_timeout(text: str) -> float:
@@ -185,6 +223,7 @@ def _run_dev(args: argparse.Namespace) -> int:
         integration_timeout_seconds=args.integration_timeout,
         policy_mode=args.policy_mode,
         policy_dir=policy_dir.resolve() if policy_dir else None,
+        chat_quotas=_chat_quotas(args),
     )
     return LocalStack(options).run()
 

@@ -6,6 +6,7 @@ This module is the one place that names environment variables. Terraform sets th
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from agentarch.services.quotas import DEFAULT_POLICY, QuotaPolicy
 
 
 class Env(StrEnum):
@@ -40,6 +43,12 @@ class Env(StrEnum):
     HISTORY_TURNS = "HISTORY_TURNS"
     CONVERSATION_EXPIRY_DAYS = "CONVERSATION_EXPIRY_DAYS"  # = Memory's event expiry: the index item's TTL
     DELETE_DEADLINE_SECONDS = "DELETE_DEADLINE_SECONDS"  # how long one DELETE may spend removing events
+
+    # --- chat Lambda: per-user quotas and idempotent retries ---
+    GOVERNANCE_BACKEND = "GOVERNANCE_BACKEND"  # "aws" (DynamoDB) or "sqlite" (local, at SQLITE_PATH)
+    QUOTAS_TABLE = "QUOTAS_TABLE"
+    IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+    CHAT_QUOTAS = "CHAT_QUOTAS"  # JSON: {"default": {limits}, "groups": {"<group>": {limits}}}
 
     # --- the agent (runtime) ---
     MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
@@ -141,6 +150,29 @@ class ChatSettings(HttpSettings):
         # Unset, with a longer read timeout (the local stack's --agent-read-timeout): one whole attempt.
         object.__setattr__(self, "agent_total_timeout_seconds", one_attempt)  # the model is frozen
         return self
+
+
+class GovernanceSettings(_EnvSettings):
+    """Where the chat Lambda counts each user's daily quota and keeps idempotency records."""
+
+    # Unset: neither quotas nor idempotency. Terraform (patterns 2 and 3) and the local stack always
+    # set it; a contract test holds the examples to that.
+    governance_backend: Literal["aws", "sqlite"] | None = Field(None, validation_alias=Env.GOVERNANCE_BACKEND)
+    sqlite_path: Path | None = Field(None, validation_alias=Env.SQLITE_PATH)
+    quotas_table: str | None = Field(None, validation_alias=Env.QUOTAS_TABLE)
+    idempotency_table: str | None = Field(None, validation_alias=Env.IDEMPOTENCY_TABLE)
+    chat_quotas: Annotated[QuotaPolicy, NoDecode] = Field(DEFAULT_POLICY, validation_alias=Env.CHAT_QUOTAS)
+    aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
+
+    @field_validator("chat_quotas", mode="before")
+    @classmethod
+    def _parse_quotas(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError('must be JSON: {"default": {limits}, "groups": {...}}') from None
+        return value
 
 
 class AgentSettings(_EnvSettings):

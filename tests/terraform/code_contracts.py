@@ -14,6 +14,10 @@
    attribute calls whose names are snake_case operations of the botocore service models
    (dynamodb, bedrock-agentcore), restricted to the services the module creates clients for.
 
+Calls a library makes for the project are found the same way: a call to a class listed in
+`LIBRARY_CLIENTS` (Powertools' `DynamoDBPersistenceLayer`) adds the operations that class's source
+file calls on its boto3 client.
+
 Step 2 is what keeps a function from inheriting actions merely because a module it imports can make
 them for someone else (the conversations Lambda imports the Memory adapter, which can CreateEvent,
 but only the chat Lambda calls that): the import graph alone would over-grant, so this stays.
@@ -24,6 +28,7 @@ module), kept as an upper bound.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +41,33 @@ PACKAGE_DIR = Path(agentarch.__file__).resolve().parent
 # botocore service name → IAM prefix
 SERVICES = {"dynamodb": "dynamodb", "bedrock-agentcore": "bedrock-agentcore"}
 SCANNED_PACKAGES = ("agentarch.adapters", "agentarch.services")
+# Library classes that make boto3 calls on the project's behalf → (their module, the service).
+LIBRARY_CLIENTS = {
+    "aws_lambda_powertools.utilities.idempotency.DynamoDBPersistenceLayer": (
+        "aws_lambda_powertools.utilities.idempotency.persistence.dynamodb",
+        "dynamodb",
+    ),
+}
+
+
+def source_actions(path: Path, service: str) -> set[str]:
+    """IAM actions of every `<anything>.<operation>(...)` call of `service` in one source file."""
+    ops = operations()
+    actions: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            operation = ops.get(node.func.attr, {}).get(service)
+            if operation:
+                actions.add(f"{SERVICES[service]}:{operation}")
+    return actions
+
+
+def library_actions(dotted_class: str) -> set[str]:
+    """IAM actions a library class listed in `LIBRARY_CLIENTS` needs (from its installed source)."""
+    module, service = LIBRARY_CLIENTS[dotted_class]
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None, module
+    return source_actions(Path(spec.origin), service)
 
 
 @cache
@@ -328,6 +360,8 @@ def boto3_actions(entry: str) -> set[str]:
                         todo.append((module, name))
                     elif name in info.classes and "__init__" in info.classes[name]:
                         todo.append((module, info.classes[name]["__init__"]))
+                    elif name in info.aliases and info.aliases[name] in LIBRARY_CLIENTS:
+                        actions |= library_actions(info.aliases[name])
                     elif name in info.aliases:
                         todo.extend(_resolve_dotted(infos, info.aliases[name]))
                 elif isinstance(func, ast.Attribute):

@@ -22,12 +22,13 @@ from agentarch.lint.findings import Finding
 from agentarch.lint.hcl import plain
 from agentarch.lint.model import Tree, load_tree
 from agentarch.lint.rules import run_rules
-from tests.terraform.code_contracts import boto3_actions
+from tests.terraform import code_contracts
+from tests.terraform.code_contracts import boto3_actions, library_actions, source_actions
 from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, call_args, example, module_dir, resolve
 
 ENV_NAMES = {e.value for e in Env}
 LAMBDA_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
-    "chat": (config.ChatSettings,),
+    "chat": (config.ChatSettings, config.GovernanceSettings),
     "conversations": (config.HttpSettings, config.StorageSettings),
 }
 RUNTIME_SETTINGS = (config.AgentSettings, config.StorageSettings)
@@ -49,6 +50,11 @@ EXPECTED_CHAT_ENV = {
     "AGENT_TOTAL_TIMEOUT_SECONDS",
     "ALLOWED_ORIGINS",
     "MAX_BODY_BYTES",
+    # per-user quotas and idempotent retries, in every pattern with a chat Lambda
+    "GOVERNANCE_BACKEND",
+    "QUOTAS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "CHAT_QUOTAS",
 }
 EXPECTED_STORAGE_ENV = {  # no HISTORY_TURNS: only the agent reloads history
     "STORAGE_BACKEND",
@@ -306,10 +312,18 @@ def test_full_pattern_grants_exactly_the_boto3_calls_the_code_makes() -> None:
     )
 
 
+QUOTA_ACTIONS = source_actions(code_contracts.module_path("agentarch.adapters.aws_quotas"), "dynamodb")  # type: ignore[arg-type]
+IDEMPOTENCY_ACTIONS = library_actions("aws_lambda_powertools.utilities.idempotency.DynamoDBPersistenceLayer")
+
+
 @pytest.mark.parametrize("name", ["0-direct", "1-passthrough", "2-secure"])
 def test_patterns_without_storage_grant_no_more_than_the_code_needs(name: str) -> None:
     if name == "2-secure":
-        assert granted_by_lambda(name, "chat") == {"bedrock-agentcore:InvokeAgentRuntime"}
+        assert granted_by_lambda(name, "chat") == {
+            "bedrock-agentcore:InvokeAgentRuntime",
+            *QUOTA_ACTIONS,
+            *IDEMPOTENCY_ACTIONS,
+        }
     assert granted_to_runtime(name) == MODEL_ACTIONS
 
 
@@ -327,6 +341,21 @@ def test_the_runtime_writes_tickets_only_to_the_tickets_table_and_no_lambda_does
     for call in ("chat", "conversations"):
         for statement in lambda_calls("3-full")[call]["policy_statements"]:
             assert "${module.data.tickets_table_arn}" not in statement["resources"], call
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_quota_and_idempotency_tables_get_exactly_their_callers_actions(name: str) -> None:
+    statements = {s["sid"]: s for s in lambda_calls(name)["chat"]["policy_statements"]}
+
+    assert (
+        set(statements["QuotaCounters"]["actions"])
+        == QUOTA_ACTIONS
+        == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    )
+    assert statements["QuotaCounters"]["resources"] == ["${module.limits.quotas_table_arn}"]
+    assert set(statements["IdempotencyRecords"]["actions"]) == IDEMPOTENCY_ACTIONS
+    assert statements["IdempotencyRecords"]["resources"] == ["${module.limits.idempotency_table_arn}"]
+    assert {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"} <= IDEMPOTENCY_ACTIONS
 
 
 def test_model_permissions_are_scoped_to_the_model_and_its_inference_profile() -> None:
@@ -543,6 +572,40 @@ def test_tickets_table_is_the_one_the_dynamodb_adapter_writes(aws_credentials: N
         assert store.create_once(first) == (first, True)
         assert store.create_once(replay) == (first, False)
         assert client.scan(TableName="tickets")["Count"] == 1
+
+
+def test_quota_and_idempotency_tables_match_their_adapters() -> None:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from agentarch.adapters import aws_quotas
+
+    tables = module_dir("spend_limits").resources
+    quotas = plain(tables[("aws_dynamodb_table", "quotas")].body)
+    idempotency = plain(tables[("aws_dynamodb_table", "idempotency")].body)
+    powertools = DynamoDBPersistenceLayer(table_name="t", boto3_client=object())  # type: ignore[arg-type]
+
+    assert quotas["hash_key"] == "id" and list(aws_quotas.counter_key("a", "2026-01-01")) == ["id"]
+    assert (
+        plain(module_dir("spend_limits").locals["quotas_expiry_attribute"][0]) == aws_quotas.EXPIRY_ATTRIBUTE
+    )
+    assert quotas["ttl"][0]["attribute_name"] == "${local.quotas_expiry_attribute}"
+    assert idempotency["hash_key"] == powertools.key_attr
+    assert [a["name"] for a in idempotency["attribute"]] == [powertools.key_attr]
+    assert (
+        plain(module_dir("spend_limits").locals["idempotency_expiry_attribute"][0]) == powertools.expiry_attr
+    )
+    for table in (quotas, idempotency):
+        assert table["point_in_time_recovery"][0]["enabled"] == "${var.point_in_time_recovery}"
+        assert table["server_side_encryption"][0]["kms_key_arn"] == "${var.kms_key_arn}"
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_the_chat_lambda_has_a_real_reserved_concurrency(name: str) -> None:
+    chat = lambda_calls(name)["chat"]
+    assert chat["reserved_concurrent_executions"] == "${var.chat_reserved_concurrency}"
+    default = plain(example(name).variables["chat_reserved_concurrency"].body)["default"]
+    assert isinstance(default, int) and default > 0
+    assert rule_findings(name, "no-reserved-concurrency") == []
 
 
 @pytest.mark.parametrize("module", ["agent_runtime", "agent_memory"])

@@ -63,11 +63,15 @@ def test_openapi_covers_every_route_of_every_lambda(tmp_path: Path) -> None:
     routes = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
     assert routes == {
         ("POST", "/api/chat"),
+        ("GET", "/api/usage"),
         ("GET", "/api/conversations"),
         ("GET", "/api/conversations/{session_id}"),
         ("DELETE", "/api/conversations/{session_id}"),
     }
     assert "ChatRequest" in document["components"]["schemas"]
+    chat = document["paths"]["/api/chat"]["post"]
+    assert any(p["in"] == "header" and p["name"].lower() == "idempotency-key" for p in chat["parameters"])
+    assert {"409", "422", "429"} <= set(chat["responses"])
 
 
 def test_dev_refuses_a_busy_port_with_a_clear_message(

@@ -8,10 +8,12 @@ from pathlib import Path
 from agentarch.adapters.sqlite_store import (
     SqliteConversationIndex,
     SqliteDatabase,
+    SqliteIdempotencyStore,
     SqliteMemoryEvents,
+    SqliteQuotaStore,
     SqliteTicketStore,
 )
-from agentarch.config import Env, SettingsError, StorageSettings
+from agentarch.config import Env, GovernanceSettings, SettingsError, StorageSettings
 
 
 @lru_cache(maxsize=8)
@@ -19,10 +21,11 @@ def _database(path: Path) -> SqliteDatabase:
     return SqliteDatabase(path)
 
 
-def database(settings: StorageSettings) -> SqliteDatabase:
+def database(settings: StorageSettings | GovernanceSettings) -> SqliteDatabase:
     """The SQLite file `SQLITE_PATH` names, opened once per process."""
     if settings.sqlite_path is None:
-        raise SettingsError(f"{Env.SQLITE_PATH} is required when {Env.STORAGE_BACKEND}=sqlite")
+        backend = Env.STORAGE_BACKEND if isinstance(settings, StorageSettings) else Env.GOVERNANCE_BACKEND
+        raise SettingsError(f"{Env.SQLITE_PATH} is required when {backend}=sqlite")
     return _database(settings.sqlite_path.expanduser().resolve())
 
 
@@ -39,3 +42,13 @@ def memory_events(settings: StorageSettings) -> SqliteMemoryEvents:
 def ticket_store(settings: StorageSettings) -> SqliteTicketStore:
     """The ticket store on the local file."""
     return SqliteTicketStore(database(settings))
+
+
+def quota_store(settings: GovernanceSettings) -> SqliteQuotaStore:
+    """Daily quota counters on the local file."""
+    return SqliteQuotaStore(database(settings))
+
+
+def idempotency_store(settings: GovernanceSettings) -> SqliteIdempotencyStore:
+    """Powertools idempotency records on the local file."""
+    return SqliteIdempotencyStore(database(settings))

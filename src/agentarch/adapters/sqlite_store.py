@@ -15,12 +15,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 from pydantic import Field
 
 from agentarch.services.conversations import (
@@ -40,6 +47,7 @@ from agentarch.services.pagination import (
     encode_cursor,
     scope_of,
 )
+from agentarch.services.quotas import DailyLimits, Usage
 from agentarch.services.storage import StorageUnavailable
 from agentarch.services.tickets import Ticket
 from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
@@ -77,6 +85,22 @@ CREATE TABLE IF NOT EXISTS tickets (
     severity   TEXT NOT NULL,
     body       TEXT NOT NULL,
     created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quota_usage (
+    actor_id   TEXT NOT NULL,
+    day        TEXT NOT NULL,  -- UTC, YYYY-MM-DD
+    requests   INTEGER NOT NULL DEFAULT 0,
+    tokens     INTEGER NOT NULL DEFAULT 0,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (actor_id, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency (
+    id                  TEXT PRIMARY KEY,  -- Powertools' hashed key (function and actor-scoped data)
+    status              TEXT NOT NULL,
+    expiration          INTEGER,           -- epoch seconds
+    in_progress_expiry  INTEGER,           -- epoch milliseconds
+    payload_hash        TEXT,
+    response_data       TEXT
 ) WITHOUT ROWID;
 """
 
@@ -419,3 +443,128 @@ def _message(row: tuple[int, str, str, str, str | None]) -> Message:
             "tool_calls": json.loads(tools) if tools else (),
         }
     )
+
+
+_READ_QUOTA = "SELECT requests, tokens FROM quota_usage WHERE actor_id = ? AND day = ?"
+_ADMIT = (
+    "INSERT INTO quota_usage (actor_id, day, requests, tokens, expires_at) VALUES (?, ?, 1, 0, ?) "
+    "ON CONFLICT (actor_id, day) DO UPDATE SET requests = requests + 1, expires_at = excluded.expires_at"
+)
+_CHARGE = (
+    "INSERT INTO quota_usage (actor_id, day, requests, tokens, expires_at) VALUES (?, ?, 0, ?, ?) "
+    "ON CONFLICT (actor_id, day) DO UPDATE SET tokens = tokens + excluded.tokens, "
+    "expires_at = excluded.expires_at"
+)
+
+
+class SqliteQuotaStore:
+    """`QuotaStore` on SQLite: the check and the increment in one `BEGIN IMMEDIATE` transaction."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def admit(self, actor_id: str, day: str, limits: DailyLimits, expires_at: int) -> tuple[bool, Usage]:
+        with self._db.write() as connection:
+            row = connection.execute(_READ_QUOTA, (actor_id, day)).fetchone()
+            used = Usage(requests=row[0], tokens=row[1]) if row else Usage()
+            if used.requests >= limits.requests_per_day or used.tokens >= limits.tokens_per_day:
+                return False, used
+            connection.execute(_ADMIT, (actor_id, day, expires_at))
+        return True, Usage(requests=used.requests + 1, tokens=used.tokens)
+
+    def charge_tokens(self, actor_id: str, day: str, tokens: int, expires_at: int) -> None:
+        with self._db.write() as connection:
+            connection.execute(_CHARGE, (actor_id, day, tokens, expires_at))
+
+    def usage(self, actor_id: str, day: str) -> Usage:
+        with self._db.connect() as connection:
+            row = connection.execute(_READ_QUOTA, (actor_id, day)).fetchone()
+        return Usage(requests=row[0], tokens=row[1]) if row else Usage()
+
+
+_SELECT_RECORD = (
+    "SELECT id, status, expiration, in_progress_expiry, payload_hash, response_data FROM idempotency "
+    "WHERE id = ?"
+)
+_UPSERT_RECORD = (
+    "INSERT OR REPLACE INTO idempotency "
+    "(id, status, expiration, in_progress_expiry, payload_hash, response_data) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_RECORD = "UPDATE idempotency SET status = ?, expiration = ?, response_data = ? WHERE id = ?"
+_DELETE_RECORD = "DELETE FROM idempotency WHERE id = ?"
+
+
+def _record(row: tuple[str, str, int | None, int | None, str | None, str | None]) -> DataRecord:
+    key, status, expiration, in_progress_expiry, payload_hash, response_data = row
+    return DataRecord(
+        idempotency_key=key,
+        status=status,
+        expiry_timestamp=expiration,
+        in_progress_expiry_timestamp=in_progress_expiry,
+        payload_hash=payload_hash or "",
+        response_data=response_data or "",
+    )
+
+
+class SqliteIdempotencyStore(BasePersistenceLayer):
+    """Powertools' idempotency persistence on SQLite, with the DynamoDB layer's semantics.
+
+    A record may be (re)placed only if none exists, it has expired, or it is in progress past its
+    in-progress expiry (the Lambda that held it died): the same three conditions as
+    `DynamoDBPersistenceLayer._put_record`, checked and written in one transaction. A refusal carries
+    the stored record, so Powertools answers from it (or checks the payload) without a second read.
+    """
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._db = database
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        with self._db.connect() as connection:
+            row = connection.execute(_SELECT_RECORD, (idempotency_key,)).fetchone()
+        if row is None:
+            raise IdempotencyItemNotFoundError
+        return _record(row)
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        now = time.time()
+        with self._db.write() as connection:
+            row = connection.execute(_SELECT_RECORD, (data_record.idempotency_key,)).fetchone()
+            if row is not None:
+                stored = _record(row)
+                expired = stored.expiry_timestamp is not None and stored.expiry_timestamp < now
+                abandoned = (
+                    stored._status == STATUS_CONSTANTS["INPROGRESS"]
+                    and stored.in_progress_expiry_timestamp is not None
+                    and stored.in_progress_expiry_timestamp < now * 1000
+                )
+                if not (expired or abandoned):
+                    self._validate_payload(data_payload=data_record, stored_data_record=stored)
+                    raise IdempotencyItemAlreadyExistsError(old_data_record=stored)
+            connection.execute(
+                _UPSERT_RECORD,
+                (
+                    data_record.idempotency_key,
+                    data_record.status,
+                    data_record.expiry_timestamp,
+                    data_record.in_progress_expiry_timestamp,
+                    data_record.payload_hash or None,
+                    None,
+                ),
+            )
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        with self._db.write() as connection:
+            connection.execute(
+                _UPDATE_RECORD,
+                (
+                    data_record.status,
+                    data_record.expiry_timestamp,
+                    data_record.response_data,
+                    data_record.idempotency_key,
+                ),
+            )
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        with self._db.write() as connection:
+            connection.execute(_DELETE_RECORD, (data_record.idempotency_key,))

@@ -106,11 +106,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             entry_module="agentarch.handlers.chat",
             entry_callable="lambda_handler",
             artifact="chat.zip",
-            description="chat Lambda: POST /api/chat, calls the agent runtime with IAM auth",
+            description="chat Lambda: POST /api/chat (quotas, idempotency, the agent with IAM auth), GET /api/usage",
             allowed_packages=_LAMBDA_PACKAGES,
             botocore_models=("bedrock-agentcore",),
             environment={"AWS_DATA_PATH": LAMBDA_AWS_DATA_PATH},
-            routes=(("POST", "/api/chat"),),
+            routes=(("POST", "/api/chat"), ("GET", "/api/usage")),
             min_pattern=2,
         ),
         FunctionSpec(

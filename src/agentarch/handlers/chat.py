@@ -1,27 +1,37 @@
-"""Chat Lambda: `POST /api/chat` — validate, establish the actor, call the agent with IAM auth."""
+"""Chat Lambda: `POST /api/chat` — validate, establish the actor, check the caller's quota, call the
+agent with IAM auth (once per `Idempotency-Key`); `GET /api/usage` — the caller's quota."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    BasePersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, model_validator
 
-from agentarch.adapters import index_backend, memory_backend
+from agentarch.adapters import governance_backend, index_backend, memory_backend
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, RuntimeTarget
 from agentarch.config import (
     MESSAGE_MAX_CHARS,
     ChatSettings,
+    GovernanceSettings,
     HttpSettings,
     StorageSettings,
     cached,
     load,
 )
 from agentarch.handlers.http import (
+    Misconfigured,
     build_resolver,
     configured,
     current_actor,
@@ -29,8 +39,10 @@ from agentarch.handlers.http import (
     guarded_resolve,
 )
 from agentarch.handlers.observability import logger, metrics, tracer
-from agentarch.services import chat
+from agentarch.services import chat, quotas
 from agentarch.services.chat import SESSION_ID_PATTERN, ApprovalAnswer, ChatReply, ConversationStore
+from agentarch.services.quotas import QuotaPolicy, QuotaStore, UsageReport
+from agentarch.services.timestamps import utc_now
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -91,6 +103,51 @@ def conversation_store() -> ConversationStore | None:
         )
 
 
+# Letters, digits and `-_.:` (a UUID, a ULID, a hash), 8 to 128 of them.
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
+# Same key, same body: the first answer for this long; Powertools keys the record by function and
+# by the data `event_key_jmespath` picks, the actor included, so one user's key never answers another.
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="[actor, key]",
+    payload_validation_jmespath="request",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=24 * 3600,
+)
+
+
+@dataclass(frozen=True)
+class Governance:
+    """The quota counters, the limits per group, and where idempotency records live."""
+
+    quotas: QuotaStore
+    policy: QuotaPolicy
+    idempotency: BasePersistenceLayer
+
+
+@lru_cache(maxsize=1)
+def governance() -> Governance | None:
+    """Quotas and idempotency when `GOVERNANCE_BACKEND` is set (always, in Terraform and locally)."""
+    with configured("chat"):
+        settings = cached(GovernanceSettings)
+        if not settings.governance_backend:
+            return None
+        return Governance(
+            governance_backend.quota_store(settings),
+            settings.chat_quotas,
+            governance_backend.idempotency_store(settings),
+        )
+
+
+@lru_cache(maxsize=1)
+def _once(store: BasePersistenceLayer) -> Callable[..., dict[str, Any]]:
+    @idempotent_function(data_keyword_argument="scope", persistence_store=store, config=idempotency_config)
+    def run_once(*, scope: dict[str, Any], turn: Callable[[], ChatReply]) -> dict[str, Any]:
+        return turn().model_dump(mode="json")
+
+    once: Callable[..., dict[str, Any]] = run_once
+    return once
+
+
 @app.post(
     "/api/chat",
     summary="Send a message to the agent",
@@ -98,27 +155,83 @@ def conversation_store() -> ConversationStore | None:
     responses=documented(
         200,
         "the agent's answer, in the session it belongs to",
-        *(400, 404, 409, 415, 422, 503),
+        *(400, 404, 409, 415, 422, 429, 503),
         links={op: "$response.body#/session_id" for op in ("getConversation", "deleteConversation")},
     ),
 )
-def post_chat(request: Annotated[ChatRequest, Body()]) -> ChatReply:
-    """Answer one message; a new session is made when none is given."""
+def post_chat(
+    request: Annotated[ChatRequest, Body()],
+    idempotency_key: Annotated[  # a string, not nullable: a header is absent or has a value
+        str,
+        Header(
+            alias="idempotency-key",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            description="one per message, kept across retries of it: a retry answers the first answer "
+            "without running the agent again (8-128 letters, digits or -_.:)",
+        ),
+    ] = "",
+) -> ChatReply:
+    """Answer one message; a new session is made when none is given.
+
+    Within the caller's daily quota only (429 `quota_exceeded` otherwise, before the agent runs).
+    """
     actor = current_actor(app)
     context = app.lambda_context
-    reply = chat.send_message(
-        agent_client(),
-        actor.id,
-        request.session_id,
-        request.message or "",
-        conversation_store(),
-        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
-        groups=actor.groups,
-        approval=request.approval,
-    )
+    guard = governance()
+
+    def answer() -> ChatReply:
+        return chat.send_message(
+            agent_client(),
+            actor.id,
+            request.session_id,
+            request.message or "",
+            conversation_store(),
+            seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+            groups=actor.groups,
+            approval=request.approval,
+        )
+
+    if guard is None:
+        reply = answer()
+    else:
+
+        def counted() -> tuple[ChatReply, int]:
+            turn = answer()
+            return turn, turn.usage.input_tokens + turn.usage.output_tokens
+
+        def uncharged(tokens: int) -> None:
+            logger.warning("turn answered but its tokens not charged", extra={"tokens": tokens})
+            metrics.add_metric(name="QuotaChargeFailures", unit=MetricUnit.Count, value=1)
+
+        def metered() -> ChatReply:
+            return quotas.metered(
+                guard.quotas, guard.policy, actor.id, actor.groups, utc_now, counted, uncharged
+            )
+
+        if not idempotency_key:  # absent (a present one is validated: 8-128 characters)
+            reply = metered()
+        else:
+            idempotency_config.register_lambda_context(context)
+            scope = {"actor": actor.id, "key": idempotency_key, "request": request.model_dump(mode="json")}
+            reply = ChatReply.model_validate(_once(guard.idempotency)(scope=scope, turn=metered))
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     logger.info("chat turn answered", extra={"session_id": reply.session_id, "tools": len(reply.tool_calls)})
     return reply
+
+
+@app.get(
+    "/api/usage",
+    summary="The caller's daily quota: limits, usage, and when it resets",
+    operation_id="getUsage",
+    responses=documented(200, "the caller's limits, what is used and left today, and the reset time", 503),
+)
+def get_usage() -> UsageReport:
+    """What the caller may still spend today (UTC) and when the counters reset."""
+    actor = current_actor(app)
+    guard = governance()
+    if guard is None:
+        raise Misconfigured("quotas are not configured")
+    return quotas.report(guard.quotas, guard.policy, actor.id, actor.groups, utc_now())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

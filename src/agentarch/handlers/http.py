@@ -18,6 +18,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
 from pydantic import BaseModel
 
 from agentarch.config import HttpSettings, SettingsError, load
@@ -26,6 +31,7 @@ from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooL
 from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound, InvalidIdentifier
 from agentarch.services.memory import DeleteIncomplete
 from agentarch.services.pagination import InvalidCursor, InvalidLimit
+from agentarch.services.quotas import QuotaExceeded
 from agentarch.services.storage import StorageUnavailable
 
 
@@ -36,9 +42,15 @@ class ApiError(Exception):
     code = "internal_error"
     metric: str | None = None  # a CloudWatch metric counted each time this error is answered
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers = headers or {}
+
+    @classmethod
+    def from_domain(cls, exc: Exception, message: str) -> ApiError:
+        """The answer to a domain exception (a subclass may take more from it, e.g. a header)."""
+        return cls(message)
 
 
 class BadRequest(ApiError):
@@ -67,6 +79,23 @@ class MalformedJson(ApiError):
 
 class Unprocessable(ApiError):
     status, code = HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error"
+
+
+class IdempotencyKeyReused(ApiError):
+    status, code = HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused"
+
+
+class RequestInProgress(ApiError):
+    status, code = HTTPStatus.CONFLICT, "request_in_progress"
+
+
+class QuotaExceededError(ApiError):
+    status, code, metric = HTTPStatus.TOO_MANY_REQUESTS, "quota_exceeded", "QuotaExceeded"
+
+    @classmethod
+    def from_domain(cls, exc: Exception, message: str) -> ApiError:
+        seconds = exc.retry_after_seconds if isinstance(exc, QuotaExceeded) else 60
+        return cls(message, headers={"Retry-After": str(seconds)})
 
 
 class BadGateway(ApiError):
@@ -108,6 +137,22 @@ DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | No
     ((AgentUnavailable, MalformedAgentReply), BadGateway, "the agent could not answer; try again"),
     ((StorageUnavailable,), ServiceUnavailable, "storage is unavailable right now; try again shortly"),
     ((DeleteIncomplete,), DeleteInProgress, "the conversation is still being deleted; send the DELETE again"),
+    ((QuotaExceeded,), QuotaExceededError, None),
+    (
+        (IdempotencyValidationError,),
+        IdempotencyKeyReused,
+        "this Idempotency-Key was already used for a different request; send a new key",
+    ),
+    (
+        (IdempotencyAlreadyInProgressError,),
+        RequestInProgress,
+        "a request with this Idempotency-Key is still running; retry when it has answered",
+    ),
+    (
+        (IdempotencyPersistenceLayerError,),
+        ServiceUnavailable,
+        "storage is unavailable right now; try again shortly",
+    ),
 )
 
 
@@ -130,13 +175,16 @@ ERROR_STATUSES: dict[int, str] = {
     400: "the body cannot be read as JSON (`malformed_json`)",
     401: "no valid access token with the API scope, or no identity in it (`unauthorized`)",
     404: "no such route, or no such conversation of yours (`not_found`)",
-    413: "the body is larger than the limit (`payload_too_large`)",
-    409: "the approval sent is not pending in this conversation: decided already, expired (15 minutes), "
+    409: "a request with the same Idempotency-Key is still running (`request_in_progress`), or the "
+    "approval sent is not pending in this conversation: decided already, expired (15 minutes), "
     "superseded by a newer message, or never issued to you (`approval_not_pending`)",
+    413: "the body is larger than the limit (`payload_too_large`)",
     415: "a body not sent as application/json (`unsupported_media_type`)",
-    422: "a value is wrong: a body field, path id, query parameter or cursor; the message names it "
-    "(`validation_error`)",
-    429: "too many requests from one address (`rate_limited`)",
+    422: "a value is wrong: a body field, path id, header, query parameter or cursor; the message names "
+    "it (`validation_error`), or an Idempotency-Key was reused for a different body "
+    "(`idempotency_key_reused`)",
+    429: "too many requests from one address (`rate_limited`), or the caller's daily quota is spent "
+    "(`quota_exceeded`; `Retry-After` says when it resets)",
     500: "the function is at its concurrency limit (`function_throttled`; retry shortly) or failed "
     "(`internal_error`)",
     502: "the agent or the function failed (`agent_error`, `bad_gateway`)",
@@ -190,7 +238,7 @@ def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolv
         cors=CORSConfig(
             allow_origin=origins[0],
             extra_origins=origins[1:],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             max_age=600,
         ),
     )
@@ -202,11 +250,11 @@ def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolv
             logger.error("request failed", extra={"error_code": exc.code, "reason": str(reason)})
         if exc.metric:
             metrics.add_metric(name=exc.metric, unit="Count", value=1)
-        return _error(resolver, exc.status, exc.code, exc.message)
+        return _error(resolver, exc.status, exc.code, exc.message, exc.headers)
 
     def _domain_error(answer: type[ApiError], message: str | None) -> Callable[[Exception], Response[Any]]:
         def handle(exc: Exception) -> Response[Any]:
-            error = answer(message or str(exc))
+            error = answer.from_domain(exc, message or str(exc))
             error.__cause__ = exc
             response: Response[Any] = _api_error(error)
             return response
@@ -321,12 +369,19 @@ def _early_error(
     }
 
 
-def _error(resolver: APIGatewayRestResolver, status: int, code: str, message: str) -> Response[Any]:
+def _error(
+    resolver: APIGatewayRestResolver,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     request_id = resolver.current_event.request_context.request_id or ""
     return Response(
         status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "request_id": request_id}},
+        headers=headers,
     )
 
 

@@ -274,7 +274,7 @@ def build_app(
             headers.update(
                 {
                     "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
-                    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
                     "Access-Control-Max-Age": "600",
                 }
             )

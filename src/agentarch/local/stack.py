@@ -77,6 +77,7 @@ class StackOptions:
     integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
     policy_mode: str | None = None  # ENFORCE or LOG_ONLY; None: the agent's default (ENFORCE)
     policy_dir: Path | None = None  # None: the packaged tool policy
+    chat_quotas: str | None = None  # CHAT_QUOTAS (JSON); None: the built-in default limits
 
 
 @dataclass
@@ -371,10 +372,23 @@ class LocalStack:
             return {}
         return {Env.STORAGE_BACKEND: "sqlite", Env.SQLITE_PATH: str(self.state_dir / "agentarch.db")}
 
+    def governance_env(self, function: FunctionSpec) -> dict[str, str]:
+        """The chat Lambda's quota counters and idempotency records: SQLite under the state directory."""
+        if function.name != "chat":
+            return {}
+        env: dict[str, str] = {
+            Env.GOVERNANCE_BACKEND: "sqlite",
+            Env.SQLITE_PATH: str(self.state_dir / "agentarch.db"),
+        }
+        if self.options.chat_quotas:
+            env[Env.CHAT_QUOTAS] = self.options.chat_quotas
+        return env
+
     def function_env(self, function: FunctionSpec, runtime_url: str, creds: dict[str, str]) -> dict[str, str]:
         """The environment Terraform would give the function, pointed at the local pieces."""
         return (
             self.storage_env()
+            | self.governance_env(function)
             | {
                 Env.AGENT_RUNTIME_ARN: LOCAL_RUNTIME_ARN,
                 Env.AGENT_RUNTIME_QUALIFIER: "DEFAULT",

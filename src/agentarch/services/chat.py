@@ -31,12 +31,20 @@ SESSION_ID_PATTERN = (
 APPROVAL_TTL = timedelta(minutes=15)  # an approval older than this is refused: the user asks again
 
 
+class TokenUsage(BaseModel):
+    """Model tokens one turn used, as the agent reports them; charged to the user's daily quota."""
+
+    input_tokens: int = Field(0, ge=0)
+    output_tokens: int = Field(0, ge=0)
+
+
 class ChatReply(BaseModel):
     """What the user gets back for one message."""
 
     session_id: str
     response: str
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
     pending_approval: PendingApproval | None = Field(
         None, description="a tool call waiting for the user: send its id back with approve or reject"
     )

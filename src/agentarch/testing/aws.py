@@ -7,7 +7,13 @@
   newest first and paginates backwards with `nextToken` (see `agentarch.services.memory` for the
   sources). The adapter is written for the service, so the tests run it against this behaviour;
   `test_stock_moto_lists_oldest_first` keeps watch on moto so the patch can go once moto agrees.
+- `dynamodb_writes_one_at_a_time()`: DynamoDB applies each write to an item atomically (a condition
+  and its update are one step); moto's in-process backend checks then writes with no lock, so
+  threads racing on one item all pass a condition only one should. Inside this block every write
+  takes one lock, as the service serialises them, so concurrency tests test the adapter, not moto.
 - `create_conversations_table()`: exactly the table Terraform creates (see aws_conversations.py).
+- `create_quotas_table()`, `create_idempotency_table()`: the chat Lambda's quota counters and
+  Powertools' idempotency records, as terraform/modules/spend_limits creates them.
 
 Used by the `agentarch_aws` fixture of the pytest plugin, the contract tests and
 bench/memory_and_listing.py. Needs moto (`pip install 'agentarch[testing]'`).
@@ -16,6 +22,9 @@ bench/memory_and_listing.py. Needs moto (`pip install 'agentarch[testing]'`).
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,12 +37,15 @@ from moto.bedrockagentcore.exceptions import ValidationException
 from moto.bedrockagentcore.models import Event
 from moto.bedrockagentcore.responses import BedrockAgentCoreResponse
 from moto.core.responses import ActionResult
+from moto.dynamodb.models import DynamoDBBackend
 
 from agentarch.adapters.aws_conversations import DynamoConversationIndex
 from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 
 MEMORY_ID = "agentarch_memory-abcdefghij"  # matches the service's memoryId pattern
 TABLE_NAME = "agentarch-conversations"
+QUOTAS_TABLE_NAME = "agentarch-quotas"
+IDEMPOTENCY_TABLE_NAME = "agentarch-idempotency"
 REGION = "us-east-1"
 SERVICE_DEFAULT_MAX_RESULTS = 20
 FAKE_CREDENTIALS = {
@@ -92,6 +104,30 @@ def agentcore_list_events_like_the_service() -> Iterator[None]:
         yield
 
 
+_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+@contextmanager
+def dynamodb_writes_one_at_a_time() -> Iterator[None]:
+    """Inside this block moto applies DynamoDB writes one at a time, as the service does per item."""
+    lock = threading.Lock()
+
+    def serialised(write: Any) -> Any:
+        @functools.wraps(write)
+        def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return write(*args, **kwargs)
+
+        return one_at_a_time
+
+    with contextlib.ExitStack() as stack:
+        for name in _WRITES:
+            stack.enter_context(
+                mock.patch.object(DynamoDBBackend, name, serialised(getattr(DynamoDBBackend, name)))
+            )
+        yield
+
+
 def create_conversations_table(dynamodb: Any, name: str = TABLE_NAME) -> None:
     """The conversations table, exactly as the Terraform module defines it."""
     dynamodb.create_table(
@@ -114,6 +150,25 @@ def create_conversations_table(dynamodb: Any, name: str = TABLE_NAME) -> None:
             }
         ],
     )
+
+
+def _table_keyed_on_id(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+
+
+def create_quotas_table(dynamodb: Any, name: str = QUOTAS_TABLE_NAME) -> None:
+    """The quota counters table, as Terraform makes it (partition key `id`)."""
+    _table_keyed_on_id(dynamodb, name)
+
+
+def create_idempotency_table(dynamodb: Any, name: str = IDEMPOTENCY_TABLE_NAME) -> None:
+    """Powertools' idempotency table, as Terraform makes it (partition key `id`)."""
+    _table_keyed_on_id(dynamodb, name)
 
 
 @dataclass

@@ -6,7 +6,11 @@
 const $ = (id) => document.getElementById(id);
 // `thread` counts the times the message list was replaced (another conversation opened), so an answer
 // that arrives afterwards is not shown in the wrong conversation.
-const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false, thread: 0 };
+// `attempt` is the message being sent and its Idempotency-Key: a retry of the same text in the same
+// session reuses the key, so the service answers it once however often the network makes us resend.
+// `usage` is the last quota report (GET /api/usage), counted down locally after each answer so a
+// message still costs one request.
+const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false, thread: 0, attempt: null, usage: null };
 const PATTERN_NAMES = { 0: "direct", 1: "passthrough", 2: "secure", 3: "full" };
 const MAX_MESSAGE_CHARS = 4000; // the API's limit, in characters (code points)
 const UNREACHABLE = "Cannot reach the service. Check that it is running and that you are online, then try again.";
@@ -20,7 +24,8 @@ function showError(text) {
 function waitText(seconds) {
   if (seconds <= 0) return "a moment";
   if (seconds < 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
-  return `${Math.ceil(seconds / 60)} minutes`;
+  if (seconds < 5400) return `${Math.ceil(seconds / 60)} minutes`;
+  return `about ${Math.round(seconds / 3600)} hours`;
 }
 
 // What a person reads when an answer is not OK. `during` says what they were doing: "sign-in",
@@ -61,7 +66,13 @@ async function describeFailure(response, during) {
     case 422:
       return error.message ? `The service did not accept this: ${String(error.message).replace(/\.$/, "")}.`
         : "The service did not accept this request.";
+    case 409:
+      return "This message is still being answered. Wait a moment and send it again: it will not be answered twice.";
     case 429:
+      if (code === "quota_exceeded") {
+        const what = /token/.test(error.message || "") ? "model tokens" : "messages";
+        return `You have used today's ${what}. Your quota resets at midnight UTC, in ${waitText(retryAfter)}.`;
+      }
       if (code === "too_many_attempts") return `Too many failed sign-ins. Try again in ${waitText(retryAfter)}.`;
       return `Too many requests from your address. Wait ${retryAfter ? waitText(retryAfter) : "a minute"} and try again.`;
     case 500:
@@ -210,7 +221,56 @@ async function sendToAgent(message) {
   }
   const body = { message };
   if (state.sessionId) body.session_id = state.sessionId;
-  return api("/chat", { method: "POST", body: JSON.stringify(body) });
+  const same = state.attempt && state.attempt.message === message && state.attempt.sessionId === state.sessionId;
+  if (!same) state.attempt = { message, sessionId: state.sessionId, key: idempotencyKey() };
+  return api("/chat", { method: "POST", body: JSON.stringify(body),
+    headers: state.config.pattern >= 2 ? { "Idempotency-Key": state.attempt.key } : {} });
+}
+
+function idempotencyKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return base64url(crypto.getRandomValues(new Uint8Array(24)));
+}
+
+// ---------- the daily quota (patterns 2 and 3) ----------
+
+async function loadUsage() {
+  const line = $("usage");
+  if (state.config.pattern < 2) { line.hidden = true; return; }
+  try {
+    const response = await api("/usage");
+    if (!response.ok) { line.hidden = true; return; }
+    showUsage(await response.json());
+  } catch (_) {
+    line.hidden = true;
+  }
+}
+
+// An answered message: one request and the tokens the answer reports, as the service charged them.
+function countAnswer(reply) {
+  if (!state.usage) return;
+  const used = state.usage.used;
+  used.requests += 1;
+  if (reply.usage) used.tokens += (reply.usage.input_tokens || 0) + (reply.usage.output_tokens || 0);
+  state.usage.remaining = {
+    requests: Math.max(0, state.usage.limits.requests_per_day - used.requests),
+    tokens: Math.max(0, state.usage.limits.tokens_per_day - used.tokens),
+  };
+  showUsage(state.usage);
+}
+
+function showUsage(usage) {
+  state.usage = usage;
+  const line = $("usage");
+  const left = usage.remaining;
+  const number = (n) => n.toLocaleString("en-US");
+  const spent = left.requests <= 0 || left.tokens <= 0;
+  line.textContent = spent
+    ? `Today's quota is spent (${left.requests <= 0 ? "messages" : "model tokens"}). It resets at midnight UTC, in ${waitText(usage.resets_in_seconds)}.`
+    : `Left today: ${number(left.requests)} of ${number(usage.limits.requests_per_day)} messages, ` +
+      `${number(left.tokens)} of ${number(usage.limits.tokens_per_day)} model tokens (resets at midnight UTC).`;
+  line.classList.toggle("spent", spent);
+  line.hidden = false;
 }
 
 // ---------- chat ----------
@@ -356,9 +416,12 @@ async function onSend(event) {
       question.remove();
       pending.remove();
       await reportFailure(response, "send");
+      if (response.status === 429) loadUsage();
       return;
     }
     const reply = await response.json();
+    state.attempt = null;
+    countAnswer(reply);
     pending.remove();
     showError("");
     box.value = "";
@@ -569,6 +632,7 @@ function enterApp() {
   $("logout").hidden = false;
   $("who").textContent = sessionStorage.getItem("username") ? `signed in as ${sessionStorage.getItem("username")}` : "signed in";
   $("sidebar").hidden = !isConversationsEnabled();
+  loadUsage();
   if (isConversationsEnabled()) {
     loadConversationPage({ fresh: true });
     const reopen = conversationInUrl();

@@ -5,6 +5,11 @@ locals {
   redirect_uri  = "${var.web_origin}/"
 
   max_body_bytes = 32768 # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
+
+  # The IAM actions the chat Lambda gets: exactly the boto3 calls its code (and Powertools'
+  # idempotency layer) makes; a contract test derives them from the sources and compares.
+  chat_quota_actions       = ["dynamodb:GetItem", "dynamodb:UpdateItem"]                                            # admit (conditional), charge, usage
+  chat_idempotency_actions = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] # Powertools' DynamoDBPersistenceLayer
 }
 
 # The timeout chain, checked in one place: API Gateway 29 s > Lambda 28 s >= agent deadline 25 s + 2 s.
@@ -38,6 +43,20 @@ module "runtime" {
   }
 }
 
+# Per-user daily quotas and idempotent retries (two tables), and the optional budget and token alarm.
+module "limits" {
+  source = "../../modules/spend_limits"
+
+  name                         = var.name
+  chat_quotas                  = var.chat_quotas
+  deletion_protection          = false
+  monthly_budget_usd           = var.monthly_budget_usd
+  hourly_token_alarm_threshold = var.hourly_token_alarm_threshold
+  bedrock_model_id             = var.bedrock_model_id
+  alert_emails                 = var.alert_emails
+  tags                         = local.tags
+}
+
 module "chat" {
   source = "../../modules/lambda_function"
 
@@ -47,7 +66,10 @@ module "chat" {
   handler                  = "agentarch.handlers.chat.lambda_handler"
   powertools_layer_version = var.powertools_layer_version
   timeout_seconds          = module.timeouts.lambda_seconds
-  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/POST/api/chat"
+  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/*/api/*" # its routes: POST /api/chat, GET /api/usage
+
+  # The cap on every user together: at most this many agent turns at once (see the variable's cost note).
+  reserved_concurrent_executions = var.chat_reserved_concurrency
 
   environment = {
     AGENT_RUNTIME_ARN             = module.runtime.runtime_arn
@@ -58,6 +80,10 @@ module "chat" {
     AGENT_MAX_ATTEMPTS            = tostring(module.timeouts.agent_max_attempts)
     ALLOWED_ORIGINS               = var.web_origin
     MAX_BODY_BYTES                = tostring(local.max_body_bytes)
+    GOVERNANCE_BACKEND            = "aws"
+    QUOTAS_TABLE                  = module.limits.quotas_table_name
+    IDEMPOTENCY_TABLE             = module.limits.idempotency_table_name
+    CHAT_QUOTAS                   = module.limits.chat_quotas_json
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -68,6 +94,16 @@ module "chat" {
       sid       = "InvokeAgentRuntime"
       actions   = ["bedrock-agentcore:InvokeAgentRuntime"]
       resources = [module.runtime.runtime_arn, "${module.runtime.runtime_arn}/runtime-endpoint/*"]
+    },
+    {
+      sid       = "QuotaCounters"
+      actions   = local.chat_quota_actions
+      resources = [module.limits.quotas_table_arn]
+    },
+    {
+      sid       = "IdempotencyRecords"
+      actions   = local.chat_idempotency_actions
+      resources = [module.limits.idempotency_table_arn]
     },
   ]
 }
@@ -84,6 +120,7 @@ module "front_door" {
   logging_enabled        = var.api_gateway_logging
 
   routes = {
-    chat = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
+    chat  = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
+    usage = { path = "/api/usage", method = "GET", lambda_invoke_arn = module.chat.invoke_arn }
   }
 }

@@ -49,3 +49,39 @@ variable "policy_mode" {
   description = "Tool policy mode of the agent: ENFORCE refuses the tool calls its Cedar policy denies, LOG_ONLY records the decision and lets them run."
   default     = "ENFORCE"
 }
+
+# --- what a user, and everyone together, may spend ---
+variable "chat_reserved_concurrency" {
+  type        = number
+  description = "The most chat Lambdas (so agent turns) running at once, for all users together; past it API Gateway answers 500 and nothing is billed. At 10, flat out (about 5 s a turn) that is about 7,000 turns an hour: with Nova Lite at about 2,500 tokens a turn, roughly $1.50 an hour of model tokens plus about $1 of AgentCore Runtime. Reserving needs 100 unreserved in the account's concurrency quota (new accounts have 10: ask for an increase, or set -1 to reserve none)."
+  default     = 10
+}
+
+variable "chat_quotas" {
+  type = object({
+    default = object({ requests_per_day = number, tokens_per_day = number })
+    groups  = optional(map(object({ requests_per_day = number, tokens_per_day = number })), {})
+  })
+  description = "Each user's daily chat requests and model tokens (UTC days), per Cognito group; see modules/spend_limits."
+  default = {
+    default = { requests_per_day = 200, tokens_per_day = 400000 }
+  }
+}
+
+variable "monthly_budget_usd" {
+  type        = number
+  description = "An AWS Budgets monthly cost budget for the account, e-mailed to alert_emails; null for none."
+  default     = null
+}
+
+variable "hourly_token_alarm_threshold" {
+  type        = number
+  description = "Alarm (e-mailed to alert_emails) when the model uses more tokens than this in an hour; null for none."
+  default     = null
+}
+
+variable "alert_emails" {
+  type        = list(string)
+  description = "Who the budget and the token alarm e-mail."
+  default     = []
+}

@@ -31,8 +31,10 @@ locals {
   chat_memory_actions          = ["bedrock-agentcore:CreateEvent"] # the one writer: a timed-out turn is never stored
   conversations_table_actions  = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]
   conversations_memory_actions = ["bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"]
-  runtime_memory_actions       = ["bedrock-agentcore:ListEvents"] # the agent only reloads turns
-  runtime_tickets_actions      = ["dynamodb:PutItem"]             # create_ticket: one conditional put per approval
+  runtime_memory_actions       = ["bedrock-agentcore:ListEvents"]                                                       # the agent only reloads turns
+  runtime_tickets_actions      = ["dynamodb:PutItem"]                                                                   # create_ticket: one conditional put per approval
+  chat_quota_actions           = ["dynamodb:GetItem", "dynamodb:UpdateItem"]                                            # admit (conditional), charge, usage
+  chat_idempotency_actions     = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] # Powertools' DynamoDBPersistenceLayer
 }
 
 module "data" {
@@ -81,6 +83,20 @@ module "runtime" {
   ]
 }
 
+# Per-user daily quotas and idempotent retries (two tables), and the optional budget and token alarm.
+module "limits" {
+  source = "../../modules/spend_limits"
+
+  name                         = var.name
+  chat_quotas                  = var.chat_quotas
+  deletion_protection          = var.deletion_protection
+  monthly_budget_usd           = var.monthly_budget_usd
+  hourly_token_alarm_threshold = var.hourly_token_alarm_threshold
+  bedrock_model_id             = var.bedrock_model_id
+  alert_emails                 = var.alert_emails
+  tags                         = local.tags
+}
+
 module "chat" {
   source = "../../modules/lambda_function"
 
@@ -90,7 +106,10 @@ module "chat" {
   handler                  = "agentarch.handlers.chat.lambda_handler"
   powertools_layer_version = var.powertools_layer_version
   timeout_seconds          = module.timeouts.lambda_seconds
-  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/POST/api/chat"
+  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/*/api/*" # its routes: POST /api/chat, GET /api/usage
+
+  # The cap on every user together: at most this many agent turns at once (see the variable's cost note).
+  reserved_concurrent_executions = var.chat_reserved_concurrency
 
   environment = {
     AGENT_RUNTIME_ARN             = module.runtime.runtime_arn
@@ -105,6 +124,10 @@ module "chat" {
     CONVERSATIONS_TABLE           = module.data.conversations_table_name
     MEMORY_ID                     = module.memory.memory_id
     CONVERSATION_EXPIRY_DAYS      = tostring(local.memory_event_expiry_days)
+    GOVERNANCE_BACKEND            = "aws"
+    QUOTAS_TABLE                  = module.limits.quotas_table_name
+    IDEMPOTENCY_TABLE             = module.limits.idempotency_table_name
+    CHAT_QUOTAS                   = module.limits.chat_quotas_json
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -115,6 +138,16 @@ module "chat" {
       sid       = "InvokeAgentRuntime"
       actions   = ["bedrock-agentcore:InvokeAgentRuntime"]
       resources = [module.runtime.runtime_arn, "${module.runtime.runtime_arn}/runtime-endpoint/*"]
+    },
+    {
+      sid       = "QuotaCounters"
+      actions   = local.chat_quota_actions
+      resources = [module.limits.quotas_table_arn]
+    },
+    {
+      sid       = "IdempotencyRecords"
+      actions   = local.chat_idempotency_actions
+      resources = [module.limits.idempotency_table_arn]
     },
     {
       sid       = "ConversationIndex"
@@ -179,6 +212,7 @@ module "front_door" {
 
   routes = {
     chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
+    usage               = { path = "/api/usage", method = "GET", lambda_invoke_arn = module.chat.invoke_arn }
     list_conversations  = { path = "/api/conversations", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }

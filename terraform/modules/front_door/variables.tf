@@ -97,7 +97,7 @@ variable "allowed_origins" {
 variable "cors_allow_headers" {
   type        = list(string)
   description = "Request headers the browser may send."
-  default     = ["Content-Type", "Authorization", "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"]
+  default     = ["Content-Type", "Authorization", "Idempotency-Key", "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"]
 }
 
 # --- stage, logs and throttling ---

@@ -1,0 +1,101 @@
+"""The quota store, once per adapter (DynamoDB under moto, SQLite): atomic admission, charges, usage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from threading import Barrier
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from agentarch.adapters.aws_quotas import DynamoQuotaStore
+from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteQuotaStore
+from agentarch.services import quotas
+from agentarch.services.quotas import DailyLimits, QuotaExceeded, QuotaPolicy, QuotaStore
+from agentarch.testing.aws import (
+    QUOTAS_TABLE_NAME,
+    REGION,
+    create_quotas_table,
+    dynamodb_writes_one_at_a_time,
+)
+
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+LIMIT = 5
+POLICY = QuotaPolicy(default=DailyLimits(requests_per_day=LIMIT, tokens_per_day=1000))
+
+
+@pytest.fixture(params=["aws", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, aws_credentials: None) -> Iterator[QuotaStore]:
+    if request.param == "aws":
+        with mock_aws(), dynamodb_writes_one_at_a_time():
+            dynamodb = boto3.client("dynamodb", region_name=REGION)
+            create_quotas_table(dynamodb)
+            yield DynamoQuotaStore(QUOTAS_TABLE_NAME, client=dynamodb)
+    else:
+        yield SqliteQuotaStore(SqliteDatabase(tmp_path / "state" / "agentarch.sqlite3"))
+
+
+def _admitted(store: QuotaStore, actor: str = "alice") -> bool:
+    try:
+        quotas.admit_request(store, POLICY, actor, [], NOW)
+    except QuotaExceeded:
+        return False
+    return True
+
+
+def test_sixteen_concurrent_requests_of_one_user_at_the_limit_admit_exactly_the_limit(
+    store: QuotaStore,
+) -> None:
+    # Given 16 clients of one user who starts a fresh day with a limit of 5
+    barrier = Barrier(16)
+
+    def one_client(_: int) -> bool:
+        barrier.wait()  # all 16 ask at once
+        return _admitted(store)
+
+    # When they all send a request at the same moment
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(one_client, range(16)))
+
+    # Then exactly 5 are admitted, never more, and the counter says so
+    assert outcomes.count(True) == LIMIT
+    assert store.usage("alice", quotas.day_of(NOW)).requests == LIMIT
+
+
+def test_the_limit_is_per_user(store: QuotaStore) -> None:
+    for _ in range(LIMIT):
+        assert _admitted(store, "alice")
+
+    assert not _admitted(store, "alice")
+    assert _admitted(store, "bob")
+
+
+def test_tokens_charged_after_a_turn_refuse_the_next_request_once_spent(store: QuotaStore) -> None:
+    day = quotas.admit_request(store, POLICY, "alice", [], NOW)
+    quotas.charge_tokens(store, "alice", day, 600, NOW)
+    assert _admitted(store)  # 600 of 1000: still room
+    quotas.charge_tokens(store, "alice", day, 600, NOW)  # a turn may overshoot once
+
+    with pytest.raises(QuotaExceeded, match="model tokens") as refused:
+        quotas.admit_request(store, POLICY, "alice", [], NOW)
+
+    assert refused.value.retry_after_seconds == 9 * 3600  # 15:00 UTC to midnight
+    assert store.usage("alice", day).model_dump() == {"requests": 2, "tokens": 1200}
+
+
+def test_a_refused_request_is_not_counted(store: QuotaStore) -> None:
+    for _ in range(LIMIT + 3):
+        _admitted(store)
+
+    report = quotas.report(store, POLICY, "alice", [], NOW)
+
+    assert report.used.requests == LIMIT
+    assert report.remaining.requests == 0
+
+
+def test_nothing_spent_reads_as_zero(store: QuotaStore) -> None:
+    assert store.usage("nobody", "2026-11-26").model_dump() == {"requests": 0, "tokens": 0}
