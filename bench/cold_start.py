@@ -67,10 +67,12 @@ def chat_event() -> str:
 
 
 def probe(
-    handler: str, env: dict[str, str], event: str, *python_flags: str
+    handler: str, env: dict[str, str], event: str, *flags: str, flags_after: bool = False
 ) -> subprocess.CompletedProcess[str]:
+    """Run the probe in a fresh process: `flags` go to Python, or to the probe with `flags_after`."""
+    python_flags, probe_flags = ((), flags) if flags_after else (flags, ())
     return subprocess.run(
-        [sys.executable, *python_flags, str(PROBE), handler],
+        [sys.executable, *python_flags, str(PROBE), handler, *probe_flags],
         input=event,
         env=env,
         capture_output=True,

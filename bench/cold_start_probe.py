@@ -1,6 +1,9 @@
 """One cold start, in the fresh process that runs this file: import a handler, answer one event.
 
     python bench/cold_start_probe.py MODULE:FUNCTION  < event.json   → one JSON line on stdout
+    python bench/cold_start_probe.py MODULE:FUNCTION --warm N [--unguarded]  < event.json
+        then N more events, each timed (`warm_ms`); `--unguarded` makes the chat Lambda skip
+        `guarded_resolve`'s checks and call its resolver directly (see bench/warm_overhead.py)
 
 Only the standard library is loaded before the clock starts; `sys.path` gets `bench/` so the
 baseline handler imports as a top-level module, as it would in a Lambda zip.
@@ -32,6 +35,7 @@ class Context:
 
 def main() -> None:
     module_name, function_name = sys.argv[1].split(":")
+    warm = int(sys.argv[sys.argv.index("--warm") + 1]) if "--warm" in sys.argv else 0
     event = json.loads(sys.stdin.read())
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     modules_before = len(sys.modules)
@@ -40,6 +44,14 @@ def main() -> None:
     imported = time.perf_counter()
     answer = getattr(module, function_name)(event, Context())
     answered = time.perf_counter()
+    if "--unguarded" in sys.argv:
+        module.guarded_resolve = lambda resolver, settings, event, context: resolver.resolve(event, context)
+    warm_ms = []
+    for _ in range(warm):
+        fresh, context = json.loads(json.dumps(event)), Context()  # handlers may change the event
+        begun = time.perf_counter()
+        getattr(module, function_name)(fresh, context)
+        warm_ms.append((time.perf_counter() - begun) * 1000)
     print(
         json.dumps(
             {
@@ -49,6 +61,7 @@ def main() -> None:
                 "status": answer["statusCode"],
                 "modules": len(sys.modules) - modules_before,
                 "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "warm_ms": warm_ms,
             }
         )
     )
