@@ -86,6 +86,7 @@ class CallsResult:
     max_per_turn: int
     last_turn: list[str]
     seconds: float
+    bytes_read: list[int]  # bytes of Memory answers read per turn (the agent's ListEvents)
 
 
 def memory_calls_per_turn(turns: int) -> CallsResult:
@@ -93,6 +94,11 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
     calls: list[str] = []
     client.meta.events.register(
         "before-call.bedrock-agentcore.*", lambda model, **_: calls.append(model.name)
+    )
+    read: list[int] = []
+    client.meta.events.register(
+        "after-call.bedrock-agentcore.ListEvents",
+        lambda http_response, **_: read.append(len(http_response.content)),
     )
     memory = AgentCoreMemoryEvents(MEMORY_ID, client=client)
     # The real agent (LangGraph + the offline model + tools), as the runtime entrypoint runs it,
@@ -107,19 +113,22 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
         store = ConversationStore(SqliteConversationIndex(SqliteDatabase(Path(tmp) / "index.db")), memory)
         actor, session = str(uuid.uuid4()), "s" + uuid.uuid4().hex
         per_turn: list[list[str]] = []
+        bytes_read: list[int] = []
         started = time.perf_counter()
         for n in range(turns):
-            before = len(calls)
+            before, read_before = len(calls), len(read)
             prompt = f"what is {n} + 1?" if n % 2 else "what did I ask before?"
             reply = send_message(InProcessRuntime(), actor, session, prompt, store)
             assert reply.response, "the agent must answer every turn"
             per_turn.append(calls[before:])
+            bytes_read.append(sum(read[read_before:]))
     return CallsResult(
         turns=turns,
         total_calls=len(calls),
         max_per_turn=max(len(turn) for turn in per_turn),
         last_turn=per_turn[-1],
         seconds=time.perf_counter() - started,
+        bytes_read=bytes_read,
     )
 
 
