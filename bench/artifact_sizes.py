@@ -5,7 +5,7 @@
     .venv/bin/python bench/artifact_sizes.py --out DIR  # another build directory
 
 Exit status 1 when a Lambda zip misses its target, so CI can track it. `make bench` runs `run()`,
-which builds into a temporary directory when no build exists (smoke runs skip the agent zip's wheels).
+which builds the Lambda zips into a temporary directory when no build exists.
 """
 
 from __future__ import annotations
