@@ -23,8 +23,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import httpx
@@ -123,9 +125,11 @@ def hop_callers(stack: RunningStack, agent: httpx.Client) -> dict[str, Callable[
     }
 
 
-def load(stack: RunningStack, clients: int, per_client: int) -> tuple[list[float], float]:
-    """`clients` threads sending turns back to back; the latencies (ms) and the wall time (s)."""
+def load(stack: RunningStack, clients: int, per_client: int) -> tuple[list[float], float, Counter[str]]:
+    """`clients` threads sending turns back to back: the answered turns' latencies (ms), the wall
+    time (s), and the failures by status and error code (counted, never hidden)."""
     latencies: list[float] = []
+    errors: Counter[str] = Counter()
     lock = threading.Lock()
     sessions = [stack.client() for _ in range(clients)]
     start = threading.Barrier(clients + 1)
@@ -134,9 +138,13 @@ def load(stack: RunningStack, clients: int, per_client: int) -> tuple[list[float
         start.wait()
         for _ in range(per_client):
             begun = time.perf_counter()
-            client.post("/chat", json={"message": PROMPT}).raise_for_status()
+            answer = client.post("/chat", json={"message": PROMPT})
+            elapsed = (time.perf_counter() - begun) * 1000
             with lock:
-                latencies.append((time.perf_counter() - begun) * 1000)
+                if answer.status_code == 200:
+                    latencies.append(elapsed)
+                else:
+                    errors[f"{answer.status_code} {_error_code(answer)}"] += 1
 
     threads = [threading.Thread(target=work, args=(c,)) for c in sessions]
     for thread in threads:
@@ -148,7 +156,14 @@ def load(stack: RunningStack, clients: int, per_client: int) -> tuple[list[float
     wall = time.perf_counter() - began
     for client in sessions:
         client.close()
-    return latencies, wall
+    return latencies, wall, errors
+
+
+def _error_code(answer: httpx.Response) -> str:
+    try:
+        return str(answer.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "?"
 
 
 def run(smoke: bool) -> Result:
@@ -157,11 +172,12 @@ def run(smoke: bool) -> Result:
     hop_samples = 2 if smoke else 40
     with tempfile.TemporaryDirectory() as tmp:
         stack = start_local_stack(Path(tmp), 3, "--rate-limit", "1000000", "--agent-workers", "4")
+        levels_rows: list[list[str]] = []
+        levels_data: dict[str, dict[str, Any]] = {}
         try:
-            levels_rows, levels_data = [], {}
             for clients in levels:
                 load(stack, clients, 3)  # warm-up: environments and workers for this level
-                latencies, wall = load(stack, clients, per_client)
+                latencies, wall, errors = load(stack, clients, per_client)
                 p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
                 rate = len(latencies) / wall
                 levels_data[str(clients)] = {
@@ -169,8 +185,10 @@ def run(smoke: bool) -> Result:
                     "p99_ms": p99,
                     "requests_per_s": rate,
                     "n": len(latencies),
+                    "errors": dict(errors),
                 }
-                levels_rows.append([str(clients), f"{p50:.0f} ms", f"{p99:.0f} ms", f"{rate:.1f}"])
+                failed = ", ".join(f"{count}× {what}" for what, count in errors.items()) or "none"
+                levels_rows.append([str(clients), f"{p50:.0f} ms", f"{p99:.0f} ms", f"{rate:.1f}", failed])
             base = levels_data["1"]
             for row, clients in zip(levels_rows, levels, strict=True):
                 figures = levels_data[str(clients)]
@@ -188,8 +206,18 @@ def run(smoke: bool) -> Result:
                         begun = time.perf_counter()
                         call()
                         times[name].append((time.perf_counter() - begun) * 1000)
+        except Exception:
+            print(stack.log.read_text()[-5000:], file=sys.stderr)
+            raise
         finally:
             stack.stop()
+            if any(figures["errors"] for figures in levels_data.values()):
+                print(
+                    f"failures at some level; the stack's log:\n{stack.log.read_text()[-5000:]}",
+                    file=sys.stderr,
+                )
+                for log in sorted((stack.state_dir / "logs").glob("*.log")):
+                    print(f"--- {log.name}\n{log.read_text()[-3000:]}", file=sys.stderr)
     names = list(times)
     medians = {name: percentile(times[name], 50) for name in names}
     total = medians[names[0]]
@@ -201,7 +229,7 @@ def run(smoke: bool) -> Result:
     throughput = Table(
         title="Local stack end to end (pattern 3, offline model, 4 agent workers): `POST /api/chat`",
         compares=f"1 client in the same run (p50 and requests/s ratios); {per_client} turns per client after a warm-up",
-        columns=["clients", "p50", "p99", "requests/s", "p50 × 1 client", "requests/s × 1 client"],
+        columns=["clients", "p50", "p99", "answered/s", "failed", "p50 × 1 client", "answered/s × 1 client"],
         rows=levels_rows,
         notes=[
             "every turn is a new conversation: claim in the index, agent (LangGraph + calculator), one Memory write"
