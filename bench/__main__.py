@@ -22,6 +22,15 @@ from bench.registry import BENCHMARKS
 from bench.report import Result
 
 RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parent.parent / "README.md"
+MARKERS = ("<!-- bench:start -->\n", "<!-- bench:end -->\n")
+
+
+def update_readme(tables: str, readme: Path = README) -> None:
+    """Put the tables between the README's bench markers (a full run only)."""
+    text = readme.read_text()
+    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
+    readme.write_text(text[:start] + tables + text[end:])
 
 
 def machine() -> dict[str, Any]:
@@ -93,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         "benchmarks": [r.as_json() for r in results],
     }
     (args.out / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
-    (args.out / "latest.md").write_text(markdown(results, host, command, seconds))
-    print((args.out / "latest.md").read_text())
+    tables = markdown(results, host, command, seconds)
+    (args.out / "latest.md").write_text(tables)
+    if command == "make bench" and args.out == RESULTS:
+        update_readme(tables)
+    print(tables)
     return 0
 
 
