@@ -62,15 +62,11 @@ def run(smoke: bool) -> Result:
     small, big = (80, 160) if smoke else CONVERSATION_COUNTS  # three pages at least
     runs = 1 if smoke else 41
     counts = (small, big)
-    import bench.memory_and_listing as listing
-
-    listing.CONVERSATION_COUNTS = counts  # the helpers read the sizes from there
     started = time.perf_counter()
-    sqlite = sqlite_latency(runs)
-    dynamo = dynamodb_latency(max(1, runs // 4))
+    sqlite = sqlite_latency(runs, counts)
+    dynamo = dynamodb_latency(max(1, runs // 4), counts)
     with _fake_aws():
         history = {count: history_reads(count) for count in counts}
-    listing.CONVERSATION_COUNTS = CONVERSATION_COUNTS
 
     def pair(figures: dict[int, float], fmt: str) -> list[str]:
         return [
