@@ -176,7 +176,7 @@ def run(smoke: bool) -> Result:
     )
     top = Table(
         title="Where a cold start's import time goes (`python -X importtime`, own time summed by top-level package, one run)",
-        compares="the same three handlers, one extra fresh process each",
+        compares="the same handlers, one extra fresh process each",
         columns=["handler", "biggest packages (ms)"],
         rows=[
             [label, ", ".join(f"{name} {ms:.0f}" for name, ms in imports[label])] for label, _, _ in VARIANTS
