@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: dev test build lint bootstrap clean
+.PHONY: dev test bench build lint bootstrap clean
 
 dev:
 	@scripts/bootstrap.sh
@@ -17,6 +17,11 @@ test:
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Every benchmark of bench/registry.py; writes bench/results/latest.{json,md} (needs moto: --test).
+bench:
+	@scripts/bootstrap.sh --test
+	$(BIN)/python -m bench $(ARGS)
 
 build:
 	@scripts/bootstrap.sh

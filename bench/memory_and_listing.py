@@ -1,5 +1,8 @@
 """Benchmark the storage layer against issue 3's two targets, and print PASS/FAIL for each.
 
+`make bench` runs these measurements through `bench/memory_calls.py` and `bench/page_cost.py`;
+this script still prints issue 3's verdicts on its own.
+
 (a) AgentCore Memory API calls per turn made by a whole turn: the chat service (`send_message`,
     which stores the turn once the answer is in) driving the real agent (`AgentService`: LangGraph,
     the offline model and its tools, reloading the last K turns), counted with botocore's
@@ -86,6 +89,7 @@ class CallsResult:
     max_per_turn: int
     last_turn: list[str]
     seconds: float
+    bytes_read: list[int]  # bytes of Memory answers read per turn (the agent's ListEvents)
 
 
 def memory_calls_per_turn(turns: int) -> CallsResult:
@@ -93,6 +97,11 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
     calls: list[str] = []
     client.meta.events.register(
         "before-call.bedrock-agentcore.*", lambda model, **_: calls.append(model.name)
+    )
+    read: list[int] = []
+    client.meta.events.register(
+        "after-call.bedrock-agentcore.ListEvents",
+        lambda http_response, **_: read.append(len(http_response.content)),
     )
     memory = AgentCoreMemoryEvents(MEMORY_ID, client=client)
     # The real agent (LangGraph + the offline model + tools), as the runtime entrypoint runs it,
@@ -107,19 +116,22 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
         store = ConversationStore(SqliteConversationIndex(SqliteDatabase(Path(tmp) / "index.db")), memory)
         actor, session = str(uuid.uuid4()), "s" + uuid.uuid4().hex
         per_turn: list[list[str]] = []
+        bytes_read: list[int] = []
         started = time.perf_counter()
         for n in range(turns):
-            before = len(calls)
+            before, read_before = len(calls), len(read)
             prompt = f"what is {n} + 1?" if n % 2 else "what did I ask before?"
             reply = send_message(InProcessRuntime(), actor, session, prompt, store)
             assert reply.response, "the agent must answer every turn"
             per_turn.append(calls[before:])
+            bytes_read.append(sum(read[read_before:]))
     return CallsResult(
         turns=turns,
         total_calls=len(calls),
         max_per_turn=max(len(turn) for turn in per_turn),
         last_turn=per_turn[-1],
         seconds=time.perf_counter() - started,
+        bytes_read=bytes_read,
     )
 
 
@@ -220,14 +232,14 @@ class LatencyRow:
     deep_ms: dict[int, float]
 
     def ratio(self) -> float:
-        big, small = CONVERSATION_COUNTS[-1], CONVERSATION_COUNTS[0]
+        big, small = max(self.first_ms), min(self.first_ms)
         return max(self.first_ms[big] / self.first_ms[small], self.deep_ms[big] / self.deep_ms[small])
 
 
-def sqlite_latency(runs: int) -> LatencyRow:
+def sqlite_latency(runs: int, counts: tuple[int, int] = CONVERSATION_COUNTS) -> LatencyRow:
     first, deep = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        for count in CONVERSATION_COUNTS:
+        for count in counts:
             database = SqliteDatabase(Path(tmp) / f"bench-{count}.sqlite3")
             actor = str(uuid.uuid4())
             _seed_sqlite(database, actor, count)
@@ -242,10 +254,10 @@ class DynamoRow:
     requests: set[tuple[Any, ...]]
 
 
-def dynamodb_latency(runs: int) -> DynamoRow:
+def dynamodb_latency(runs: int, counts: tuple[int, int] = CONVERSATION_COUNTS) -> DynamoRow:
     first, deep, scanned = {}, {}, {}
     requests: set[tuple[Any, ...]] = set()
-    counts: list[int] = []
+    scanned_counts: list[int] = []
     with _fake_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         client.meta.events.register(
@@ -255,18 +267,19 @@ def dynamodb_latency(runs: int) -> DynamoRow:
             ),
         )
         client.meta.events.register(
-            "after-call.dynamodb.Query", lambda parsed, **_: counts.append(int(parsed.get("ScannedCount", 0)))
+            "after-call.dynamodb.Query",
+            lambda parsed, **_: scanned_counts.append(int(parsed.get("ScannedCount", 0))),
         )
-        for count in CONVERSATION_COUNTS:
+        for count in counts:
             table = f"{TABLE_NAME}-{count}"
             create_conversations_table(client, table)
             actor = str(uuid.uuid4())
             _seed_dynamodb(client, table, actor, count)
-            counts.clear()
+            scanned_counts.clear()
             first[count], deep[count] = _page_latencies(
                 DynamoConversationIndex(table, client=client), actor, runs
             )
-            scanned[count] = statistics.median(counts)
+            scanned[count] = statistics.median(scanned_counts)
     return DynamoRow(LatencyRow("DynamoDB (moto)", first, deep), scanned, requests)
 
 
