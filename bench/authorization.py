@@ -7,13 +7,12 @@ Measured in one process, the way the agent runs it (the policy folder parsed onc
 - against what it guards: a whole offline-model turn with one tool call through the graph, so the
   share of a turn spent authorizing is a ratio measured in the same run.
 
-Run: .venv/bin/python bench/authorization.py [--calls N] [--quick]
+Run: .venv/bin/python -m bench.authorization [--quick]  (or `make bench`, which runs every benchmark)
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,15 +21,9 @@ from agentarch.agent.graph import Turn, build_graph, run_turn
 from agentarch.agent.offline_model import OfflineChatModel
 from agentarch.agent.policy import CallHistory, Principal, decide, load_tool_policy
 from agentarch.agent.tools import WeatherService, build_tools
+from bench.report import Result, Table, percentile
 
 SESSION = "s" * 40
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    """p50 and p99 of samples (seconds) in microseconds."""
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1e6, p99 * 1e6
 
 
 def timed(action: Callable[[], Any], runs: int) -> list[float]:
@@ -41,6 +34,10 @@ def timed(action: Callable[[], Any], runs: int) -> list[float]:
         action()
         samples.append(time.perf_counter() - start)
     return samples
+
+
+def p50_p99_us(samples: list[float]) -> tuple[float, float]:
+    return percentile(samples, 50) * 1e6, percentile(samples, 99) * 1e6
 
 
 def measure(calls: int) -> dict[str, Any]:
@@ -61,14 +58,14 @@ def measure(calls: int) -> dict[str, Any]:
             policy.may_ever_allow(member, t) for t in policy.tools
         ],
     }
-    rows = {name: percentiles(timed(action, calls)) for name, action in cases.items()}
+    rows = {name: p50_p99_us(timed(action, calls)) for name, action in cases.items()}
 
     graph = build_graph(OfflineChatModel(), build_tools(WeatherService("https://api.weather.gov", 1)), policy)
     turn_samples = timed(
         lambda: run_turn(graph, [], "what is 17 * 23?", Turn(principal=member, session_id=SESSION)),
         max(20, calls // 50),
     )
-    turn_p50, turn_p99 = percentiles(turn_samples)
+    turn_p50, turn_p99 = p50_p99_us(turn_samples)
     per_turn_authorization = rows["allow (calculator)"][0] + rows["tools offered (partial eval, 4 tools)"][0]
     return {
         "policy_load_ms": load_seconds * 1e3,
@@ -78,31 +75,37 @@ def measure(calls: int) -> dict[str, Any]:
     }
 
 
-def table(result: dict[str, Any]) -> str:
-    """The figures as a Markdown table."""
-    lines = ["| authorization (default policy) | p50 µs | p99 µs |", "|---|---:|---:|"]
-    for name, figures in result["per_call_us"].items():
-        lines.append(f"| {name} | {figures['p50']:.0f} | {figures['p99']:.0f} |")
-    turn = result["offline_turn_us"]
-    lines.append(
-        f"| compared with: a whole offline turn with one tool call | {turn['p50']:.0f} | {turn['p99']:.0f} |"
+def run(smoke: bool) -> Result:
+    """The registry's entry point (`make bench`)."""
+    figures = measure(20 if smoke else 2000)
+    rows = [[name, f"{f['p50']:.0f}", f"{f['p99']:.0f}"] for name, f in figures["per_call_us"].items()]
+    turn = figures["offline_turn_us"]
+    rows.append(["a whole offline-model turn with one tool call", f"{turn['p50']:.0f}", f"{turn['p99']:.0f}"])
+    table = Table(
+        title="Tool policy (Cedar) cost per tool call, default policy set",
+        compares="a whole offline-model turn with one tool call, in the same run",
+        columns=["decision", "p50 µs", "p99 µs"],
+        rows=rows,
+        notes=[
+            f"one call's authorization plus the per-turn partial evaluation is "
+            f"{figures['authorization_share_of_turn']:.1%} of the turn (p50); the policy folder parses in "
+            f"{figures['policy_load_ms']:.0f} ms, once per process"
+        ],
     )
-    lines.append(
-        f"\nOne tool call's authorization plus the per-turn partial evaluation is "
-        f"{result['authorization_share_of_turn']:.1%} of an offline-model turn (p50, same run); "
-        f"the policy folder parses in {result['policy_load_ms']:.0f} ms, once per process."
-    )
-    return "\n".join(lines)
+    return Result("authorization", [table], figures)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--calls", type=int, default=2000, help="samples per decision kind")
-    parser.add_argument("--quick", action="store_true", help="a smoke run (50 samples)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run (20 samples)")
     args = parser.parse_args()
-    print(table(measure(50 if args.quick else args.calls)))
+    for table in run(args.quick).tables:
+        print("| " + " | ".join(table.columns) + " |")
+        for row in table.rows:
+            print("| " + " | ".join(row) + " |")
+        print(*table.notes, sep="\n")
 
 
 if __name__ == "__main__":

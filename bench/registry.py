@@ -13,6 +13,7 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.agent_cold_start",
     "bench.memory_calls",
     "bench.page_cost",
+    "bench.authorization",
     "bench.local_stack",
     "bench.artifact_sizes",
 )

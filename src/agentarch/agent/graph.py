@@ -103,6 +103,7 @@ class Turn:
     trace: list[Decided] = field(default_factory=list)  # every call asked for, in order
     pending: PendingCall | None = None
     approval_used: bool = False  # an approval admits one call, once
+    offered: list[str] | None = None  # the tools bound to the model this turn (decided on its first call)
 
     def history(self, approved: bool) -> CallHistory:
         """The call history a decision sees now: this turn's calls so far and the session's."""
