@@ -82,9 +82,8 @@ def test_hosted_ui_sign_in_with_pkce_then_chat(page: Page, deployed_page_url: st
 
     def api(route: Route) -> None:
         if route.request.method == "OPTIONS":
-            route.fulfill(
-                status=204, headers={**CORS, "Access-Control-Allow-Headers": "Authorization,Content-Type"}
-            )
+            allowed = "Authorization,Content-Type,Idempotency-Key"  # as the front door module's CORS
+            route.fulfill(status=204, headers={**CORS, "Access-Control-Allow-Headers": allowed})
             return
         seen["api"] = {"authorization": [route.request.headers.get("authorization", "")]}
         if urlsplit(route.request.url).path.endswith("/conversations"):

@@ -239,9 +239,12 @@ async function loadUsage() {
   if (state.config.pattern < 2) { line.hidden = true; return; }
   try {
     const response = await api("/usage");
-    if (!response.ok) { line.hidden = true; return; }
-    showUsage(await response.json());
+    const usage = response.ok ? await response.json() : null;
+    // A report without its parts (an older API, a proxy's page) shows nothing rather than breaking chat.
+    if (!usage || !usage.used || !usage.limits || !usage.remaining) { state.usage = null; line.hidden = true; return; }
+    showUsage(usage);
   } catch (_) {
+    state.usage = null;
     line.hidden = true;
   }
 }
