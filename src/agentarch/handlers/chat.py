@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from agentarch.adapters import index_backend, memory_backend
+from agentarch.adapters import audit_backend, index_backend, memory_backend
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, RuntimeTarget
 from agentarch.config import (
     MESSAGE_MAX_CHARS,
@@ -30,6 +30,7 @@ from agentarch.handlers.http import (
 )
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import chat
+from agentarch.services.audit import AuditTrail
 from agentarch.services.chat import SESSION_ID_PATTERN, ChatReply, ConversationStore
 
 http_settings = load(HttpSettings)
@@ -76,6 +77,13 @@ def conversation_store() -> ConversationStore | None:
         )
 
 
+@lru_cache(maxsize=1)
+def audit_trail() -> AuditTrail | None:
+    """The audit trail the turn records go to, when the pattern has storage (pattern 3)."""
+    with configured("chat"):
+        return audit_backend.audit_trail(cached(StorageSettings))
+
+
 @app.post(
     "/api/chat",
     summary="Send a message to the agent",
@@ -99,6 +107,8 @@ def post_chat(request: Annotated[ChatRequest, Body()]) -> ChatReply:
         conversation_store(),
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
         groups=actor.groups,
+        audit=audit_trail(),
+        request_id=app.current_event.request_context.request_id,
     )
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     logger.info("chat turn answered", extra={"session_id": reply.session_id, "tools": len(reply.tool_calls)})

@@ -22,11 +22,14 @@ from pydantic import BaseModel
 
 from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.handlers.observability import logger, metrics
+from agentarch.services.audit import InvalidAuditQuery
 from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooLate, MalformedAgentReply
 from agentarch.services.conversations import ConversationNotFound, InvalidIdentifier
 from agentarch.services.memory import DeleteIncomplete
 from agentarch.services.pagination import InvalidCursor, InvalidLimit
 from agentarch.services.storage import StorageUnavailable
+
+NO_SUCH_ENDPOINT = "no such endpoint"  # the 404 message of a missing route (the front door's too)
 
 
 class ApiError(Exception):
@@ -93,7 +96,7 @@ class Misconfigured(ApiError):
 # which the services word for users). Registered once on every resolver.
 DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | None], ...] = (
     ((ConversationNotFound,), NotFound, "no such conversation"),
-    ((InvalidIdentifier, InvalidCursor, InvalidLimit), Unprocessable, None),
+    ((InvalidIdentifier, InvalidCursor, InvalidLimit, InvalidAuditQuery), Unprocessable, None),
     ((AgentTimeout, AnsweredTooLate), GatewayTimeout, "the agent took too long to answer; try again"),
     ((AgentUnavailable, MalformedAgentReply), BadGateway, "the agent could not answer; try again"),
     ((StorageUnavailable,), ServiceUnavailable, "storage is unavailable right now; try again shortly"),
@@ -215,7 +218,7 @@ def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolv
 
     @resolver.not_found
     def _no_route(exc: Exception) -> Response[Any]:
-        return _error(resolver, HTTPStatus.NOT_FOUND, "not_found", "no such endpoint")
+        return _error(resolver, HTTPStatus.NOT_FOUND, "not_found", NO_SUCH_ENDPOINT)
 
     @resolver.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[Any]:

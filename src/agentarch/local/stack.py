@@ -357,10 +357,15 @@ class LocalStack:
         )
 
     def storage_env(self) -> dict[str, str]:
-        """Pattern 3 keeps conversations and messages in one SQLite file under the state directory."""
+        """Pattern 3 keeps conversations, messages and the audit trail in one SQLite file under the state
+        directory; the audit's HMAC key is a 0600 file beside it, made on first use."""
         if self.options.pattern < 3:
             return {}
-        return {Env.STORAGE_BACKEND: "sqlite", Env.SQLITE_PATH: str(self.state_dir / "agentarch.db")}
+        return {
+            Env.STORAGE_BACKEND: "sqlite",
+            Env.SQLITE_PATH: str(self.state_dir / "agentarch.db"),
+            Env.AUDIT_KEY_FILE: str(self.state_dir / "audit.key"),
+        }
 
     def function_env(self, function: FunctionSpec, runtime_url: str, creds: dict[str, str]) -> dict[str, str]:
         """The environment Terraform would give the function, pointed at the local pieces."""

@@ -23,7 +23,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -42,6 +42,8 @@ from agentarch.services.timestamps import format_iso_millis, parse_iso_millis, t
 
 GENESIS = "0" * 64  # what the first record of every session links to
 APPEND_ATTEMPTS = 8  # two writers per session: a handful of collisions at most
+# A listing by time alone with no `since` looks back this far (DynamoDB reads it day bucket by day bucket).
+TIME_LISTING_LOOKBACK_DAYS = 366
 
 Kind = Literal["turn", "tool_call"]
 Decision = Literal["allow", "deny", "log_only_deny", "pending_approval", "approved", "rejected"]
@@ -505,12 +507,16 @@ def make_query(
 def list_records(store: AuditStore, query: AuditQuery, limit: int, cursor: str | None) -> AuditPage:
     """One page of a listing: a constant number of items read, whatever the table holds.
 
+    A listing by time alone looks back `TIME_LISTING_LOOKBACK_DAYS` unless `since` says otherwise.
     Filters the key cannot apply (the decision, an actor within a session) are applied to the items
     read, so a page may hold fewer than `limit` records; `next_cursor` is null only at the end.
     """
     check_limit(limit)
     scope = query.scope()
     after = decode_cursor(cursor, AuditCursor, scope) if cursor is not None else None
+    if query.session is None and query.actor is None and query.since is None:
+        until = query.until or utc_now()
+        query = replace(query, since=until - timedelta(days=TIME_LISTING_LOOKBACK_DAYS), until=until)
     rows, position, read = store.list_page(query, limit, after)
     next_cursor = encode_cursor(position.model_copy(update={"scope": scope})) if position else None
     return AuditPage([r for r in rows if query.matches(r)], next_cursor, read)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from agentarch.services import conversations
+from agentarch.services.audit import AuditContext, AuditTrail
 from agentarch.services.conversations import ConversationIndex
 from agentarch.services.memory import MemoryEvents, ToolCall
 from agentarch.services.storage import StorageUnavailable
@@ -71,6 +73,26 @@ class ConversationStore:
     memory: MemoryEvents
 
 
+# The short code a turn record keeps for each way a turn can fail (never the exception's text).
+_TURN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (AgentTimeout, "agent_timeout"),
+    (AnsweredTooLate, "answered_too_late"),
+    (AgentUnavailable, "agent_error"),
+    (MalformedAgentReply, "malformed_reply"),
+    (StorageUnavailable, "storage_unavailable"),
+)
+
+
+def _error_code(exc: Exception) -> str:
+    return next((code for kind, code in _TURN_ERRORS if isinstance(exc, kind)), "internal_error")
+
+
+def _token_count(answer: dict[str, Any], name: str) -> int | None:
+    usage = answer.get("usage")
+    value = usage.get(name) if isinstance(usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 def new_session_id() -> str:
     """An unguessable session id, valid for AgentCore (33–256 chars) and Memory (≤ 100, [A-Za-z0-9-_])."""
     return "s" + secrets.token_hex(24)
@@ -84,6 +106,8 @@ def send_message(
     store: ConversationStore | None = None,
     seconds_left: Callable[[], float] = lambda: math.inf,
     groups: Sequence[str] = (),
+    audit: AuditTrail | None = None,
+    request_id: str | None = None,
 ) -> ChatReply:
     """Send the user's message to the agent in their session (a new one when none is given).
 
@@ -92,14 +116,22 @@ def send_message(
     the agent reads history but never stores; once its answer is here (and time is left) the turn is
     written to Memory as one event, then counted in the index. A turn whose answer never reached the
     user (timeout, failure, too late) is never stored, and a failed first turn leaves no claim behind.
+
+    With an audit trail, every turn the agent was asked to answer leaves one `turn` record: `ok` with
+    the model's token counts once the turn is stored (a failed audit write then fails the request:
+    a turn is not answered without its record), or `error` with a short code when it failed.
     """
     session = session_id or new_session_id()
     if store is not None:
         conversations.start_or_resume(store.index, actor_id, session, message, utc_now())
-    payload = {
+    payload: dict[str, Any] = {
         "prompt": message,
         "actor": {"id": actor_id, "groups": list(groups)},
     }  # the session travels as runtimeSessionId
+    if request_id:
+        payload["request_id"] = request_id  # the agent's tool-call records name the same request
+    context = AuditContext(actor=actor_id, session=session, groups=tuple(groups), request_id=request_id)
+    started = time.monotonic()
     try:
         answer = agent.invoke(payload, session)
         try:
@@ -110,11 +142,27 @@ def send_message(
             if seconds_left() < STORE_MARGIN_SECONDS:
                 raise AnsweredTooLate("no time left to store the turn")
             store.memory.append_turn(actor_id, session, message, reply.response, utc_now(), reply.tool_calls)
-    except Exception:
+    except Exception as exc:
         if store is not None:
             with contextlib.suppress(StorageUnavailable):  # an unusable store keeps the claim, still empty
                 conversations.forget_unused(store.index, actor_id, session)  # only a claim with no turn
+        if audit is not None:
+            with contextlib.suppress(StorageUnavailable):  # the turn's own error is what the user sees
+                audit.turn(context, outcome="error", latency_ms=_elapsed_ms(started), error=_error_code(exc))
         raise
     if store is not None and reply.response:
         conversations.record_turn(store.index, actor_id, session, utc_now())
+    if audit is not None:
+        audit.turn(
+            context,
+            outcome="ok",
+            latency_ms=_elapsed_ms(started),
+            input_tokens=_token_count(answer, "input_tokens"),
+            output_tokens=_token_count(answer, "output_tokens"),
+            tool_calls=len(reply.tool_calls),
+        )
     return reply
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
