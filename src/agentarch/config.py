@@ -121,7 +121,7 @@ class AuditApiSettings(StorageSettings):
     """What the audit Lambda reads: the store, and who may read it."""
 
     audit_admin_group: str = Field(
-        "admins", min_length=1, max_length=128, validation_alias=Env.AUDIT_ADMIN_GROUP
+        "audit-admins", min_length=1, max_length=128, validation_alias=Env.AUDIT_ADMIN_GROUP
     )
 
 

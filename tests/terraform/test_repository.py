@@ -30,7 +30,9 @@ def findings() -> list[str]:
 def test_the_tree_has_every_module_and_example() -> None:
     dirs = {p.relative_to(ROOT).as_posix() for p in terraform_dirs(ROOT)}
     expected = {f"terraform/modules/{m}" for m in ("identity", "front_door", "lambda_function")}
-    expected |= {f"terraform/modules/{m}" for m in ("agent_runtime", "agent_memory", "data", "timeout_chain")}
+    expected |= {
+        f"terraform/modules/{m}" for m in ("agent_runtime", "agent_memory", "data", "audit", "timeout_chain")
+    }
     expected |= {f"terraform/examples/{e}" for e in (*EXAMPLE_NAMES, *OTHER_ROOTS)}
     assert dirs == expected
     for module in MODULES.iterdir():

@@ -7,6 +7,7 @@ locals {
   max_body_bytes           = 32768 # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
   history_turns            = 10    # past turns the agent reloads from Memory (1-50)
   memory_event_expiry_days = 30    # Memory's event expiry, and the conversation index's TTL
+  audit_retention_days     = 400   # a session's audit records are kept this long after its first one
 }
 
 # The timeout chain, checked in one place: API Gateway 29 s > Lambda 28 s >= agent deadline 25 s + 2 s;
@@ -41,6 +42,14 @@ module "data" {
   deletion_protection = var.deletion_protection
 }
 
+module "audit_trail" {
+  source = "../../modules/audit"
+
+  name                = var.name
+  retention_days      = local.audit_retention_days
+  deletion_protection = var.deletion_protection
+}
+
 module "memory" {
   source = "../../modules/agent_memory"
 
@@ -59,6 +68,28 @@ module "runtime" {
   memory_arn       = module.memory.memory_arn
   memory_actions   = local.runtime_memory_actions
 
+  # Tool-call records: the agent appends to the audit trail and digests arguments with the HMAC key.
+  policy_statements = [
+    # The audit trail is append-only: PutItem (conditioned) and Query the chain's head, never
+    # UpdateItem or DeleteItem.
+    {
+      sid        = "AuditAppend"
+      actions    = ["dynamodb:PutItem"]
+      resources  = [module.audit_trail.table_arn]
+      conditions = module.audit_trail.put_conditions
+    },
+    {
+      sid       = "AuditChainHead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.audit_trail.table_arn]
+    },
+    {
+      sid       = "AuditArgumentKey"
+      actions   = ["kms:GenerateMac"]
+      resources = [module.audit_trail.argument_key_arn]
+    },
+  ]
+
   environment_variables = {
     MODEL_PROVIDER   = "bedrock"
     BEDROCK_MODEL_ID = var.bedrock_model_id
@@ -66,6 +97,9 @@ module "runtime" {
     STORAGE_BACKEND  = "aws"
     MEMORY_ID        = module.memory.memory_id
     HISTORY_TURNS    = tostring(local.history_turns)
+    AUDIT_TABLE          = module.audit_trail.table_name
+    AUDIT_RETENTION_DAYS = tostring(local.audit_retention_days)
+    AUDIT_KEY_ID         = module.audit_trail.argument_key_arn
   }
 }
 
@@ -93,6 +127,8 @@ module "chat" {
     CONVERSATIONS_TABLE           = module.data.conversations_table_name
     MEMORY_ID                     = module.memory.memory_id
     CONVERSATION_EXPIRY_DAYS      = tostring(local.memory_event_expiry_days)
+    AUDIT_TABLE                   = module.audit_trail.table_name
+    AUDIT_RETENTION_DAYS          = tostring(local.audit_retention_days)
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -113,6 +149,19 @@ module "chat" {
       sid       = "MemoryEvents"
       actions   = local.chat_memory_actions
       resources = [module.memory.memory_arn]
+    },
+    # The audit trail is append-only: PutItem (conditioned) and Query the chain's head, never
+    # UpdateItem or DeleteItem.
+    {
+      sid        = "AuditAppend"
+      actions    = ["dynamodb:PutItem"]
+      resources  = [module.audit_trail.table_arn]
+      conditions = module.audit_trail.put_conditions
+    },
+    {
+      sid       = "AuditChainHead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.audit_trail.table_arn]
     },
   ]
 }
@@ -154,6 +203,37 @@ module "conversations" {
   ]
 }
 
+module "audit" {
+  source = "../../modules/lambda_function"
+
+  name                     = "${var.name}-audit"
+  description              = "GET /api/audit: the audit trail, for the audit admin group only"
+  artifact_path            = "${local.artifacts_dir}/audit.zip"
+  handler                  = "agentarch.handlers.audit.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  timeout_seconds          = module.timeouts.conversations_lambda_seconds
+  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/GET/api/audit"
+
+  environment = {
+    ALLOWED_ORIGINS              = var.web_origin
+    MAX_BODY_BYTES               = tostring(local.max_body_bytes)
+    STORAGE_BACKEND              = "aws"
+    AUDIT_TABLE                  = module.audit_trail.table_name
+    AUDIT_ADMIN_GROUP            = module.identity.audit_admin_group
+    POWERTOOLS_SERVICE_NAME      = "audit"
+    POWERTOOLS_METRICS_NAMESPACE = "agentarch"
+    POWERTOOLS_LOG_LEVEL         = "INFO"
+  }
+
+  policy_statements = [
+    {
+      sid       = "AuditRead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.audit_trail.table_arn, "${module.audit_trail.table_arn}/index/*"]
+    },
+  ]
+}
+
 module "front_door" {
   source = "../../modules/front_door"
 
@@ -170,5 +250,6 @@ module "front_door" {
     list_conversations  = { path = "/api/conversations", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }
+    list_audit_records  = { path = "/api/audit", method = "GET", lambda_invoke_arn = module.audit.invoke_arn }
   }
 }
