@@ -16,8 +16,9 @@ BOB = ("bob", "bob-password-2")
 
 
 def start_stack(tmp: Path, pattern: int, *extra: str, state_dir: Path | None = None) -> RunningStack:
-    """`agentarch dev` with two users: alice (users, admins) and bob."""
-    users = ((*ALICE, "users,admins"), (*BOB, ""))
+    """`agentarch dev` with two users: alice (users, admins, audit-admins: she may read the audit trail)
+    and bob."""
+    users = ((*ALICE, "users,admins,audit-admins"), (*BOB, ""))
     return start_local_stack(tmp, pattern, *extra, users=users, state_dir=state_dir)
 
 

@@ -64,7 +64,7 @@ def _dev_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=[],
         metavar="[FUNCTION=]N",
         help="execution environments a Lambda may run at once (as Terraform's reserved_concurrent_executions; "
-        "-1 reserves none); past it, calls are throttled. Repeat per function (chat, conversations); "
+        "-1 reserves none); past it, calls are throttled. Repeat per function (chat, conversations, audit); "
         "a bare N applies to every function (default: -1)",
     )
     parser.add_argument(

@@ -1,7 +1,8 @@
 """Audit Lambda: `GET /api/audit` — the audit trail, for members of the admin group only (pattern 3).
 
 Anyone else gets the 404 a missing route gets, body included, whatever the query: the admin check
-runs before any parameter is read, so not even a malformed parameter tells that the route exists.
+runs on the raw event before the resolver validates any parameter, so not even a malformed
+parameter tells that the route exists.
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from agentarch.config import AuditApiSettings, Env, HttpSettings, SettingsError,
 from agentarch.handlers.http import (
     NO_SUCH_ENDPOINT,
     NotFound,
+    actor_of,
     build_resolver,
     configured,
-    current_actor,
     documented,
     guarded_resolve,
 )
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import audit
-from agentarch.services.audit import DECISIONS, AuditRecord, AuditStore
-from agentarch.services.pagination import MAX_PAGE_SIZE, InvalidLimit, check_limit
+from agentarch.services.audit import AuditRecord, AuditStore, Decision
+from agentarch.services.pagination import MAX_PAGE_SIZE
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -53,14 +54,31 @@ def reader() -> tuple[str, AuditStore]:
         return settings.audit_admin_group, store
 
 
-# Plain strings: the values are checked after the admin check (a 422 would tell that the route exists).
-Text = Annotated[str | None, Query(description="exact match")]
-Moment = Annotated[str | None, Query(description="ISO-8601 date or time (UTC when no offset), inclusive")]
+def admins_only(event: dict[str, Any]) -> None:
+    """Refuse anyone outside the admin group with the missing route's 404, before anything else."""
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    admin_group, _ = reader()
+    if admin_group not in actor_of(claims).groups:
+        raise NotFound(NO_SUCH_ENDPOINT)
+
+
+Text = Annotated[str | None, Query(min_length=1, max_length=256, description="exact match")]
+# An ISO-8601 date or date-time, as text (a number is not a time, whatever pydantic's lax mode says).
+ISO_MOMENT = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?$"
+)
+Moment = Annotated[
+    str | None,
+    Query(
+        pattern=ISO_MOMENT, description="ISO-8601 date or date-time (UTC when it has no offset), inclusive"
+    ),
+]
 
 
 @app.get(
     "/api/audit",
-    summary="Read the audit trail (admin group only)",
+    summary="Read the audit trail (audit admin group only)",
     operation_id="listAuditRecords",
     responses=documented(200, "a page of audit records", 404, 422, 503),
 )
@@ -69,29 +87,19 @@ def list_audit_records(
     session: Text = None,
     since: Moment = None,
     until: Moment = None,
-    decision: Annotated[str | None, Query(description="one of " + ", ".join(DECISIONS))] = None,
-    limit: Annotated[str | None, Query(description=f"page size, 1..{MAX_PAGE_SIZE} (default 50)")] = None,
+    decision: Annotated[Decision | None, Query(description="the policy decision")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
     cursor: Annotated[
-        str | None, Query(description="opaque: the previous page's `next_cursor`, unchanged")
+        str | None, Query(max_length=4096, description="opaque: the previous page's `next_cursor`, unchanged")
     ] = None,
 ) -> AuditPageOut:
     """A page of records: a session's in chain order, otherwise newest first."""
-    caller = current_actor(app)
-    admin_group, store = reader()
-    if admin_group not in caller.groups:
-        raise NotFound(NO_SUCH_ENDPOINT)
+    admins_only(app.current_event.raw_event)  # the handler checked already; a route never trusts that
+    _, store = reader()
     query = audit.make_query(actor=actor, session=session, since=since, until=until, decision=decision)
-    page = audit.list_records(store, query, _limit(limit), cursor)
+    page = audit.list_records(store, query, limit, cursor)
     logger.info("audit page read", extra={"records": len(page.items), "read": page.read})
     return AuditPageOut(items=page.items, next_cursor=page.next_cursor)
-
-
-def _limit(text: str | None) -> int:
-    if text is None:
-        return 50
-    if not text.isdigit():
-        raise InvalidLimit(f"limit must be an integer between 1 and {MAX_PAGE_SIZE}")
-    return check_limit(int(text))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -99,4 +107,4 @@ def _limit(text: str | None) -> int:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point."""
-    return guarded_resolve(app, http_settings, event, context)
+    return guarded_resolve(app, http_settings, event, context, admit=admins_only)

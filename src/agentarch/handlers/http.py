@@ -240,7 +240,11 @@ def configured(service: str) -> Iterator[None]:
 
 def current_actor(resolver: APIGatewayRestResolver) -> Actor:
     """The actor from the authorizer claims (`sub`, `cognito:groups`); never from the body."""
-    claims = resolver.current_event.request_context.authorizer.claims or {}
+    return actor_of(resolver.current_event.request_context.authorizer.claims or {})
+
+
+def actor_of(claims: dict[str, Any]) -> Actor:
+    """The actor in an authorizer's claims; `Unauthorized` without a subject."""
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise Unauthorized("sign in first: the request carries no identity")
@@ -279,10 +283,17 @@ def check_json_content(event: dict[str, Any]) -> None:
 
 
 def guarded_resolve(
-    resolver: APIGatewayRestResolver, settings: HttpSettings, event: dict[str, Any], context: Any
+    resolver: APIGatewayRestResolver,
+    settings: HttpSettings,
+    event: dict[str, Any],
+    context: Any,
+    admit: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Resolve an event after the guards that must run before body validation."""
+    """Resolve an event after the guards that must run before any validation; `admit` may refuse
+    the event first by raising an `ApiError` (e.g. a route only some groups may see)."""
     try:
+        if admit is not None:
+            admit(event)
         if event.get("httpMethod") in ("POST", "PUT", "PATCH"):
             check_body_size(event, settings)
             check_json_content(event)

@@ -483,6 +483,12 @@ def parse_time(text: str, name: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def make_query(
     *,
     actor: str | None = None,
@@ -492,8 +498,8 @@ def make_query(
     decision: str | None = None,
 ) -> AuditQuery:
     """Check the filters of a listing; wrong values raise `InvalidAuditQuery` naming the filter."""
-    start = parse_time(since, "since") if isinstance(since, str) else since
-    end = parse_time(until, "until") if isinstance(until, str) else until
+    start = parse_time(since, "since") if isinstance(since, str) else _utc(since)
+    end = parse_time(until, "until") if isinstance(until, str) else _utc(until)
     if start is not None and end is not None and start > end:
         raise InvalidAuditQuery("since: must not be after until")
     if decision is not None and decision not in DECISIONS:

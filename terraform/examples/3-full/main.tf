@@ -211,6 +211,7 @@ module "audit" {
   artifact_path            = "${local.artifacts_dir}/audit.zip"
   handler                  = "agentarch.handlers.audit.lambda_handler"
   powertools_layer_version = var.powertools_layer_version
+  botocore_data_path       = false # boto3's own DynamoDB model: the zip carries no API description
   timeout_seconds          = module.timeouts.conversations_lambda_seconds
   api_gateway_source_arn   = "${module.front_door.execution_arn}/*/GET/api/audit"
 
