@@ -23,7 +23,7 @@ T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
 @pytest.fixture
 def trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuditTrail]:
     store = SqliteAuditStore(SqliteDatabase(tmp_path / "db.sqlite3"))
-    monkeypatch.setattr(audit_handler, "reader", lambda: ("audit-admins", store))
+    monkeypatch.setattr(audit_handler, "audit_store", lambda: store)
     ticks = iter(range(10_000))
     yield AuditTrail(store, clock=lambda: T0 + timedelta(seconds=next(ticks)))
 

@@ -43,22 +43,26 @@ class AuditPageOut(BaseModel):
     next_cursor: str | None
 
 
-@lru_cache(maxsize=1)
-def reader() -> tuple[str, AuditStore]:
-    """The admin group and the store, built once per execution environment."""
+def admin_group() -> str:
+    """The Cognito group whose members may read the trail."""
     with configured("audit"):
-        settings = cached(AuditApiSettings)
-        store = audit_backend.audit_store(settings)
+        return cached(AuditApiSettings).audit_admin_group
+
+
+@lru_cache(maxsize=1)
+def audit_store() -> AuditStore:
+    """The store, built once per execution environment."""
+    with configured("audit"):
+        store = audit_backend.audit_store(cached(AuditApiSettings))
         if store is None:
             raise SettingsError(f"{Env.STORAGE_BACKEND} is required by the audit Lambda")
-        return settings.audit_admin_group, store
+        return store
 
 
 def admins_only(event: dict[str, Any]) -> None:
     """Refuse anyone outside the admin group with the missing route's 404, before anything else."""
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
-    admin_group, _ = reader()
-    if admin_group not in actor_of(claims).groups:
+    if admin_group() not in actor_of(claims).groups:
         raise NotFound(NO_SUCH_ENDPOINT)
 
 
@@ -95,7 +99,7 @@ def list_audit_records(
 ) -> AuditPageOut:
     """A page of records: a session's in chain order, otherwise newest first."""
     admins_only(app.current_event.raw_event)  # the handler checked already; a route never trusts that
-    _, store = reader()
+    store = audit_store()
     query = audit.make_query(actor=actor, session=session, since=since, until=until, decision=decision)
     page = audit.list_records(store, query, limit, cursor)
     logger.info("audit page read", extra={"records": len(page.items), "read": page.read})

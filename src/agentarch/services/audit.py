@@ -38,7 +38,7 @@ from agentarch.services.pagination import (
     scope_of,
 )
 from agentarch.services.storage import StorageUnavailable
-from agentarch.services.timestamps import format_iso_millis, parse_iso_millis, to_utc_millis, utc_now
+from agentarch.services.timestamps import format_iso_millis, to_utc_millis, utc_now
 
 GENESIS = "0" * 64  # what the first record of every session links to
 APPEND_ATTEMPTS = 8  # two writers per session: a handful of collisions at most
@@ -539,11 +539,6 @@ def days_between(newest: datetime, oldest: datetime) -> Iterator[str]:
     while day >= oldest.date():
         yield day.isoformat()
         day -= timedelta(days=1)
-
-
-def parse_stored_time(text: str) -> datetime:
-    """A stored `time` attribute (raises ValueError on anything else)."""
-    return parse_iso_millis(text)
 
 
 # --- verifying ---------------------------------------------------------------------------------
