@@ -17,12 +17,13 @@ CAROL = ("carol", "carol-password-3")  # may use the weather tool and open ticke
 
 
 def start_stack(tmp: Path, pattern: int, *extra: str, state_dir: Path | None = None) -> RunningStack:
-    """`agentarch dev` with three users: alice (users, admins), bob (no group), carol (weather, support).
+    """`agentarch dev` with three users: alice (users, admins, audit-admins: she may read the audit
+    trail), bob (no group), carol (weather, support).
 
     Daily quotas are out of the way (a session's tests send far more than a user's day) unless a
     test sets its own.
     """
-    users = ((*ALICE, "users,admins"), (*BOB, ""), (*CAROL, "users,weather,support"))
+    users = ((*ALICE, "users,admins,audit-admins"), (*BOB, ""), (*CAROL, "users,weather,support"))
     if "--daily-requests" not in extra and "--daily-tokens" not in extra:
         extra = (*extra, "--daily-requests", "1000000", "--daily-tokens", "1000000000")
     return start_local_stack(tmp, pattern, *extra, users=users, state_dir=state_dir)

@@ -49,6 +49,12 @@ class Env(StrEnum):
     QUOTAS_TABLE = "QUOTAS_TABLE"
     IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
     CHAT_QUOTAS = "CHAT_QUOTAS"  # JSON: {"default": {limits}, "groups": {"<group>": {limits}}}
+    # --- the audit trail (chat Lambda and agent write, the audit Lambda reads) ---
+    AUDIT_TABLE = "AUDIT_TABLE"  # DynamoDB table (STORAGE_BACKEND=aws); locally the SQLite file holds it
+    AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"  # TTL of a session's records, from its first one
+    AUDIT_KEY_ID = "AUDIT_KEY_ID"  # KMS HMAC key (GenerateMac) for argument digests: the agent, in AWS
+    AUDIT_KEY_FILE = "AUDIT_KEY_FILE"  # the local stack's HMAC key file (0600, made when missing)
+    AUDIT_ADMIN_GROUP = "AUDIT_ADMIN_GROUP"  # the Cognito group whose members may read the trail
 
     # --- the agent (runtime) ---
     MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
@@ -119,6 +125,19 @@ class StorageSettings(_EnvSettings):
         DEFAULT_DELETE_DEADLINE_SECONDS, gt=0, validation_alias=Env.DELETE_DEADLINE_SECONDS
     )
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
+    # The audit trail: with STORAGE_BACKEND=aws it needs AUDIT_TABLE; with sqlite it is in SQLITE_PATH.
+    audit_table: str | None = Field(None, validation_alias=Env.AUDIT_TABLE)
+    audit_retention_days: int | None = Field(None, ge=1, le=3650, validation_alias=Env.AUDIT_RETENTION_DAYS)
+    audit_key_id: str | None = Field(None, validation_alias=Env.AUDIT_KEY_ID)
+    audit_key_file: Path | None = Field(None, validation_alias=Env.AUDIT_KEY_FILE)
+
+
+class AuditApiSettings(StorageSettings):
+    """What the audit Lambda reads: the store, and who may read it."""
+
+    audit_admin_group: str = Field(
+        "audit-admins", min_length=1, max_length=128, validation_alias=Env.AUDIT_ADMIN_GROUP
+    )
 
 
 class ChatSettings(HttpSettings):

@@ -39,7 +39,7 @@ import agentarch
 
 PACKAGE_DIR = Path(agentarch.__file__).resolve().parent
 # botocore service name → IAM prefix
-SERVICES = {"dynamodb": "dynamodb", "bedrock-agentcore": "bedrock-agentcore"}
+SERVICES = {"dynamodb": "dynamodb", "bedrock-agentcore": "bedrock-agentcore", "kms": "kms"}
 SCANNED_PACKAGES = ("agentarch.adapters", "agentarch.services")
 # Library classes that make boto3 calls on the project's behalf → (their module, the service).
 LIBRARY_CLIENTS = {

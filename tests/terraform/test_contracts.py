@@ -30,15 +30,21 @@ ENV_NAMES = {e.value for e in Env}
 LAMBDA_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "chat": (config.ChatSettings, config.GovernanceSettings),
     "conversations": (config.HttpSettings, config.StorageSettings),
+    "audit": (config.HttpSettings, config.AuditApiSettings),
 }
 RUNTIME_SETTINGS = (config.AgentSettings, config.StorageSettings)
-HANDLER_MODULES = {"chat": "agentarch.handlers.chat", "conversations": "agentarch.handlers.conversations"}
+HANDLER_MODULES = {
+    "chat": "agentarch.handlers.chat",
+    "conversations": "agentarch.handlers.conversations",
+    "audit": "agentarch.handlers.audit",
+}
 MODEL_ACTIONS = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
 AGENT_ENTRY = "agentarch.agent.app"
 TICKETS_ADAPTER = "agentarch.adapters.aws_tickets"  # the agent's create_ticket tool writes through it
 # Set by the agent_runtime module from its own variables, never through environment_variables.
 MODULE_RUNTIME_ENV = {"AWS_REGION", "POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"}
-CHECKED_PREFIXES = ("dynamodb:", "bedrock-agentcore:", "bedrock:")
+CHECKED_PREFIXES = ("dynamodb:", "bedrock-agentcore:", "bedrock:", "kms:")
+MEMORY_KEY_ACTIONS = {"kms:Decrypt", "kms:GenerateDataKey"}  # only with memory_kms_key_arn
 
 # What the brief for each function says it receives, per example (pattern 3 adds storage).
 EXPECTED_CHAT_ENV = {
@@ -61,6 +67,15 @@ EXPECTED_STORAGE_ENV = {  # no HISTORY_TURNS: only the agent reloads history
     "CONVERSATIONS_TABLE",
     "MEMORY_ID",
     "CONVERSATION_EXPIRY_DAYS",
+    "AUDIT_TABLE",  # turn records; no AUDIT_KEY_ID: a turn record digests nothing
+    "AUDIT_RETENTION_DAYS",
+}
+EXPECTED_AUDIT_ENV = {
+    "ALLOWED_ORIGINS",
+    "MAX_BODY_BYTES",
+    "STORAGE_BACKEND",
+    "AUDIT_TABLE",
+    "AUDIT_ADMIN_GROUP",
 }
 EXPECTED_CONVERSATIONS_ENV = {
     "ALLOWED_ORIGINS",
@@ -142,9 +157,22 @@ def test_each_function_gets_exactly_its_environment(name: str) -> None:
     if "conversations" in calls:
         env = {k for k in calls["conversations"]["environment"] if not k.startswith("POWERTOOLS_")}
         assert env == EXPECTED_CONVERSATIONS_ENV
+    if "audit" in calls:
+        env = {k for k in calls["audit"]["environment"] if not k.startswith("POWERTOOLS_")}
+        assert env == EXPECTED_AUDIT_ENV
     runtime_env = call_args(example(name), "runtime")["environment_variables"]
     expected_runtime = EXPECTED_RUNTIME_ENV | (
-        {"STORAGE_BACKEND", "MEMORY_ID", "HISTORY_TURNS", "TICKETS_TABLE"} if with_storage else set()
+        {
+            "STORAGE_BACKEND",
+            "MEMORY_ID",
+            "HISTORY_TURNS",
+            "TICKETS_TABLE",
+            "AUDIT_TABLE",
+            "AUDIT_RETENTION_DAYS",
+            "AUDIT_KEY_ID",
+        }
+        if with_storage
+        else set()
     )
     assert set(runtime_env) == expected_runtime
     if with_storage:
@@ -276,6 +304,8 @@ def granted_to_runtime(name: str) -> set[str]:
     args = call_args(example(name), "runtime")
     if args.get("bedrock_model_id") is None:
         literal -= MODEL_ACTIONS
+    if args.get("memory_arn") is None or args.get("memory_kms_key_arn") is None:
+        literal -= MEMORY_KEY_ACTIONS
     if args.get("memory_arn") is not None:
         literal.update(args.get("memory_actions", []))
     for statement in args.get("policy_statements", []):
@@ -299,13 +329,14 @@ def test_full_pattern_grants_exactly_the_boto3_calls_the_code_makes() -> None:
     expected = {
         "chat": boto3_actions("agentarch.handlers.chat"),
         "conversations": boto3_actions("agentarch.handlers.conversations"),
+        "audit": boto3_actions("agentarch.handlers.audit"),
     }
     for call, derived in expected.items():
         granted = granted_by_lambda("3-full", call)
         assert granted == derived, (
             f"module.{call}: grant {sorted(derived - granted)}, remove {sorted(granted - derived)}"
         )
-    derived_runtime = boto3_actions(AGENT_ENTRY) | MODEL_ACTIONS
+    derived_runtime = boto3_actions(AGENT_ENTRY) | agent_audit_actions() | MODEL_ACTIONS
     granted_runtime = granted_to_runtime("3-full")
     assert granted_runtime == derived_runtime, (
         f"runtime: grant {sorted(derived_runtime - granted_runtime)}, remove {sorted(granted_runtime - derived_runtime)}"
@@ -314,6 +345,93 @@ def test_full_pattern_grants_exactly_the_boto3_calls_the_code_makes() -> None:
 
 QUOTA_ACTIONS = source_actions(code_contracts.module_path("agentarch.adapters.aws_quotas"), "dynamodb")  # type: ignore[arg-type]
 IDEMPOTENCY_ACTIONS = library_actions("aws_lambda_powertools.utilities.idempotency.DynamoDBPersistenceLayer")
+
+
+def agent_audit_actions() -> set[str]:
+    """What the agent's tool-call records need: the DynamoDB audit store's writes (head, put) and the
+    KMS argument key. `stored()` (Scan) serves only `agentarch audit verify`, with an operator's
+    credentials. The graph calls `AuditTrail.tool_call_*`; once it does, `agentarch.agent.app`'s own
+    closure derives the same set, and this union changes nothing."""
+    return boto3_actions("agentarch.adapters.aws_audit") - {"dynamodb:Scan"}
+
+
+def audit_table_statements(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in statements if any("module.audit_trail.table_arn" in r for r in s["resources"])]
+
+
+def test_the_audit_table_is_append_only_for_every_role() -> None:
+    cfg = example("3-full")
+    roles = {call: args.get("policy_statements", []) for call, args in lambda_calls("3-full").items()}
+    roles["runtime"] = call_args(cfg, "runtime")["policy_statements"]
+    granted: dict[str, set[str]] = {}
+    for role, statements in roles.items():
+        for statement in audit_table_statements(statements):
+            actions = set(statement["actions"])
+            granted[role] = granted.get(role, set()) | actions
+            assert actions <= {"dynamodb:PutItem", "dynamodb:Query"}, (
+                f"{role}: {sorted(actions)} on the audit table"
+            )
+            if "dynamodb:PutItem" in actions:
+                assert actions == {"dynamodb:PutItem"}
+                assert statement.get("conditions") == "${module.audit_trail.put_conditions}"
+    assert granted == {
+        "chat": {"dynamodb:PutItem", "dynamodb:Query"},  # turn records
+        "runtime": {"dynamodb:PutItem", "dynamodb:Query"},  # tool-call records
+        "audit": {"dynamodb:Query"},  # GET /api/audit
+    }
+    conditions = plain(module_dir("audit").outputs["put_conditions"].body)["value"]
+    attributes = next(c for c in conditions if c["variable"] == "dynamodb:Attributes")
+    adapter = importlib.import_module("agentarch.adapters.aws_audit")
+    assert attributes["test"] == "ForAllValues:StringEquals"
+    assert plain(module_dir("audit").locals["item_attributes"][0]) == [
+        *adapter.ITEM_ATTRIBUTES[:-1],
+        "${local.expiry_attribute}",
+    ]
+    writer_code = boto3_actions("agentarch.handlers.chat") | agent_audit_actions()
+    assert not writer_code & {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} - (
+        boto3_actions("agentarch.adapters.aws_conversations")
+    ), "the audit adapter must never update or delete"
+    assert not boto3_actions("agentarch.adapters.aws_audit") & {
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    }
+
+
+def test_audit_table_matches_the_dynamodb_adapter() -> None:
+    table = plain(module_dir("audit").resources[("aws_dynamodb_table", "audit")].body)
+    adapter = importlib.import_module("agentarch.adapters.aws_audit")
+    assert (table["hash_key"], table["range_key"]) == ("session_id", "seq")
+    assert {a["name"]: a["type"] for a in table["attribute"]} == {
+        "session_id": "S",
+        "seq": "N",
+        "actor_id": "S",
+        "recorded_at": "S",
+        "day": "S",
+    }
+    indexes = {
+        g["name"]: (g["hash_key"], g["range_key"], g["projection_type"])
+        for g in table["global_secondary_index"]
+    }
+    locals_ = module_dir("audit").locals
+    assert plain(locals_["by_actor_index"][0]) == adapter.BY_ACTOR_INDEX
+    assert plain(locals_["by_day_index"][0]) == adapter.BY_DAY_INDEX
+    assert indexes == {
+        "${local.by_actor_index}": ("actor_id", "recorded_at", "ALL"),
+        "${local.by_day_index}": ("day", "recorded_at", "ALL"),
+    }
+    assert plain(locals_["expiry_attribute"][0]) == adapter.EXPIRY_ATTRIBUTE
+    assert table["ttl"][0]["attribute_name"] == "${local.expiry_attribute}"
+    assert table["point_in_time_recovery"][0]["enabled"] == "${var.point_in_time_recovery}"
+
+
+def test_the_audit_lambda_reads_the_admin_group_cognito_creates() -> None:
+    env = lambda_calls("3-full")["audit"]["environment"]
+    assert env["AUDIT_ADMIN_GROUP"] == "${module.identity.audit_admin_group}"
+    group = plain(module_dir("identity").resources[("aws_cognito_user_group", "audit_admins")].body)
+    assert group["name"] == "${var.audit_admin_group}"
+    default = plain(module_dir("identity").variables["audit_admin_group"].body)["default"]
+    assert default == config.AuditApiSettings.model_fields["audit_admin_group"].default
 
 
 @pytest.mark.parametrize("name", ["0-direct", "1-passthrough", "2-secure"])

@@ -82,7 +82,8 @@ def log_lines() -> Iterator[io.StringIO]:
 def test_a_message_reaches_the_agent_with_the_actor_from_the_claims(agent: FakeAgent) -> None:
     body = {"message": "what is 17 * 23?", "actor": {"id": "someone-else"}}
 
-    status, reply, _ = call(event(json.dumps(body)))
+    evt = event(json.dumps(body))
+    status, reply, _ = call(evt)
 
     assert status == 200
     assert reply["response"] == "391"
@@ -91,6 +92,7 @@ def test_a_message_reaches_the_agent_with_the_actor_from_the_claims(agent: FakeA
         "prompt": "what is 17 * 23?",
         "actor": {"id": "user-123", "groups": ["users", "admins"]},
         "session_calls": {},  # no conversation storage here (pattern 2): no earlier calls are known
+        "request_id": evt["requestContext"]["requestId"],  # the agent's audit records name it
     }
     assert reply["session_id"] == session_id
     assert len(session_id) >= 33

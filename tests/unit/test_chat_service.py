@@ -7,8 +7,14 @@ from typing import Any
 
 import pytest
 
-from agentarch.adapters.agent_runtime import AgentTimeout
-from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
+from agentarch.adapters.agent_runtime import AgentTimeout, AgentUnavailable
+from agentarch.adapters.sqlite_store import (
+    SqliteAuditStore,
+    SqliteConversationIndex,
+    SqliteDatabase,
+    SqliteMemoryEvents,
+)
+from agentarch.services.audit import AuditRecord, AuditTrail, list_records, make_query
 from agentarch.services.chat import (
     AnsweredTooLate,
     ApprovalAnswer,
@@ -176,3 +182,61 @@ def test_without_storage_there_is_no_approval_to_give() -> None:
             None,
             approval=ApprovalAnswer(id="ap-1", decision="approve"),
         )
+
+
+# --- the turn's audit record -------------------------------------------------------------------
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> AuditTrail:
+    return AuditTrail(SqliteAuditStore(SqliteDatabase(tmp_path / "db.sqlite3")))
+
+
+def turn_records(audit: AuditTrail, session: str) -> list[AuditRecord]:
+    return list_records(audit.store, make_query(session=session), 100, None).items
+
+
+def test_an_answered_turn_leaves_one_turn_record_with_the_models_token_counts(
+    store: ConversationStore, audit: AuditTrail
+) -> None:
+    answer = {
+        "response": "391",
+        "tool_calls": [{"name": "calculator", "args": {"expression": "17*23"}, "output": "391"}],
+        "usage": {"input_tokens": 120, "output_tokens": 9},
+    }
+
+    reply = send_message(Agent(answer), ALICE, None, "what is 17 * 23?", store, audit=audit, request_id="r-1")
+
+    (record,) = turn_records(audit, reply.session_id)
+    assert (record.kind, record.outcome, record.actor, record.request_id) == ("turn", "ok", ALICE, "r-1")
+    assert (record.input_tokens, record.output_tokens, record.tool_calls) == (120, 9, 1)
+    assert record.latency_ms is not None and record.latency_ms >= 0
+    assert "17 * 23" not in record.to_json()  # records keep no conversation text
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [(AgentTimeout("slow"), "agent_timeout"), (AgentUnavailable("502"), "agent_error")],
+)
+def test_a_failed_turn_leaves_a_turn_record_with_outcome_error(
+    store: ConversationStore, audit: AuditTrail, failure: Exception, code: str
+) -> None:
+    session = "s" + "e" * 40
+    with pytest.raises(type(failure)):
+        send_message(Agent(failure), ALICE, session, "hello", store, audit=audit)
+
+    (record,) = turn_records(audit, session)
+    assert (record.outcome, record.error, record.input_tokens) == ("error", code, None)
+
+
+def test_the_agent_receives_the_request_id_its_tool_records_name(store: ConversationStore) -> None:
+    seen: list[dict[str, Any]] = []
+
+    class Seeing(Agent):
+        def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]:
+            seen.append(payload)
+            return super().invoke(payload, session_id)
+
+    send_message(Seeing(OK), ALICE, None, "hi", store, request_id="req-42")
+
+    assert seen[0]["request_id"] == "req-42"

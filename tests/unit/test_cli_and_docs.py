@@ -67,6 +67,7 @@ def test_openapi_covers_every_route_of_every_lambda(tmp_path: Path) -> None:
         ("GET", "/api/conversations"),
         ("GET", "/api/conversations/{session_id}"),
         ("DELETE", "/api/conversations/{session_id}"),
+        ("GET", "/api/audit"),
     }
     assert "ChatRequest" in document["components"]["schemas"]
     chat = document["paths"]["/api/chat"]["post"]
@@ -101,7 +102,7 @@ def test_the_registry_routes_are_the_routes_each_resolver_serves() -> None:
         served = {(method.upper(), path) for path, item in paths.items() for method in item}
         assert served == set(spec.routes), spec.name
     assert [s.name for s in lambdas_of_pattern(2)] == ["chat"]
-    assert [s.name for s in lambdas_of_pattern(3)] == ["chat", "conversations"]
+    assert [s.name for s in lambdas_of_pattern(3)] == ["chat", "conversations", "audit"]
 
 
 def test_a_user_without_a_password_is_told_the_format_not_invalid_value(

@@ -30,6 +30,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 from pydantic import Field
 
+from agentarch.services.audit import (
+    AuditCursor,
+    AuditQuery,
+    AuditRecord,
+    ChainHead,
+    StoredRecord,
+    cursor_after,
+)
 from agentarch.services.conversations import (
     ApprovalNotPending,
     Conversation,
@@ -77,6 +85,17 @@ CREATE TABLE IF NOT EXISTS messages (
     tool_calls TEXT  -- JSON list of the tools an answer used (assistant rows)
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages (actor_id, session_id, seq);
+-- The audit trail: append-only (the adapter only INSERTs), one chain per session.
+CREATE TABLE IF NOT EXISTS audit_records (
+    session_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    actor_id    TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    record      TEXT NOT NULL,  -- the record's canonical JSON, hashes included
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_by_actor ON audit_records (actor_id, recorded_at, session_id, seq);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit_records (recorded_at, session_id, seq);
 CREATE TABLE IF NOT EXISTS tickets (
     ticket_id  TEXT PRIMARY KEY,
     actor_id   TEXT NOT NULL,
@@ -148,6 +167,32 @@ _RECENT_MESSAGES = (
 _MESSAGES_BEFORE = (
     "SELECT seq, role, text, created_at, tool_calls FROM messages "
     "WHERE actor_id = ? AND session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+)
+
+
+_AUDIT_EARLIEST, _AUDIT_LATEST = "0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"
+_AUDIT_HEAD = "SELECT record FROM audit_records WHERE session_id = ? ORDER BY seq DESC LIMIT 1"
+_AUDIT_INSERT = (
+    "INSERT INTO audit_records (session_id, seq, actor_id, recorded_at, record) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (session_id, seq) DO NOTHING"
+)
+_AUDIT_OF_SESSION = "SELECT record FROM audit_records WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+_AUDIT_OF_ACTOR = (
+    "SELECT record FROM audit_records WHERE actor_id = ? AND recorded_at BETWEEN ? AND ? "
+    "AND (recorded_at, session_id, seq) < (?, ?, ?) "
+    "ORDER BY recorded_at DESC, session_id DESC, seq DESC LIMIT ?"
+)
+_AUDIT_BY_TIME = (
+    "SELECT record FROM audit_records WHERE recorded_at BETWEEN ? AND ? "
+    "AND (recorded_at, session_id, seq) < (?, ?, ?) "
+    "ORDER BY recorded_at DESC, session_id DESC, seq DESC LIMIT ?"
+)
+_AUDIT_STORED = (
+    "SELECT session_id, seq, actor_id, recorded_at, record FROM audit_records ORDER BY session_id, seq"
+)
+_AUDIT_STORED_SESSION = (
+    "SELECT session_id, seq, actor_id, recorded_at, record FROM audit_records "
+    "WHERE session_id = ? ORDER BY seq"
 )
 
 
@@ -568,3 +613,55 @@ class SqliteIdempotencyStore(BasePersistenceLayer):
     def _delete_record(self, data_record: DataRecord) -> None:
         with self._db.write() as connection:
             connection.execute(_DELETE_RECORD, (data_record.idempotency_key,))
+
+
+class SqliteAuditStore:
+    """`AuditStore` on SQLite: INSERT only; the primary key (session_id, seq) refuses a taken place."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def head(self, session: str) -> ChainHead | None:
+        with self._db.connect() as connection:
+            row = connection.execute(_AUDIT_HEAD, (session,)).fetchone()
+        if row is None:
+            return None
+        record = AuditRecord.from_json(row[0])
+        return ChainHead(record.seq, record.hash, record.expires_at)
+
+    def put(self, record: AuditRecord) -> bool:
+        with self._db.write() as connection:
+            inserted = connection.execute(
+                _AUDIT_INSERT, (record.session, record.seq, record.actor, record.time_text, record.to_json())
+            ).rowcount
+        return bool(inserted)
+
+    def list_page(
+        self, query: AuditQuery, limit: int, cursor: AuditCursor | None
+    ) -> tuple[list[AuditRecord], AuditCursor | None, int]:
+        since = format_iso_millis(query.since) if query.since else _AUDIT_EARLIEST
+        until = format_iso_millis(query.until) if query.until else _AUDIT_LATEST
+        # Newest first: start just after the latest possible position, or after the cursor's.
+        position = (cursor.time, cursor.session, cursor.seq) if cursor and cursor.time else ("~", "~", 0)
+        statement: str
+        params: tuple[object, ...]
+        if query.session is not None:
+            statement, params = _AUDIT_OF_SESSION, (query.session, cursor.seq if cursor and cursor.seq else 0)
+        elif query.actor is not None:
+            statement, params = _AUDIT_OF_ACTOR, (query.actor, since, until, *position)
+        else:
+            statement, params = _AUDIT_BY_TIME, (since, until, *position)
+        with self._db.connect() as connection:
+            rows = connection.execute(statement, (*params, limit + 1)).fetchall()
+        records = [AuditRecord.from_json(row[0]) for row in rows]
+        more = cursor_after(records[limit - 1]) if len(records) > limit else None
+        return records[:limit], more, len(records)
+
+    def stored(self, session: str | None = None) -> Iterator[StoredRecord]:
+        with self._db.connect() as connection:
+            if session is None:
+                rows = connection.execute(_AUDIT_STORED).fetchall()
+            else:
+                rows = connection.execute(_AUDIT_STORED_SESSION, (session,)).fetchall()
+        for session_id, seq, actor, recorded_at, text in rows:
+            yield StoredRecord(session_id, seq, {"actor": actor, "time": recorded_at}, text)

@@ -131,6 +131,17 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             min_pattern=3,
         ),
         FunctionSpec(
+            name="audit",
+            kind="lambda",
+            entry_module="agentarch.handlers.audit",
+            entry_callable="lambda_handler",
+            artifact="audit.zip",
+            description="audit Lambda: GET /api/audit, the audit trail for the admin group",
+            allowed_packages=_LAMBDA_PACKAGES,
+            routes=(("GET", "/api/audit"),),
+            min_pattern=3,
+        ),
+        FunctionSpec(
             name="agent",
             kind="agent",
             entry_module="agentarch.agent.app",

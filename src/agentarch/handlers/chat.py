@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, model_validator
 
-from agentarch.adapters import governance_backend, index_backend, memory_backend
+from agentarch.adapters import audit_backend, governance_backend, index_backend, memory_backend
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, RuntimeTarget
 from agentarch.config import (
     MESSAGE_MAX_CHARS,
@@ -40,6 +40,7 @@ from agentarch.handlers.http import (
 )
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import chat, quotas
+from agentarch.services.audit import AuditTrail
 from agentarch.services.chat import SESSION_ID_PATTERN, ApprovalAnswer, ChatReply, ConversationStore
 from agentarch.services.quotas import QuotaPolicy, QuotaStore, UsageReport
 from agentarch.services.timestamps import utc_now
@@ -148,6 +149,13 @@ def _once(store: BasePersistenceLayer) -> Callable[..., dict[str, Any]]:
     return once
 
 
+@lru_cache(maxsize=1)
+def audit_trail() -> AuditTrail | None:
+    """The audit trail the turn records go to, when the pattern has storage (pattern 3)."""
+    with configured("chat"):
+        return audit_backend.audit_trail(cached(StorageSettings))
+
+
 @app.post(
     "/api/chat",
     summary="Send a message to the agent",
@@ -189,6 +197,8 @@ def post_chat(
             seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
             groups=actor.groups,
             approval=request.approval,
+            audit=audit_trail(),
+            request_id=app.current_event.request_context.request_id,
         )
 
     if guard is None:

@@ -27,12 +27,15 @@ from pydantic import BaseModel
 
 from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.handlers.observability import logger, metrics
+from agentarch.services.audit import InvalidAuditQuery
 from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooLate, MalformedAgentReply
 from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound, InvalidIdentifier
 from agentarch.services.memory import DeleteIncomplete
 from agentarch.services.pagination import InvalidCursor, InvalidLimit
 from agentarch.services.quotas import QuotaExceeded
 from agentarch.services.storage import StorageUnavailable
+
+NO_SUCH_ENDPOINT = "no such endpoint"  # the 404 message of a missing route (the front door's too)
 
 
 class ApiError(Exception):
@@ -132,7 +135,7 @@ DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | No
         "nothing in this conversation waits for that approval: it was decided already, has expired, "
         "or was never asked for",
     ),
-    ((InvalidIdentifier, InvalidCursor, InvalidLimit), Unprocessable, None),
+    ((InvalidIdentifier, InvalidCursor, InvalidLimit, InvalidAuditQuery), Unprocessable, None),
     ((AgentTimeout, AnsweredTooLate), GatewayTimeout, "the agent took too long to answer; try again"),
     ((AgentUnavailable, MalformedAgentReply), BadGateway, "the agent could not answer; try again"),
     ((StorageUnavailable,), ServiceUnavailable, "storage is unavailable right now; try again shortly"),
@@ -275,7 +278,7 @@ def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolv
 
     @resolver.not_found
     def _no_route(exc: Exception) -> Response[Any]:
-        return _error(resolver, HTTPStatus.NOT_FOUND, "not_found", "no such endpoint")
+        return _error(resolver, HTTPStatus.NOT_FOUND, "not_found", NO_SUCH_ENDPOINT)
 
     @resolver.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[Any]:
@@ -297,7 +300,11 @@ def configured(service: str) -> Iterator[None]:
 
 def current_actor(resolver: APIGatewayRestResolver) -> Actor:
     """The actor from the authorizer claims (`sub`, `cognito:groups`); never from the body."""
-    claims = resolver.current_event.request_context.authorizer.claims or {}
+    return actor_of(resolver.current_event.request_context.authorizer.claims or {})
+
+
+def actor_of(claims: dict[str, Any]) -> Actor:
+    """The actor in an authorizer's claims; `Unauthorized` without a subject."""
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise Unauthorized("sign in first: the request carries no identity")
@@ -336,10 +343,17 @@ def check_json_content(event: dict[str, Any]) -> None:
 
 
 def guarded_resolve(
-    resolver: APIGatewayRestResolver, settings: HttpSettings, event: dict[str, Any], context: Any
+    resolver: APIGatewayRestResolver,
+    settings: HttpSettings,
+    event: dict[str, Any],
+    context: Any,
+    admit: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Resolve an event after the guards that must run before body validation."""
+    """Resolve an event after the guards that must run before any validation; `admit` may refuse
+    the event first by raising an `ApiError` (e.g. a route only some groups may see)."""
     try:
+        if admit is not None:
+            admit(event)
         if event.get("httpMethod") in ("POST", "PUT", "PATCH"):
             check_body_size(event, settings)
             check_json_content(event)

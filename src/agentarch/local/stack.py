@@ -367,10 +367,15 @@ class LocalStack:
         )
 
     def storage_env(self) -> dict[str, str]:
-        """Pattern 3 keeps conversations and messages in one SQLite file under the state directory."""
+        """Pattern 3 keeps conversations, messages and the audit trail in one SQLite file under the state
+        directory; the audit's HMAC key is a 0600 file beside it, made on first use."""
         if self.options.pattern < 3:
             return {}
-        return {Env.STORAGE_BACKEND: "sqlite", Env.SQLITE_PATH: str(self.state_dir / "agentarch.db")}
+        return {
+            Env.STORAGE_BACKEND: "sqlite",
+            Env.SQLITE_PATH: str(self.state_dir / "agentarch.db"),
+            Env.AUDIT_KEY_FILE: str(self.state_dir / "audit.key"),
+        }
 
     def governance_env(self, function: FunctionSpec) -> dict[str, str]:
         """The chat Lambda's quota counters and idempotency records: SQLite under the state directory."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from agentarch.services import conversations
+from agentarch.services.audit import AuditContext, AuditTrail
 from agentarch.services.conversations import ApprovalNotPending, ConversationIndex, PendingApproval
 from agentarch.services.memory import MemoryEvents, ToolCall
 from agentarch.services.storage import StorageUnavailable
@@ -101,6 +103,21 @@ class ConversationStore:
     memory: MemoryEvents
 
 
+# The short code a turn record keeps for each way a turn can fail (never the exception's text).
+_TURN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (AgentTimeout, "agent_timeout"),
+    (AnsweredTooLate, "answered_too_late"),
+    (AgentUnavailable, "agent_error"),
+    (MalformedAgentReply, "malformed_reply"),
+    (StorageUnavailable, "storage_unavailable"),
+    (ApprovalNotPending, "approval_not_pending"),
+)
+
+
+def _error_code(exc: Exception) -> str:
+    return next((code for kind, code in _TURN_ERRORS if isinstance(exc, kind)), "internal_error")
+
+
 def new_session_id() -> str:
     """An unguessable session id, valid for AgentCore (33–256 chars) and Memory (≤ 100, [A-Za-z0-9-_])."""
     return "s" + secrets.token_hex(24)
@@ -115,6 +132,8 @@ def send_message(
     seconds_left: Callable[[], float] = lambda: math.inf,
     groups: Sequence[str] = (),
     approval: ApprovalAnswer | None = None,
+    audit: AuditTrail | None = None,
+    request_id: str | None = None,
 ) -> ChatReply:
     """Send the user's message — or their answer to a waiting tool call — to the agent in their session.
 
@@ -128,6 +147,10 @@ def send_message(
     An approval is taken from the index before the agent runs (atomically, so it is used once, and
     only by its actor in its session) and handed to the agent with the exact arguments stored when
     the call paused: nothing the user sends but the id and approve/reject reaches the agent.
+
+    With an audit trail, every turn the agent was asked to answer leaves one `turn` record: `ok` with
+    the model's token counts once the turn is stored (a failed audit write then fails the request:
+    a turn is not answered without its record), or `error` with a short code when it failed.
     """
     session = session_id or new_session_id()
     session_calls: dict[str, int] = {}
@@ -139,6 +162,10 @@ def send_message(
         "actor": {"id": actor_id, "groups": list(groups)},
         "session_calls": session_calls,
     }
+    if request_id:
+        payload["request_id"] = request_id  # the agent's tool-call records name the same request
+    context = AuditContext(actor=actor_id, session=session, groups=tuple(groups), request_id=request_id)
+    started = time.monotonic()
     try:
         if approval is not None:
             if store is None:
@@ -174,15 +201,31 @@ def send_message(
             if seconds_left() < STORE_MARGIN_SECONDS:
                 raise AnsweredTooLate("no time left to store the turn")
             store.memory.append_turn(actor_id, session, message, reply.response, utc_now(), reply.tool_calls)
-    except Exception:
+    except Exception as exc:
         if store is not None:
             with contextlib.suppress(StorageUnavailable):  # an unusable store keeps the claim, still empty
                 conversations.forget_unused(store.index, actor_id, session)  # only a claim with no turn
+        if audit is not None:
+            with contextlib.suppress(StorageUnavailable):  # the turn's own error is what the user sees
+                audit.turn(context, outcome="error", latency_ms=_elapsed_ms(started), error=_error_code(exc))
         raise
     if store is not None and reply.response:
         ran = Counter(call.name for call in reply.tool_calls if call.decision.runs)
         conversations.record_turn(store.index, actor_id, session, utc_now(), ran, reply.pending_approval)
+    if audit is not None:
+        audit.turn(
+            context,
+            outcome="ok",
+            latency_ms=_elapsed_ms(started),
+            input_tokens=reply.usage.input_tokens,
+            output_tokens=reply.usage.output_tokens,
+            tool_calls=len(reply.tool_calls),
+        )
     return reply
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
 
 
 def new_approval_id() -> str:

@@ -8,6 +8,7 @@
   sources). The adapter is written for the service, so the tests run it against this behaviour;
   `test_stock_moto_lists_oldest_first` keeps watch on moto so the patch can go once moto agrees.
 - `dynamodb_writes_one_at_a_time()`: DynamoDB applies each write to an item atomically (a condition
+- `create_audit_table()` / `moto_audit_store()`: the audit table as terraform/modules/audit makes it.
   and its update are one step); moto's in-process backend checks then writes with no lock, so
   threads racing on one item all pass a condition only one should. Inside this block every write
   takes one lock, as the service serialises them, so concurrency tests test the adapter, not moto.
@@ -39,11 +40,13 @@ from moto.bedrockagentcore.responses import BedrockAgentCoreResponse
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 
+from agentarch.adapters.aws_audit import BY_ACTOR_INDEX, BY_DAY_INDEX, DynamoAuditStore
 from agentarch.adapters.aws_conversations import DynamoConversationIndex
 from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 
 MEMORY_ID = "agentarch_memory-abcdefghij"  # matches the service's memoryId pattern
 TABLE_NAME = "agentarch-conversations"
+AUDIT_TABLE_NAME = "agentarch-audit"
 QUOTAS_TABLE_NAME = "agentarch-quotas"
 IDEMPOTENCY_TABLE_NAME = "agentarch-idempotency"
 REGION = "us-east-1"
@@ -198,3 +201,43 @@ def moto_storage() -> Iterator[AwsStorage]:
             dynamodb,
             agentcore,
         )
+
+
+def create_audit_table(dynamodb: Any, name: str = AUDIT_TABLE_NAME) -> None:
+    """The audit table, exactly as terraform/modules/audit defines it (see aws_audit.py)."""
+    index_keys = {BY_ACTOR_INDEX: "actor_id", BY_DAY_INDEX: "day"}
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "session_id", "AttributeType": "S"},
+            {"AttributeName": "seq", "AttributeType": "N"},
+            {"AttributeName": "actor_id", "AttributeType": "S"},
+            {"AttributeName": "recorded_at", "AttributeType": "S"},
+            {"AttributeName": "day", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "session_id", "KeyType": "HASH"},
+            {"AttributeName": "seq", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": hash_key, "KeyType": "HASH"},
+                    {"AttributeName": "recorded_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, hash_key in index_keys.items()
+        ],
+    )
+
+
+@contextmanager
+def moto_audit_store() -> Iterator[tuple[DynamoAuditStore, Any]]:
+    """Inside `mock_aws()`: the audit table as Terraform makes it, its adapter and the raw client."""
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        create_audit_table(dynamodb)
+        yield DynamoAuditStore(AUDIT_TABLE_NAME, client=dynamodb), dynamodb

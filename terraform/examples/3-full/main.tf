@@ -7,6 +7,7 @@ locals {
   max_body_bytes           = 32768 # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
   history_turns            = 10    # past turns the agent reloads from Memory (1-50)
   memory_event_expiry_days = 30    # Memory's event expiry, and the conversation index's TTL
+  audit_retention_days     = 400   # a session's audit records are kept this long after its first one
 }
 
 # The timeout chain, checked in one place: API Gateway 29 s > Lambda 28 s >= agent deadline 25 s + 2 s;
@@ -44,6 +45,14 @@ module "data" {
   deletion_protection = var.deletion_protection
 }
 
+module "audit_trail" {
+  source = "../../modules/audit"
+
+  name                = var.name
+  retention_days      = local.audit_retention_days
+  deletion_protection = var.deletion_protection
+}
+
 module "memory" {
   source = "../../modules/agent_memory"
 
@@ -63,14 +72,39 @@ module "runtime" {
   memory_actions   = local.runtime_memory_actions
   policy_mode      = var.policy_mode
 
+  # Tool-call records: the agent appends to the audit trail and digests arguments with the HMAC key.
+  policy_statements = [
+    # The audit trail is append-only: PutItem (conditioned) and Query the chain's head, never
+    # UpdateItem or DeleteItem.
+    {
+      sid        = "AuditAppend"
+      actions    = ["dynamodb:PutItem"]
+      resources  = [module.audit_trail.table_arn]
+      conditions = module.audit_trail.put_conditions
+    },
+    {
+      sid       = "AuditChainHead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.audit_trail.table_arn]
+    },
+    {
+      sid       = "AuditArgumentKey"
+      actions   = ["kms:GenerateMac"]
+      resources = [module.audit_trail.argument_key_arn]
+    },
+  ]
+
   environment_variables = {
-    MODEL_PROVIDER   = "bedrock"
-    BEDROCK_MODEL_ID = var.bedrock_model_id
-    BEDROCK_REGION   = var.region
-    STORAGE_BACKEND  = "aws"
-    MEMORY_ID        = module.memory.memory_id
-    HISTORY_TURNS    = tostring(local.history_turns)
-    TICKETS_TABLE    = module.data.tickets_table_name
+    MODEL_PROVIDER       = "bedrock"
+    BEDROCK_MODEL_ID     = var.bedrock_model_id
+    BEDROCK_REGION       = var.region
+    STORAGE_BACKEND      = "aws"
+    MEMORY_ID            = module.memory.memory_id
+    HISTORY_TURNS        = tostring(local.history_turns)
+    TICKETS_TABLE        = module.data.tickets_table_name
+    AUDIT_TABLE          = module.audit_trail.table_name
+    AUDIT_RETENTION_DAYS = tostring(local.audit_retention_days)
+    AUDIT_KEY_ID         = module.audit_trail.argument_key_arn
   }
 
   # The agent's one write of business data: the tickets its create_ticket tool opens.
@@ -128,6 +162,8 @@ module "chat" {
     QUOTAS_TABLE                  = module.limits.quotas_table_name
     IDEMPOTENCY_TABLE             = module.limits.idempotency_table_name
     CHAT_QUOTAS                   = module.limits.chat_quotas_json
+    AUDIT_TABLE                   = module.audit_trail.table_name
+    AUDIT_RETENTION_DAYS          = tostring(local.audit_retention_days)
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -158,6 +194,19 @@ module "chat" {
       sid       = "MemoryEvents"
       actions   = local.chat_memory_actions
       resources = [module.memory.memory_arn]
+    },
+    # The audit trail is append-only: PutItem (conditioned) and Query the chain's head, never
+    # UpdateItem or DeleteItem.
+    {
+      sid        = "AuditAppend"
+      actions    = ["dynamodb:PutItem"]
+      resources  = [module.audit_trail.table_arn]
+      conditions = module.audit_trail.put_conditions
+    },
+    {
+      sid       = "AuditChainHead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.audit_trail.table_arn]
     },
   ]
 }
@@ -199,6 +248,38 @@ module "conversations" {
   ]
 }
 
+module "audit" {
+  source = "../../modules/lambda_function"
+
+  name                     = "${var.name}-audit"
+  description              = "GET /api/audit: the audit trail, for the audit admin group only"
+  artifact_path            = "${local.artifacts_dir}/audit.zip"
+  handler                  = "agentarch.handlers.audit.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  botocore_data_path       = false # boto3's own DynamoDB model: the zip carries no API description
+  timeout_seconds          = module.timeouts.conversations_lambda_seconds
+  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/GET/api/audit"
+
+  environment = {
+    ALLOWED_ORIGINS              = var.web_origin
+    MAX_BODY_BYTES               = tostring(local.max_body_bytes)
+    STORAGE_BACKEND              = "aws"
+    AUDIT_TABLE                  = module.audit_trail.table_name
+    AUDIT_ADMIN_GROUP            = module.identity.audit_admin_group
+    POWERTOOLS_SERVICE_NAME      = "audit"
+    POWERTOOLS_METRICS_NAMESPACE = "agentarch"
+    POWERTOOLS_LOG_LEVEL         = "INFO"
+  }
+
+  policy_statements = [
+    {
+      sid       = "AuditRead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.audit_trail.table_arn, "${module.audit_trail.table_arn}/index/*"]
+    },
+  ]
+}
+
 module "front_door" {
   source = "../../modules/front_door"
 
@@ -216,5 +297,6 @@ module "front_door" {
     list_conversations  = { path = "/api/conversations", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }
+    list_audit_records  = { path = "/api/audit", method = "GET", lambda_invoke_arn = module.audit.invoke_arn }
   }
 }

@@ -65,3 +65,13 @@ output "memory_id" {
   description = "AgentCore Memory holding the conversation events."
   value       = module.memory.memory_id
 }
+
+output "audit_table_name" {
+  description = "The audit trail's DynamoDB table: `agentarch audit --table <this>` reads it, `agentarch audit verify --table <this>` checks its chains."
+  value       = module.audit_trail.table_name
+}
+
+output "audit_admin_group" {
+  description = "Cognito group whose members may read GET /api/audit (add a user with aws cognito-idp admin-add-user-to-group)."
+  value       = module.identity.audit_admin_group
+}

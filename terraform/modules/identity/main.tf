@@ -138,3 +138,11 @@ resource "aws_cognito_user_group" "this" {
   description  = each.value.description
   precedence   = each.value.precedence
 }
+
+# Members may read the audit trail (GET /api/audit, AUDIT_ADMIN_GROUP); anyone else gets a 404 there.
+resource "aws_cognito_user_group" "audit_admins" {
+  name         = var.audit_admin_group
+  user_pool_id = local.user_pool_id
+  description  = "May read the audit trail of every user (GET /api/audit)"
+  precedence   = 0
+}

@@ -52,3 +52,8 @@ output "group_names" {
   description = "Names of the Cognito groups."
   value       = [for g in aws_cognito_user_group.this : g.name]
 }
+
+output "audit_admin_group" {
+  description = "Name of the Cognito group that may read the audit trail (AUDIT_ADMIN_GROUP)."
+  value       = aws_cognito_user_group.audit_admins.name
+}

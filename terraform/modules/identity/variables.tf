@@ -162,6 +162,17 @@ variable "groups" {
   }
 }
 
+variable "audit_admin_group" {
+  type        = string
+  description = "Cognito group whose members may read the audit trail (the audit Lambda's AUDIT_ADMIN_GROUP); keep it out of groups."
+  default     = "audit-admins"
+
+  validation {
+    condition     = can(regex("^[\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]{1,128}$", var.audit_admin_group))
+    error_message = "audit_admin_group must be 1-128 characters without white space (Cognito's group name rule)."
+  }
+}
+
 variable "deletion_protection" {
   type        = string
   description = "Protect the user pool from deletion. One of ACTIVE, INACTIVE."

@@ -1,0 +1,114 @@
+"""Audit Lambda: `GET /api/audit` — the audit trail, for members of the admin group only (pattern 3).
+
+Anyone else gets the 404 a missing route gets, body included, whatever the query: the admin check
+runs on the raw event before the resolver validates any parameter, so not even a malformed
+parameter tells that the route exists.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from agentarch.adapters import audit_backend
+from agentarch.config import AuditApiSettings, Env, HttpSettings, SettingsError, cached, load
+from agentarch.handlers.http import (
+    NO_SUCH_ENDPOINT,
+    NotFound,
+    actor_of,
+    build_resolver,
+    configured,
+    documented,
+    guarded_resolve,
+)
+from agentarch.handlers.observability import logger, metrics, tracer
+from agentarch.services import audit
+from agentarch.services.audit import AuditRecord, AuditStore, Decision
+from agentarch.services.pagination import MAX_PAGE_SIZE
+
+http_settings = load(HttpSettings)
+app = build_resolver(http_settings)
+
+
+class AuditPageOut(BaseModel):
+    """A page of audit records; `next_cursor` is null on the last page. A page may hold fewer than
+    `limit` records when a filter the index cannot apply (decision, or actor within a session) drops some."""
+
+    items: list[AuditRecord]
+    next_cursor: str | None
+
+
+def admin_group() -> str:
+    """The Cognito group whose members may read the trail."""
+    with configured("audit"):
+        return cached(AuditApiSettings).audit_admin_group
+
+
+@lru_cache(maxsize=1)
+def audit_store() -> AuditStore:
+    """The store, built once per execution environment."""
+    with configured("audit"):
+        store = audit_backend.audit_store(cached(AuditApiSettings))
+        if store is None:
+            raise SettingsError(f"{Env.STORAGE_BACKEND} is required by the audit Lambda")
+        return store
+
+
+def admins_only(event: dict[str, Any]) -> None:
+    """Refuse anyone outside the admin group with the missing route's 404, before anything else."""
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    if admin_group() not in actor_of(claims).groups:
+        raise NotFound(NO_SUCH_ENDPOINT)
+
+
+Text = Annotated[str | None, Query(min_length=1, max_length=256, description="exact match")]
+# An ISO-8601 date or date-time, as text (a number is not a time, whatever pydantic's lax mode says).
+ISO_MOMENT = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?$"
+)
+Moment = Annotated[
+    str | None,
+    Query(
+        pattern=ISO_MOMENT, description="ISO-8601 date or date-time (UTC when it has no offset), inclusive"
+    ),
+]
+
+
+@app.get(
+    "/api/audit",
+    summary="Read the audit trail (audit admin group only)",
+    operation_id="listAuditRecords",
+    responses=documented(200, "a page of audit records", 404, 422, 503),
+)
+def list_audit_records(
+    actor: Text = None,
+    session: Text = None,
+    since: Moment = None,
+    until: Moment = None,
+    decision: Annotated[Decision | None, Query(description="the policy decision")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=4096, description="opaque: the previous page's `next_cursor`, unchanged")
+    ] = None,
+) -> AuditPageOut:
+    """A page of records: a session's in chain order, otherwise newest first."""
+    admins_only(app.current_event.raw_event)  # the handler checked already; a route never trusts that
+    store = audit_store()
+    query = audit.make_query(actor=actor, session=session, since=since, until=until, decision=decision)
+    page = audit.list_records(store, query, limit, cursor)
+    logger.info("audit page read", extra={"records": len(page.items), "read": page.read})
+    return AuditPageOut(items=page.items, next_cursor=page.next_cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point."""
+    return guarded_resolve(app, http_settings, event, context, admit=admins_only)

@@ -1,0 +1,657 @@
+"""The audit trail: append-only, hash-chained records of every turn and every tool call.
+
+Who writes what (see README, "Audit trail"):
+- the **agent** writes tool-call records, where tools run: `tool_call_started` before a permitted
+  call starts and `tool_call_finished` after it ends, or one `tool_call_decided` for a call that
+  never runs (denied, waiting for approval, rejected) or the approval itself;
+- the **chat Lambda** writes one `turn` record per turn, after the agent answered or failed.
+
+Records are never updated: "completed" is a new record. Each record carries its session, a sequence
+number in that session and the hash of the previous record of the session (the first links to
+`GENESIS`), so a changed, removed or reordered record breaks the chain and `verify` names it. Two
+writers append to one session: the store's conditional put refuses a taken sequence number and
+`AuditTrail.append` re-reads the head and tries again.
+
+Records hold digests, never conversation text: arguments and results are keyed HMAC-SHA256 digests
+(`ArgumentKey`), so a small value (an amount, a yes/no) cannot be guessed back from its digest;
+only arguments a tool declares non-sensitive are kept as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
+
+from agentarch.services.pagination import (
+    CursorState,
+    InvalidCursor,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    scope_of,
+)
+from agentarch.services.storage import StorageUnavailable
+from agentarch.services.timestamps import format_iso_millis, to_utc_millis, utc_now
+
+GENESIS = "0" * 64  # what the first record of every session links to
+APPEND_ATTEMPTS = 8  # two writers per session: a handful of collisions at most
+# A listing by time alone with no `since` looks back this far (DynamoDB reads it day bucket by day bucket).
+TIME_LISTING_LOOKBACK_DAYS = 366
+
+Kind = Literal["turn", "tool_call"]
+Decision = Literal["allow", "deny", "log_only_deny", "pending_approval", "approved", "rejected"]
+Mode = Literal["ENFORCE", "LOG_ONLY"]
+Outcome = Literal["started", "ok", "error", "denied", "pending", "approved", "rejected"]
+DECISIONS: tuple[Decision, ...] = (
+    "allow",
+    "deny",
+    "log_only_deny",
+    "pending_approval",
+    "approved",
+    "rejected",
+)
+NOT_RUN_OUTCOMES = frozenset({"denied", "pending", "approved", "rejected"})
+
+
+class InvalidAuditQuery(ValueError):
+    """A filter of an audit listing is wrong (a date, a decision, a window); the message names it."""
+
+
+class AuditChainBusy(StorageUnavailable):
+    """Another writer kept taking the session's next sequence number; nothing was written."""
+
+
+class AuditEvent(BaseModel):
+    """What a writer says happened; the trail adds the session position and the hashes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    time: datetime
+    actor: str = Field(min_length=1, max_length=255)  # the user's `sub`
+    groups: tuple[str, ...] = ()
+    session: str = Field(min_length=1, max_length=256)
+    request_id: str | None = None
+    kind: Kind
+    tool: str | None = None
+    call_id: str | None = None
+    decision: Decision | None = None
+    policy_ids: tuple[str, ...] = ()
+    mode: Mode | None = None
+    approval_id: str | None = None
+    args_digest: str | None = None  # keyed HMAC-SHA256 of the canonical JSON of the arguments
+    args_plain: dict[str, Any] = Field(default_factory=dict)  # only arguments declared non-sensitive
+    result_size: int | None = None  # bytes of the canonical JSON of what the tool returned
+    result_digest: str | None = None
+    resource_ids: tuple[str, ...] = ()  # what the tool reports it touched
+    latency_ms: int | None = None
+    outcome: Outcome
+    error: str | None = None  # a short code, never an exception's text
+    input_tokens: int | None = None  # turns: the model's token counts
+    output_tokens: int | None = None
+    tool_calls: int | None = None  # turns: how many tool calls the agent made
+
+    @field_validator("time")
+    @classmethod
+    def _utc_millis(cls, value: datetime) -> datetime:
+        return to_utc_millis(value)
+
+    @field_serializer("time")
+    def _time_text(self, value: datetime) -> str:
+        return format_iso_millis(value)
+
+
+class AuditRecord(AuditEvent):
+    """One stored record: the event, its place in the session's chain, and the chain's hashes."""
+
+    seq: int = Field(ge=1)
+    prev_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    expires_at: int | None = None  # epoch seconds (DynamoDB TTL), the same for a whole session
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    def to_json(self) -> str:
+        """The stored form: canonical JSON of every field."""
+        return canonical_json(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_json(cls, text: str) -> AuditRecord:
+        """Parse the stored form (raises ValueError on anything else)."""
+        return cls.model_validate_json(text)
+
+    @property
+    def day(self) -> str:
+        """The UTC day bucket of the record (`2026-11-26`), for the time index."""
+        return self.time_text[:10]
+
+    @property
+    def time_text(self) -> str:
+        """`time` as stored: ISO-8601 UTC with milliseconds, so string order is time order."""
+        return format_iso_millis(self.time)
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 text: the same bytes for the same value, whoever writes it."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def record_hash(fields: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of every field but `hash` itself."""
+    body = {k: v for k, v in fields.items() if k != "hash"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def seal(event: AuditEvent, seq: int, prev_hash: str, expires_at: int | None) -> AuditRecord:
+    """The record for `event` at position `seq`, linked to `prev_hash`."""
+    fields = {**event.model_dump(mode="json"), "seq": seq, "prev_hash": prev_hash, "expires_at": expires_at}
+    return AuditRecord.model_validate({**fields, "hash": record_hash(fields)})
+
+
+# --- the ports ---------------------------------------------------------------------------------
+
+
+class ArgumentKey(Protocol):
+    """A secret key that computes HMAC-SHA256 (a local key file, or a KMS HMAC key in AWS)."""
+
+    def mac(self, message: bytes) -> bytes:
+        """HMAC-SHA256 of `message` (at most 4,096 bytes: KMS GenerateMac's limit)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last record of a session: where the next one goes."""
+
+    seq: int
+    hash: str
+    expires_at: int | None
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as the store holds it, for `verify`: its key, its indexed copies and its text."""
+
+    session: str
+    seq: int
+    indexed: dict[str, str]  # attributes the store indexes (actor, time, day) as stored beside the record
+    text: str
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of a listing. A session lists in chain order; otherwise newest first."""
+
+    actor: str | None = None
+    session: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    decision: Decision | None = None
+
+    def matches(self, record: AuditRecord) -> bool:
+        """Whether a record read from the store passes the filters the key could not apply."""
+        return (
+            (self.actor is None or record.actor == self.actor)
+            and (self.session is None or record.session == self.session)
+            and (self.since is None or record.time >= self.since)
+            and (self.until is None or record.time <= self.until)
+            and (self.decision is None or record.decision == self.decision)
+        )
+
+    def scope(self) -> str:
+        """Binds a cursor to these filters."""
+        return scope_of(
+            "audit",
+            self.actor or "",
+            self.session or "",
+            format_iso_millis(self.since) if self.since else "",
+            format_iso_millis(self.until) if self.until else "",
+            self.decision or "",
+        )
+
+
+class AuditCursor(CursorState):
+    """Where a listing stopped: the last record read (and, for the time index, its day bucket)."""
+
+    time: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+    session: str | None = Field(default=None, min_length=1, max_length=256)
+    seq: int | None = Field(default=None, ge=1)
+    day: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of records; `read` is how many items the store returned for it (constant per page)."""
+
+    items: list[AuditRecord]
+    next_cursor: str | None
+    read: int
+
+
+class AuditStore(Protocol):
+    """Where records live: DynamoDB in AWS, SQLite locally. Only `put` writes, and never overwrites."""
+
+    def head(self, session: str) -> ChainHead | None:
+        """The session's last record, or None for a new session."""
+        ...
+
+    def put(self, record: AuditRecord) -> bool:
+        """Store a new record; False (and nothing written) when its (session, seq) is taken."""
+        ...
+
+    def list_page(
+        self, query: AuditQuery, limit: int, cursor: AuditCursor | None
+    ) -> tuple[list[AuditRecord], AuditCursor | None, int]:
+        """Up to `limit` records in listing order (before the filters the key cannot apply), the
+        position to go on from (None: nothing left), and how many items were read."""
+        ...
+
+    def stored(self, session: str | None = None) -> Iterator[StoredRecord]:
+        """Every stored record (of one session) as it is stored, ordered by session and seq."""
+        ...
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who and what a record is about; the chat Lambda passes the same values to the agent."""
+
+    actor: str
+    session: str
+    groups: Sequence[str] = ()
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolCallHandle:
+    """What `tool_call_started` returns and `tool_call_finished` takes."""
+
+    started: AuditRecord
+    monotonic_start: float = field(default_factory=time.monotonic)
+
+
+class AuditTrail:
+    """Appends records to session chains; computes the argument and result digests."""
+
+    def __init__(
+        self,
+        store: AuditStore,
+        key: ArgumentKey | None = None,
+        *,
+        retention_days: int | None = None,
+        clock: Any = utc_now,
+    ) -> None:
+        self.store = store
+        self._key = key
+        self._retention_days = retention_days
+        self._clock = clock
+
+    # -- the agent's side: tool calls --
+
+    def tool_call_started(
+        self,
+        context: AuditContext,
+        *,
+        tool: str,
+        call_id: str,
+        args: Mapping[str, Any],
+        non_sensitive: Iterable[str] = (),
+        decision: Decision = "allow",
+        policy_ids: Sequence[str] = (),
+        mode: Mode = "ENFORCE",
+        approval_id: str | None = None,
+    ) -> ToolCallHandle:
+        """Record a permitted call before it starts. If this raises, the tool must not run."""
+        event = self._tool_event(
+            context, tool, call_id, args, non_sensitive, decision, policy_ids, mode, approval_id, "started"
+        )
+        return ToolCallHandle(self.append(event))
+
+    def tool_call_finished(
+        self,
+        handle: ToolCallHandle,
+        *,
+        outcome: Literal["ok", "error"],
+        result: Any = None,
+        resource_ids: Sequence[str] = (),
+        error: str | None = None,
+        latency_ms: int | None = None,
+    ) -> AuditRecord:
+        """Record how a started call ended: a new record, the started one stays as it is."""
+        started = handle.started
+        if latency_ms is None:
+            latency_ms = round((time.monotonic() - handle.monotonic_start) * 1000)
+        size, digest = (None, None) if result is None else self.result_digest(result)
+        event = AuditEvent.model_validate(
+            {
+                **started.model_dump(include=set(AuditEvent.model_fields)),
+                "time": self._clock(),
+                "outcome": outcome,
+                "result_size": size,
+                "result_digest": digest,
+                "resource_ids": tuple(resource_ids),
+                "latency_ms": latency_ms,
+                "error": error,
+            }
+        )
+        return self.append(event)
+
+    def tool_call_decided(
+        self,
+        context: AuditContext,
+        *,
+        tool: str,
+        call_id: str,
+        args: Mapping[str, Any],
+        outcome: Literal["denied", "pending", "approved", "rejected"],
+        decision: Decision,
+        non_sensitive: Iterable[str] = (),
+        policy_ids: Sequence[str] = (),
+        mode: Mode = "ENFORCE",
+        approval_id: str | None = None,
+    ) -> AuditRecord:
+        """Record a call that does not run now (denied, waiting for approval, rejected), or the
+        user's approval of one (then `tool_call_started` follows when it runs)."""
+        if outcome not in NOT_RUN_OUTCOMES:
+            raise ValueError(f"outcome must be one of {sorted(NOT_RUN_OUTCOMES)}")
+        return self.append(
+            self._tool_event(
+                context, tool, call_id, args, non_sensitive, decision, policy_ids, mode, approval_id, outcome
+            )
+        )
+
+    # -- the chat Lambda's side: turns --
+
+    def turn(
+        self,
+        context: AuditContext,
+        *,
+        outcome: Literal["ok", "error"],
+        latency_ms: int,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        tool_calls: int | None = None,
+        error: str | None = None,
+    ) -> AuditRecord:
+        """Record one turn, after the agent answered or failed."""
+        return self.append(
+            AuditEvent(
+                time=self._clock(),
+                actor=context.actor,
+                groups=tuple(context.groups),
+                session=context.session,
+                request_id=context.request_id,
+                kind="turn",
+                outcome=outcome,
+                latency_ms=latency_ms,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                tool_calls=tool_calls,
+                error=error,
+            )
+        )
+
+    # -- the mechanism --
+
+    def append(self, event: AuditEvent) -> AuditRecord:
+        """Append `event` to its session's chain: read the head, put conditionally, retry on a race."""
+        for _ in range(APPEND_ATTEMPTS):
+            head = self.store.head(event.session)
+            if head is None:
+                record = seal(event, 1, GENESIS, self._expiry(event.time))
+            else:
+                record = seal(event, head.seq + 1, head.hash, head.expires_at)
+            if self.store.put(record):
+                return record
+        raise AuditChainBusy(f"the audit chain of a session stayed busy for {APPEND_ATTEMPTS} attempts")
+
+    def args_digest(
+        self, args: Mapping[str, Any], non_sensitive: Iterable[str] = ()
+    ) -> tuple[str, dict[str, Any]]:
+        """The keyed digest of all arguments, and the raw values of the non-sensitive ones."""
+        plain_names = set(non_sensitive)
+        return self._digest(canonical_json(dict(args)).encode("utf-8")), {
+            name: value for name, value in args.items() if name in plain_names
+        }
+
+    def result_digest(self, result: Any) -> tuple[int, str]:
+        """Size in bytes and keyed digest of what a tool returned."""
+        data = canonical_json(result).encode("utf-8")
+        return len(data), self._digest(data)
+
+    def _digest(self, data: bytes) -> str:
+        if self._key is None:
+            raise RuntimeError("this audit trail has no argument key (AUDIT_KEY_ID or AUDIT_KEY_FILE)")
+        # HMAC over the SHA-256 of the data: KMS GenerateMac takes at most 4 KiB, arguments may be more.
+        return self._key.mac(hashlib.sha256(data).digest()).hex()
+
+    def _expiry(self, at: datetime) -> int | None:
+        # One expiry for the whole session, from its first record: TTL removes a chain at once, never
+        # its oldest records alone (which `verify` could not tell from tampering).
+        if self._retention_days is None:
+            return None
+        return int((at + timedelta(days=self._retention_days)).timestamp())
+
+    def _tool_event(
+        self,
+        context: AuditContext,
+        tool: str,
+        call_id: str,
+        args: Mapping[str, Any],
+        non_sensitive: Iterable[str],
+        decision: Decision,
+        policy_ids: Sequence[str],
+        mode: Mode,
+        approval_id: str | None,
+        outcome: Outcome,
+    ) -> AuditEvent:
+        digest, plain = self.args_digest(args, non_sensitive)
+        return AuditEvent(
+            time=self._clock(),
+            actor=context.actor,
+            groups=tuple(context.groups),
+            session=context.session,
+            request_id=context.request_id,
+            kind="tool_call",
+            tool=tool,
+            call_id=call_id,
+            decision=decision,
+            policy_ids=tuple(policy_ids),
+            mode=mode,
+            approval_id=approval_id,
+            args_digest=digest,
+            args_plain=plain,
+            outcome=outcome,
+        )
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def parse_time(text: str, name: str) -> datetime:
+    """An ISO-8601 date or date-time for a filter (a naive one is UTC); `InvalidAuditQuery` otherwise."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidAuditQuery(f"{name}: not an ISO-8601 date or time, e.g. 2026-11-26T09:00:00Z") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def make_query(
+    *,
+    actor: str | None = None,
+    session: str | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    decision: str | None = None,
+) -> AuditQuery:
+    """Check the filters of a listing; wrong values raise `InvalidAuditQuery` naming the filter."""
+    start = parse_time(since, "since") if isinstance(since, str) else _utc(since)
+    end = parse_time(until, "until") if isinstance(until, str) else _utc(until)
+    if start is not None and end is not None and start > end:
+        raise InvalidAuditQuery("since: must not be after until")
+    if decision is not None and decision not in DECISIONS:
+        raise InvalidAuditQuery(f"decision: must be one of {', '.join(DECISIONS)}")
+    for name, value in (("actor", actor), ("session", session)):
+        if value is not None and not 1 <= len(value) <= 256:
+            raise InvalidAuditQuery(f"{name}: must be 1 to 256 characters")
+    return AuditQuery(actor=actor, session=session, since=start, until=end, decision=decision)
+
+
+def list_records(store: AuditStore, query: AuditQuery, limit: int, cursor: str | None) -> AuditPage:
+    """One page of a listing: a constant number of items read, whatever the table holds.
+
+    A listing by time alone looks back `TIME_LISTING_LOOKBACK_DAYS` unless `since` says otherwise.
+    Filters the key cannot apply (the decision, an actor within a session) are applied to the items
+    read, so a page may hold fewer than `limit` records; `next_cursor` is null only at the end.
+    """
+    check_limit(limit)
+    scope = query.scope()
+    after = decode_cursor(cursor, AuditCursor, scope) if cursor is not None else None
+    if query.session is None and query.actor is None and query.since is None:
+        until = query.until or utc_now()
+        query = replace(query, since=until - timedelta(days=TIME_LISTING_LOOKBACK_DAYS), until=until)
+    rows, position, read = store.list_page(query, limit, after)
+    next_cursor = encode_cursor(position.model_copy(update={"scope": scope})) if position else None
+    return AuditPage([r for r in rows if query.matches(r)], next_cursor, read)
+
+
+def cursor_after(record: AuditRecord, day: str | None = None) -> AuditCursor:
+    """The position just after `record` (scope is filled in by `list_records`)."""
+    return AuditCursor(scope="0" * 16, time=record.time_text, session=record.session, seq=record.seq, day=day)
+
+
+def days_between(newest: datetime, oldest: datetime) -> Iterator[str]:
+    """UTC day buckets from `newest` back to `oldest`, inclusive."""
+    day = newest.date()
+    while day >= oldest.date():
+        yield day.isoformat()
+        day -= timedelta(days=1)
+
+
+# --- verifying ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken place in a chain."""
+
+    session: str
+    seq: int
+    message: str
+
+
+@dataclass
+class Verification:
+    """What `verify` found."""
+
+    sessions: int = 0
+    records: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """No problem found."""
+        return not self.problems
+
+
+def verify(stored: Iterable[StoredRecord], now: float | None = None) -> Verification:
+    """Recompute every chain: a changed, removed or reordered record is a `Problem` naming it.
+
+    A record is checked against its own hash, its key (session, seq), the indexed copies the store
+    keeps beside it, and its predecessor's hash. A missing record shows as a gap in the sequence.
+    A session whose expiry has passed may be partly removed by DynamoDB TTL: its gaps are expected.
+    What a chain cannot show on its own is the loss of a session's newest records.
+    """
+    result = Verification()
+    now = time.time() if now is None else now
+    current: str | None = None
+    previous: AuditRecord | None = None
+    expected_seq = 1
+    for item in stored:
+        if item.session != current:
+            current, previous, expected_seq = item.session, None, 1
+            result.sessions += 1
+        result.records += 1
+        problems = result.problems
+        try:
+            record = AuditRecord.from_json(item.text)
+            fields = json.loads(item.text)
+        except (ValueError, ValidationError):
+            problems.append(Problem(item.session, item.seq, "the record cannot be read (changed by hand?)"))
+            previous, expected_seq = None, item.seq + 1
+            continue
+        expired = record.expires_at is not None and record.expires_at <= now
+        if record_hash(fields) != record.hash or fields != record.model_dump(mode="json"):
+            problems.append(
+                Problem(item.session, item.seq, "the record was changed: its hash does not match")
+            )
+        if (record.session, record.seq) != (item.session, item.seq):
+            problems.append(
+                Problem(
+                    item.session,
+                    item.seq,
+                    f"stored at seq {item.seq} but the record is seq {record.seq} of session "
+                    f"{record.session} (moved or swapped)",
+                )
+            )
+        for name, value in (("actor", record.actor), ("time", record.time_text), ("day", record.day)):
+            if name in item.indexed and item.indexed[name] != value:
+                problems.append(
+                    Problem(item.session, item.seq, f"the stored {name} differs from the record's (changed)")
+                )
+        if item.seq > expected_seq and not expired:
+            missing = f"{expected_seq}" if item.seq == expected_seq + 1 else f"{expected_seq}..{item.seq - 1}"
+            problems.append(
+                Problem(item.session, item.seq, f"record(s) {missing} before it are missing (removed)")
+            )
+        if previous is not None and item.seq == previous.seq + 1 and record.prev_hash != previous.hash:
+            problems.append(
+                Problem(
+                    item.session,
+                    item.seq,
+                    f"does not link to seq {previous.seq} (that record was changed, replaced or reordered)",
+                )
+            )
+        if item.seq == 1 and record.prev_hash != GENESIS:
+            problems.append(
+                Problem(item.session, item.seq, "the first record does not link to the genesis value")
+            )
+        previous, expected_seq = record, item.seq + 1
+    return result
+
+
+__all__ = [
+    "GENESIS",
+    "ArgumentKey",
+    "AuditContext",
+    "AuditCursor",
+    "AuditEvent",
+    "AuditPage",
+    "AuditQuery",
+    "AuditRecord",
+    "AuditStore",
+    "AuditTrail",
+    "ChainHead",
+    "InvalidAuditQuery",
+    "InvalidCursor",
+    "Problem",
+    "StoredRecord",
+    "ToolCallHandle",
+    "Verification",
+    "list_records",
+    "make_query",
+    "verify",
+]

@@ -1,0 +1,132 @@
+"""Pattern 3 over HTTP: every turn leaves an audit record, and only the audit admin group reads them."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agentarch.adapters.sqlite_store import SqliteAuditStore, SqliteDatabase
+from agentarch.services.audit import AuditContext, AuditTrail
+from agentarch.testing.local_stack import RunningStack, start_local_stack
+from tests.e2e.test_concurrency import health
+
+pytestmark = pytest.mark.e2e
+
+ALICE = ("alice", "alice-password-1")
+AUDITOR = ("auditor", "auditor-password-1")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """Pattern 3 with one agent worker and a short agent timeout, so a frozen agent is a 504 quickly."""
+    running = start_local_stack(
+        tmp_path_factory.mktemp("audit"),
+        3,
+        "--agent-workers", "1", "--agent-read-timeout", "3", "--rate-limit", "100000",
+        users=((*ALICE, "users,admins"), (*AUDITOR, "audit-admins")),
+    )  # fmt: skip
+    yield running
+    running.stop()
+
+
+def client(stack: RunningStack, user: tuple[str, str]) -> httpx.Client:
+    token = stack.token(user)
+    return httpx.Client(base_url=f"{stack.url}/api", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+def every_record(http: httpx.Client, limit: int, **filters: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(10_000):
+        page = http.get(
+            "/audit", params={**filters, "limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        )
+        assert page.status_code == 200, page.text
+        records += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return records
+    raise AssertionError("pagination does not terminate")
+
+
+def test_a_chat_turn_leaves_a_turn_record_with_token_counts(stack: RunningStack) -> None:
+    with client(stack, ALICE) as alice, client(stack, AUDITOR) as auditor:
+        answer = alice.post("/chat", json={"message": "what is 17 * 23?"})
+        assert answer.status_code == 200, answer.text
+
+        (record,) = every_record(auditor, 10, session=answer.json()["session_id"])
+
+    assert (record["kind"], record["outcome"], record["tool_calls"]) == ("turn", "ok", 1)
+    assert record["actor"] and record["groups"] == ["users", "admins"]
+    assert isinstance(record["input_tokens"], int) and isinstance(record["output_tokens"], int)
+    assert record["input_tokens"] > 0 and record["output_tokens"] > 0
+    assert "17 * 23" not in str(record)  # digests and counts, never the conversation
+
+
+def test_a_turn_whose_agent_fails_leaves_a_turn_record_with_outcome_error(stack: RunningStack) -> None:
+    agent = health(stack)["pieces"]["runtime-endpoint"]["agent"]["pids"]
+    with client(stack, ALICE) as alice, client(stack, AUDITOR) as auditor:
+        session = alice.post("/chat", json={"message": "what is 2 * 21?"}).json()["session_id"]
+        for pid in agent:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            failed = alice.post("/chat", json={"message": "what is 6 * 7?", "session_id": session})
+        finally:
+            for pid in agent:
+                os.kill(pid, signal.SIGCONT)
+
+        records = every_record(auditor, 10, session=session)
+
+    assert failed.status_code == 504
+    assert [(r["outcome"], r["error"]) for r in records] == [("ok", None), ("error", "agent_timeout")]
+    assert records[1]["prev_hash"] == records[0]["hash"]
+
+
+def test_a_non_admin_gets_the_404_of_a_missing_route(stack: RunningStack) -> None:
+    with client(stack, ALICE) as alice:
+        audit = alice.get("/audit", params={"limit": "nonsense"})
+        missing = alice.get("/no-such-route")
+
+    assert audit.status_code == missing.status_code == 404
+    assert {**audit.json()["error"], "request_id": ""} == {**missing.json()["error"], "request_id": ""}
+
+
+def test_an_admin_pages_through_1000_records_without_a_gap_or_a_duplicate(stack: RunningStack) -> None:
+    # Given 1,000 records of one actor in 40 sessions, seeded through the store API
+    store = SqliteAuditStore(SqliteDatabase(Path(stack.state_dir) / "agentarch.db"))
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    ticks = iter(range(1000))
+    trail = AuditTrail(store, clock=lambda: start + timedelta(seconds=next(ticks)))
+    for n in range(1000):
+        trail.turn(
+            AuditContext(actor="seeded-actor", session=f"s-seeded-{n % 40:02d}-{'0' * 24}"),
+            outcome="ok",
+            latency_ms=n,
+        )
+
+    with client(stack, AUDITOR) as auditor:
+        by_actor = every_record(auditor, 37, actor="seeded-actor")
+        by_time = every_record(
+            auditor, 100, since=start.isoformat(), until=(start + timedelta(hours=1)).isoformat()
+        )
+        bad = auditor.get("/audit", params={"since": "not a date"})
+
+    keys = [(r["session"], r["seq"]) for r in by_actor]
+    assert len(keys) == len(set(keys)) == 1000
+    assert [r["latency_ms"] for r in by_actor] == list(range(999, -1, -1))  # newest first, nothing skipped
+    assert [r["latency_ms"] for r in by_time if r["actor"] == "seeded-actor"] == list(range(999, -1, -1))
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+
+
+def test_the_local_trail_verifies_clean(stack: RunningStack, capsys: pytest.CaptureFixture[str]) -> None:
+    from agentarch.cli import main
+
+    assert main(["audit", "verify", "--state-dir", str(stack.state_dir)]) == 0
+    assert "every chain is intact" in capsys.readouterr().err
