@@ -58,6 +58,9 @@ class Env(StrEnum):
 
     # --- the agent (runtime) ---
     MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
+    OFFLINE_MODEL_LATENCY_SECONDS = (
+        "OFFLINE_MODEL_LATENCY_SECONDS"  # make the offline model as slow as a real one
+    )
     BEDROCK_MODEL_ID = "BEDROCK_MODEL_ID"
     BEDROCK_REGION = "BEDROCK_REGION"
     WEATHER_API_URL = "WEATHER_API_URL"
@@ -199,6 +202,9 @@ class AgentSettings(_EnvSettings):
 
     model_provider: Literal["bedrock", "offline"] | None = Field(None, validation_alias=Env.MODEL_PROVIDER)
     bedrock_model_id: str | None = Field(None, validation_alias=Env.BEDROCK_MODEL_ID)
+    offline_model_latency_seconds: float = Field(
+        0.0, ge=0, le=60, validation_alias=Env.OFFLINE_MODEL_LATENCY_SECONDS
+    )
     bedrock_region: str | None = Field(None, validation_alias=Env.BEDROCK_REGION)
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
     weather_api_url: str = Field("https://api.weather.gov", validation_alias=Env.WEATHER_API_URL)

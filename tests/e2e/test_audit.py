@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 from collections.abc import Iterator
@@ -61,9 +62,16 @@ def test_a_chat_turn_leaves_a_turn_record_with_token_counts(stack: RunningStack)
         answer = alice.post("/chat", json={"message": "what is 17 * 23?"})
         assert answer.status_code == 200, answer.text
 
-        (record,) = every_record(auditor, 10, session=answer.json()["session_id"])
+        records = every_record(auditor, 10, session=answer.json()["session_id"])
 
-    assert (record["kind"], record["outcome"], record["tool_calls"]) == ("turn", "ok", 1)
+    # The agent recorded the calculator call before and after it ran; the chat Lambda the turn.
+    assert [(r["kind"], r["tool"], r["outcome"]) for r in records] == [
+        ("tool_call", "calculator", "started"),
+        ("tool_call", "calculator", "ok"),
+        ("turn", None, "ok"),
+    ]
+    record = records[-1]
+    assert record["tool_calls"] == 1
     assert record["actor"] and record["groups"] == ["users", "admins"]
     assert isinstance(record["input_tokens"], int) and isinstance(record["output_tokens"], int)
     assert record["input_tokens"] > 0 and record["output_tokens"] > 0
@@ -83,10 +91,11 @@ def test_a_turn_whose_agent_fails_leaves_a_turn_record_with_outcome_error(stack:
                 os.kill(pid, signal.SIGCONT)
 
         records = every_record(auditor, 10, session=session)
+    turns = [r for r in records if r["kind"] == "turn"]
 
     assert failed.status_code == 504
-    assert [(r["outcome"], r["error"]) for r in records] == [("ok", None), ("error", "agent_timeout")]
-    assert records[1]["prev_hash"] == records[0]["hash"]
+    assert [(r["outcome"], r["error"]) for r in turns] == [("ok", None), ("error", "agent_timeout")]
+    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(records))
 
 
 def test_a_non_admin_gets_the_404_of_a_missing_route(stack: RunningStack) -> None:

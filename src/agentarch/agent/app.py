@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import JSONResponse
 
-from agentarch.adapters import memory_backend, tickets_backend
+from agentarch.adapters import audit_backend, memory_backend, tickets_backend
 from agentarch.agent.graph import (
     ApprovalAnswer,
     PendingCall,
@@ -35,6 +35,7 @@ from agentarch.agent.models import select_model
 from agentarch.agent.policy import Mode, Principal, load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
+from agentarch.services.audit import AuditTrail
 from agentarch.services.memory import MemoryEvents, ToolCall
 from agentarch.services.tickets import TicketStore
 
@@ -60,6 +61,7 @@ class InvocationRequest(BaseModel):
         default_factory=dict, max_length=64
     )
     approval: ApprovalAnswer | None = None
+    request_id: str | None = Field(None, max_length=128)  # the chat Lambda's: the audit records name it
 
 
 class InvocationResponse(BaseModel):
@@ -87,6 +89,7 @@ class AgentService:
         memory: MemoryEvents | None = None,
         history_turns: int = 10,
         tickets: TicketStore | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         weather = WeatherService(settings.weather_api_url, settings.weather_timeout_seconds)
         self.policy = load_tool_policy(settings.policy_dir)  # PolicyError: the agent does not start
@@ -98,6 +101,7 @@ class AgentService:
         self._trust_payload_identity = settings.inbound_auth == "IAM"
         # Approvals are held by the chat Lambda next to the conversation: only with storage.
         self._approvals_possible = memory is not None
+        self._audit = audit
 
     def invoke(self, request: InvocationRequest, session_id: str) -> InvocationResponse:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
@@ -113,6 +117,8 @@ class AgentService:
             approval=request.approval if actor else None,
             approvals_possible=self._approvals_possible,
             mode=self._mode,
+            audit=self._audit,
+            request_id=request.request_id if actor else None,
         )
         result = run_turn(self._graph, history, request.prompt, turn)
         return InvocationResponse(
@@ -135,6 +141,7 @@ def agent_service() -> AgentService:
         memory_backend.memory_events(storage),
         storage.history_turns,
         tickets_backend.ticket_store(storage),
+        audit_backend.audit_trail(storage),
     )
 
 

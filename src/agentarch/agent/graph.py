@@ -27,7 +27,9 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field, ValidationError
 
 from agentarch.agent.policy import CallHistory, Mode, Principal, ToolPolicy, decide
+from agentarch.services.audit import AuditContext, AuditTrail
 from agentarch.services.memory import Decision, ToolCall
+from agentarch.services.storage import StorageUnavailable
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant inside agentarch. Use the tools for the current time, "
@@ -103,7 +105,16 @@ class Turn:
     trace: list[Decided] = field(default_factory=list)  # every call asked for, in order
     pending: PendingCall | None = None
     approval_used: bool = False  # an approval admits one call, once
+    audit: AuditTrail | None = None  # tool-call records, where the pattern keeps a trail (pattern 3)
+    request_id: str | None = None  # the chat Lambda's, so a turn's records can be found together
+    touched: dict[str, list[str]] = field(default_factory=dict)  # call id → resource ids a tool reports
     offered: list[str] | None = None  # the tools bound to the model this turn (decided on its first call)
+
+    def audit_context(self) -> AuditContext | None:
+        """Who the records of this turn are about; None when nothing is recorded."""
+        if self.audit is None or self.principal is None:
+            return None
+        return AuditContext(self.principal.id, self.session_id, self.principal.groups, self.request_id)
 
     def history(self, approved: bool) -> CallHistory:
         """The call history a decision sees now: this turn's calls so far and the session's."""
@@ -138,6 +149,7 @@ def build_graph(
             if decision.runs:
                 turn.ran[call["name"]] += 1  # counted now: the next call of this message sees it
             else:
+                _record_decided(turn, by_name.get(call["name"]), Decided(call, decision, policies))
                 refused.append(ToolMessage(reason, tool_call_id=_call_id(call), name=call["name"]))
         return {"messages": refused}
 
@@ -148,10 +160,7 @@ def build_graph(
         for decided in batch:
             if not decided.decision.runs:
                 continue  # answered by `authorize`; its code never runs
-            call = decided.call
-            tool_config: RunnableConfig = {"configurable": {"turn": turn, "call_id": decided.call_id}}
-            output = by_name[call["name"]].invoke(call["args"], config=tool_config)
-            answered.append(ToolMessage(str(output), tool_call_id=decided.call_id, name=call["name"]))
+            answered.append(_run_recorded(turn, by_name[decided.call["name"]], decided))
         return {"messages": answered}
 
     graph = StateGraph(MessagesState)
@@ -209,6 +218,75 @@ def run_turn(
         usage=_usage(produced),
         pending_approval=turn.pending,
     )
+
+
+_NOT_RUN = {Decision.DENY: "denied", Decision.PENDING_APPROVAL: "pending", Decision.REJECTED: "rejected"}
+
+
+def _record_decided(turn: Turn, tool: BaseTool | None, decided: Decided) -> None:
+    """One record for a call that does not run (denied, waiting for approval, rejected)."""
+    context = turn.audit_context()
+    if context is None or turn.audit is None:
+        return
+    turn.audit.tool_call_decided(
+        context,
+        tool=decided.call["name"],
+        call_id=decided.call_id,
+        args=decided.call["args"],
+        outcome=_NOT_RUN[decided.decision],  # type: ignore[arg-type]
+        decision=decided.decision.value,
+        non_sensitive=_non_sensitive(tool),
+        policy_ids=decided.policies,
+        mode=turn.mode.value,
+        approval_id=_approval_id(turn, decided),
+    )
+
+
+def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
+    """Run a permitted call between two records: one before it starts, one after it ends.
+
+    A call whose first record cannot be written does not run (no action without a trace); a tool
+    that raises is recorded as an error and answered to the model as a failure.
+    """
+    call, context = decided.call, turn.audit_context()
+    handle = None
+    if context is not None and turn.audit is not None:
+        try:
+            handle = turn.audit.tool_call_started(
+                context,
+                tool=call["name"],
+                call_id=decided.call_id,
+                args=call["args"],
+                non_sensitive=_non_sensitive(tool),
+                decision=decided.decision.value,
+                policy_ids=decided.policies,
+                mode=turn.mode.value,
+                approval_id=_approval_id(turn, decided),
+            )
+        except StorageUnavailable:
+            text = f"Not run: {call['name']} could not be recorded in the audit trail, so it did not run."
+            return ToolMessage(text, tool_call_id=decided.call_id, name=call["name"])
+    tool_config: RunnableConfig = {"configurable": {"turn": turn, "call_id": decided.call_id}}
+    try:
+        output = str(tool.invoke(call["args"], config=tool_config))
+    except Exception as exc:
+        if handle is not None and turn.audit is not None:
+            turn.audit.tool_call_finished(handle, outcome="error", error=type(exc).__name__)
+        raise
+    if handle is not None and turn.audit is not None:
+        touched = turn.touched.get(decided.call_id, [])
+        turn.audit.tool_call_finished(handle, outcome="ok", result=output, resource_ids=touched)
+    return ToolMessage(output, tool_call_id=decided.call_id, name=call["name"])
+
+
+def _non_sensitive(tool: BaseTool | None) -> tuple[str, ...]:
+    """The arguments a tool declares safe to keep as they are (`metadata["non_sensitive"]`)."""
+    return tuple((tool.metadata or {}).get("non_sensitive", ())) if tool is not None else ()
+
+
+def _approval_id(turn: Turn, decided: Decided) -> str | None:
+    approval = turn.approval
+    return approval.call_id if approval is not None and approval.call_id == decided.call_id else None
 
 
 def _authorize_one(

@@ -11,7 +11,7 @@ from agentarch.config import AgentSettings, Env, SettingsError
 def select_model(settings: AgentSettings) -> BaseChatModel:
     """Return the chat model the settings ask for."""
     if settings.resolved_provider == "offline":
-        return OfflineChatModel()
+        return OfflineChatModel(latency_seconds=settings.offline_model_latency_seconds)
     if not settings.bedrock_model_id:
         raise SettingsError(f"{Env.MODEL_PROVIDER}=bedrock needs {Env.BEDROCK_MODEL_ID}")
     from langchain_aws import ChatBedrockConverse  # imported only when Bedrock is used

@@ -10,6 +10,7 @@ is the offline model.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -126,6 +127,8 @@ def find_city(text: str) -> City | None:
 class OfflineChatModel(BaseChatModel):
     """Deterministic stand-in for Bedrock that drives the tool-calling graph for real."""
 
+    latency_seconds: float = 0.0  # each call waits this long first, as a real model's would
+
     @property
     def _llm_type(self) -> str:
         return "agentarch-offline"
@@ -145,6 +148,8 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
         message = self._respond(messages)
         message.usage_metadata = offline_usage(messages, message)
         return ChatResult(generations=[ChatGeneration(message=message)])

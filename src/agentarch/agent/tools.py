@@ -133,6 +133,9 @@ class TicketService:
             )
         except StorageUnavailable:
             return "The ticket could not be created: the ticket store is unavailable right now."
+        touched = getattr(turn, "touched", None)
+        if isinstance(touched, dict):
+            touched[call_id] = [f"ticket:{ticket.ticket_id}"]  # the audit record names what was touched
         verb = "Created" if created else "Already created"
         return f"{verb} ticket {ticket.ticket_id} ({ticket.severity}): {ticket.title}."
 
@@ -140,7 +143,9 @@ class TicketService:
 def build_tools(weather: WeatherService, tickets: TicketService | None = None) -> list[BaseTool]:
     """The tools the agent may call, in the order the model sees them."""
     return [
-        StructuredTool.from_function(current_time, name="current_time"),
+        StructuredTool.from_function(
+            current_time, name="current_time", metadata={"non_sensitive": ["timezone"]}
+        ),
         StructuredTool.from_function(calculator, name="calculator"),
         StructuredTool.from_function(
             weather.forecast,
@@ -150,6 +155,7 @@ def build_tools(weather: WeatherService, tickets: TicketService | None = None) -
         StructuredTool.from_function(
             (tickets or TicketService(None)).create_ticket,
             name="create_ticket",
+            metadata={"non_sensitive": ["severity"]},  # the audit keeps it; title and body only as digests
             description=(
                 "Open a support ticket with a short title, a severity (low, medium or high) and a body. "
                 "Runs only once the user approves it."
