@@ -5,7 +5,7 @@ paged five times (limit 50) and the most items any of its pages read is printed:
 the page's statement returned, for DynamoDB the items its Query calls evaluated (`ScannedCount`,
 summed over the page's calls). Target: the same count at both sizes (at most limit + 1 = 51).
 
-Run: .venv/bin/python bench/audit_pages.py [--sizes 1000 100000]
+Run: .venv/bin/python -m bench.audit_pages [--sizes 1000 100000]  (`make bench` runs it too)
 Records are sealed chains (the real `seal`), written straight into the store (SQLite executemany,
 DynamoDB BatchWriteItem) so that seeding 100,000 stays quick; moto walks the whole table on each
 Query, so its wall clock grows with the table where DynamoDB's does not (shown beside, for honesty).
@@ -40,6 +40,7 @@ from agentarch.services.audit import (
     seal,
 )
 from agentarch.testing.aws import AUDIT_TABLE_NAME, REGION, create_audit_table
+from bench.report import Result, Table
 
 LIMIT = 50
 PAGES = 5
@@ -142,18 +143,59 @@ def dynamodb_store(count: int) -> Iterator[tuple[AuditStore, Counting]]:
         yield DynamoAuditStore(AUDIT_TABLE_NAME, client=counting), counting
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs=2, default=(1_000, 100_000), metavar=("SMALL", "LARGE"))
-    args = parser.parse_args()
+def measure(sizes: tuple[int, int]) -> list[tuple[str, str, dict[int, tuple[int, float]]]]:
+    """(store, listing, {size: (most items read by a page, ms per page)}) for each store and listing."""
     rows: list[tuple[str, str, dict[int, tuple[int, float]]]] = []
     for backend, make in (("SQLite", sqlite_store), ("DynamoDB (moto)", dynamodb_store)):
         results: dict[str, dict[int, tuple[int, float]]] = {}
-        for size in args.sizes:
+        for size in sizes:
             with make(size) as (store, counting):  # type: ignore[operator]
                 for listing, query in listings().items():
                     results.setdefault(listing, {})[size] = most_read_per_page(store, query, counting)
         rows += [(backend, listing, by_size) for listing, by_size in results.items()]
+    return rows
+
+
+def run(smoke: bool) -> Result:
+    """The registry's entry point (`make bench`): items read per audit page, small table vs large."""
+    small, large = (200, 400) if smoke else (1_000, 100_000)
+    rows = measure((small, large))
+    table = Table(
+        title="Audit page cost (GET /api/audit, limit 50)",
+        compares=f"the same listing on a table of {small:,} records",
+        columns=[
+            "store",
+            "listing",
+            f"items read @{small:,}",
+            f"items read @{large:,}",
+            "ms/page",
+            "verdict",
+        ],
+        rows=[
+            [
+                backend,
+                listing,
+                str(by_size[small][0]),
+                str(by_size[large][0]),
+                f"{by_size[small][1]:.1f} → {by_size[large][1]:.1f}",
+                "PASS" if by_size[small][0] == by_size[large][0] <= LIMIT + 1 else "FAIL",
+            ]
+            for backend, listing, by_size in rows
+        ],
+        notes=[
+            f"target: constant and at most limit + 1 = {LIMIT + 1}; moto walks the whole table on each Query, "
+            "so its wall clock grows where DynamoDB's does not"
+        ],
+    )
+    data = {f"{b}/{listing}": {str(k): v[0] for k, v in by_size.items()} for b, listing, by_size in rows}
+    return Result("audit_pages", [table], data)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs=2, default=(1_000, 100_000), metavar=("SMALL", "LARGE"))
+    args = parser.parse_args()
+    rows = measure(tuple(args.sizes))
     small, large = args.sizes
     header = (
         f"{'store':<16} {'listing':<22} {f'read/page @{small:,}':>18} {f'read/page @{large:,}':>20} "

@@ -14,6 +14,8 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.memory_calls",
     "bench.page_cost",
     "bench.authorization",
+    "bench.audit_pages",
+    "bench.governance_cost",
     "bench.local_stack",
     "bench.artifact_sizes",
 )
