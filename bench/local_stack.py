@@ -51,6 +51,7 @@ def own_agent(stack: RunningStack, socket_path: Path) -> Iterator[httpx.Client]:
         "MODEL_PROVIDER": "offline",
         "STORAGE_BACKEND": "sqlite",
         "SQLITE_PATH": str(stack.state_dir / "agentarch.db"),
+        "AUDIT_KEY_FILE": str(stack.state_dir / "audit.key"),  # its tool-call records, as the workers'
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "agentarch.local.agent_host", str(socket_path)],

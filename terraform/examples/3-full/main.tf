@@ -72,8 +72,14 @@ module "runtime" {
   memory_actions   = local.runtime_memory_actions
   policy_mode      = var.policy_mode
 
-  # Tool-call records: the agent appends to the audit trail and digests arguments with the HMAC key.
   policy_statements = [
+    # The agent's one write of business data: the tickets its create_ticket tool opens.
+    {
+      sid       = "Tickets"
+      actions   = local.runtime_tickets_actions
+      resources = [module.data.tickets_table_arn]
+    },
+    # Tool-call records: the agent appends to the audit trail and digests arguments with the HMAC key.
     # The audit trail is append-only: PutItem (conditioned) and Query the chain's head, never
     # UpdateItem or DeleteItem.
     {
@@ -106,15 +112,6 @@ module "runtime" {
     AUDIT_RETENTION_DAYS = tostring(local.audit_retention_days)
     AUDIT_KEY_ID         = module.audit_trail.argument_key_arn
   }
-
-  # The agent's one write of business data: the tickets its create_ticket tool opens.
-  policy_statements = [
-    {
-      sid       = "Tickets"
-      actions   = local.runtime_tickets_actions
-      resources = [module.data.tickets_table_arn]
-    },
-  ]
 }
 
 # Per-user daily quotas and idempotent retries (two tables), and the optional budget and token alarm.
