@@ -104,6 +104,15 @@ def test_schema_errors_are_reported(tmp_path: Path, old: str, new: str, expected
     assert any(m.startswith("[schema]") and expected in m for m in found), found
 
 
+def test_an_argument_set_twice_in_one_block_is_reported(tmp_path: Path) -> None:
+    # Terraform refuses it ("Attribute redefined"); a parsed document would keep the last silently.
+    text = GOOD_MODULE.replace('  hash_key     = "id"\n', '  hash_key     = "id"\n  hash_key     = "pk"\n')
+
+    found = messages(tmp_path, module_files(text))
+
+    assert "[duplicate] the argument hash_key is set twice in one block" in found, found
+
+
 def test_block_written_as_argument_and_argument_as_block(tmp_path: Path) -> None:
     text = GOOD_MODULE.replace(
         "  attribute {\n",

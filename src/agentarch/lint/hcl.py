@@ -117,14 +117,33 @@ def _load_module_cached(path: Path) -> TfModule:
     module = TfModule(path=path)
     for file in sorted(path.glob("*.tf")):
         module.files.append(file)
+        text = file.read_text(encoding="utf-8")
         try:
-            doc = parse_text(file.read_text(encoding="utf-8"))
+            doc = parse_text(text)
         except Exception as exc:  # python-hcl2 raises lark errors of several kinds
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             module.errors.append(Finding(file, "parse", f"not valid HCL: {first_line}"))
             continue
+        module.errors.extend(redefined_arguments(file, text))
         _collect(module, file, doc)
     return module
+
+
+def redefined_arguments(file: Path, text: str) -> list[Finding]:
+    """An argument set twice in one block: Terraform refuses it ("Attribute redefined"), while the
+    parsed document silently keeps the last one, so it is found on the syntax tree."""
+    findings = []
+    for body in hcl2.parses_to_tree(text).find_data("body"):
+        seen: set[str] = set()
+        for attribute in (child for child in body.children if getattr(child, "data", None) == "attribute"):
+            name = attribute.children[0].children[0]
+            if str(name) in seen:
+                line = getattr(name, "line", 0) or 0
+                findings.append(
+                    Finding(file, "duplicate", f"the argument {name} is set twice in one block", line=line)
+                )
+            seen.add(str(name))
+    return findings
 
 
 def clear_cache() -> None:
