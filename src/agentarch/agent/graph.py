@@ -134,9 +134,10 @@ def build_graph(
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
         turn = _turn(config)
-        offered = [
-            tool for tool in tools if turn.principal and policy.may_ever_allow(turn.principal, tool.name)
-        ]
+        if turn.offered is None:  # once per turn: the principal does not change within it
+            principal = turn.principal
+            turn.offered = [t.name for t in tools if principal and policy.may_ever_allow(principal, t.name)]
+        offered = [tool for tool in tools if tool.name in turn.offered]
         bound = model.bind_tools(offered) if offered else model
         return {"messages": [bound.invoke([SystemMessage(SYSTEM_PROMPT), *state["messages"]])]}
 
