@@ -142,3 +142,21 @@ def test_user_spec_parsing_says_what_is_wrong() -> None:
     assert UserSpec.parse("bob:pw") == UserSpec("bob", "pw", ())
     with pytest.raises(ValueError, match="NAME:PASSWORD"):
         UserSpec.parse("bob")
+
+
+def test_failed_sign_ins_that_straddle_a_minute_boundary_still_block_the_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agentarch.local import frontdoor
+
+    clock = [299.0]
+    monkeypatch.setattr(frontdoor.time, "monotonic", lambda: clock[0])
+    throttle = frontdoor.LoginThrottle()
+    for n in range(10):
+        throttle.failed("10.0.0.9", f"user{n}")
+    clock[0] = 301.0  # a fixed 300 s window would start counting afresh here
+    for n in range(10, 20):
+        throttle.failed("10.0.0.9", f"user{n}")
+
+    assert throttle.retry_after("10.0.0.9", "someone-new") > 0
+    assert throttle.retry_after("10.0.0.10", "someone-new") == 0

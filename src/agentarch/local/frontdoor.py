@@ -17,7 +17,7 @@ import re
 import secrets
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +112,9 @@ class LoginThrottle:
     def __init__(self) -> None:
         self._user_failures: dict[str, int] = defaultdict(int)
         self._locked_until: dict[str, float] = {}
-        self._ip_failures = RateLimiter(self.FAILURES_PER_IP - 1, self.IP_WINDOW_SECONDS)  # the Nth blocks
+        # A sliding window of failure times per address: a fixed window would let a burst that
+        # straddles its boundary through with twice the budget.
+        self._ip_failures: dict[str, deque[float]] = {}
         self._ip_blocked: dict[str, float] = {}
 
     def retry_after(self, ip: str, username: str) -> int:
@@ -132,7 +134,15 @@ class LoginThrottle:
         extra = self._user_failures[username] - self.FREE_FAILURES_PER_USER
         if extra >= 0:
             self._locked_until[username] = now + min(2.0**extra, self.MAX_LOCK_SECONDS)
-        if not self._ip_failures.allow(ip):
+        if len(self._ip_failures) > self.TRACKED_USERS:  # forget addresses with no recent failure
+            self._ip_failures = {
+                a: t for a, t in self._ip_failures.items() if t and t[-1] > now - self.IP_WINDOW_SECONDS
+            }
+        recent = self._ip_failures.setdefault(ip, deque())
+        recent.append(now)
+        while recent and recent[0] <= now - self.IP_WINDOW_SECONDS:
+            recent.popleft()
+        if len(recent) >= self.FAILURES_PER_IP:  # the Nth failure in the window blocks the address
             self._ip_blocked[ip] = now + self.IP_WINDOW_SECONDS
 
     def succeeded(self, username: str) -> None:
