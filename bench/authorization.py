@@ -7,12 +7,11 @@ Measured in one process, the way the agent runs it (the policy folder parsed onc
 - against what it guards: a whole offline-model turn with one tool call through the graph, so the
   share of a turn spent authorizing is a ratio measured in the same run.
 
-Run: .venv/bin/python -m bench.authorization [--quick]  (or `make bench`, which runs every benchmark)
+Run: .venv/bin/python -m bench --only authorization  (`make bench` runs every benchmark)
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 from typing import Any
@@ -93,20 +92,3 @@ def run(smoke: bool) -> Result:
         ],
     )
     return Result("authorization", [table], figures)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="a smoke run (20 samples)")
-    args = parser.parse_args()
-    for table in run(args.quick).tables:
-        print("| " + " | ".join(table.columns) + " |")
-        for row in table.rows:
-            print("| " + " | ".join(row) + " |")
-        print(*table.notes, sep="\n")
-
-
-if __name__ == "__main__":
-    main()

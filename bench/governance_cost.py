@@ -10,12 +10,11 @@ writing the turn to Memory, counting it in the index (`services.chat.send_messag
 that answers at once). For DynamoDB the figure that carries to AWS is the number of calls per turn
 (counted on the clients); moto's wall clock is shown but is not DynamoDB's.
 
-Run: .venv/bin/python -m bench.governance_cost [--quick]
+Run: .venv/bin/python -m bench --only governance_cost  (`make bench` runs every benchmark)
 """
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 import uuid
@@ -212,21 +211,3 @@ def run(smoke: bool) -> Result:
                 )
             )
     return Result("governance_cost", tables, data)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="a smoke run")
-    args = parser.parse_args()
-    for table in run(args.quick).tables:
-        print(f"\n{table.title} (against {table.compares})")
-        print("| " + " | ".join(table.columns) + " |")
-        for row in table.rows:
-            print("| " + " | ".join(row) + " |")
-        print(*table.notes, sep="\n")
-
-
-if __name__ == "__main__":
-    main()

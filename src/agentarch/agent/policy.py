@@ -192,36 +192,31 @@ class ToolPolicy:
         """
         if tool not in self.tools or not principal.id:
             return False
-        if not all(_SAFE_ID.fullmatch(value) for value in (principal.id, *principal.groups)):
-            return True  # cannot be written as an entity literal: offer it, enforcement decides
-        request = {
-            "principal": f"{NAMESPACE}::User::{json.dumps(principal.id, ensure_ascii=False)}",
-            "action": f'{NAMESPACE}::Action::"{tool}"',
-            "resource": f'{NAMESPACE}::Agent::"agent"',
-        }
-        try:
-            partial = cedarpy.is_authorized_partial(
-                request, self._policies, _entities(principal), self._schema
-            )
-        except Exception:
-            return True
-        return partial.decision != cedarpy.Decision.Deny
+        partial = self._without_context(principal, tool)
+        # Undecidable (an id no entity literal can hold, an engine error): offer it, enforcement decides.
+        return partial is None or partial.decision != cedarpy.Decision.Deny
 
     def candidates(self, principal: Principal, tool: str) -> tuple[str, ...]:
         """The policies that could decide this tool for this principal, whatever the context."""
+        partial = self._without_context(principal, tool)
+        if partial is None:
+            return ()
+        found = [*partial.diagnostics.reasons, *partial.diagnostics.may_be_determining]
+        return tuple(dict.fromkeys(self.names.get(p, p) for p in found))
+
+    def _without_context(self, principal: Principal, tool: str) -> cedarpy.PartialAuthzResult | None:
+        """Partial evaluation of the call with the context unknown; None when it cannot be asked."""
+        if not all(_SAFE_ID.fullmatch(value) for value in (principal.id, *principal.groups)):
+            return None  # the partial API takes entity literals only
         request = {
             "principal": f"{NAMESPACE}::User::{json.dumps(principal.id, ensure_ascii=False)}",
             "action": f'{NAMESPACE}::Action::"{tool}"',
             "resource": f'{NAMESPACE}::Agent::"agent"',
         }
         try:
-            partial = cedarpy.is_authorized_partial(
-                request, self._policies, _entities(principal), self._schema
-            )
-        except Exception:
-            return ()
-        found = [*partial.diagnostics.reasons, *partial.diagnostics.may_be_determining]
-        return tuple(dict.fromkeys(self.names.get(p, p) for p in found))
+            return cedarpy.is_authorized_partial(request, self._policies, _entities(principal), self._schema)
+        except Exception:  # whatever the engine raises: no answer
+            return None
 
 
 def decide(
