@@ -336,7 +336,7 @@ def test_full_pattern_grants_exactly_the_boto3_calls_the_code_makes() -> None:
         assert granted == derived, (
             f"module.{call}: grant {sorted(derived - granted)}, remove {sorted(granted - derived)}"
         )
-    derived_runtime = boto3_actions(AGENT_ENTRY) | agent_audit_actions() | MODEL_ACTIONS
+    derived_runtime = boto3_actions(AGENT_ENTRY) | MODEL_ACTIONS
     granted_runtime = granted_to_runtime("3-full")
     assert granted_runtime == derived_runtime, (
         f"runtime: grant {sorted(derived_runtime - granted_runtime)}, remove {sorted(granted_runtime - derived_runtime)}"
@@ -345,14 +345,6 @@ def test_full_pattern_grants_exactly_the_boto3_calls_the_code_makes() -> None:
 
 QUOTA_ACTIONS = source_actions(code_contracts.module_path("agentarch.adapters.aws_quotas"), "dynamodb")  # type: ignore[arg-type]
 IDEMPOTENCY_ACTIONS = library_actions("aws_lambda_powertools.utilities.idempotency.DynamoDBPersistenceLayer")
-
-
-def agent_audit_actions() -> set[str]:
-    """What the agent's tool-call records need: the DynamoDB audit store's writes (head, put) and the
-    KMS argument key. `stored()` (Scan) serves only `agentarch audit verify`, with an operator's
-    credentials. The graph calls `AuditTrail.tool_call_*`; once it does, `agentarch.agent.app`'s own
-    closure derives the same set, and this union changes nothing."""
-    return boto3_actions("agentarch.adapters.aws_audit") - {"dynamodb:Scan"}
 
 
 def audit_table_statements(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -387,7 +379,7 @@ def test_the_audit_table_is_append_only_for_every_role() -> None:
         *adapter.ITEM_ATTRIBUTES[:-1],
         "${local.expiry_attribute}",
     ]
-    writer_code = boto3_actions("agentarch.handlers.chat") | agent_audit_actions()
+    writer_code = boto3_actions("agentarch.handlers.chat") | boto3_actions(AGENT_ENTRY)
     assert not writer_code & {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} - (
         boto3_actions("agentarch.adapters.aws_conversations")
     ), "the audit adapter must never update or delete"
