@@ -53,7 +53,7 @@ LOCAL_RUNTIME_ARN = (
     f"arn:aws:bedrock-agentcore:{LOCAL_REGION}:{LOCAL_ACCOUNT}:runtime/agentarch_local-a1b2c3d4e5"
 )
 DEMO_USER = "demo"
-DEMO_GROUPS = ("users", "weather", "support")  # the demo user may try every tool of the default policy
+DEMO_GROUPS = ("users", "weather", "support", "audit-admins")  # every tool, and the audit trail
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STARTUP_TIMEOUT_SECONDS = 90.0
 MAX_RESTART_BACKOFF_SECONDS = 30.0
