@@ -160,3 +160,21 @@ def test_failed_sign_ins_that_straddle_a_minute_boundary_still_block_the_address
 
     assert throttle.retry_after("10.0.0.9", "someone-new") > 0
     assert throttle.retry_after("10.0.0.10", "someone-new") == 0
+
+
+def test_the_rate_rule_does_not_reset_when_a_burst_straddles_a_window_boundary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agentarch.local import frontdoor
+
+    clock = [299.9]
+    monkeypatch.setattr(frontdoor.time, "monotonic", lambda: clock[0])
+    limiter = frontdoor.RateLimiter(5, 300.0)
+    before = [limiter.allow("10.0.0.9") for _ in range(3)]
+    clock[0] = 300.1  # a fixed window would count afresh from here
+    after = [limiter.allow("10.0.0.9") for _ in range(4)]
+
+    assert before + after == [True] * 5 + [False] * 2
+    assert limiter.allow("10.0.0.10")  # another address has its own budget
+    clock[0] = 900.0  # a whole window later, the budget is back
+    assert limiter.allow("10.0.0.9")

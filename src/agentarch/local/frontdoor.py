@@ -17,7 +17,7 @@ import re
 import secrets
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +83,12 @@ class FrontDoorSpec:
 
 
 class RateLimiter:
-    """Fixed-window request counts per client IP, like WAF's rate-based rule."""
+    """Requests per client IP over a sliding window, like WAF's rate-based rule.
+
+    The window slides: the previous fixed window's count is weighted by how much of it still lies
+    inside the last `window_seconds` (O(1) per address). Plain fixed windows would let a burst that
+    straddles a boundary through with twice the limit.
+    """
 
     def __init__(self, limit: int, window_seconds: float) -> None:
         self._limit = limit
@@ -91,12 +96,14 @@ class RateLimiter:
         self._counts: dict[tuple[str, int], int] = defaultdict(int)
 
     def allow(self, ip: str) -> bool:
-        """Count one request from `ip`; False once it is over the limit in this window."""
-        window = int(time.monotonic() // self._window)
+        """Count one request from `ip`; False once the last window holds more than the limit."""
+        position = time.monotonic() / self._window
+        window = int(position)
         if len(self._counts) > 10_000:
-            self._counts = defaultdict(int, {k: v for k, v in self._counts.items() if k[1] == window})
+            self._counts = defaultdict(int, {k: v for k, v in self._counts.items() if k[1] >= window - 1})
         self._counts[(ip, window)] += 1
-        return self._counts[(ip, window)] <= self._limit
+        earlier = self._counts.get((ip, window - 1), 0) * (1 - (position - window))
+        return earlier + self._counts[(ip, window)] <= self._limit
 
 
 class LoginThrottle:
@@ -112,9 +119,7 @@ class LoginThrottle:
     def __init__(self) -> None:
         self._user_failures: dict[str, int] = defaultdict(int)
         self._locked_until: dict[str, float] = {}
-        # A sliding window of failure times per address: a fixed window would let a burst that
-        # straddles its boundary through with twice the budget.
-        self._ip_failures: dict[str, deque[float]] = {}
+        self._ip_failures = RateLimiter(self.FAILURES_PER_IP - 1, self.IP_WINDOW_SECONDS)  # the Nth blocks
         self._ip_blocked: dict[str, float] = {}
 
     def retry_after(self, ip: str, username: str) -> int:
@@ -134,15 +139,7 @@ class LoginThrottle:
         extra = self._user_failures[username] - self.FREE_FAILURES_PER_USER
         if extra >= 0:
             self._locked_until[username] = now + min(2.0**extra, self.MAX_LOCK_SECONDS)
-        if len(self._ip_failures) > self.TRACKED_USERS:  # forget addresses with no recent failure
-            self._ip_failures = {
-                a: t for a, t in self._ip_failures.items() if t and t[-1] > now - self.IP_WINDOW_SECONDS
-            }
-        recent = self._ip_failures.setdefault(ip, deque())
-        recent.append(now)
-        while recent and recent[0] <= now - self.IP_WINDOW_SECONDS:
-            recent.popleft()
-        if len(recent) >= self.FAILURES_PER_IP:  # the Nth failure in the window blocks the address
+        if not self._ip_failures.allow(ip):
             self._ip_blocked[ip] = now + self.IP_WINDOW_SECONDS
 
     def succeeded(self, username: str) -> None:
