@@ -1,7 +1,7 @@
 """Agent runtime cold start to first answer: a fresh process until its first `/invocations` answers.
 
 `agentarch.agent.app` (LangGraph, the offline model and its tools, served by `BedrockAgentCoreApp`
-exactly as the local stack's agent workers run it: `python -m agentarch.local.agent_host SOCKET`)
+exactly as the local stack's agent workers run it: `python -m agentarch.dev.local.agent_host SOCKET`)
 against AgentCore's runtime SDK alone answering a fixed reply (`bench/baseline_agent.py`), sampled
 interleaved in the same run. The clock runs from spawning the process to the first answer read.
 """
@@ -24,7 +24,7 @@ PAYLOAD = {"prompt": "what is 17 * 23?", "actor": {"id": "bench-user", "groups":
 SESSION = {"X-Amzn-Bedrock-AgentCore-Runtime-Session-Id": "bench-session-" + "0" * 32}
 VARIANTS = (
     ("runtime SDK alone (baseline)", [str(Path(__file__).resolve().parent / "baseline_agent.py")]),
-    ("agentarch agent (LangGraph + offline model)", ["-m", "agentarch.local.agent_host"]),
+    ("agentarch agent (LangGraph + offline model)", ["-m", "agentarch.dev.local.agent_host"]),
 )
 
 

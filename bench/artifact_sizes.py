@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agentarch.build.builder import (
+from agentarch.dev.packaging.builder import (
     LAMBDA_SIZE_TARGET,
     build,
     default_output_dir,
@@ -23,7 +23,7 @@ from agentarch.build.builder import (
     read_manifest,
     size_table,
 )
-from agentarch.build.registry import MANIFEST
+from agentarch.dev.packaging.registry import MANIFEST
 from bench.report import Result, Table
 
 

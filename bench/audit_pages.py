@@ -28,7 +28,8 @@ import boto3
 from moto import mock_aws
 
 from agentarch.adapters.aws_audit import DynamoAuditStore, _item
-from agentarch.adapters.sqlite_store import SqliteAuditStore, SqliteDatabase
+from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
+from agentarch.dev.testing.aws import AUDIT_TABLE_NAME, REGION, create_audit_table
 from agentarch.services.audit import (
     GENESIS,
     AuditEvent,
@@ -39,7 +40,6 @@ from agentarch.services.audit import (
     make_query,
     seal,
 )
-from agentarch.testing.aws import AUDIT_TABLE_NAME, REGION, create_audit_table
 from bench.report import Result, Table
 
 LIMIT = 50

@@ -18,8 +18,9 @@ from typing import Any
 
 from agentarch.agent.graph import Turn, build_graph, run_turn
 from agentarch.agent.offline_model import OfflineChatModel
-from agentarch.agent.policy import CallHistory, Principal, decide, load_tool_policy
+from agentarch.agent.policy import CallHistory, decide, load_tool_policy
 from agentarch.agent.tools import WeatherService, build_tools
+from agentarch.core.identity import Actor
 from bench.report import Result, Table, percentile
 
 SESSION = "s" * 40
@@ -44,8 +45,8 @@ def measure(calls: int) -> dict[str, Any]:
     started = time.perf_counter()
     policy = load_tool_policy()
     load_seconds = time.perf_counter() - started
-    member = Principal("user-1", ("users", "weather", "support"))
-    outsider = Principal("user-2", ("users",))
+    member = Actor(id="user-1", groups=("users", "weather", "support"))
+    outsider = Actor(id="user-2", groups=("users",))
     history = CallHistory()
     weather = {"latitude": 47.6062, "longitude": -122.3321}
     ticket = {"title": "printer", "severity": "medium", "body": "floor 3"}

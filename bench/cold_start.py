@@ -22,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from agentarch.testing import rest_api_event
+from agentarch.dev.testing import rest_api_event
 from bench.report import Result, Spread, Table, ratio
 from bench.stub_runtime import RUNTIME_ARN, stub_runtime
 

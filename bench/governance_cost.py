@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from agentarch.adapters.local_backend import FileArgumentKey
 from aws_lambda_powertools.utilities.idempotency import (
     BasePersistenceLayer,
     DynamoDBPersistenceLayer,
@@ -38,8 +39,8 @@ from moto import mock_aws
 
 from agentarch.adapters.aws_audit import DynamoAuditStore, KmsArgumentKey
 from agentarch.adapters.aws_quotas import DynamoQuotaStore
-from agentarch.adapters.local_backend import FileArgumentKey
-from agentarch.adapters.sqlite_store import (
+from agentarch.core.identity import Actor
+from agentarch.dev.sqlite import (
     SqliteAuditStore,
     SqliteConversationIndex,
     SqliteDatabase,
@@ -47,11 +48,7 @@ from agentarch.adapters.sqlite_store import (
     SqliteMemoryEvents,
     SqliteQuotaStore,
 )
-from agentarch.services import quotas
-from agentarch.services.audit import AuditContext, AuditTrail
-from agentarch.services.chat import ConversationStore, send_message
-from agentarch.services.quotas import DailyLimits, QuotaPolicy, QuotaStore
-from agentarch.testing.aws import (
+from agentarch.dev.testing.aws import (
     IDEMPOTENCY_TABLE_NAME,
     QUOTAS_TABLE_NAME,
     REGION,
@@ -60,6 +57,10 @@ from agentarch.testing.aws import (
     create_quotas_table,
     moto_storage,
 )
+from agentarch.services import quotas
+from agentarch.services.audit import AuditContext, AuditTrail
+from agentarch.services.chat import ConversationStore, send_message
+from agentarch.services.quotas import DailyLimits, QuotaPolicy, QuotaStore
 from bench.report import Result, Table, percentile
 
 ACTOR = "bench-actor"
@@ -136,7 +137,7 @@ def steps(backend: Backend) -> dict[str, Callable[[str], object]]:
     )(lambda *, scope: ANSWER)
 
     def audit(session: str) -> object:
-        context = AuditContext(actor=ACTOR, session=session, groups=("users",), request_id="r")
+        context = AuditContext(actor=Actor(id=ACTOR, groups=("users",)), session=session, request_id="r")
         started = backend.audit.tool_call_started(
             context, tool="calculator", call_id="c1", args={"expression": "17 * 23"}
         )

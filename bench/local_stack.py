@@ -32,7 +32,7 @@ import boto3
 import httpx
 from botocore.config import Config
 
-from agentarch.testing import RunningStack, rest_api_event, start_local_stack
+from agentarch.dev.testing import RunningStack, rest_api_event, start_local_stack
 from bench.report import Result, Table, percentile
 
 PROMPT = "what is 17 * 23?"
@@ -54,7 +54,7 @@ def own_agent(stack: RunningStack, socket_path: Path) -> Iterator[httpx.Client]:
         "AUDIT_KEY_FILE": str(stack.state_dir / "audit.key"),  # its tool-call records, as the workers'
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "agentarch.local.agent_host", str(socket_path)],
+        [sys.executable, "-m", "agentarch.dev.local.agent_host", str(socket_path)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

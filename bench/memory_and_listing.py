@@ -39,19 +39,20 @@ from moto import mock_aws
 
 from agentarch.adapters.aws_conversations import DynamoConversationIndex
 from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
-from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase
-from agentarch.agent.app import AgentService, InvocationRequest
+from agentarch.agent.app import AgentService
 from agentarch.config import AgentSettings
-from agentarch.services.chat import ConversationStore, send_message
-from agentarch.services.conversations import ConversationIndex
-from agentarch.services.timestamps import format_iso_millis
-from agentarch.testing.aws import (
+from agentarch.core.contracts import AgentInvocation
+from agentarch.core.timestamps import format_iso_millis
+from agentarch.dev.sqlite import SqliteConversationIndex, SqliteDatabase
+from agentarch.dev.testing.aws import (
     MEMORY_ID,
     REGION,
     TABLE_NAME,
     agentcore_list_events_like_the_service,
     create_conversations_table,
 )
+from agentarch.services.chat import ConversationStore, send_message
+from agentarch.services.conversations import ConversationIndex
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 HISTORY_TURNS = 10
@@ -110,7 +111,7 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
 
     class InProcessRuntime:
         def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]:
-            return agent.invoke(InvocationRequest.model_validate(payload), session_id).model_dump()
+            return agent.invoke(AgentInvocation.model_validate(payload), session_id).model_dump()
 
     with tempfile.TemporaryDirectory() as tmp:
         store = ConversationStore(SqliteConversationIndex(SqliteDatabase(Path(tmp) / "index.db")), memory)

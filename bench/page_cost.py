@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 
 from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
-from agentarch.testing.aws import MEMORY_ID, REGION
+from agentarch.dev.testing.aws import MEMORY_ID, REGION
 from bench.memory_and_listing import (
     CONVERSATION_COUNTS,
     MAX_LATENCY_RATIO,

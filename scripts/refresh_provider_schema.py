@@ -173,8 +173,8 @@ def derive(assembly: dict[str, Any]) -> dict[str, Any]:
 def used_types(root: Path) -> tuple[set[str], set[str]]:
     """Resource and data source types declared by the .tf files under root/terraform."""
     sys.path.insert(0, str(root / "src"))
-    from agentarch.lint.hcl import load_module, terraform_dirs
-    from agentarch.lint.schema import used_types as _used
+    from agentarch.dev.lint.hcl import load_module, terraform_dirs
+    from agentarch.dev.lint.schema import used_types as _used
 
     return _used([load_module(p) for p in terraform_dirs(root)])
 

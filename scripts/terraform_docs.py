@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from agentarch.lint.docs import check_readme, update_readme  # noqa: E402
-from agentarch.lint.hcl import load_module, terraform_dirs  # noqa: E402
+from agentarch.dev.lint.docs import check_readme, update_readme  # noqa: E402
+from agentarch.dev.lint.hcl import load_module, terraform_dirs  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,8 @@
-"""Fixtures shared by the end-to-end and browser tests: a real local stack in a subprocess."""
+"""Fixtures shared by the end-to-end and browser tests: a real local stack in a subprocess.
+
+The unit and contract tests run handlers and the agent in this process with `STORAGE_BACKEND=sqlite`,
+as the local stack's processes do: the SQLite backend is registered here, as the stack registers it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.testing import RunningStack, free_port, start_local_stack
+from agentarch.dev import sqlite
+from agentarch.dev.testing import RunningStack, free_port, start_local_stack
+
+sqlite.register()
 
 __all__ = ["ALICE", "BOB", "CAROL", "RunningStack", "free_port", "start_stack"]
 

@@ -221,13 +221,6 @@ class AgentSettings(_EnvSettings):
         return "bedrock" if self.bedrock_model_id else "offline"
 
 
-def required_for_backend(value: str | None, name: Env, backend: str) -> str:
-    """A setting the chosen storage backend cannot work without."""
-    if not value:
-        raise SettingsError(f"{name} is required when {Env.STORAGE_BACKEND}={backend}")
-    return value
-
-
 SettingsT = TypeVar("SettingsT", bound=_EnvSettings)
 
 

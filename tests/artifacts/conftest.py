@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from agentarch.build.builder import available, build, read_manifest
-from agentarch.build.dependencies import closure
-from agentarch.build.registry import FUNCTIONS, FunctionSpec
+from agentarch.dev.packaging.builder import available, build, read_manifest
+from agentarch.dev.packaging.dependencies import closure
+from agentarch.dev.packaging.registry import FUNCTIONS, FunctionSpec
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE_MARK = "PROBE-RESULT "

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.agent.policy import DEFAULT_POLICY_DIR, CallHistory, Principal, load_tool_policy
-from agentarch.build import main
-from agentarch.build.builder import BuildError, build, read_manifest
-from agentarch.build.registry import AGENT_ENTRY_POINT, AGENT_POLICY_DIR
+from agentarch.agent.policy import DEFAULT_POLICY_DIR, CallHistory, load_tool_policy
+from agentarch.core.identity import Actor
+from agentarch.dev.packaging import main
+from agentarch.dev.packaging.builder import BuildError, build, read_manifest
+from agentarch.dev.packaging.registry import AGENT_ENTRY_POINT, AGENT_POLICY_DIR
 from tests.artifacts.conftest import AGENT_SPEC, Built
 
 WEATHER_FOR_EVERYONE = (
@@ -142,7 +143,7 @@ def test_a_teams_policy_folder_ships_in_the_agent_zip_and_main_py_points_the_age
     )
 
     # and what is loaded from there is the team's rule: weather for a user in no group
-    nobody = Principal("user-1")
+    nobody = Actor(id="user-1")
     history = CallHistory()
     assert load_tool_policy(Path(seen)).is_allowed(nobody, "weather", SEATTLE, history).allowed
     assert not load_tool_policy().is_allowed(nobody, "weather", SEATTLE, history).allowed

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.build.registry import AGENT_ENTRY_POINT
+from agentarch.dev.packaging.registry import AGENT_ENTRY_POINT
 from tests.artifacts.conftest import AGENT_SPEC, PROBE_MARK, Built, link_distributions, run_probe, unpack
 
 EM_AARCH64 = 183
@@ -83,7 +83,9 @@ def test_agent_zip_has_the_entry_point_and_only_agent_side_modules(built: Built)
     packages = {n.split("/")[1] for n in names if n.startswith("agentarch/") and n.count("/") >= 2}
     assert "agent" in packages
     assert packages <= {"agent", "services", "adapters"}
-    assert not any(n.startswith(("agentarch/handlers/", "agentarch/local/", "agentarch/web/")) for n in names)
+    assert not any(
+        n.startswith(("agentarch/handlers/", "agentarch/dev/local/", "agentarch/dev/web/")) for n in names
+    )
     # The agent reads Memory only: no conversation-index adapter, and no local SQLite storage
     assert "agentarch/adapters/aws_memory.py" in names
     assert not any(

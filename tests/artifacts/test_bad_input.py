@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.build import main
-from agentarch.build.builder import BuildError, build
-from agentarch.build.imports import import_graph
-from agentarch.build.registry import FUNCTIONS
+from agentarch.dev.packaging import main
+from agentarch.dev.packaging.builder import BuildError, build
+from agentarch.dev.packaging.imports import import_graph
+from agentarch.dev.packaging.registry import FUNCTIONS
 from tests.artifacts.conftest import LAMBDA_SPECS
 
 FAKE = "agentarch-fake-native"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from agentarch.build.builder import LAMBDA_SIZE_TARGET
-from agentarch.build.registry import BOTOCORE_DATA_DIR, FunctionSpec
-from agentarch.testing import rest_api_event
+from agentarch.dev.packaging.builder import LAMBDA_SIZE_TARGET
+from agentarch.dev.packaging.registry import BOTOCORE_DATA_DIR, FunctionSpec
+from agentarch.dev.testing import rest_api_event
 from tests.artifacts.conftest import LAMBDA_SPECS, PROBE_MARK, Built, LambdaNeighbours, run_probe, unpack
 
 pytestmark = pytest.mark.skipif(not LAMBDA_SPECS, reason="no Lambda handler module exists yet")
@@ -94,7 +94,7 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
     ]
     assert forbidden == []
     # Only the AWS backend of each port: the local stack's SQLite storage never ships
-    assert "agentarch/adapters/sqlite_store.py" not in names
+    assert "agentarch/dev/sqlite.py" not in names
     assert "agentarch/adapters/local_backend.py" not in names
     adapters = {  # the AWS adapters of the ports each handler uses
         "chat": {"aws_memory", "aws_conversations", "aws_audit"},
@@ -154,7 +154,7 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
     for layer_package in ("aws_lambda_powertools", "pydantic", "pydantic_settings"):
         assert origins[layer_package].startswith(str(lambda_neighbours.layer)), layer_package
     assert not any(
-        m.startswith(("agentarch.agent", "agentarch.local", "agentarch.web"))
+        m.startswith(("agentarch.agent", "agentarch.dev.local", "agentarch.dev.web"))
         for m in result["agentarch_modules"]
     )
     # And botocore reads the bedrock-agentcore model shipped in the zip (AWS_DATA_PATH)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.build.archive import ZIP_EPOCH
-from agentarch.build.builder import build, read_manifest
-from agentarch.build.registry import MANIFEST
+from agentarch.dev.packaging.archive import ZIP_EPOCH
+from agentarch.dev.packaging.builder import build, read_manifest
+from agentarch.dev.packaging.registry import MANIFEST
 from tests.artifacts.conftest import LAMBDA_SPECS, Built
 
 

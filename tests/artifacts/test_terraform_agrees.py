@@ -11,7 +11,7 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from agentarch.build.registry import FUNCTIONS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
+from agentarch.dev.packaging.registry import FUNCTIONS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 from tests.artifacts.conftest import REPO, Built
 
 EXAMPLES = REPO / "terraform" / "examples"

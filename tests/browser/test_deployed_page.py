@@ -21,7 +21,7 @@ import jwt
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from agentarch.cli import main
+from agentarch.dev.cli import main
 
 pytestmark = pytest.mark.browser
 DOMAIN = "agentarch-test.auth.us-east-1.amazoncognito.com"

@@ -1,6 +1,6 @@
 """Every storage port, once per adapter: DynamoDB + AgentCore Memory under moto, and SQLite.
 
-`aws_credentials` comes from the agentarch pytest plugin (agentarch.testing.plugin).
+`aws_credentials` comes from the agentarch pytest plugin (agentarch.dev.testing.plugin).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
+from agentarch.dev.sqlite import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
+from agentarch.dev.testing.aws import moto_storage
 from agentarch.services.conversations import ConversationIndex
 from agentarch.services.memory import MemoryEvents
-from agentarch.testing.aws import moto_storage
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Storage:
 
 
 def _aws_storage() -> Iterator[Storage]:
-    # The plugin's moto storage (agentarch.testing.aws), as teams get it from `agentarch_aws`.
+    # The plugin's moto storage (agentarch.dev.testing.aws), as teams get it from `agentarch_aws`.
     with moto_storage() as aws:
         yield Storage(
             "aws", aws.index, aws.memory, {"dynamodb": aws.dynamodb, "bedrock-agentcore": aws.agentcore}

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.adapters.sqlite_store import SqliteAuditStore, SqliteDatabase
+from agentarch.core.identity import Actor
+from agentarch.core.pagination import InvalidCursor
+from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
+from agentarch.dev.testing.aws import moto_audit_store
 from agentarch.services.audit import (
     GENESIS,
     AuditContext,
@@ -25,8 +28,6 @@ from agentarch.services.audit import (
     make_query,
     verify,
 )
-from agentarch.services.pagination import InvalidCursor
-from agentarch.testing.aws import moto_audit_store
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
 KEY = b"k" * 32
@@ -75,7 +76,9 @@ def every_page(store: AuditStore, query: AuditQuery, limit: int) -> list[AuditRe
 
 def test_a_tool_call_leaves_a_started_and_a_finished_record_chained_in_its_session(store: AuditStore) -> None:
     trail = trail_on(store)
-    context = AuditContext(actor="alice", session="s-" + uuid.uuid4().hex, groups=("staff",), request_id="r1")
+    context = AuditContext(
+        actor=Actor(id="alice", groups=("staff",)), session="s-" + uuid.uuid4().hex, request_id="r1"
+    )
 
     handle = trail.tool_call_started(
         context,
@@ -120,7 +123,7 @@ def test_argument_digests_are_keyed_so_small_values_cannot_be_guessed(store: Aud
 
 def test_a_call_that_never_runs_leaves_one_record_with_its_decision(store: AuditStore) -> None:
     trail = trail_on(store)
-    context = AuditContext(actor="bob", session="s-" + uuid.uuid4().hex)
+    context = AuditContext(actor=Actor(id="bob"), session="s-" + uuid.uuid4().hex)
 
     trail.tool_call_decided(
         context,
@@ -139,7 +142,7 @@ def test_a_call_that_never_runs_leaves_one_record_with_its_decision(store: Audit
 def test_two_writers_share_one_session_chain(store: AuditStore) -> None:
     # Given two trails (the agent, the chat Lambda) writing to the same store and session
     agent, lambda_ = trail_on(store), trail_on(store, Clock(T0 + timedelta(minutes=1)))
-    context = AuditContext(actor="alice", session="s-" + uuid.uuid4().hex)
+    context = AuditContext(actor=Actor(id="alice"), session="s-" + uuid.uuid4().hex)
 
     handle = agent.tool_call_started(context, tool="calculator", call_id="c1", args={"expression": "1+1"})
     agent.tool_call_finished(handle, outcome="ok", result="2")
@@ -155,7 +158,7 @@ def test_two_writers_share_one_session_chain(store: AuditStore) -> None:
 
 def test_a_taken_place_is_refused_and_the_writer_retries_after_the_new_head(store: AuditStore) -> None:
     trail = trail_on(store)
-    context = AuditContext(actor="alice", session="s-" + uuid.uuid4().hex)
+    context = AuditContext(actor=Actor(id="alice"), session="s-" + uuid.uuid4().hex)
     first = trail.turn(context, outcome="ok", latency_ms=1)
 
     # A second writer that read the head before `first` was written would put seq 1 again: refused.
@@ -188,8 +191,12 @@ def test_records_are_found_by_actor_newest_first_across_sessions(store: AuditSto
     trail = trail_on(store, clock)
     sessions = ["s-a-" + uuid.uuid4().hex, "s-b-" + uuid.uuid4().hex]
     for n in range(7):
-        trail.turn(AuditContext(actor="alice", session=sessions[n % 2]), outcome="ok", latency_ms=n)
-        trail.turn(AuditContext(actor="bob", session="s-bob-" + uuid.uuid4().hex), outcome="ok", latency_ms=n)
+        trail.turn(AuditContext(actor=Actor(id="alice"), session=sessions[n % 2]), outcome="ok", latency_ms=n)
+        trail.turn(
+            AuditContext(actor=Actor(id="bob"), session="s-bob-" + uuid.uuid4().hex),
+            outcome="ok",
+            latency_ms=n,
+        )
 
     records = every_page(store, make_query(actor="alice"), 3)
 
@@ -203,7 +210,7 @@ def test_records_are_found_by_time_window_across_days(store: AuditStore) -> None
     for n in range(12):
         trail._clock = lambda n=n: T0 + timedelta(hours=10 * n)  # type: ignore[misc]
         trail.turn(
-            AuditContext(actor=f"user{n % 3}", session=f"s-{n}-{uuid.uuid4().hex}"),
+            AuditContext(actor=Actor(id=f"user{n % 3}"), session=f"s-{n}-{uuid.uuid4().hex}"),
             outcome="ok",
             latency_ms=n,
         )
@@ -219,7 +226,7 @@ def test_records_are_found_by_time_window_across_days(store: AuditStore) -> None
 
 def test_filters_the_key_cannot_apply_still_hold_on_every_page(store: AuditStore) -> None:
     trail = trail_on(store)
-    context = AuditContext(actor="alice", session="s-" + uuid.uuid4().hex)
+    context = AuditContext(actor=Actor(id="alice"), session="s-" + uuid.uuid4().hex)
     for n in range(6):
         decision = "deny" if n % 3 == 0 else "allow"
         trail.tool_call_decided(
@@ -240,7 +247,9 @@ def test_a_cursor_is_bound_to_its_filters(store: AuditStore) -> None:
     trail = trail_on(store)
     for n in range(3):
         trail.turn(
-            AuditContext(actor="alice", session=f"s-{n}-{uuid.uuid4().hex}"), outcome="ok", latency_ms=n
+            AuditContext(actor=Actor(id="alice"), session=f"s-{n}-{uuid.uuid4().hex}"),
+            outcome="ok",
+            latency_ms=n,
         )
     page = list_records(store, make_query(actor="alice"), 1, None)
     assert page.next_cursor is not None
@@ -267,7 +276,7 @@ def test_bad_filters_are_refused_naming_the_filter(filters: dict[str, str], name
 
 def test_a_session_expiry_is_set_once_for_the_whole_chain(store: AuditStore) -> None:
     trail = AuditTrail(store, FixedKey(), retention_days=30, clock=Clock())
-    context = AuditContext(actor="alice", session="s-" + uuid.uuid4().hex)
+    context = AuditContext(actor=Actor(id="alice"), session="s-" + uuid.uuid4().hex)
     first = trail.turn(context, outcome="ok", latency_ms=1)
     later = trail.turn(context, outcome="ok", latency_ms=1)
     assert first.expires_at == int((first.time + timedelta(days=30)).timestamp()) == later.expires_at
@@ -275,7 +284,7 @@ def test_a_session_expiry_is_set_once_for_the_whole_chain(store: AuditStore) -> 
 
 def test_stored_records_are_what_verify_reads(store: AuditStore) -> None:
     trail = trail_on(store)
-    contexts = [AuditContext(actor="a", session=f"s-{n}-{uuid.uuid4().hex}") for n in range(3)]
+    contexts = [AuditContext(actor=Actor(id="a"), session=f"s-{n}-{uuid.uuid4().hex}") for n in range(3)]
     for context in contexts * 2:
         trail.turn(context, outcome="ok", latency_ms=1)
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from agentarch.adapters.aws_conversations import EXPIRY_ATTRIBUTE, DynamoConversationIndex
+from agentarch.dev.testing.aws import TABLE_NAME
 from agentarch.services.conversations import (
     ConversationNotFound,
     get_conversation,
@@ -13,7 +14,6 @@ from agentarch.services.conversations import (
     record_turn,
     start_or_resume,
 )
-from agentarch.testing.aws import TABLE_NAME
 from tests.contract.conftest import Storage
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)

@@ -9,20 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agentarch.core.contracts import PendingApproval
+from agentarch.core.errors import InvalidIdentifier
+from agentarch.core.pagination import InvalidCursor, InvalidLimit
 from agentarch.services.conversations import (
     ApprovalNotPending,
     Conversation,
     ConversationIndex,
     ConversationNotFound,
-    InvalidIdentifier,
-    PendingApproval,
     forget_unused,
     get_conversation,
     list_conversations,
     record_turn,
     start_or_resume,
 )
-from agentarch.services.pagination import InvalidCursor, InvalidLimit
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agentarch.core.pagination import Page
 from agentarch.services.conversations import (
     ConversationNotFound,
     conversation_history,
@@ -17,7 +18,6 @@ from agentarch.services.conversations import (
     start_or_resume,
 )
 from agentarch.services.memory import MemoryEvents, Message
-from agentarch.services.pagination import Page
 from tests.contract.conftest import Storage
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)

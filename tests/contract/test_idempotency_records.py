@@ -23,15 +23,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from moto import mock_aws
 
-from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteIdempotencyStore
-from agentarch.handlers.chat import idempotency_config
-from agentarch.testing import LambdaContextStub
-from agentarch.testing.aws import (
+from agentarch.dev.sqlite import SqliteDatabase, SqliteIdempotencyStore
+from agentarch.dev.testing import LocalLambdaContext
+from agentarch.dev.testing.aws import (
     IDEMPOTENCY_TABLE_NAME,
     REGION,
     create_idempotency_table,
     dynamodb_writes_one_at_a_time,
 )
+from agentarch.handlers.chat import idempotency_config
 
 
 @pytest.fixture(params=["aws", "sqlite"])
@@ -49,7 +49,7 @@ def layer(
 
 def once(layer: BasePersistenceLayer, config: IdempotencyConfig = idempotency_config) -> Callable[..., Any]:
     """The chat Lambda's configuration (actor and key scope the record, the request is validated)."""
-    config.register_lambda_context(LambdaContextStub())  # as the handler does: in-progress records expire
+    config.register_lambda_context(LocalLambdaContext())  # as the handler does: in-progress records expire
 
     @idempotent_function(data_keyword_argument="scope", persistence_store=layer, config=config)
     def run(*, scope: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:

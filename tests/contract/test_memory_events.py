@@ -11,9 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agentarch.services.memory import InvalidMessage, MemoryEvents, Message, ToolCall
-from agentarch.services.pagination import InvalidCursor, InvalidLimit
-from agentarch.testing.aws import MEMORY_ID, REGION
+from agentarch.core.contracts import ToolCall
+from agentarch.core.pagination import InvalidCursor, InvalidLimit
+from agentarch.dev.testing.aws import MEMORY_ID, REGION
+from agentarch.services.memory import InvalidMessage, MemoryEvents, Message
 from tests.contract.conftest import Storage
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
@@ -205,7 +206,7 @@ def test_the_agents_storage_path_costs_two_memory_calls_per_turn(aws_storage: St
 
 
 def test_stock_moto_lists_oldest_first(aws_credentials: None) -> None:
-    """Why agentarch.testing.aws patches ListEvents: moto 5.2.5 does not order like the service.
+    """Why agentarch.dev.testing.aws patches ListEvents: moto 5.2.5 does not order like the service.
 
     If this starts failing, moto has learned the service's order: drop the patch.
     """

@@ -13,15 +13,15 @@ import pytest
 from moto import mock_aws
 
 from agentarch.adapters.aws_quotas import DynamoQuotaStore
-from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteQuotaStore
-from agentarch.services import quotas
-from agentarch.services.quotas import DailyLimits, QuotaExceeded, QuotaPolicy, QuotaStore
-from agentarch.testing.aws import (
+from agentarch.dev.sqlite import SqliteDatabase, SqliteQuotaStore
+from agentarch.dev.testing.aws import (
     QUOTAS_TABLE_NAME,
     REGION,
     create_quotas_table,
     dynamodb_writes_one_at_a_time,
 )
+from agentarch.services import quotas
+from agentarch.services.quotas import DailyLimits, QuotaExceeded, QuotaPolicy, QuotaStore
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 LIMIT = 5

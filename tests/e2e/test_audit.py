@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from agentarch.adapters.sqlite_store import SqliteAuditStore, SqliteDatabase
+from agentarch.core.identity import Actor
+from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
+from agentarch.dev.testing.local_stack import RunningStack, start_local_stack
 from agentarch.services.audit import AuditContext, AuditTrail
-from agentarch.testing.local_stack import RunningStack, start_local_stack
 from tests.e2e.test_concurrency import health
 
 pytestmark = pytest.mark.e2e
@@ -115,7 +116,7 @@ def test_an_admin_pages_through_1000_records_without_a_gap_or_a_duplicate(stack:
     trail = AuditTrail(store, clock=lambda: start + timedelta(seconds=next(ticks)))
     for n in range(1000):
         trail.turn(
-            AuditContext(actor="seeded-actor", session=f"s-seeded-{n % 40:02d}-{'0' * 24}"),
+            AuditContext(actor=Actor(id="seeded-actor"), session=f"s-seeded-{n % 40:02d}-{'0' * 24}"),
             outcome="ok",
             latency_ms=n,
         )
@@ -135,7 +136,7 @@ def test_an_admin_pages_through_1000_records_without_a_gap_or_a_duplicate(stack:
 
 
 def test_the_local_trail_verifies_clean(stack: RunningStack, capsys: pytest.CaptureFixture[str]) -> None:
-    from agentarch.cli import main
+    from agentarch.dev.cli import main
 
     assert main(["audit", "verify", "--state-dir", str(stack.state_dir)]) == 0
     assert "every chain is intact" in capsys.readouterr().err

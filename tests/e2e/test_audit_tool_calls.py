@@ -14,7 +14,7 @@ from unittest import mock
 import httpx
 import pytest
 
-from agentarch.testing.local_stack import RunningStack
+from agentarch.dev.testing.local_stack import RunningStack
 from tests.conftest import ALICE, BOB, CAROL, start_stack
 from tests.e2e.test_audit import every_record
 from tests.e2e.test_concurrency import health

@@ -22,7 +22,7 @@ def start_in_own_terminal_group(state_dir: Path) -> tuple[subprocess.Popen[str],
     """`agentarch dev` in a process group of its own, as a terminal runs it (Ctrl-C reaches every process)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "agentarch.cli", "dev", "--no-browser", "--port", str(port),
+        [sys.executable, "-m", "agentarch.dev.cli", "dev", "--no-browser", "--port", str(port),
          "--state-dir", str(state_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agentarch.lint.hcl import TfModule, clear_cache, load_module, plain
+from agentarch.dev.lint.hcl import TfModule, clear_cache, load_module, plain
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "terraform" / "examples"

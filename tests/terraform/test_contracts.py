@@ -16,12 +16,12 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from agentarch import config
-from agentarch.build.registry import FUNCTIONS
 from agentarch.config import Env
-from agentarch.lint.findings import Finding
-from agentarch.lint.hcl import plain
-from agentarch.lint.model import Tree, load_tree
-from agentarch.lint.rules import run_rules
+from agentarch.dev.lint.findings import Finding
+from agentarch.dev.lint.hcl import plain
+from agentarch.dev.lint.model import Tree, load_tree
+from agentarch.dev.lint.rules import run_rules
+from agentarch.dev.packaging.registry import FUNCTIONS
 from tests.terraform import code_contracts
 from tests.terraform.code_contracts import boto3_actions, library_actions, source_actions
 from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, call_args, example, module_dir, resolve
@@ -201,7 +201,7 @@ def test_runtime_environment_is_never_an_empty_map() -> None:
 
 
 def test_the_tool_policy_settings_of_the_runtime_module_are_the_ones_the_agent_reads() -> None:
-    from agentarch.agent.policy import Mode
+    from agentarch.core.decisions import PolicyMode
 
     variables = {k: plain(v.body) for k, v in module_dir("agent_runtime").variables.items()}
     agent = config.AgentSettings.model_fields
@@ -212,8 +212,8 @@ def test_the_tool_policy_settings_of_the_runtime_module_are_the_ones_the_agent_r
     # policy_mode: the agent's modes and default, validated in the module
     (mode_check,) = variables["policy_mode"]["validation"]
     assert 'contains(["ENFORCE", "LOG_ONLY"], var.policy_mode)' in mode_check["condition"]
-    assert {m.value for m in Mode} == {"ENFORCE", "LOG_ONLY"}
-    assert variables["policy_mode"]["default"] == agent["policy_mode"].default == Mode.ENFORCE
+    assert {m.value for m in PolicyMode} == {"ENFORCE", "LOG_ONLY"}
+    assert variables["policy_mode"]["default"] == agent["policy_mode"].default == PolicyMode.ENFORCE
     # policy_dir: null (unset) is the agent's "packaged default"
     assert variables["policy_dir"]["default"] is None and agent["policy_dir"].default is None
     # JWT inbound auth exactly when the runtime trusts user tokens (patterns 0 and 1)
@@ -733,7 +733,7 @@ def test_agentcore_names_refuse_hyphens(module: str) -> None:
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_every_example_outputs_the_web_config_the_page_reads(name: str) -> None:
-    from agentarch.webconfig import COGNITO_KEYS, OUTPUT_NAME
+    from agentarch.dev.cli.web_config import COGNITO_KEYS, OUTPUT_NAME
 
     value = resolve(example(name), plain(example(name).outputs[OUTPUT_NAME].body)["value"])
     assert set(value) == {"pattern", "api_url", "runtime_url", "runtime_arn", "cognito"}

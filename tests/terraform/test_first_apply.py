@@ -13,7 +13,7 @@ import pytest
 
 from agentarch import config
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, AgentUnavailable, RuntimeTarget
-from agentarch.lint.hcl import plain
+from agentarch.dev.lint.hcl import plain
 from tests.terraform.conftest import EXAMPLE_NAMES, ROOT, call_args, example, module_dir
 
 SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
@@ -181,7 +181,7 @@ def test_7_pattern_1_sends_the_validated_session_id_in_the_runtime_header() -> N
     match = re.search(r'\$sid\.matches\("([^"]+)"\)', template)
     assert match, "the session id must be validated before it is used"
     # the same pattern the chat Lambda and the runtime accept
-    from agentarch.services.conversations import SESSION_ID_PATTERN
+    from agentarch.core.sessions import SESSION_ID_PATTERN
 
     assert match.group(1) == SESSION_ID_PATTERN.pattern
     assert "#set($sid = $context.requestId)" in template

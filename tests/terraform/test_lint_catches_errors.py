@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.lint import main, run_all
-from agentarch.lint.docs import BEGIN, END
-from agentarch.lint.schema import SCHEMA_RELPATH
+from agentarch.dev.lint import main, run_all
+from agentarch.dev.lint.docs import BEGIN, END
+from agentarch.dev.lint.schema import SCHEMA_RELPATH
 from tests.terraform.conftest import ROOT
 
 VERSIONS = """
@@ -77,8 +77,8 @@ def module_files(main_tf: str, readme: str | None = None) -> dict[str, str]:
 def messages(tmp_path: Path, files: dict[str, str], fix_readmes: bool = True) -> list[str]:
     repo = make_repo(tmp_path, files)
     if fix_readmes:
-        from agentarch.lint.docs import update_readme
-        from agentarch.lint.hcl import clear_cache, load_module, terraform_dirs
+        from agentarch.dev.lint.docs import update_readme
+        from agentarch.dev.lint.hcl import clear_cache, load_module, terraform_dirs
 
         clear_cache()
         for path in terraform_dirs(repo):

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from agentarch.cli import main
+from agentarch.dev.cli import main
 from tests.terraform.conftest import EXAMPLES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.lint import lint_paths
-from agentarch.lint.findings import Finding
-from agentarch.lint.model import Resource, Tree
-from agentarch.lint.rules import RULES, run_rules
+from agentarch.dev.lint import lint_paths
+from agentarch.dev.lint.findings import Finding
+from agentarch.dev.lint.model import Resource, Tree
+from agentarch.dev.lint.rules import RULES, run_rules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 SECURE = (FIXTURES / "secure" / "main.tf").read_text(encoding="utf-8")

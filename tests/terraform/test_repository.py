@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentarch.lint import main, run_all
-from agentarch.lint.hcl import terraform_dirs
+from agentarch.dev.lint import main, run_all
+from agentarch.dev.lint.hcl import terraform_dirs
 from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, MODULES, OTHER_ROOTS, ROOT
 
 RULES = {

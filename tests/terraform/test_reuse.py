@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from agentarch.config import Env
-from agentarch.lint.hcl import plain
+from agentarch.dev.lint.hcl import plain
 from tests.terraform.conftest import OTHER_ROOTS, call_args, example, module_dir
 
 ROLES = {

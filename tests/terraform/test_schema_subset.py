@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from agentarch.lint.hcl import load_module, terraform_dirs
-from agentarch.lint.schema import SCHEMA_RELPATH, used_types
+from agentarch.dev.lint.hcl import load_module, terraform_dirs
+from agentarch.dev.lint.schema import SCHEMA_RELPATH, used_types
 from tests.terraform.conftest import ROOT
 
 SHARED_SCHEMA = ROOT.parent / "shared" / "terraform" / "aws-provider-6.25.0.schema.json"

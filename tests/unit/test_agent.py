@@ -11,9 +11,10 @@ from agentarch.agent.app import AgentService, invoke
 from agentarch.agent.graph import Turn, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.offline_model import OFFLINE_PREFIX, US_CITIES, OfflineChatModel
-from agentarch.agent.policy import Principal, load_tool_policy
+from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import WeatherService, build_tools, current_time
 from agentarch.config import AgentSettings, SettingsError
+from agentarch.core.identity import Actor
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def tools() -> list[BaseTool]:
 
 def member(*groups: str) -> Turn:
     """A turn for a signed-in user (in the given groups) under the default tool policy."""
-    return Turn(principal=Principal("user-1", groups), session_id="s" * 40)
+    return Turn(principal=Actor(id="user-1", groups=groups), session_id="s" * 40)
 
 
 def offline_calls(question: str, tools: list[BaseTool]) -> list[tuple[str, dict[str, object]]]:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.adapters.sqlite_store import SqliteAuditStore, SqliteDatabase
-from agentarch.cli import main
+from agentarch.core.identity import Actor
+from agentarch.dev.cli import main
+from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
 from agentarch.services.audit import AuditContext, AuditEvent, AuditRecord, AuditTrail, record_hash
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
@@ -26,7 +27,7 @@ def state_dir(tmp_path: Path) -> Path:
         clock=lambda: T0 + timedelta(seconds=next(ticks)),
     )
     for session in SESSIONS:
-        context = AuditContext(actor="alice", session=session)
+        context = AuditContext(actor=Actor(id="alice"), session=session)
         trail.turn(context, outcome="ok", latency_ms=10, input_tokens=5, output_tokens=2)
         trail.append(_event(context, "started"))
         trail.append(_event(context, "ok"))
@@ -37,7 +38,7 @@ def state_dir(tmp_path: Path) -> Path:
 def _event(context: AuditContext, outcome: str) -> AuditEvent:
     return AuditEvent(
         time=T0 + timedelta(minutes=1),
-        actor=context.actor,
+        actor=context.actor.id,
         session=context.session,
         kind="tool_call",
         tool="calculator",

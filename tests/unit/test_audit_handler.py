@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from agentarch.adapters.sqlite_store import SqliteAuditStore, SqliteDatabase
+from agentarch.core.identity import Actor
+from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
+from agentarch.dev.testing import LocalLambdaContext, rest_api_event
 from agentarch.handlers import audit as audit_handler
 from agentarch.services.audit import AuditContext, AuditTrail
-from agentarch.testing import LambdaContextStub, rest_api_event
 
 ADMIN = {"sub": "admin-1", "cognito:groups": "users,audit-admins"}
 USER = {"sub": "user-1", "cognito:groups": "users"}
@@ -30,7 +31,7 @@ def trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuditTrai
 
 def get(path: str, claims: dict[str, str], **query: str) -> tuple[int, dict[str, Any]]:
     event = rest_api_event("GET", path, claims=claims, query=query, request_id="req-1")
-    out = audit_handler.lambda_handler(event, LambdaContextStub(function_name="audit"))  # type: ignore[arg-type]
+    out = audit_handler.lambda_handler(event, LocalLambdaContext(function_name="audit"))  # type: ignore[arg-type]
     return out["statusCode"], json.loads(out["body"])
 
 
@@ -48,7 +49,7 @@ def test_a_non_admin_gets_the_404_of_a_missing_route_whatever_the_query(trail: A
 def test_an_admin_reads_pages_filtered_by_actor(trail: AuditTrail) -> None:
     for n in range(5):
         trail.turn(
-            AuditContext(actor=f"user-{n % 2}", session=f"s-{n}-0123456789abcdef0123456789"),
+            AuditContext(actor=Actor(id=f"user-{n % 2}"), session=f"s-{n}-0123456789abcdef0123456789"),
             outcome="ok",
             latency_ms=n,
         )

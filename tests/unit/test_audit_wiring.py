@@ -11,12 +11,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agentarch.adapters import audit_backend
+from agentarch.adapters import wiring
 from agentarch.adapters.aws_audit import DynamoAuditStore, KmsArgumentKey
-from agentarch.adapters.sqlite_store import SqliteAuditStore
 from agentarch.config import SettingsError, StorageSettings
+from agentarch.core.identity import Actor
+from agentarch.dev.sqlite import SqliteAuditStore
+from agentarch.dev.testing.aws import REGION
 from agentarch.services.audit import AuditContext
-from agentarch.testing.aws import REGION
 
 
 def settings(**values: object) -> StorageSettings:
@@ -32,12 +33,12 @@ def settings(**values: object) -> StorageSettings:
 
 
 def test_no_storage_means_no_trail() -> None:
-    assert audit_backend.audit_trail(settings()) is None
+    assert wiring.audit_trail(settings()) is None
 
 
 def test_the_local_trail_digests_with_a_private_key_file_made_on_first_use(tmp_path: Path) -> None:
     key_file = tmp_path / "state" / "audit.key"
-    trail = audit_backend.audit_trail(
+    trail = wiring.audit_trail(
         settings(
             backend="sqlite", path=str(tmp_path / "state" / "db.sqlite3"), key_file=str(key_file), retention=7
         )
@@ -45,31 +46,27 @@ def test_the_local_trail_digests_with_a_private_key_file_made_on_first_use(tmp_p
     assert trail is not None and isinstance(trail.store, SqliteAuditStore)
 
     handle = trail.tool_call_started(
-        AuditContext(actor="alice", session="s-" + "0" * 40), tool="calculator", call_id="c1", args={"x": 1}
+        AuditContext(Actor(id="alice"), "s-" + "0" * 40), tool="calculator", call_id="c1", args={"x": 1}
     )
 
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and len(key_file.read_bytes()) == 32
     assert handle.started.expires_at is not None
-    again = audit_backend.audit_trail(
-        settings(backend="sqlite", path=str(tmp_path / "db2"), key_file=str(key_file))
-    )
+    again = wiring.audit_trail(settings(backend="sqlite", path=str(tmp_path / "db2"), key_file=str(key_file)))
     assert again is not None and again.args_digest({"x": 1})[0] == handle.started.args_digest  # the same key
 
 
 def test_aws_needs_the_audit_table() -> None:
     with pytest.raises(SettingsError, match="AUDIT_TABLE"):
-        audit_backend.audit_trail(settings(backend="aws"))
+        wiring.audit_trail(settings(backend="aws"))
 
 
 def test_the_chat_lambda_gets_a_trail_without_a_key_and_the_agent_one_with_kms() -> None:
-    chat = audit_backend.audit_trail(settings(backend="aws", table="t-audit"))
-    agent = audit_backend.audit_trail(
-        settings(backend="aws", table="t-audit", key_id="arn:aws:kms:x:1:key/k")
-    )
+    chat = wiring.audit_trail(settings(backend="aws", table="t-audit"))
+    agent = wiring.audit_trail(settings(backend="aws", table="t-audit", key_id="arn:aws:kms:x:1:key/k"))
     assert chat is not None and isinstance(chat.store, DynamoAuditStore)
-    assert audit_backend.argument_key(settings(backend="aws", table="t-audit")) is None
+    assert wiring.AwsBackend().argument_key(settings(backend="aws", table="t-audit")) is None
     assert agent is not None and isinstance(
-        audit_backend.argument_key(settings(backend="aws", key_id="k")), KmsArgumentKey
+        wiring.AwsBackend().argument_key(settings(backend="aws", key_id="k")), KmsArgumentKey
     )
 
 
@@ -90,3 +87,21 @@ def test_the_kms_key_macs_in_kms_and_the_digest_verifies_there(kms: Any) -> None
         "MacValid"
     ]  # type: ignore[attr-defined]
     assert key.mac(b"\x01" * 32) == mac and key.mac(b"\x02" * 32) != mac
+
+
+def test_a_backend_this_process_does_not_have_is_a_configuration_error() -> None:
+    # Given a deployed function's process, which has only the aws backend (no zip carries the dev package)
+    bare = wiring._BACKENDS.pop("sqlite")
+    try:
+        # When the settings name the local stack's SQLite backend
+        with pytest.raises(SettingsError, match="STORAGE_BACKEND=sqlite: no such backend"):
+            wiring.audit_trail(settings(backend="sqlite", path="/tmp/x.db"))
+    finally:
+        wiring.register_backend("sqlite", bare)
+
+
+def test_a_missing_governance_table_names_the_governance_setting() -> None:
+    from agentarch.config import GovernanceSettings
+
+    with pytest.raises(SettingsError, match="QUOTAS_TABLE is required when GOVERNANCE_BACKEND=aws"):
+        wiring.quota_store(GovernanceSettings.model_validate({"GOVERNANCE_BACKEND": "aws"}))

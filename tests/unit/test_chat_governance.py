@@ -13,14 +13,11 @@ import pytest
 from moto import mock_aws
 
 from agentarch import config
-from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteIdempotencyStore, SqliteQuotaStore
 from agentarch.config import Env
-from agentarch.handlers import chat as chat_handler
-from agentarch.services import quotas
-from agentarch.services.quotas import DailyLimits, QuotaPolicy
-from agentarch.services.timestamps import utc_now
-from agentarch.testing import LambdaContextStub, rest_api_event
-from agentarch.testing.aws import (
+from agentarch.core.timestamps import utc_now
+from agentarch.dev.sqlite import SqliteDatabase, SqliteIdempotencyStore, SqliteQuotaStore
+from agentarch.dev.testing import LocalLambdaContext, rest_api_event
+from agentarch.dev.testing.aws import (
     IDEMPOTENCY_TABLE_NAME,
     QUOTAS_TABLE_NAME,
     REGION,
@@ -28,6 +25,9 @@ from agentarch.testing.aws import (
     create_quotas_table,
     dynamodb_writes_one_at_a_time,
 )
+from agentarch.handlers import chat as chat_handler
+from agentarch.services import quotas
+from agentarch.services.quotas import DailyLimits, QuotaPolicy
 
 POLICY = QuotaPolicy(default=DailyLimits(requests_per_day=3, tokens_per_day=1000))
 USAGE = {"input_tokens": 120, "output_tokens": 30}
@@ -41,7 +41,7 @@ def chat_event(body: dict[str, Any], key: str | None = None, sub: str = "alice")
 
 
 def call(evt: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-    out = chat_handler.lambda_handler(evt, LambdaContextStub(function_name="chat"))  # type: ignore[arg-type]
+    out = chat_handler.lambda_handler(evt, LocalLambdaContext(function_name="chat"))  # type: ignore[arg-type]
     headers = dict(out.get("headers") or {})
     headers.update({k: ",".join(v) for k, v in (out.get("multiValueHeaders") or {}).items()})
     return out["statusCode"], json.loads(out["body"]), headers
@@ -98,7 +98,7 @@ def test_usage_shows_what_the_turns_spent(agent: CountingAgent) -> None:
 
     out = chat_handler.lambda_handler(
         rest_api_event("GET", "/api/usage", claims={"sub": "alice"}),
-        LambdaContextStub(function_name="chat"),  # type: ignore[arg-type]
+        LocalLambdaContext(function_name="chat"),  # type: ignore[arg-type]
     )
     report = json.loads(out["body"])
 

@@ -15,8 +15,8 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, AgentTimeout, AgentUnavailable, RuntimeTarget
+from agentarch.dev.testing import LocalLambdaContext, rest_api_event
 from agentarch.handlers import chat as chat_handler
-from agentarch.testing import LambdaContextStub, rest_api_event
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ"
 RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/agent-abcdefghij"
@@ -62,7 +62,7 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAgent]:
 
 
 def call(evt: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    out = chat_handler.lambda_handler(evt, LambdaContextStub(function_name="chat"))  # type: ignore[arg-type]
+    out = chat_handler.lambda_handler(evt, LocalLambdaContext(function_name="chat"))  # type: ignore[arg-type]
     headers = dict(out.get("headers") or {})
     headers.update({k: ",".join(v) for k, v in (out.get("multiValueHeaders") or {}).items()})
     return out["statusCode"], json.loads(out["body"]), headers

@@ -8,23 +8,50 @@ from typing import Any
 import pytest
 
 from agentarch.adapters.agent_runtime import AgentTimeout, AgentUnavailable
-from agentarch.adapters.sqlite_store import (
-    SqliteAuditStore,
-    SqliteConversationIndex,
-    SqliteDatabase,
-    SqliteMemoryEvents,
-)
+from agentarch.core.contracts import ApprovalAnswer
+from agentarch.dev.sqlite import SqliteAuditStore, SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
 from agentarch.services.audit import AuditRecord, AuditTrail, list_records, make_query
+from agentarch.core.identity import Actor
+from agentarch.core.sessions import new_session_id
 from agentarch.services.chat import (
+    AgentInvoker,
     AnsweredTooLate,
-    ApprovalAnswer,
+    Audited,
+    ChatReply,
+    Conversation,
     ConversationStore,
     MalformedAgentReply,
-    send_message,
+    TurnRequest,
+    pipeline,
 )
 from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound, get_conversation
 
 ALICE, BOB = "alice-sub", "bob-sub"
+
+
+def send_message(
+    agent: AgentInvoker,
+    actor: str,
+    session: str | None,
+    message: str,
+    store: ConversationStore | None = None,
+    *,
+    seconds_left: Any = None,
+    approval: ApprovalAnswer | None = None,
+    audit: AuditTrail | None = None,
+    request_id: str | None = None,
+) -> ChatReply:
+    """One turn through the chat pipeline as the chat Lambda runs it (the audit step when given a trail)."""
+    request = TurnRequest(
+        actor=Actor(id=actor),
+        session_id=session or new_session_id(),
+        message=message,
+        approval=approval,
+        request_id=request_id,
+        **({"seconds_left": seconds_left} if seconds_left else {}),
+    )
+    steps = [Audited(audit)] if audit is not None else []
+    return pipeline(*steps, turn=Conversation(agent, store))(request)
 
 
 class Agent:

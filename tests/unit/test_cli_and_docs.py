@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.cli import build_parser, main
 from agentarch.config import Env
+from agentarch.dev.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,10 @@ def test_the_readme_names_the_two_commands_and_ci_calls_the_test_one() -> None:
 
 def test_dev_help_explains_patterns_and_options() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "agentarch.cli", "dev", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "agentarch.dev.cli", "dev", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
 
     for text in (
@@ -94,7 +97,7 @@ def test_dev_refuses_a_busy_port_with_a_clear_message(
 def test_the_registry_routes_are_the_routes_each_resolver_serves() -> None:
     import importlib
 
-    from agentarch.build.registry import FUNCTIONS, lambdas_of_pattern
+    from agentarch.dev.packaging.registry import FUNCTIONS, lambdas_of_pattern
 
     for spec in (s for s in FUNCTIONS.values() if s.kind == "lambda"):
         resolver = importlib.import_module(spec.entry_module).app
@@ -137,7 +140,7 @@ def test_the_largest_port_is_accepted() -> None:
 def test_ctrl_c_stops_dev_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agentarch.local import stack
+    from agentarch.dev.local import stack
 
     def interrupted(self: stack.LocalStack) -> int:
         raise KeyboardInterrupt
@@ -155,7 +158,7 @@ def test_lint_without_the_test_tools_says_how_to_get_them(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a .venv made by `make dev` alone: no python-hcl2
-    for name in [m for m in sys.modules if m == "agentarch.lint" or m.startswith("agentarch.lint.")]:
+    for name in [m for m in sys.modules if m == "agentarch.dev.lint" or m.startswith("agentarch.dev.lint.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "hcl2", None)
 
@@ -174,7 +177,7 @@ def test_the_readme_lists_every_city_the_offline_model_knows() -> None:
 
 
 def test_every_lint_format_the_cli_offers_has_a_renderer() -> None:
-    from agentarch.cli import LINT_FORMATS
-    from agentarch.lint.report import RENDERERS
+    from agentarch.dev.cli.lint import LINT_FORMATS
+    from agentarch.dev.lint.report import RENDERERS
 
     assert set(LINT_FORMATS) == set(RENDERERS)

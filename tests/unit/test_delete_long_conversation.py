@@ -76,7 +76,7 @@ def test_a_delete_that_runs_out_of_time_stops_and_a_retry_finishes_it() -> None:
 
 def test_the_terraform_default_leaves_room_for_the_delete() -> None:
     # the conversations Lambda's timeout defaults to 28 and DELETE_DEADLINE_SECONDS to it minus 3
-    from agentarch.lint.hcl import plain
+    from agentarch.dev.lint.hcl import plain
     from tests.terraform.conftest import module_dir
 
     default = plain(module_dir("timeout_chain").variables["conversations_lambda_seconds"].body)["default"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agentarch.local.environments import AtCapacity, EnvironmentPool
+from agentarch.dev.local.environments import AtCapacity, EnvironmentPool
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -16,8 +16,14 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from agentarch.config import API_SCOPE
-from agentarch.local.identity import AccessTokenVerifier, LocalIdentity, LoginFailed, TokenRejected, UserSpec
-from agentarch.local.sigv4 import SignatureRejected, SigV4Verifier
+from agentarch.dev.local.identity import (
+    AccessTokenVerifier,
+    LocalIdentity,
+    LoginFailed,
+    TokenRejected,
+    UserSpec,
+)
+from agentarch.dev.local.sigv4 import SignatureRejected, SigV4Verifier
 
 URL = "http://127.0.0.1:9999/runtimes/arn%3Aaws%3Abedrock-agentcore%3Aus-east-1%3A0%3Aruntime%2Fa-b/invocations?qualifier=DEFAULT"
 VERIFIER = SigV4Verifier("AKIALOCALTEST", "local-secret", "us-east-1", "bedrock-agentcore")
@@ -147,7 +153,7 @@ def test_user_spec_parsing_says_what_is_wrong() -> None:
 def test_failed_sign_ins_that_straddle_a_minute_boundary_still_block_the_address(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from agentarch.local import frontdoor
+    from agentarch.dev.local import frontdoor
 
     clock = [299.0]
     monkeypatch.setattr(frontdoor.time, "monotonic", lambda: clock[0])
@@ -165,7 +171,7 @@ def test_failed_sign_ins_that_straddle_a_minute_boundary_still_block_the_address
 def test_the_rate_rule_does_not_reset_when_a_burst_straddles_a_window_boundary(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from agentarch.local import frontdoor
+    from agentarch.dev.local import frontdoor
 
     clock = [299.9]
     monkeypatch.setattr(frontdoor.time, "monotonic", lambda: clock[0])

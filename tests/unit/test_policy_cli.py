@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agentarch.agent.policy import DEFAULT_POLICY_DIR
-from agentarch.cli import main
+from agentarch.dev.cli import main
 
 SYNTAX_ERROR = (
     '@id("ok")\npermit (principal, action, resource);\n\n@id("broken")\npermit (principal, action) when;\n'

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteQuotaStore
 from agentarch.config import Env, GovernanceSettings, SettingsError, load
+from agentarch.core.errors import StorageUnavailable
+from agentarch.dev.sqlite import SqliteDatabase, SqliteQuotaStore
 from agentarch.services import quotas
 from agentarch.services.quotas import DailyLimits, QuotaExceeded, QuotaPolicy
-from agentarch.services.storage import StorageUnavailable
 
 POLICY = QuotaPolicy(
     default=DailyLimits(requests_per_day=2, tokens_per_day=100),

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from agentarch.adapters.index_backend import conversation_index
-from agentarch.adapters.memory_backend import memory_events
-from agentarch.adapters.sqlite_store import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
+from agentarch.adapters.wiring import conversation_index, memory_events
 from agentarch.config import SettingsError, StorageSettings
+from agentarch.core.pagination import CursorState, InvalidCursor, decode_cursor, encode_cursor, scope_of
+from agentarch.core.timestamps import format_iso_millis, parse_iso_millis, to_utc_millis
+from agentarch.dev.sqlite import SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
 from agentarch.services.conversations import list_conversations, record_turn, start_or_resume
-from agentarch.services.pagination import CursorState, InvalidCursor, decode_cursor, encode_cursor, scope_of
-from agentarch.services.timestamps import format_iso_millis, parse_iso_millis, to_utc_millis
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -144,8 +143,8 @@ def test_a_throttled_or_failing_dynamodb_is_storage_unavailable_not_a_crash() ->
     from botocore.stub import Stubber
 
     from agentarch.adapters.aws_conversations import DynamoConversationIndex
+    from agentarch.core.errors import StorageUnavailable
     from agentarch.services.conversations import ConversationNotFound
-    from agentarch.services.storage import StorageUnavailable
 
     client = boto3.client(
         "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
@@ -165,7 +164,7 @@ def test_a_throttled_or_failing_dynamodb_is_storage_unavailable_not_a_crash() ->
 
 
 def test_an_unusable_sqlite_file_is_storage_unavailable_and_a_deleted_one_comes_back(tmp_path: Path) -> None:
-    from agentarch.services.storage import StorageUnavailable
+    from agentarch.core.errors import StorageUnavailable
 
     path = tmp_path / "db.sqlite3"
     index = SqliteConversationIndex(SqliteDatabase(path))

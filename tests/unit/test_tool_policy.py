@@ -14,20 +14,14 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolCall
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import BaseTool
 
-from agentarch.adapters.sqlite_store import SqliteDatabase, SqliteTicketStore
-from agentarch.agent.graph import ApprovalAnswer, Turn, TurnResult, build_graph, run_turn
+from agentarch.agent.graph import Turn, TurnResult, build_graph, run_turn
 from agentarch.agent.offline_model import OfflineChatModel
-from agentarch.agent.policy import (
-    DEFAULT_POLICY_DIR,
-    CallHistory,
-    Mode,
-    PolicyError,
-    Principal,
-    decide,
-    load_tool_policy,
-)
+from agentarch.agent.policy import DEFAULT_POLICY_DIR, CallHistory, PolicyError, decide, load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
-from agentarch.services.memory import Decision
+from agentarch.core.contracts import ApprovalGrant
+from agentarch.core.decisions import Decision, PolicyMode
+from agentarch.core.identity import Actor
+from agentarch.dev.sqlite import SqliteDatabase, SqliteTicketStore
 
 SESSION = "s" * 40
 POLICY = load_tool_policy()
@@ -85,7 +79,7 @@ def tools(weather_api: ForecastCounter, tickets: SqliteTicketStore) -> list[Base
 
 
 def turn(*groups: str, who: str = "user-1", **kwargs: Any) -> Turn:
-    return Turn(principal=Principal(who, groups), session_id=SESSION, approvals_possible=True, **kwargs)
+    return Turn(principal=Actor(id=who, groups=groups), session_id=SESSION, approvals_possible=True, **kwargs)
 
 
 def ask(
@@ -138,7 +132,7 @@ def test_the_fifth_tool_call_of_a_turn_is_denied(tools: list[BaseTool]) -> None:
 
 
 def test_a_session_count_policy_flips_at_the_third_ticket() -> None:
-    supporter = Principal("user-1", ("support",))
+    supporter = Actor(id="user-1", groups=("support",))
 
     def with_tickets(made: int) -> tuple[Decision, tuple[str, ...]]:
         history = CallHistory(session_calls={"create_ticket": made}, approved=True)
@@ -159,7 +153,7 @@ def test_a_time_of_day_policy_flips_at_the_hour(tmp_path: Path) -> None:
         "when { context.history.now.hour >= 8 && context.history.now.hour < 18 };\n"
     )
     policy = load_tool_policy(folder)
-    anyone = Principal("user-1")
+    anyone = Actor(id="user-1")
     args = {"latitude": 47.6, "longitude": -122.3}
 
     def at(hour: int) -> Decision:
@@ -172,7 +166,7 @@ def test_a_time_of_day_policy_flips_at_the_hour(tmp_path: Path) -> None:
 def test_log_only_runs_the_denied_call_and_records_it(
     tools: list[BaseTool], weather_api: ForecastCounter
 ) -> None:
-    result = ask(tools, "what's the weather in Seattle?", turn("users", mode=Mode.LOG_ONLY))
+    result = ask(tools, "what's the weather in Seattle?", turn("users", mode=PolicyMode.LOG_ONLY))
 
     assert [c.decision for c in result.tool_calls] == [Decision.LOG_ONLY_DENY]
     assert "Sunny" in result.response and weather_api.requests == 2
@@ -198,7 +192,7 @@ def test_a_ticket_waits_for_approval_then_is_created_once(
     assert "approval" in paused.response
 
     pending = paused.pending_approval
-    approval = ApprovalAnswer(call_id="ap-123", tool=pending.tool, args=pending.args, decision="approved")
+    approval = ApprovalGrant(call_id="ap-123", tool=pending.tool, args=pending.args, decision="approved")
     first = ask(tools, "Approved.", turn("support", approval=approval))
     replayed = ask(tools, "Approved.", turn("support", approval=approval))
 
@@ -209,7 +203,7 @@ def test_a_ticket_waits_for_approval_then_is_created_once(
 
 
 def test_a_rejected_call_does_not_run(tools: list[BaseTool], tickets: SqliteTicketStore) -> None:
-    rejection = ApprovalAnswer(call_id="ap-9", tool="create_ticket", args=TICKET_ARGS, decision="rejected")
+    rejection = ApprovalGrant(call_id="ap-9", tool="create_ticket", args=TICKET_ARGS, decision="rejected")
 
     result = ask(tools, "Rejected.", turn("support", approval=rejection))
 
@@ -220,7 +214,7 @@ def test_a_rejected_call_does_not_run(tools: list[BaseTool], tickets: SqliteTick
 def test_an_approval_holds_only_for_the_arguments_the_user_saw(
     tools: list[BaseTool], tickets: SqliteTicketStore
 ) -> None:
-    approval = ApprovalAnswer(call_id="ap-1", tool="create_ticket", args=TICKET_ARGS, decision="approved")
+    approval = ApprovalGrant(call_id="ap-1", tool="create_ticket", args=TICKET_ARGS, decision="approved")
     # After the approved call ran, the model asks again under the approval's id with other arguments.
     again = [ToolCall(name="create_ticket", args={**TICKET_ARGS, "severity": "high"}, id="ap-1")]
 
@@ -236,7 +230,9 @@ def test_an_approval_holds_only_for_the_arguments_the_user_saw(
 
 
 def test_without_conversation_storage_a_ticket_is_denied(tools: list[BaseTool]) -> None:
-    no_store = Turn(principal=Principal("user-1", ("support",)), session_id=SESSION, approvals_possible=False)
+    no_store = Turn(
+        principal=Actor(id="user-1", groups=("support",)), session_id=SESSION, approvals_possible=False
+    )
 
     result = ask(tools, "open a ticket: printer on floor 3 is broken", no_store)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentarch.webconfig import WebConfigError, web_config_from_terraform_output, write_web_config
+from agentarch.dev.cli.web_config import WebConfigError, web_config_from_terraform_output, write_web_config
 
 COGNITO = {
     "domain": "agentarch-p2-123456789012.auth.us-east-1.amazoncognito.com",

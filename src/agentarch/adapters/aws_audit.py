@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from agentarch.adapters.aws_clients import LazyClient
+from agentarch.core.timestamps import format_iso_millis
 from agentarch.services.audit import (
     AuditCursor,
     AuditQuery,
@@ -30,7 +31,6 @@ from agentarch.services.audit import (
     cursor_after,
     days_between,
 )
-from agentarch.services.timestamps import format_iso_millis
 
 BY_ACTOR_INDEX = "by_actor"
 BY_DAY_INDEX = "by_day"

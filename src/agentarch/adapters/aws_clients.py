@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from agentarch.services.storage import StorageUnavailable
+from agentarch.core.errors import StorageUnavailable
 
 # Error codes that say the store, not the request, is at fault right now.
 UNAVAILABLE_CODES = frozenset(

@@ -28,19 +28,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from agentarch.adapters.aws_clients import LazyClient
+from agentarch.core.contracts import PendingApproval
+from agentarch.core.pagination import Page, check_limit
+from agentarch.core.timestamps import format_iso_millis, parse_iso_millis
 from agentarch.services.conversations import (
     ApprovalNotPending,
     Conversation,
     ConversationNotFound,
-    PendingApproval,
     decode_listing_cursor,
     listing_page,
 )
-from agentarch.services.pagination import (
-    Page,
-    check_limit,
-)
-from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
 
 BY_ACTOR_INDEX = "by_actor"
 TOOL_COUNT_PREFIX = "tool_calls#"  # one number attribute per tool (ADD creates it on first use)

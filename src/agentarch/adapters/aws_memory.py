@@ -20,16 +20,8 @@ from botocore.exceptions import ClientError
 from pydantic import Field
 
 from agentarch.adapters.aws_clients import LazyClient
-from agentarch.services.memory import (
-    DeleteIncomplete,
-    Message,
-    ToolCall,
-    check_turn,
-    newest_first_to_page,
-    tool_call_from_text,
-    tool_call_text,
-)
-from agentarch.services.pagination import (
+from agentarch.core.contracts import ToolCall
+from agentarch.core.pagination import (
     CursorState,
     InvalidCursor,
     Page,
@@ -38,11 +30,14 @@ from agentarch.services.pagination import (
     encode_cursor,
     scope_of,
 )
-from agentarch.services.timestamps import (
-    ISO_MILLIS_PATTERN,
-    format_iso_millis,
-    parse_iso_millis,
-    to_utc_millis,
+from agentarch.core.timestamps import ISO_MILLIS_PATTERN, format_iso_millis, parse_iso_millis, to_utc_millis
+from agentarch.services.memory import (
+    DeleteIncomplete,
+    Message,
+    check_turn,
+    newest_first_to_page,
+    tool_call_from_text,
+    tool_call_text,
 )
 
 MAX_EVENTS_PER_CALL = 100  # ListEvents' maxResults ceiling

@@ -13,8 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from agentarch.adapters.aws_clients import LazyClient
+from agentarch.core.timestamps import format_iso_millis, parse_iso_millis
 from agentarch.services.tickets import Ticket
-from agentarch.services.timestamps import format_iso_millis, parse_iso_millis
 
 
 class DynamoTicketStore:

@@ -15,63 +15,31 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp, RequestContext
+from bedrock_agentcore.runtime.context import BedrockAgentCoreContext
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
-from agentarch.adapters import audit_backend, memory_backend, tickets_backend
-from agentarch.agent.graph import (
-    ApprovalAnswer,
-    PendingCall,
-    TokenUsage,
-    Turn,
-    build_graph,
-    run_turn,
-)
+from agentarch.adapters import wiring
+from agentarch.agent.graph import Turn, build_graph, run_turn
 from agentarch.agent.models import select_model
-from agentarch.agent.policy import Mode, Principal, load_tool_policy
+from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
+from agentarch.core.contracts import AgentInvocation, AgentReply
+from agentarch.core.decisions import PolicyMode
+from agentarch.core.errors import error_body
+from agentarch.core.sessions import is_runtime_session_id
 from agentarch.services.audit import AuditTrail
-from agentarch.services.memory import MemoryEvents, ToolCall
+from agentarch.services.memory import MemoryEvents
 from agentarch.services.tickets import TicketStore
 
 logger = logging.getLogger("agentarch.agent")
 
 RUNTIME_PORT = 8080  # the AgentCore Runtime service contract
-
-
-class Actor(BaseModel):
-    """Who the turn is for, as established by the caller (never by the end user's body)."""
-
-    id: str = Field(min_length=1, max_length=255)
-    groups: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list, max_length=100)
-
-
-class InvocationRequest(BaseModel):
-    """The payload the chat Lambda (or, in patterns 0/1, the browser) sends."""
-
-    prompt: str = Field(min_length=1, max_length=100_000)
-    actor: Actor | None = None
-    # Tool calls made in the session's earlier turns (the chat Lambda keeps the counts).
-    session_calls: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0)]] = Field(
-        default_factory=dict, max_length=64
-    )
-    approval: ApprovalAnswer | None = None
-    request_id: str | None = Field(None, max_length=128)  # the chat Lambda's: the audit records name it
-
-
-class InvocationResponse(BaseModel):
-    """The agent's answer for one turn."""
-
-    response: str
-    session_id: str
-    tool_calls: list[ToolCall]
-    usage: TokenUsage
-    pending_approval: PendingCall | None = None
 
 
 class AgentService:
@@ -97,13 +65,13 @@ class AgentService:
         self._graph = build_graph(select_model(settings), tools, self.policy)
         self._memory = memory
         self._history_turns = history_turns
-        self._mode = Mode(settings.policy_mode)
+        self._mode = PolicyMode(settings.policy_mode)
         self._trust_payload_identity = settings.inbound_auth == "IAM"
         # Approvals are held by the chat Lambda next to the conversation: only with storage.
         self._approvals_possible = memory is not None
         self._audit = audit
 
-    def invoke(self, request: InvocationRequest, session_id: str) -> InvocationResponse:
+    def invoke(self, request: AgentInvocation, session_id: str) -> AgentReply:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
         actor = request.actor if self._trust_payload_identity else None
         history: list[BaseMessage] = []
@@ -111,7 +79,7 @@ class AgentService:
             recent = self._memory.recent_messages(actor.id, session_id, self._history_turns)
             history = [HumanMessage(m.text) if m.role == "user" else AIMessage(m.text) for m in recent]
         turn = Turn(
-            principal=Principal(actor.id, tuple(actor.groups)) if actor else None,
+            principal=actor,
             session_id=session_id,
             session_calls=request.session_calls if actor else {},
             approval=request.approval if actor else None,
@@ -121,7 +89,7 @@ class AgentService:
             request_id=request.request_id if actor else None,
         )
         result = run_turn(self._graph, history, request.prompt, turn)
-        return InvocationResponse(
+        return AgentReply(
             response=result.response,
             session_id=session_id,
             tool_calls=result.tool_calls,
@@ -138,10 +106,10 @@ def agent_service() -> AgentService:
         return AgentService(cached(AgentSettings))
     return AgentService(
         cached(AgentSettings),
-        memory_backend.memory_events(storage),
+        wiring.memory_events(storage),
         storage.history_turns,
-        tickets_backend.ticket_store(storage),
-        audit_backend.audit_trail(storage),
+        wiring.ticket_store(storage),
+        wiring.audit_trail(storage),
     )
 
 
@@ -152,12 +120,12 @@ app = BedrockAgentCoreApp()
 def invoke(payload: dict[str, Any], context: RequestContext) -> dict[str, Any] | JSONResponse:
     """AgentCore entrypoint: validate the payload, run one turn in the runtime's session, answer JSON."""
     try:
-        request = InvocationRequest.model_validate(payload)
+        request = AgentInvocation.model_validate(payload)
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors())
         return _error(400, "invalid_payload", f"invalid invocation payload: {fields}")
     session_id = context.session_id or ""
-    if not 33 <= len(session_id) <= 256:
+    if not is_runtime_session_id(session_id):
         return _error(400, "invalid_session", "the runtime session id (33-256 characters) is missing")
     try:
         return agent_service().invoke(request, session_id).model_dump()
@@ -167,7 +135,9 @@ def invoke(payload: dict[str, Any], context: RequestContext) -> dict[str, Any] |
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    """The project's error shape, with the runtime's request id (its header, or one it made)."""
+    request_id = BedrockAgentCoreContext.get_request_id() or ""
+    return JSONResponse(error_body(code, message, request_id), status_code=status)
 
 
 def serve(host: str, port: int = RUNTIME_PORT) -> None:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -24,12 +24,14 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from agentarch.agent.policy import CallHistory, Mode, Principal, ToolPolicy, decide
+from agentarch.agent.policy import CallHistory, ToolPolicy, decide
+from agentarch.core.contracts import ApprovalGrant, PendingCall, TokenUsage, ToolCall
+from agentarch.core.decisions import Decision, PolicyMode
+from agentarch.core.errors import StorageUnavailable
+from agentarch.core.identity import Actor
 from agentarch.services.audit import AuditContext, AuditTrail
-from agentarch.services.memory import Decision, ToolCall
-from agentarch.services.storage import StorageUnavailable
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant inside agentarch. Use the tools for the current time, "
@@ -38,30 +40,6 @@ SYSTEM_PROMPT = (
     "plainly and do not try another way around it. Answer briefly."
 )
 MAX_STEPS = 16
-
-
-class TokenUsage(BaseModel):
-    """Model tokens one turn used, summed over every model call (Bedrock's usage metadata)."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-
-class PendingCall(BaseModel):
-    """A call waiting for the user's approval: exactly this tool with exactly these arguments."""
-
-    call_id: str
-    tool: str
-    args: dict[str, Any]
-
-
-class ApprovalAnswer(BaseModel):
-    """The user's answer to a pending call, as the caller (the chat Lambda) verified and consumed it."""
-
-    call_id: str = Field(min_length=1, max_length=128)
-    tool: str = Field(min_length=1, max_length=64)
-    args: dict[str, Any]
-    decision: Literal["approved", "rejected"]
 
 
 class TurnResult(BaseModel):
@@ -94,12 +72,12 @@ class Turn:
     lives here. `principal` None means nobody the agent can trust asked: every call is denied.
     """
 
-    principal: Principal | None
+    principal: Actor | None
     session_id: str
     session_calls: Mapping[str, int] = field(default_factory=dict)  # before this turn
-    approval: ApprovalAnswer | None = None
+    approval: ApprovalGrant | None = None
     approvals_possible: bool = False
-    mode: Mode = Mode.ENFORCE
+    mode: PolicyMode = PolicyMode.ENFORCE
     now: datetime | None = None
     ran: Counter[str] = field(default_factory=Counter)  # calls permitted to run so far, per tool
     trace: list[Decided] = field(default_factory=list)  # every call asked for, in order
@@ -114,7 +92,7 @@ class Turn:
         """Who the records of this turn are about; None when nothing is recorded."""
         if self.audit is None or self.principal is None:
             return None
-        return AuditContext(self.principal.id, self.session_id, self.principal.groups, self.request_id)
+        return AuditContext(self.principal, self.session_id, self.request_id)
 
     def history(self, approved: bool) -> CallHistory:
         """The call history a decision sees now: this turn's calls so far and the session's."""
@@ -221,9 +199,6 @@ def run_turn(
     )
 
 
-_NOT_RUN = {Decision.DENY: "denied", Decision.PENDING_APPROVAL: "pending", Decision.REJECTED: "rejected"}
-
-
 def _record_decided(turn: Turn, tool: BaseTool | None, decided: Decided) -> None:
     """One record for a call that does not run (denied, waiting for approval, rejected)."""
     context = turn.audit_context()
@@ -234,11 +209,11 @@ def _record_decided(turn: Turn, tool: BaseTool | None, decided: Decided) -> None
         tool=decided.call["name"],
         call_id=decided.call_id,
         args=decided.call["args"],
-        outcome=_NOT_RUN[decided.decision],  # type: ignore[arg-type]
-        decision=decided.decision.value,
+        outcome=decided.decision.not_run_outcome,
+        decision=decided.decision,
         non_sensitive=_non_sensitive(tool),
         policy_ids=decided.policies,
-        mode=turn.mode.value,
+        mode=turn.mode,
         approval_id=_approval_id(turn, decided),
     )
 
@@ -259,9 +234,9 @@ def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
                 call_id=decided.call_id,
                 args=call["args"],
                 non_sensitive=_non_sensitive(tool),
-                decision=decided.decision.value,
+                decision=decided.decision,
                 policy_ids=decided.policies,
-                mode=turn.mode.value,
+                mode=turn.mode,
                 approval_id=_approval_id(turn, decided),
             )
         except StorageUnavailable:
@@ -300,7 +275,7 @@ def _authorize_one(
         approval = None  # the approved call ran already; asking again is a new call
     if approval is not None:
         turn.approval_used = True
-    if approval is not None and approval.decision == "rejected":
+    if approval is not None and approval.decision is Decision.REJECTED:
         return Decision.REJECTED, (), f"The user rejected this call: {name} was not run and nothing was done."
     if tool is None:
         return Decision.DENY, (), f"Not permitted: there is no tool called {name!r}."

@@ -19,13 +19,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import cedarpy
 
-from agentarch.services.memory import Decision
+from agentarch.core.decisions import Decision, PolicyMode
+from agentarch.core.identity import Actor
 
 DEFAULT_POLICY_DIR = Path(__file__).with_name("policies")
 NAMESPACE = "Agentarch"
@@ -34,23 +34,8 @@ AGENT_ENTITY = {"type": f"{NAMESPACE}::Agent", "id": "agent"}
 _SAFE_ID = re.compile(r"[^\x00-\x1f\\\"]{1,255}")
 
 
-class Mode(StrEnum):
-    """ENFORCE applies decisions; LOG_ONLY records them and lets every call through (as AgentCore Policy)."""
-
-    ENFORCE = "ENFORCE"
-    LOG_ONLY = "LOG_ONLY"
-
-
 class PolicyError(ValueError):
     """The policy folder cannot be used: unreadable, a syntax error, or a policy the schema refutes."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The user a call is made for (Cognito `sub` and groups), as the caller verified it."""
-
-    id: str
-    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,7 +151,7 @@ class ToolPolicy:
     # --- evaluation ----------------------------------------------------------------------------
 
     def is_allowed(
-        self, principal: Principal, tool: str, args: Mapping[str, Any], history: CallHistory
+        self, principal: Actor, tool: str, args: Mapping[str, Any], history: CallHistory
     ) -> PolicyAnswer:
         """Evaluate one call. Unknown tool, bad identity or any engine error: a deny (fail closed)."""
         if tool not in self.tools or not principal.id:
@@ -185,7 +170,7 @@ class ToolPolicy:
         policies = tuple(self.names.get(reason, reason) for reason in diagnostics.reasons)
         return PolicyAnswer(result.allowed, policies, tuple(diagnostics.errors))
 
-    def may_ever_allow(self, principal: Principal, tool: str) -> bool:
+    def may_ever_allow(self, principal: Actor, tool: str) -> bool:
         """False when no context could permit this tool for this principal (partial evaluation).
 
         Used to keep such tools from the model altogether; every call is still decided in full.
@@ -196,7 +181,7 @@ class ToolPolicy:
         # Undecidable (an id no entity literal can hold, an engine error): offer it, enforcement decides.
         return partial is None or partial.decision != cedarpy.Decision.Deny
 
-    def candidates(self, principal: Principal, tool: str) -> tuple[str, ...]:
+    def candidates(self, principal: Actor, tool: str) -> tuple[str, ...]:
         """The policies that could decide this tool for this principal, whatever the context."""
         partial = self._without_context(principal, tool)
         if partial is None:
@@ -204,7 +189,7 @@ class ToolPolicy:
         found = [*partial.diagnostics.reasons, *partial.diagnostics.may_be_determining]
         return tuple(dict.fromkeys(self.names.get(p, p) for p in found))
 
-    def _without_context(self, principal: Principal, tool: str) -> cedarpy.PartialAuthzResult | None:
+    def _without_context(self, principal: Actor, tool: str) -> cedarpy.PartialAuthzResult | None:
         """Partial evaluation of the call with the context unknown; None when it cannot be asked."""
         if not all(_SAFE_ID.fullmatch(value) for value in (principal.id, *principal.groups)):
             return None  # the partial API takes entity literals only
@@ -221,12 +206,12 @@ class ToolPolicy:
 
 def decide(
     policy: ToolPolicy,
-    principal: Principal,
+    principal: Actor,
     tool: str,
     args: Mapping[str, Any],
     history: CallHistory,
     *,
-    mode: Mode = Mode.ENFORCE,
+    mode: PolicyMode = PolicyMode.ENFORCE,
     approvals_possible: bool = True,
 ) -> tuple[Decision, PolicyAnswer]:
     """The decision for one call: allowed, denied, or allowed only with the user's approval.
@@ -247,7 +232,7 @@ def decide(
             decision = Decision.PENDING_APPROVAL  # the policies that ask for the approval stay named
         else:
             answer = PolicyAnswer(False, errors=("approvals need conversation storage, which is off",))
-    if mode is Mode.LOG_ONLY and decision is not Decision.ALLOW:
+    if mode is PolicyMode.LOG_ONLY and decision is not Decision.ALLOW:
         return Decision.LOG_ONLY_DENY, answer
     return decision, answer
 
@@ -268,7 +253,7 @@ def _read(path: Path) -> str:
         raise PolicyError(f"{path}: cannot be read ({exc})") from None
 
 
-def _entities(principal: Principal) -> list[dict[str, Any]]:
+def _entities(principal: Actor) -> list[dict[str, Any]]:
     groups = [{"type": f"{NAMESPACE}::Group", "id": group} for group in principal.groups]
     return [
         {"uid": {"type": f"{NAMESPACE}::User", "id": principal.id}, "attrs": {}, "parents": groups},

@@ -17,8 +17,9 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 
 from agentarch.agent.calculator import CalculatorError, evaluate
-from agentarch.services.storage import StorageUnavailable
-from agentarch.services.tickets import Ticket, TicketStore
+from agentarch.core.decisions import Decision
+from agentarch.core.errors import StorageUnavailable
+from agentarch.services.tickets import SEVERITIES, Ticket, TicketStore
 
 USER_AGENT = "agentarch-sample-agent (https://github.com/agentarch)"
 
@@ -117,7 +118,9 @@ class TicketService:
         approval = getattr(turn, "approval", None)
         principal = getattr(turn, "principal", None)
         # The approval's id makes a replayed approval find its ticket instead of making another.
-        approved = approval is not None and approval.call_id == call_id and approval.decision == "approved"
+        approved = (
+            approval is not None and approval.call_id == call_id and approval.decision is Decision.APPROVED
+        )
         ticket_id = call_id if approved else "t-" + secrets.token_hex(8)
         try:
             ticket, created = self._store.create_once(
@@ -126,7 +129,7 @@ class TicketService:
                     actor_id=principal.id if principal else "",
                     session_id=getattr(turn, "session_id", ""),
                     title=title.strip()[:200] or "untitled",
-                    severity=severity if severity in ("low", "medium", "high") else "medium",
+                    severity=severity if severity in SEVERITIES else "medium",
                     body=body[:4000],
                     created_at=datetime.now(UTC),
                 )

@@ -15,10 +15,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from agentarch.adapters import audit_backend
+from agentarch.adapters import wiring
 from agentarch.config import AuditApiSettings, Env, HttpSettings, SettingsError, cached, load
+from agentarch.core.decisions import Decision
+from agentarch.core.errors import NO_SUCH_ENDPOINT
+from agentarch.core.pagination import MAX_PAGE_SIZE
 from agentarch.handlers.http import (
-    NO_SUCH_ENDPOINT,
     NotFound,
     actor_of,
     build_resolver,
@@ -28,8 +30,7 @@ from agentarch.handlers.http import (
 )
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import audit
-from agentarch.services.audit import AuditRecord, AuditStore, Decision
-from agentarch.services.pagination import MAX_PAGE_SIZE
+from agentarch.services.audit import AuditRecord, AuditStore
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -53,7 +54,7 @@ def admin_group() -> str:
 def audit_store() -> AuditStore:
     """The store, built once per execution environment."""
     with configured("audit"):
-        store = audit_backend.audit_store(cached(AuditApiSettings))
+        store = wiring.audit_store(cached(AuditApiSettings))
         if store is None:
             raise SettingsError(f"{Env.STORAGE_BACKEND} is required by the audit Lambda")
         return store

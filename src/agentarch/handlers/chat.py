@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, model_validator
 
-from agentarch.adapters import audit_backend, governance_backend, index_backend, memory_backend
+from agentarch.adapters import wiring
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, RuntimeTarget
 from agentarch.config import (
     MESSAGE_MAX_CHARS,
@@ -30,6 +30,9 @@ from agentarch.config import (
     cached,
     load,
 )
+from agentarch.core.contracts import ApprovalAnswer
+from agentarch.core.sessions import SESSION_ID_PATTERN, new_session_id
+from agentarch.core.timestamps import utc_now
 from agentarch.handlers.http import (
     Misconfigured,
     build_resolver,
@@ -41,9 +44,8 @@ from agentarch.handlers.http import (
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import chat, quotas
 from agentarch.services.audit import AuditTrail
-from agentarch.services.chat import SESSION_ID_PATTERN, ApprovalAnswer, ChatReply, ConversationStore
+from agentarch.services.chat import ChatReply, ConversationStore, Next, Step, TurnRequest
 from agentarch.services.quotas import QuotaPolicy, QuotaStore, UsageReport
-from agentarch.services.timestamps import utc_now
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -59,7 +61,7 @@ class ChatRequest(BaseModel):
         pattern=r"\S",
         description="not only white space",
     )
-    session_id: str | None = Field(default=None, pattern=SESSION_ID_PATTERN)
+    session_id: str | None = Field(default=None, pattern=SESSION_ID_PATTERN.pattern)
     approval: ApprovalAnswer | None = Field(
         default=None, description="approve or reject the call waiting in `session_id` (instead of a message)"
     )
@@ -99,9 +101,7 @@ def conversation_store() -> ConversationStore | None:
         settings = cached(StorageSettings)
         if not settings.storage_backend:
             return None
-        return ConversationStore(
-            index_backend.conversation_index(settings), memory_backend.memory_events(settings)
-        )
+        return ConversationStore(wiring.conversation_index(settings), wiring.memory_events(settings))
 
 
 # Letters, digits and `-_.:` (a UUID, a ULID, a hash), 8 to 128 of them.
@@ -133,27 +133,15 @@ def governance() -> Governance | None:
         if not settings.governance_backend:
             return None
         return Governance(
-            governance_backend.quota_store(settings),
-            settings.chat_quotas,
-            governance_backend.idempotency_store(settings),
+            wiring.quota_store(settings), settings.chat_quotas, wiring.idempotency_store(settings)
         )
-
-
-@lru_cache(maxsize=1)
-def _once(store: BasePersistenceLayer) -> Callable[..., dict[str, Any]]:
-    @idempotent_function(data_keyword_argument="scope", persistence_store=store, config=idempotency_config)
-    def run_once(*, scope: dict[str, Any], turn: Callable[[], ChatReply]) -> dict[str, Any]:
-        return turn().model_dump(mode="json")
-
-    once: Callable[..., dict[str, Any]] = run_once
-    return once
 
 
 @lru_cache(maxsize=1)
 def audit_trail() -> AuditTrail | None:
     """The audit trail the turn records go to, when the pattern has storage (pattern 3)."""
     with configured("chat"):
-        return audit_backend.audit_trail(cached(StorageSettings))
+        return wiring.audit_trail(cached(StorageSettings))
 
 
 @app.post(
@@ -183,50 +171,69 @@ def post_chat(
 
     Within the caller's daily quota only (429 `quota_exceeded` otherwise, before the agent runs).
     """
-    actor = current_actor(app)
     context = app.lambda_context
-    guard = governance()
-
-    def answer() -> ChatReply:
-        return chat.send_message(
-            agent_client(),
-            actor.id,
-            request.session_id,
-            request.message or "",
-            conversation_store(),
-            seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
-            groups=actor.groups,
-            approval=request.approval,
-            audit=audit_trail(),
-            request_id=app.current_event.request_context.request_id,
-        )
-
-    if guard is None:
-        reply = answer()
-    else:
-
-        def counted() -> tuple[ChatReply, int]:
-            turn = answer()
-            return turn, turn.usage.input_tokens + turn.usage.output_tokens
-
-        def uncharged(tokens: int) -> None:
-            logger.warning("turn answered but its tokens not charged", extra={"tokens": tokens})
-            metrics.add_metric(name="QuotaChargeFailures", unit=MetricUnit.Count, value=1)
-
-        def metered() -> ChatReply:
-            return quotas.metered(
-                guard.quotas, guard.policy, actor.id, actor.groups, utc_now, counted, uncharged
-            )
-
-        if not idempotency_key:  # absent (a present one is validated: 8-128 characters)
-            reply = metered()
-        else:
-            idempotency_config.register_lambda_context(context)
-            scope = {"actor": actor.id, "key": idempotency_key, "request": request.model_dump(mode="json")}
-            reply = ChatReply.model_validate(_once(guard.idempotency)(scope=scope, turn=metered))
+    turn = TurnRequest(
+        actor=current_actor(app),
+        session_id=request.session_id or new_session_id(),
+        message=request.message or "",
+        approval=request.approval,
+        request_id=app.current_event.request_context.request_id,
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
+    answer = chat.pipeline(
+        *steps(request, idempotency_key), turn=chat.Conversation(agent_client(), conversation_store())
+    )
+    reply = answer(turn)
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     logger.info("chat turn answered", extra={"session_id": reply.session_id, "tools": len(reply.tool_calls)})
     return reply
+
+
+def steps(request: ChatRequest, idempotency_key: str) -> list[Step]:
+    """The chat route's steps, in order: idempotency → quota → audit (the turn runs inside them)."""
+    found: list[Step] = []
+    guard = governance()
+    if guard is not None:
+        if idempotency_key:  # absent: no idempotency (a present one is validated: 8-128 characters)
+            found.append(Once(guard.idempotency, idempotency_key, request))
+        found.append(chat.Metered(guard.quotas, guard.policy, uncharged=_uncharged))
+    trail = audit_trail()
+    if trail is not None:
+        found.append(chat.Audited(trail))
+    return found
+
+
+def _uncharged(tokens: int) -> None:
+    logger.warning("turn answered but its tokens not charged", extra={"tokens": tokens})
+    metrics.add_metric(name="QuotaChargeFailures", unit=MetricUnit.Count, value=1)
+
+
+@dataclass(frozen=True)
+class Once:
+    """The idempotency step: with the same key and body, the first answer, without running anything again.
+
+    Powertools keys the record by function and by what `event_key_jmespath` picks, the actor
+    included, so one user's key never answers another's request.
+    """
+
+    store: BasePersistenceLayer
+    key: str
+    body: ChatRequest
+
+    def __call__(self, request: TurnRequest, inner: Next) -> ChatReply:
+        idempotency_config.register_lambda_context(app.lambda_context)
+        scope = {"actor": request.actor.id, "key": self.key, "request": self.body.model_dump(mode="json")}
+        return ChatReply.model_validate(_once(self.store)(scope=scope, turn=lambda: inner(request)))
+
+
+@lru_cache(maxsize=1)
+def _once(store: BasePersistenceLayer) -> Callable[..., dict[str, Any]]:
+    @idempotent_function(data_keyword_argument="scope", persistence_store=store, config=idempotency_config)
+    def run_once(*, scope: dict[str, Any], turn: Callable[[], ChatReply]) -> dict[str, Any]:
+        return turn().model_dump(mode="json")
+
+    once: Callable[..., dict[str, Any]] = run_once
+    return once
 
 
 @app.get(

@@ -14,25 +14,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from agentarch.adapters import index_backend, memory_backend
+from agentarch.adapters import wiring
 from agentarch.config import HttpSettings, StorageSettings, cached, load
-from agentarch.handlers.http import (
-    build_resolver,
-    configured,
-    current_actor,
-    documented,
-    guarded_resolve,
-)
+from agentarch.core.contracts import PendingApproval, ToolCall
+from agentarch.core.pagination import MAX_PAGE_SIZE
+from agentarch.core.sessions import SESSION_ID_PATTERN
+from agentarch.handlers.http import build_resolver, configured, current_actor, documented, guarded_resolve
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import conversations
-from agentarch.services.conversations import (
-    SESSION_ID_PATTERN,
-    Conversation,
-    ConversationIndex,
-    PendingApproval,
-)
-from agentarch.services.memory import MemoryEvents, Message, ToolCall
-from agentarch.services.pagination import MAX_PAGE_SIZE
+from agentarch.services.conversations import Conversation, ConversationIndex
+from agentarch.services.memory import MemoryEvents, Message
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -81,7 +72,7 @@ def storage() -> tuple[ConversationIndex, MemoryEvents]:
     """The conversation index and the message store, built once per execution environment."""
     with configured("conversations"):
         settings = cached(StorageSettings)
-        return index_backend.conversation_index(settings), memory_backend.memory_events(settings)
+        return wiring.conversation_index(settings), wiring.memory_events(settings)
 
 
 def _summary(conversation: Conversation) -> ConversationSummary:

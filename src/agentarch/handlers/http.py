@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -23,19 +22,23 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from pydantic import BaseModel
 
 from agentarch.config import HttpSettings, SettingsError, load
+from agentarch.core.errors import (
+    NO_SUCH_ENDPOINT,
+    ErrorResponse,
+    InvalidIdentifier,
+    StorageUnavailable,
+    error_body,
+)
+from agentarch.core.identity import Actor, actor_from_claims
+from agentarch.core.pagination import InvalidCursor, InvalidLimit
 from agentarch.handlers.observability import logger, metrics
 from agentarch.services.audit import InvalidAuditQuery
 from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooLate, MalformedAgentReply
-from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound, InvalidIdentifier
+from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound
 from agentarch.services.memory import DeleteIncomplete
-from agentarch.services.pagination import InvalidCursor, InvalidLimit
 from agentarch.services.quotas import QuotaExceeded
-from agentarch.services.storage import StorageUnavailable
-
-NO_SUCH_ENDPOINT = "no such endpoint"  # the 404 message of a missing route (the front door's too)
 
 
 class ApiError(Exception):
@@ -54,10 +57,6 @@ class ApiError(Exception):
     def from_domain(cls, exc: Exception, message: str) -> ApiError:
         """The answer to a domain exception (a subclass may take more from it, e.g. a header)."""
         return cls(message)
-
-
-class BadRequest(ApiError):
-    status, code = HTTPStatus.BAD_REQUEST, "bad_request"
 
 
 class Unauthorized(ApiError):
@@ -159,20 +158,6 @@ DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | No
 )
 
 
-class ErrorDetail(BaseModel):
-    """What went wrong, in words a user can act on, and the id to quote when asking for help."""
-
-    code: str
-    message: str
-    request_id: str
-
-
-class ErrorResponse(BaseModel):
-    """The one error shape of every answer that is not a success, from a Lambda or the gateway."""
-
-    error: ErrorDetail
-
-
 # Every status the API can answer with an error, and what it means (the OpenAPI document says so).
 ERROR_STATUSES: dict[int, str] = {
     400: "the body cannot be read as JSON (`malformed_json`)",
@@ -222,14 +207,6 @@ def documented(
             "content": {"application/json": {"model": ErrorResponse}},
         }
     return responses
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The signed-in user, as the API Gateway Cognito authorizer established it."""
-
-    id: str
-    groups: list[str] = field(default_factory=list)
 
 
 def build_resolver(settings: HttpSettings | None = None) -> APIGatewayRestResolver:
@@ -305,10 +282,10 @@ def current_actor(resolver: APIGatewayRestResolver) -> Actor:
 
 def actor_of(claims: dict[str, Any]) -> Actor:
     """The actor in an authorizer's claims; `Unauthorized` without a subject."""
-    subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject:
+    actor = actor_from_claims(claims)
+    if actor is None:
         raise Unauthorized("sign in first: the request carries no identity")
-    return Actor(id=subject, groups=_groups(claims.get("cognito:groups")))
+    return actor
 
 
 def check_body_size(event: dict[str, Any], settings: HttpSettings) -> None:
@@ -374,7 +351,7 @@ def _early_error(
         headers["Access-Control-Allow-Origin"] = origin
         headers["Vary"] = "Origin"
     request_id = ((event.get("requestContext") or {}).get("requestId")) or ""
-    body = {"error": {"code": exc.code, "message": exc.message, "request_id": request_id}}
+    body = error_body(exc.code, exc.message, request_id)
     return {
         "statusCode": int(exc.status),
         "headers": headers,
@@ -394,7 +371,7 @@ def _error(
     return Response(
         status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message, "request_id": request_id}},
+        body=error_body(code, message, request_id),
         headers=headers,
     )
 
@@ -406,12 +383,3 @@ def _describe(errors: Sequence[Any]) -> str:
         name = ".".join(location) or "body"
         parts.append(f"{name}: {error.get('msg', 'is invalid')}")
     return "; ".join(parts) or "the request is invalid"
-
-
-def _groups(raw: Any) -> list[str]:
-    # The REST Cognito authorizer flattens lists into strings: "a,b" or "[a b]".
-    if isinstance(raw, list):
-        return [str(g) for g in raw]
-    if isinstance(raw, str) and raw:
-        return [g for g in raw.strip("[]").replace(",", " ").split() if g]
-    return []

@@ -29,7 +29,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
-from agentarch.services.pagination import (
+from agentarch.core.decisions import Decision, Outcome, PolicyMode
+from agentarch.core.errors import StorageUnavailable
+from agentarch.core.identity import Actor
+from agentarch.core.pagination import (
     CursorState,
     InvalidCursor,
     check_limit,
@@ -37,8 +40,7 @@ from agentarch.services.pagination import (
     encode_cursor,
     scope_of,
 )
-from agentarch.services.storage import StorageUnavailable
-from agentarch.services.timestamps import format_iso_millis, to_utc_millis, utc_now
+from agentarch.core.timestamps import format_iso_millis, to_utc_millis, utc_now
 
 GENESIS = "0" * 64  # what the first record of every session links to
 APPEND_ATTEMPTS = 8  # two writers per session: a handful of collisions at most
@@ -46,18 +48,6 @@ APPEND_ATTEMPTS = 8  # two writers per session: a handful of collisions at most
 TIME_LISTING_LOOKBACK_DAYS = 366
 
 Kind = Literal["turn", "tool_call"]
-Decision = Literal["allow", "deny", "log_only_deny", "pending_approval", "approved", "rejected"]
-Mode = Literal["ENFORCE", "LOG_ONLY"]
-Outcome = Literal["started", "ok", "error", "denied", "pending", "approved", "rejected"]
-DECISIONS: tuple[Decision, ...] = (
-    "allow",
-    "deny",
-    "log_only_deny",
-    "pending_approval",
-    "approved",
-    "rejected",
-)
-NOT_RUN_OUTCOMES = frozenset({"denied", "pending", "approved", "rejected"})
 
 
 class InvalidAuditQuery(ValueError):
@@ -83,7 +73,7 @@ class AuditEvent(BaseModel):
     call_id: str | None = None
     decision: Decision | None = None
     policy_ids: tuple[str, ...] = ()
-    mode: Mode | None = None
+    mode: PolicyMode | None = None
     approval_id: str | None = None
     args_digest: str | None = None  # keyed HMAC-SHA256 of the canonical JSON of the arguments
     args_plain: dict[str, Any] = Field(default_factory=dict)  # only arguments declared non-sensitive
@@ -262,9 +252,8 @@ class AuditStore(Protocol):
 class AuditContext:
     """Who and what a record is about; the chat Lambda passes the same values to the agent."""
 
-    actor: str
+    actor: Actor
     session: str
-    groups: Sequence[str] = ()
     request_id: str | None = None
 
 
@@ -302,14 +291,23 @@ class AuditTrail:
         call_id: str,
         args: Mapping[str, Any],
         non_sensitive: Iterable[str] = (),
-        decision: Decision = "allow",
+        decision: Decision = Decision.ALLOW,
         policy_ids: Sequence[str] = (),
-        mode: Mode = "ENFORCE",
+        mode: PolicyMode = PolicyMode.ENFORCE,
         approval_id: str | None = None,
     ) -> ToolCallHandle:
         """Record a permitted call before it starts. If this raises, the tool must not run."""
         event = self._tool_event(
-            context, tool, call_id, args, non_sensitive, decision, policy_ids, mode, approval_id, "started"
+            context,
+            tool,
+            call_id,
+            args,
+            non_sensitive,
+            decision,
+            policy_ids,
+            mode,
+            approval_id,
+            Outcome.STARTED,
         )
         return ToolCallHandle(self.append(event))
 
@@ -349,17 +347,17 @@ class AuditTrail:
         tool: str,
         call_id: str,
         args: Mapping[str, Any],
-        outcome: Literal["denied", "pending", "approved", "rejected"],
+        outcome: Outcome,
         decision: Decision,
         non_sensitive: Iterable[str] = (),
         policy_ids: Sequence[str] = (),
-        mode: Mode = "ENFORCE",
+        mode: PolicyMode = PolicyMode.ENFORCE,
         approval_id: str | None = None,
     ) -> AuditRecord:
         """Record a call that does not run now (denied, waiting for approval, rejected), or the
         user's approval of one (then `tool_call_started` follows when it runs)."""
-        if outcome not in NOT_RUN_OUTCOMES:
-            raise ValueError(f"outcome must be one of {sorted(NOT_RUN_OUTCOMES)}")
+        if Outcome(outcome).ran:
+            raise ValueError(f"a call that ran is recorded by tool_call_started/finished, not {outcome}")
         return self.append(
             self._tool_event(
                 context, tool, call_id, args, non_sensitive, decision, policy_ids, mode, approval_id, outcome
@@ -383,8 +381,8 @@ class AuditTrail:
         return self.append(
             AuditEvent(
                 time=self._clock(),
-                actor=context.actor,
-                groups=tuple(context.groups),
+                actor=context.actor.id,
+                groups=context.actor.groups,
                 session=context.session,
                 request_id=context.request_id,
                 kind="turn",
@@ -447,15 +445,15 @@ class AuditTrail:
         non_sensitive: Iterable[str],
         decision: Decision,
         policy_ids: Sequence[str],
-        mode: Mode,
+        mode: PolicyMode,
         approval_id: str | None,
         outcome: Outcome,
     ) -> AuditEvent:
         digest, plain = self.args_digest(args, non_sensitive)
         return AuditEvent(
             time=self._clock(),
-            actor=context.actor,
-            groups=tuple(context.groups),
+            actor=context.actor.id,
+            groups=context.actor.groups,
             session=context.session,
             request_id=context.request_id,
             kind="tool_call",
@@ -502,12 +500,13 @@ def make_query(
     end = parse_time(until, "until") if isinstance(until, str) else _utc(until)
     if start is not None and end is not None and start > end:
         raise InvalidAuditQuery("since: must not be after until")
-    if decision is not None and decision not in DECISIONS:
-        raise InvalidAuditQuery(f"decision: must be one of {', '.join(DECISIONS)}")
+    if decision is not None and decision not in set(Decision):
+        raise InvalidAuditQuery(f"decision: must be one of {', '.join(Decision)}")
     for name, value in (("actor", actor), ("session", session)):
         if value is not None and not 1 <= len(value) <= 256:
             raise InvalidAuditQuery(f"{name}: must be 1 to 256 characters")
-    return AuditQuery(actor=actor, session=session, since=start, until=end, decision=decision)
+    chosen = Decision(decision) if decision is not None else None
+    return AuditQuery(actor=actor, session=session, since=start, until=end, decision=chosen)
 
 
 def list_records(store: AuditStore, query: AuditQuery, limit: int, cursor: str | None) -> AuditPage:

@@ -1,4 +1,11 @@
-"""One chat turn as the business logic sees it: session, agent call, reply."""
+"""One chat turn as the business logic sees it: a pipeline of named steps around the turn itself.
+
+`pipeline(*steps, turn=...)` runs each step around the rest, in order. The chat Lambda's order is
+idempotency (a retry answers the first answer without running anything) → quota (admit before the
+agent runs, charge its tokens after) → audit (one `turn` record, ok or error) → the turn (claim the
+session, call the agent, store the turn). Every step sees the same `TurnRequest` and the same
+`ChatReply`, so a streamed answer can later flow through the very same steps.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +14,34 @@ import math
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import reduce
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
-from agentarch.services import conversations
+from agentarch.core.contracts import (
+    AgentInvocation,
+    AgentReply,
+    ApprovalAnswer,
+    PendingApproval,
+    TokenUsage,
+    ToolCall,
+)
+from agentarch.core.errors import StorageUnavailable
+from agentarch.core.identity import Actor
+from agentarch.core.timestamps import utc_now
+from agentarch.services import conversations, quotas
 from agentarch.services.audit import AuditContext, AuditTrail
-from agentarch.services.conversations import ApprovalNotPending, ConversationIndex, PendingApproval
-from agentarch.services.memory import MemoryEvents, ToolCall
-from agentarch.services.storage import StorageUnavailable
-from agentarch.services.timestamps import utc_now
+from agentarch.services.conversations import ApprovalNotPending, ConversationIndex
+from agentarch.services.memory import MemoryEvents
 
 # A turn is stored only if this much of the Lambda's time is left after the agent answered, so the
 # Memory write and the index update both finish before the function could time out between them.
 STORE_MARGIN_SECONDS = 2.0
-
-SESSION_ID_PATTERN = (
-    conversations.SESSION_ID_PATTERN.pattern
-)  # 33–100 chars: AgentCore and Memory both accept it
-
-
 APPROVAL_TTL = timedelta(minutes=15)  # an approval older than this is refused: the user asks again
-
-
-class TokenUsage(BaseModel):
-    """Model tokens one turn used, as the agent reports them; charged to the user's daily quota."""
-
-    input_tokens: int = Field(0, ge=0)
-    output_tokens: int = Field(0, ge=0)
 
 
 class ChatReply(BaseModel):
@@ -50,20 +54,6 @@ class ChatReply(BaseModel):
     pending_approval: PendingApproval | None = Field(
         None, description="a tool call waiting for the user: send its id back with approve or reject"
     )
-
-
-class ApprovalAnswer(BaseModel):
-    """The user's answer to the call waiting in this conversation."""
-
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    decision: Literal["approve", "reject"]
-
-
-class _PendingCall(BaseModel):
-    """The call the agent paused on, as it reports it."""
-
-    tool: str = Field(min_length=1, max_length=64)
-    args: dict[str, Any]
 
 
 class AgentInvoker(Protocol):
@@ -103,6 +93,64 @@ class ConversationStore:
     memory: MemoryEvents
 
 
+def _forever() -> float:
+    return math.inf
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One message — or the user's answer to the call waiting in the session — from a signed-in user."""
+
+    actor: Actor
+    session_id: str
+    message: str = ""
+    approval: ApprovalAnswer | None = None
+    request_id: str | None = None  # the front door's: every record of the turn names it
+    seconds_left: Callable[[], float] = field(default=_forever, compare=False)  # the Lambda's time left
+
+
+Next = Callable[[TurnRequest], ChatReply]
+Step = Callable[[TurnRequest, Next], ChatReply]
+
+
+def pipeline(*steps: Step, turn: Next) -> Next:
+    """The steps in order, each running around the rest, and `turn` innermost."""
+    return reduce(lambda inner, step: _around(step, inner), reversed(steps), turn)
+
+
+def _around(step: Step, inner: Next) -> Next:
+    def run(request: TurnRequest) -> ChatReply:
+        return step(request, inner)
+
+    return run
+
+
+# --- the steps ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metered:
+    """The quota step: admit the request within the actor's daily quota, charge the turn's tokens after.
+
+    `uncharged` hears of a turn whose tokens could not be charged (it still answers).
+    """
+
+    store: quotas.QuotaStore
+    policy: quotas.QuotaPolicy
+    uncharged: Callable[[int], None] = lambda tokens: None
+    clock: Callable[[], datetime] = utc_now
+
+    def __call__(self, request: TurnRequest, inner: Next) -> ChatReply:
+        def counted() -> tuple[ChatReply, int]:
+            reply = inner(request)
+            return reply, reply.usage.total
+
+        actor = request.actor
+        return quotas.metered(
+            self.store, self.policy, actor.id, actor.groups, self.clock, counted, self.uncharged
+        )
+
+
 # The short code a turn record keeps for each way a turn can fail (never the exception's text).
 _TURN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (AgentTimeout, "agent_timeout"),
@@ -114,26 +162,59 @@ _TURN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
-def _error_code(exc: Exception) -> str:
+def error_code(exc: Exception) -> str:
+    """The code a turn record keeps for a failed turn."""
     return next((code for kind, code in _TURN_ERRORS if isinstance(exc, kind)), "internal_error")
 
 
-def new_session_id() -> str:
-    """An unguessable session id, valid for AgentCore (33–256 chars) and Memory (≤ 100, [A-Za-z0-9-_])."""
-    return "s" + secrets.token_hex(24)
+@dataclass(frozen=True)
+class Audited:
+    """The audit step: one `turn` record per turn the agent was asked to answer.
+
+    `ok` with the model's token counts once the turn is stored (a failed audit write then fails the
+    request: a turn is not answered without its record), or `error` with a short code.
+    """
+
+    trail: AuditTrail
+
+    def __call__(self, request: TurnRequest, inner: Next) -> ChatReply:
+        context = AuditContext(request.actor, request.session_id, request.request_id)
+        started = time.monotonic()
+        try:
+            reply = inner(request)
+        except Exception as exc:
+            with contextlib.suppress(StorageUnavailable):  # the turn's own error is what the user sees
+                self.trail.turn(
+                    context, outcome="error", latency_ms=_elapsed_ms(started), error=error_code(exc)
+                )
+            raise
+        self.trail.turn(
+            context,
+            outcome="ok",
+            latency_ms=_elapsed_ms(started),
+            input_tokens=reply.usage.input_tokens,
+            output_tokens=reply.usage.output_tokens,
+            tool_calls=len(reply.tool_calls),
+        )
+        return reply
+
+
+# --- the turn ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The turn itself: the session, the agent, and (pattern 3) the conversation store."""
+
+    agent: AgentInvoker
+    store: ConversationStore | None = None
+
+    def __call__(self, request: TurnRequest) -> ChatReply:
+        return send_message(self.agent, request, self.store)
 
 
 def send_message(
-    agent: AgentInvoker,
-    actor_id: str,
-    session_id: str | None,
-    message: str,
-    store: ConversationStore | None = None,
-    seconds_left: Callable[[], float] = lambda: math.inf,
-    groups: Sequence[str] = (),
-    approval: ApprovalAnswer | None = None,
-    audit: AuditTrail | None = None,
-    request_id: str | None = None,
+    agent: AgentInvoker, request: TurnRequest, store: ConversationStore | None = None
 ) -> ChatReply:
     """Send the user's message — or their answer to a waiting tool call — to the agent in their session.
 
@@ -147,81 +228,80 @@ def send_message(
     An approval is taken from the index before the agent runs (atomically, so it is used once, and
     only by its actor in its session) and handed to the agent with the exact arguments stored when
     the call paused: nothing the user sends but the id and approve/reject reaches the agent.
-
-    With an audit trail, every turn the agent was asked to answer leaves one `turn` record: `ok` with
-    the model's token counts once the turn is stored (a failed audit write then fails the request:
-    a turn is not answered without its record), or `error` with a short code when it failed.
     """
-    session = session_id or new_session_id()
+    actor, session = request.actor, request.session_id
     session_calls: dict[str, int] = {}
     if store is not None:
-        conversation = conversations.start_or_resume(store.index, actor_id, session, message, utc_now())
+        conversation = conversations.start_or_resume(
+            store.index, actor.id, session, request.message, utc_now()
+        )
         session_calls = conversation.tool_counts
-    payload: dict[str, Any] = {  # the session travels as runtimeSessionId
-        "prompt": message,
-        "actor": {"id": actor_id, "groups": list(groups)},
-        "session_calls": session_calls,
-    }
-    if request_id:
-        payload["request_id"] = request_id  # the agent's tool-call records name the same request
-    context = AuditContext(actor=actor_id, session=session, groups=tuple(groups), request_id=request_id)
-    started = time.monotonic()
     try:
-        if approval is not None:
-            if store is None:
-                raise ApprovalNotPending(approval.id)  # without storage nothing ever waits for approval
-            taken = store.index.take_approval(actor_id, session, approval.id, utc_now() - APPROVAL_TTL)
-            message = approval_prompt(approval, taken.tool)
-            payload["prompt"] = message
-            payload["approval"] = {
-                "call_id": taken.id,
-                "tool": taken.tool,
-                "args": taken.arguments,
-                "decision": "approved" if approval.decision == "approve" else "rejected",
-            }
-        answer_json = agent.invoke(payload, session)
-        try:
-            reply = ChatReply.model_validate({**answer_json, "session_id": session, "pending_approval": None})
-            paused = answer_json.get("pending_approval")
-            pending = _PendingCall.model_validate(paused) if paused else None
-        except ValidationError:
-            raise MalformedAgentReply("the agent's answer is not a chat reply") from None
-        if pending is not None and store is not None:
-            reply = reply.model_copy(
-                update={
-                    "pending_approval": PendingApproval(
-                        id=new_approval_id(),
-                        tool=pending.tool,
-                        arguments=pending.args,
-                        requested_at=utc_now(),
-                    )
-                }
-            )
+        invocation = _invocation(request, store, session_calls)
+        reply = _reply(
+            agent.invoke(invocation.model_dump(mode="json", exclude_none=True), session), session, store
+        )
         if store is not None and reply.response:  # an empty answer leaves nothing to store
-            if seconds_left() < STORE_MARGIN_SECONDS:
+            if request.seconds_left() < STORE_MARGIN_SECONDS:
                 raise AnsweredTooLate("no time left to store the turn")
-            store.memory.append_turn(actor_id, session, message, reply.response, utc_now(), reply.tool_calls)
-    except Exception as exc:
+            store.memory.append_turn(
+                actor.id, session, invocation.prompt, reply.response, utc_now(), reply.tool_calls
+            )
+    except Exception:
         if store is not None:
             with contextlib.suppress(StorageUnavailable):  # an unusable store keeps the claim, still empty
-                conversations.forget_unused(store.index, actor_id, session)  # only a claim with no turn
-        if audit is not None:
-            with contextlib.suppress(StorageUnavailable):  # the turn's own error is what the user sees
-                audit.turn(context, outcome="error", latency_ms=_elapsed_ms(started), error=_error_code(exc))
+                conversations.forget_unused(store.index, actor.id, session)  # only a claim with no turn
         raise
     if store is not None and reply.response:
         ran = Counter(call.name for call in reply.tool_calls if call.decision.runs)
-        conversations.record_turn(store.index, actor_id, session, utc_now(), ran, reply.pending_approval)
-    if audit is not None:
-        audit.turn(
-            context,
-            outcome="ok",
-            latency_ms=_elapsed_ms(started),
-            input_tokens=reply.usage.input_tokens,
-            output_tokens=reply.usage.output_tokens,
-            tool_calls=len(reply.tool_calls),
-        )
+        conversations.record_turn(store.index, actor.id, session, utc_now(), ran, reply.pending_approval)
     return reply
+
+
+def _invocation(
+    request: TurnRequest, store: ConversationStore | None, session_calls: dict[str, int]
+) -> AgentInvocation:
+    """The payload for the agent; an approval is taken (once) from the store here."""
+    if request.approval is None:
+        return AgentInvocation(
+            prompt=request.message,
+            actor=request.actor,
+            session_calls=session_calls,
+            request_id=request.request_id,
+        )
+    if store is None:
+        raise ApprovalNotPending(request.approval.id)  # without storage nothing ever waits for approval
+    taken = store.index.take_approval(
+        request.actor.id, request.session_id, request.approval.id, utc_now() - APPROVAL_TTL
+    )
+    return AgentInvocation(
+        prompt=approval_prompt(request.approval, taken.tool),
+        actor=request.actor,
+        session_calls=session_calls,
+        approval=taken.grant(request.approval),
+        request_id=request.request_id,
+    )
+
+
+def _reply(answer: dict[str, Any], session: str, store: ConversationStore | None) -> ChatReply:
+    """The user's reply from the agent's answer; a paused call gets an approval id (with a store)."""
+    try:
+        agent = AgentReply.model_validate({**answer, "session_id": session})
+    except ValidationError:
+        raise MalformedAgentReply("the agent's answer is not a chat reply") from None
+    pending = None
+    if agent.pending_approval is not None and store is not None:
+        paused = agent.pending_approval
+        pending = PendingApproval(
+            id=new_approval_id(), tool=paused.tool, arguments=paused.args, requested_at=utc_now()
+        )
+    return ChatReply(
+        session_id=session,
+        response=agent.response,
+        tool_calls=agent.tool_calls,
+        usage=agent.usage,
+        pending_approval=pending,
+    )
 
 
 def _elapsed_ms(started: float) -> int:

@@ -9,32 +9,18 @@ does not exist: reading, continuing or deleting another actor's session raises
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agentarch.core.contracts import PendingApproval
+from agentarch.core.identity import check_actor_id
+from agentarch.core.pagination import CursorState, Page, check_limit, decode_cursor, encode_cursor, scope_of
+from agentarch.core.sessions import SESSION_ID_PATTERN, check_session_id
+from agentarch.core.timestamps import ISO_MILLIS_PATTERN, format_iso_millis, to_utc_millis
 from agentarch.services.memory import MemoryEvents, Message
-from agentarch.services.pagination import (
-    CursorState,
-    InvalidCursor,
-    InvalidLimit,
-    Page,
-    check_limit,
-    decode_cursor,
-    encode_cursor,
-    scope_of,
-)
-from agentarch.services.timestamps import ISO_MILLIS_PATTERN, format_iso_millis, to_utc_millis
-
-# A runtime session id must be 33..256 characters and a Memory session id 1..100 characters of
-# [a-zA-Z0-9][a-zA-Z0-9-_]*: one id serves both, so it must satisfy both.
-SESSION_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{32,99}$")
-# Memory's actorId: letters, digits, `-_/`, with `:` only between segments (a Cognito `sub` fits).
-ACTOR_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_/-]*(?::[a-zA-Z0-9_/-]+)*$")
-ACTOR_ID_MAX_CHARS = 255
 
 TITLE_MAX_CHARS = 60
 UNTITLED = "New conversation"
@@ -45,28 +31,8 @@ class ConversationNotFound(LookupError):
     """No such conversation for this actor (it may not exist, or belong to someone else)."""
 
 
-class InvalidIdentifier(ValueError):
-    """A session or actor id that cannot be stored (a 400, before any storage is touched)."""
-
-
 class ApprovalNotPending(LookupError):
     """No call of this conversation waits for this approval (unknown, someone else's, decided, or stale)."""
-
-
-class PendingApproval(BaseModel):
-    """A tool call that waits for the user's approval: exactly this tool with these arguments."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str = Field(description="what the user sends back to approve or reject the call")
-    tool: str
-    arguments: dict[str, Any]
-    requested_at: datetime
-
-    @field_validator("requested_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return to_utc_millis(value)
 
 
 class Conversation(BaseModel):
@@ -177,24 +143,6 @@ class ConversationIndex(Protocol):
         ...
 
 
-def check_session_id(session_id: str) -> str:
-    """The session id, or `InvalidIdentifier` when it cannot name both a runtime and a Memory session."""
-    if not isinstance(session_id, str) or not SESSION_ID_PATTERN.fullmatch(session_id):
-        raise InvalidIdentifier("session id must be 33-100 characters of letters, digits, '-' and '_'")
-    return session_id
-
-
-def check_actor_id(actor_id: str) -> str:
-    """The actor id, or `InvalidIdentifier` (they come from verified token claims, so this is a guard)."""
-    if (
-        not isinstance(actor_id, str)
-        or len(actor_id) > ACTOR_ID_MAX_CHARS
-        or not ACTOR_ID_PATTERN.fullmatch(actor_id)
-    ):
-        raise InvalidIdentifier("actor id is not a valid identifier")
-    return actor_id
-
-
 def derive_title(first_message: str) -> str:
     """A title from the first message, with no model call.
 
@@ -292,27 +240,3 @@ def delete_conversation(
     conversation = get_conversation(index, actor_id, session_id)
     memory.delete_session(conversation.actor_id, conversation.session_id)
     index.delete(conversation.actor_id, conversation.session_id)
-
-
-__all__ = [
-    "ACTOR_ID_PATTERN",
-    "SESSION_ID_PATTERN",
-    "TITLE_MAX_CHARS",
-    "Conversation",
-    "ConversationIndex",
-    "ConversationNotFound",
-    "InvalidCursor",
-    "InvalidIdentifier",
-    "InvalidLimit",
-    "Page",
-    "check_actor_id",
-    "check_session_id",
-    "conversation_history",
-    "delete_conversation",
-    "derive_title",
-    "forget_unused",
-    "get_conversation",
-    "list_conversations",
-    "record_turn",
-    "start_or_resume",
-]

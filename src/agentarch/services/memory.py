@@ -15,7 +15,7 @@ Ordering, which every adapter reproduces:
   and aws/bedrock-agentcore-sdk-python PRs #29, #97 and #552 fix `get_last_k_turns`, each stating
   that ListEvents returns events newest first.) Payloads inside one event keep the order they were
   written in. moto 5.2.5 differs (oldest first, never a `nextToken`): the contract tests patch it
-  to behave like the service, see agentarch/testing/aws.py.
+  to behave like the service, see agentarch/dev/testing/aws.py.
 - `eventTimestamp` has been observed at whole-second resolution (older botocore sent whole
   seconds; aws/bedrock-agentcore-sdk-python issue #63), so two events may tie; adapters carry the
   exact millisecond time in event metadata and order by it within a page.
@@ -31,13 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from agentarch.services.pagination import Page
-from agentarch.services.timestamps import to_utc_millis
+from agentarch.core.contracts import ToolCall
+from agentarch.core.pagination import Page
+from agentarch.core.timestamps import to_utc_millis
 
 Role = Literal["user", "assistant"]
 MESSAGE_TEXT_MAX_CHARS = 100_000  # AgentCore Memory's limit per conversational payload
@@ -53,34 +53,6 @@ class DeleteIncomplete(TimeoutError):
     What was removed stays removed; the conversation stays listed, and a retried delete continues
     with what is left.
     """
-
-
-class Decision(StrEnum):
-    """What the tool policy made of one tool call (the agent decides; the trace and audit record it)."""
-
-    ALLOW = "allow"
-    DENY = "deny"
-    LOG_ONLY_DENY = "log_only_deny"  # LOG_ONLY mode: would have been denied, ran anyway
-    PENDING_APPROVAL = "pending_approval"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-    @property
-    def runs(self) -> bool:
-        """Whether the tool's code runs for a call with this decision."""
-        return self in (Decision.ALLOW, Decision.LOG_ONLY_DENY, Decision.APPROVED)
-
-
-class ToolCall(BaseModel):
-    """A tool call the agent's model asked for while answering, as the user was shown it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    output: str = ""
-    decision: Decision = Decision.ALLOW
-    policies: list[str] = Field(default_factory=list, description="the tool policies that decided the call")
 
 
 class Message(BaseModel):

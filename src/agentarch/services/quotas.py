@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentarch.services.storage import StorageUnavailable
+from agentarch.core.errors import StorageUnavailable
 
 # How long a day's counters outlive the day (TTL): long enough to read yesterday's usage, then gone.
 COUNTER_RETENTION = timedelta(days=2)

@@ -8,11 +8,12 @@ time instead of making a second.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field
 
 Severity = Literal["low", "medium", "high"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 
 
 class Ticket(BaseModel):

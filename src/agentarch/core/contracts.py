@@ -1,0 +1,112 @@
+"""What crosses between the chat Lambda, the agent runtime and the conversation store.
+
+The chat Lambda sends an `AgentInvocation` (the session travels as AgentCore's `runtimeSessionId`,
+never in the payload) and reads an `AgentReply`; the tool calls and token usage in it are what the
+user is shown, what Memory stores and what the quota charges. A call the agent paused on comes back
+as a `PendingCall`; the chat Lambda keeps it as a `PendingApproval` (with an unguessable id the
+user sends back in an `ApprovalAnswer`) and hands the answer to the agent as an `ApprovalGrant`
+with the arguments it stored — never arguments the user sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agentarch.core.decisions import Decision
+from agentarch.core.identity import Actor
+from agentarch.core.timestamps import to_utc_millis
+
+TOOL_NAME_MAX_CHARS = 64
+PROMPT_MAX_CHARS = 100_000  # what one Memory payload holds: a prompt the turn could not store is refused
+
+
+class TokenUsage(BaseModel):
+    """Model tokens one turn used, summed over every model call; charged to the user's daily quota."""
+
+    input_tokens: int = Field(0, ge=0)
+    output_tokens: int = Field(0, ge=0)
+
+    @property
+    def total(self) -> int:
+        """Input and output tokens together: what the token quota counts."""
+        return self.input_tokens + self.output_tokens
+
+
+class ToolCall(BaseModel):
+    """A tool call the agent's model asked for while answering, as the user was shown it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    output: str = ""
+    decision: Decision = Decision.ALLOW
+    policies: list[str] = Field(default_factory=list, description="the tool policies that decided the call")
+
+
+class PendingCall(BaseModel):
+    """The call the agent paused on, waiting for the user: exactly this tool with exactly these arguments."""
+
+    call_id: str = Field(min_length=1, max_length=128)
+    tool: str = Field(min_length=1, max_length=TOOL_NAME_MAX_CHARS)
+    args: dict[str, Any]
+
+
+class ApprovalGrant(PendingCall):
+    """The user's answer to a pending call, as the chat Lambda verified and consumed it."""
+
+    decision: Literal[Decision.APPROVED, Decision.REJECTED]
+
+
+class PendingApproval(BaseModel):
+    """A paused call as the conversation keeps it and the user sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="what the user sends back to approve or reject the call")
+    tool: str
+    arguments: dict[str, Any]
+    requested_at: datetime
+
+    @field_validator("requested_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return to_utc_millis(value)
+
+    def grant(self, answer: ApprovalAnswer) -> ApprovalGrant:
+        """What the agent is told: this call, with the arguments stored when it paused."""
+        decision = Decision.APPROVED if answer.decision == "approve" else Decision.REJECTED
+        return ApprovalGrant(call_id=self.id, tool=self.tool, args=self.arguments, decision=decision)
+
+
+class ApprovalAnswer(BaseModel):
+    """The user's answer to the call waiting in this conversation."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    decision: Literal["approve", "reject"]
+
+
+class AgentInvocation(BaseModel):
+    """The payload the chat Lambda (or, in patterns 0/1, the browser) sends the agent runtime."""
+
+    prompt: str = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
+    actor: Actor | None = None
+    # Tool calls made in the session's earlier turns (the chat Lambda keeps the counts).
+    session_calls: dict[
+        Annotated[str, Field(max_length=TOOL_NAME_MAX_CHARS)], Annotated[int, Field(ge=0)]
+    ] = Field(default_factory=dict, max_length=64)
+    approval: ApprovalGrant | None = None
+    request_id: str | None = Field(None, max_length=128)  # the chat Lambda's: the audit records name it
+
+
+class AgentReply(BaseModel):
+    """The agent's answer for one turn."""
+
+    response: str
+    session_id: str
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    pending_approval: PendingCall | None = None

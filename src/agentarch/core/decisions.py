@@ -1,0 +1,63 @@
+"""What the tool policy decides for a call, how the policy is applied, and what the audit trail records.
+
+The agent decides; the chat reply, the stored history, the audit trail, the CLI and the API all
+use these same values.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Decision(StrEnum):
+    """What the tool policy made of one tool call."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    LOG_ONLY_DENY = "log_only_deny"  # LOG_ONLY mode: would have been denied, ran anyway
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def runs(self) -> bool:
+        """Whether the tool's code runs for a call with this decision."""
+        return self in (Decision.ALLOW, Decision.LOG_ONLY_DENY, Decision.APPROVED)
+
+    @property
+    def not_run_outcome(self) -> Outcome:
+        """The audit outcome of a call with this decision that does not run."""
+        if self.runs:
+            raise ValueError(f"a call decided {self.value} runs")
+        return _NOT_RUN[self]
+
+
+class PolicyMode(StrEnum):
+    """ENFORCE applies decisions; LOG_ONLY records them and lets every call through (as AgentCore Policy)."""
+
+    ENFORCE = "ENFORCE"
+    LOG_ONLY = "LOG_ONLY"
+
+
+class Outcome(StrEnum):
+    """How an audited step ended: a turn (`ok`, `error`) or a tool call (all of them)."""
+
+    STARTED = "started"
+    OK = "ok"
+    ERROR = "error"
+    DENIED = "denied"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def ran(self) -> bool:
+        """Whether a tool call with this outcome started (a not-run call has one record only)."""
+        return self in (Outcome.STARTED, Outcome.OK, Outcome.ERROR)
+
+
+_NOT_RUN = {
+    Decision.DENY: Outcome.DENIED,
+    Decision.PENDING_APPROVAL: Outcome.PENDING,
+    Decision.REJECTED: Outcome.REJECTED,
+}

@@ -1,0 +1,532 @@
+"""Architecture rules: the bypass gap and its cousins, on any evaluated Terraform tree.
+
+Each rule looks at the resources tfparse evaluated (see `model.py`), links them by id, and yields
+(resource, message). A value that could not be resolved gives an `unresolved` note instead of a
+guess. `RULES` lists them; `run_rules` runs them all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from agentarch.dev.lint.findings import Finding
+from agentarch.dev.lint.model import Resource, Tree, dynamic_from_input, unresolved
+
+RUNTIME = "aws_bedrockagentcore_agent_runtime"
+INVOKE_ACTIONS = (
+    "bedrock-agentcore:invokeagentruntime",
+    "bedrock-agentcore:invoke*",
+    "bedrock-agentcore:*",
+    "*",
+)
+DEADLINE_ENV = re.compile(r"(TOTAL_TIMEOUT|DEADLINE)_SECONDS$")
+DEFAULT_INTEGRATION_TIMEOUT_MS = 29000
+DEFAULT_LAMBDA_TIMEOUT_S = 3
+
+Hit = tuple[Resource, str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: its id, default severity, what it means, how to fix it, and the check."""
+
+    id: str
+    severity: str
+    summary: str
+    hint: str
+    check: Callable[[Tree], Iterator[Hit]]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _block_present(res: Resource, name: str) -> tuple[bool | None, Any]:
+    """Is nested block `name` there? Uses our own reading of a dynamic block tfparse dropped."""
+    if name in res.body and res.body[name] is not None:
+        return True, res.body[name]
+    if name not in res.dropped_dynamic:
+        return False, None
+    present, value = dynamic_from_input(res, name)
+    if present is None:
+        return None, None
+    if isinstance(value, bool | list | dict) and not value:
+        return False, None
+    return present, value
+
+
+def _jwt_authorizer(runtime: Resource) -> tuple[bool | None, dict[str, Any]]:
+    present, value = _block_present(runtime, "authorizer_configuration")
+    if not present:
+        return present, {}
+    block = value[0] if isinstance(value, list) and value else value
+    if isinstance(block, dict) and "custom_jwt_authorizer" in block:
+        inner = block["custom_jwt_authorizer"]
+        block = inner[0] if isinstance(inner, list) and inner else inner
+    return True, block if isinstance(block, dict) else {}
+
+
+def front_doors(tree: Tree) -> list[Resource]:
+    """REST and HTTP APIs of the tree."""
+    return tree.of("aws_api_gateway_rest_api") + tree.of("aws_apigatewayv2_api")
+
+
+def _user_token_trust(tree: Tree) -> tuple[set[str], set[str], list[Resource]]:
+    """(user pool ids, issuer/audience strings, authorizers) the API Gateway authorizers trust."""
+    pools: set[str] = set()
+    strings: set[str] = set()
+    authorizers: list[Resource] = []
+    for auth in tree.of("aws_api_gateway_authorizer"):
+        if auth.body.get("type") == "COGNITO_USER_POOLS":
+            authorizers.append(auth)
+            pools.update(p for p in _list(auth.body.get("provider_arns")) if isinstance(p, str))
+    for auth in tree.of("aws_apigatewayv2_authorizer"):
+        jwt = auth.get("jwt_configuration") or {}
+        authorizers.append(auth)
+        strings.update(s for s in [jwt.get("issuer"), *_list(jwt.get("audience"))] if isinstance(s, str))
+    return pools, strings, authorizers
+
+
+def _statements(policy: Resource) -> Iterator[dict[str, Any]]:
+    """Statements of a policy document data source or of a JSON `policy` argument, normalised."""
+    if policy.type == "aws_iam_policy_document":
+        for st in policy.blocks("statement"):
+            yield {
+                "Effect": st.get("effect") or "Allow",
+                "Action": _list(st.get("actions")),
+                "Resource": st.get("resources"),
+            }
+        return
+    text = policy.body.get("policy")
+    if isinstance(text, str) and text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return
+        for st in _list(doc.get("Statement")):
+            if isinstance(st, dict):
+                yield {
+                    "Effect": st.get("Effect"),
+                    "Action": _list(st.get("Action")),
+                    "Resource": st.get("Resource"),
+                }
+
+
+def _policies(tree: Tree) -> list[Resource]:
+    kinds = ("aws_iam_policy_document", "aws_iam_role_policy", "aws_iam_policy")
+    return [r for r in tree.resources if r.type in kinds]
+
+
+def _grants_invoke(statement: dict[str, Any]) -> bool:
+    return statement["Effect"] == "Allow" and any(
+        isinstance(a, str) and a.lower() in INVOKE_ACTIONS for a in statement["Action"]
+    )
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def check_bypass_gap(tree: Tree) -> Iterator[Hit]:
+    pools, strings, authorizers = _user_token_trust(tree)
+    doors = front_doors(tree)
+    for runtime in tree.of(RUNTIME):
+        present, jwt = _jwt_authorizer(runtime)
+        if present is None:
+            yield runtime, f"UNRESOLVED:{runtime.address}: whether it has a JWT authorizer"
+        if not present or not doors:
+            continue
+        url = jwt.get("discovery_url")
+        clients = [c for c in _list(jwt.get("allowed_clients")) if isinstance(c, str)]
+        client_pools = {r.body.get("user_pool_id") for c in clients if (r := tree.by_id(c)) is not None}
+        same_pool = (isinstance(url, str) and any(p in url for p in pools)) or bool(client_pools & pools)
+        same_issuer = bool({url, *clients, *_list(jwt.get("allowed_audience"))} & strings)
+        if (same_pool or same_issuer) and authorizers:
+            names = ", ".join(a.address for a in authorizers)
+            yield (
+                runtime,
+                (
+                    f"{runtime.address} has a JWT authorizer trusting the same user pool/issuer as {names}: "
+                    "a token the front door accepts also opens the runtime directly, past WAF and throttling"
+                ),
+            )
+        else:
+            yield (
+                runtime,
+                (
+                    f"{runtime.address} accepts user tokens (JWT authorizer) while an API front door exists "
+                    f"({', '.join(d.address for d in doors)}): callers can go around it"
+                ),
+            )
+
+
+def check_no_front_door(tree: Tree) -> Iterator[Hit]:
+    if front_doors(tree):
+        return
+    for runtime in tree.of(RUNTIME):
+        present, _ = _jwt_authorizer(runtime)
+        if present:
+            yield (
+                runtime,
+                (
+                    f"{runtime.address} is reached with user tokens and no API front door: no WAF, rate "
+                    "limit, body limit or validation in front of the agent"
+                ),
+            )
+
+
+def check_method_without_authorizer(tree: Tree) -> Iterator[Hit]:
+    for method in tree.of("aws_api_gateway_method"):
+        verb, auth = method.body.get("http_method"), method.body.get("authorization")
+        if verb == "OPTIONS":
+            continue
+        if unresolved(auth) or unresolved(verb):
+            yield method, f"UNRESOLVED:{method.address}: its authorization"
+        elif str(auth).upper() == "NONE":
+            yield (
+                method,
+                f"{method.address} ({verb}) has authorization NONE: anyone on the internet can call it",
+            )
+    for route in tree.of("aws_apigatewayv2_route"):
+        key, auth = str(route.body.get("route_key", "")), route.body.get("authorization_type")
+        if key.startswith("OPTIONS ") or unresolved(route.body.get("route_key")):
+            continue
+        if auth in (None, "NONE"):
+            yield route, f"{route.address} ({key}) has no authorizer"
+
+
+def check_authorizer_without_scopes(tree: Tree) -> Iterator[Hit]:
+    for method in tree.of("aws_api_gateway_method"):
+        if method.body.get("authorization") != "COGNITO_USER_POOLS":
+            continue
+        scopes = method.body.get("authorization_scopes")
+        if isinstance(scopes, dict) and "__attribute__" in scopes:
+            yield method, f"UNRESOLVED:{method.address}: authorization_scopes could not be resolved"
+        elif not scopes:
+            yield (
+                method,
+                (
+                    f"{method.address} uses a Cognito authorizer without authorization_scopes: it accepts "
+                    "ID tokens, and any access token of the pool whatever its scopes"
+                ),
+            )
+
+
+def check_stage_without_waf(tree: Tree) -> Iterator[Hit]:
+    associations = tree.of("aws_wafv2_web_acl_association")
+    protected = {a.body.get("resource_arn") for a in associations}
+    unknown = any(unresolved(a.body.get("resource_arn")) for a in associations)
+    for stage in tree.of("aws_api_gateway_stage"):
+        if stage.id in protected or stage.body.get("web_acl_arn"):
+            continue
+        if unknown:
+            yield (
+                stage,
+                f"UNRESOLVED:{stage.address}: a web ACL association's resource_arn could not be resolved",
+            )
+        else:
+            yield stage, f"{stage.address} has no WAF web ACL association"
+
+
+def check_waf_without_rate_rule(tree: Tree) -> Iterator[Hit]:
+    for acl in tree.of("aws_wafv2_web_acl"):
+        rules = acl.blocks("rule")
+        if any("rate_based_statement" in (r.get("statement") or {}) for r in rules):
+            continue
+        if "rule" in acl.dropped_dynamic:
+            yield acl, f"UNRESOLVED:{acl.address}: its dynamic rule blocks could not be expanded"
+        else:
+            yield (
+                acl,
+                f"{acl.address} has no rate-based rule: one client can send as many requests as it likes",
+            )
+
+
+def check_agentcore_wildcard(tree: Tree) -> Iterator[Hit]:
+    for policy in _policies(tree):
+        for st in _statements(policy):
+            if st["Effect"] != "Allow":
+                continue
+            actions = {a.lower() for a in st["Action"] if isinstance(a, str)}
+            if actions & {"bedrock-agentcore:*", "*"}:
+                shown = sorted(actions & {"bedrock-agentcore:*", "*"})
+                yield (
+                    policy,
+                    f"{policy.address} allows {', '.join(shown)}: every AgentCore action on every resource",
+                )
+                continue
+            if not _grants_invoke(st):
+                continue
+            resources = _list(st["Resource"])
+            if any(unresolved(r) for r in resources) or unresolved(st["Resource"]):
+                yield policy, f"UNRESOLVED:{policy.address}: the resources of its InvokeAgentRuntime grant"
+            elif any(r == "*" or (isinstance(r, str) and r.endswith(":runtime/*")) for r in resources):
+                yield policy, f"{policy.address} allows InvokeAgentRuntime on every runtime (*)"
+
+
+def _lambda_env(fn: Resource) -> dict[str, Any] | None:
+    """The function's environment variables; None when they could not be resolved."""
+    env = fn.get("environment", "variables")
+    if isinstance(env, dict):
+        return env
+    present, value = _block_present(fn, "environment")
+    if present is None or (present and not isinstance(value, dict)):
+        return None
+    return value if present else {}
+
+
+def check_timeout_chain(tree: Tree) -> Iterator[Hit]:
+    integrations = [
+        i for i in tree.of("aws_api_gateway_integration") if i.body.get("type") in ("AWS_PROXY", "AWS")
+    ]
+    for fn in tree.of("aws_lambda_function"):
+        timeout = _number(fn.body.get("timeout", DEFAULT_LAMBDA_TIMEOUT_S))
+        if timeout is None:
+            yield fn, f"UNRESOLVED:{fn.address}: timeout could not be resolved"
+            continue
+        for integ in integrations:
+            uri = integ.body.get("uri")
+            if not unresolved(uri) and uri not in (fn.id, fn.body.get("invoke_arn")):
+                continue
+            limit = _number(integ.body.get("timeout_milliseconds", DEFAULT_INTEGRATION_TIMEOUT_MS))
+            if limit is not None and timeout >= limit / 1000:
+                how = (
+                    ""
+                    if not unresolved(uri)
+                    else " (its uri could not be resolved: compared with every function)"
+                )
+                yield (
+                    fn,
+                    (
+                        f"{fn.address} times out after {timeout:g} s, not before {integ.address}'s "
+                        f"{limit / 1000:g} s{how}: API Gateway answers 504 while the function still runs"
+                    ),
+                )
+        env = _lambda_env(fn)
+        if env is None:
+            yield fn, f"UNRESOLVED:{fn.address}: its environment, so the client deadline was not compared"
+            continue
+        for name, value in env.items():
+            deadline = _number(value)
+            if DEADLINE_ENV.search(name) and deadline is not None and deadline >= timeout:
+                yield (
+                    fn,
+                    (
+                        f"{fn.address}: {name}={value} is not below its timeout of {timeout:g} s: the function is "
+                        "killed before the client's deadline answers"
+                    ),
+                )
+
+
+def check_cors_wildcard(tree: Tree) -> Iterator[Hit]:
+    authed = {
+        m.body.get("rest_api_id")
+        for m in tree.of("aws_api_gateway_method")
+        if str(m.body.get("authorization", "NONE")).upper() != "NONE"
+    }
+    kinds = (
+        "aws_api_gateway_integration_response",
+        "aws_api_gateway_method_response",
+        "aws_api_gateway_gateway_response",
+    )
+    for res in (r for r in tree.resources if r.type in kinds):
+        params = res.body.get("response_parameters") or {}
+        origin = params.get("method.response.header.Access-Control-Allow-Origin") or params.get(
+            "gatewayresponse.header.Access-Control-Allow-Origin"
+        )
+        if isinstance(origin, str) and origin.strip("'\" ") == "*" and res.body.get("rest_api_id") in authed:
+            yield res, f"{res.address} answers Access-Control-Allow-Origin '*' on an API that requires tokens"
+    for api in tree.of("aws_apigatewayv2_api"):
+        origins = _list(api.get("cors_configuration", "allow_origins"))
+        if "*" in origins:
+            yield api, f"{api.address} allows CORS from any origin (*)"
+
+
+def check_access_logs(tree: Tree) -> Iterator[Hit]:
+    for stage in tree.of("aws_api_gateway_stage") + tree.of("aws_apigatewayv2_stage"):
+        present, _ = _block_present(stage, "access_log_settings")
+        if present is None:
+            yield stage, f"UNRESOLVED:{stage.address}: whether access_log_settings is set"
+        elif not present:
+            yield stage, f"{stage.address} writes no access logs: nobody can tell who called what"
+
+
+def check_log_retention(tree: Tree) -> Iterator[Hit]:
+    for group in tree.of("aws_cloudwatch_log_group"):
+        days = group.body.get("retention_in_days")
+        if isinstance(days, dict):
+            yield group, f"UNRESOLVED:{group.address}: retention_in_days could not be resolved"
+        elif not days:
+            yield group, f"{group.address} keeps its logs forever (no retention_in_days)"
+
+
+def _invokes_agent(tree: Tree, fn: Resource) -> bool:
+    role = fn.body.get("role")
+    role_res = tree.by_id(role)
+    keys = {k for k in (role, role_res and role_res.body.get("name")) if isinstance(k, str)}
+    keys |= {role_res.id} if role_res and role_res.id else set()
+    documents: list[Resource] = []
+    for rp in tree.of("aws_iam_role_policy"):
+        if rp.body.get("role") in keys:
+            doc = tree.by_id(rp.body.get("policy"))
+            documents.append(doc if doc is not None else rp)
+    for att in tree.of("aws_iam_role_policy_attachment"):
+        if att.body.get("role") in keys:
+            policy = tree.by_id(att.body.get("policy_arn"))
+            doc = tree.by_id(policy.body.get("policy")) if policy else None
+            documents += [d for d in (doc, policy) if d is not None]
+    return any(_grants_invoke(st) for doc in documents for st in _statements(doc))
+
+
+def check_reserved_concurrency(tree: Tree) -> Iterator[Hit]:
+    for fn in tree.of("aws_lambda_function"):
+        if not _invokes_agent(tree, fn):
+            continue
+        reserved = _number(fn.body.get("reserved_concurrent_executions", -1))
+        if reserved is None:
+            yield fn, f"UNRESOLVED:{fn.address}: reserved_concurrent_executions could not be resolved"
+        elif reserved < 0:
+            yield (
+                fn,
+                (
+                    f"{fn.address} invokes an agent with no reserved concurrency: a burst of requests can "
+                    "run up the model bill (denial of wallet)"
+                ),
+            )
+
+
+def check_unfollowed(tree: Tree) -> Iterator[Hit]:
+    for address, source, file, line in tree.remote_modules:
+        stub = Resource(type="module", address=address, file=file, line=line, body={})
+        yield stub, f"UNRESOLVED:{address}: source {source!r} is not local; its resources were not checked"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "bypass-gap",
+        "error",
+        "An AgentCore runtime accepts the user tokens an API front door also accepts.",
+        "Drop the runtime's JWT authorizer (IAM/SigV4 inbound auth) and let only the front door's "
+        "function role invoke it (pattern 2).",
+        check_bypass_gap,
+    ),
+    Rule(
+        "no-front-door",
+        "warning",
+        "The browser reaches an AgentCore runtime with user tokens and nothing in front of it.",
+        "Put API Gateway with a Cognito authorizer and WAF in front, and switch the runtime to IAM auth.",
+        check_no_front_door,
+    ),
+    Rule(
+        "method-without-authorizer",
+        "error",
+        "An API method other than OPTIONS has no authorizer.",
+        'Set authorization = "COGNITO_USER_POOLS" (or AWS_IAM/CUSTOM) and an authorizer_id.',
+        check_method_without_authorizer,
+    ),
+    Rule(
+        "authorizer-without-scopes",
+        "error",
+        "A Cognito authorizer without scopes accepts ID tokens where access tokens are expected.",
+        "Set authorization_scopes on the method to the resource server scope the API expects.",
+        check_authorizer_without_scopes,
+    ),
+    Rule(
+        "stage-without-waf",
+        "error",
+        "A REST API stage has no WAF web ACL association.",
+        "Add aws_wafv2_web_acl_association with resource_arn = the stage's arn.",
+        check_stage_without_waf,
+    ),
+    Rule(
+        "waf-without-rate-rule",
+        "error",
+        "A WAF web ACL has no rate-based rule.",
+        'Add a rule with a rate_based_statement (aggregate_key_type = "IP") that blocks.',
+        check_waf_without_rate_rule,
+    ),
+    Rule(
+        "agentcore-wildcard-iam",
+        "error",
+        "A policy grants bedrock-agentcore:* (or *), or InvokeAgentRuntime on every runtime.",
+        "Grant bedrock-agentcore:InvokeAgentRuntime on the runtime's ARN (and its /runtime-endpoint/*).",
+        check_agentcore_wildcard,
+    ),
+    Rule(
+        "timeout-chain",
+        "error",
+        "The timeout chain is broken: integration timeout > Lambda timeout > client deadline must hold.",
+        "Keep the Lambda timeout below the API Gateway integration timeout (29 s by default) and the "
+        "agent call's total deadline below the Lambda timeout.",
+        check_timeout_chain,
+    ),
+    Rule(
+        "cors-wildcard",
+        "error",
+        "An authenticated API allows CORS from any origin.",
+        "Answer Access-Control-Allow-Origin with the web app's origin(s) only.",
+        check_cors_wildcard,
+    ),
+    Rule(
+        "access-logs",
+        "warning",
+        "An API stage writes no access logs.",
+        "Set access_log_settings on the stage (it needs the account's API Gateway CloudWatch role once).",
+        check_access_logs,
+    ),
+    Rule(
+        "log-retention",
+        "warning",
+        "A log group keeps its logs forever.",
+        "Set retention_in_days on the log group.",
+        check_log_retention,
+    ),
+    Rule(
+        "no-reserved-concurrency",
+        "warning",
+        "A function that invokes an agent has no reserved concurrency (denial of wallet).",
+        "Set reserved_concurrent_executions to the most concurrent agent calls you are willing to pay for.",
+        check_reserved_concurrency,
+    ),
+    Rule(
+        "unresolved",
+        "note",
+        "A value or module the linter could not resolve; rules that need it did not guess.",
+        "Nothing to fix if the value is right; a local module source or literal value lets the rules check it.",
+        check_unfollowed,
+    ),
+)
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+def run_rules(tree: Tree, only: set[str] | None = None) -> list[Finding]:
+    """Every finding of every rule (or of the rules in `only`) on one evaluated tree."""
+    findings: list[Finding] = []
+    unresolved_rule = RULES_BY_ID["unresolved"]
+    for rule in RULES:
+        if only is not None and rule.id not in only:
+            continue
+        for res, message in rule.check(tree):
+            if message.startswith("UNRESOLVED:"):
+                text = f"could not resolve {message.removeprefix('UNRESOLVED:')} (rule {rule.id} skipped it)"
+                if rule.id == "unresolved":
+                    text = f"could not resolve {message.removeprefix('UNRESOLVED:')}"
+                findings.append(Finding(res.file, "unresolved", text, "note", res.line, unresolved_rule.hint))
+            else:
+                findings.append(Finding(res.file, rule.id, message, rule.severity, res.line, rule.hint))
+    return sorted(set(findings))

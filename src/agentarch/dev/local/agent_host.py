@@ -1,0 +1,33 @@
+"""One agent worker: the agent's AgentCore app on a Unix socket.
+
+`python -m agentarch.dev.local.agent_host SOCKET`. The local runtime endpoint starts these as its
+execution environments and is their only caller: the socket lives in the state directory, which
+only its owner can enter, so nothing on the machine reaches the agent except through the
+SigV4-verifying endpoint (in AWS the runtime's microVMs are not addressable either).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+from agentarch.agent.app import agent_service, app
+from agentarch.dev import sqlite
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the real `BedrockAgentCoreApp` on the given socket."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python -m agentarch.dev.local.agent_host SOCKET")
+    socket_path = Path(args[0])
+    with contextlib.suppress(FileNotFoundError):
+        socket_path.unlink()
+    sqlite.register()  # STORAGE_BACKEND=sqlite: the local stack's storage
+    agent_service()  # an invalid tool policy stops the worker before it listens
+    app.run(uds=str(socket_path), proxy_headers=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,441 @@
+"""The local front door: API Gateway REST + WAF emulated on one loopback port.
+
+In order, like the real thing: WAF per-IP rate limit (429) and body-size rule (413), preflight
+OPTIONS answered without the authorizer, the Cognito authorizer (401 unless a valid access token
+with the API scope), then the integration — an API Gateway REST proxy event for the **same handler
+code** the Lambda runs (patterns 2/3), or the user's JWT forwarded to the runtime (pattern 1).
+The client's address is the TCP peer: forwarding headers sent by a client never decide it.
+Every answer the gateway makes itself — and every 404/405 on this port — carries the project's
+error shape (and CORS headers on the API). The same port serves the web page, the local identity
+issuer (with Cognito-like throttling of failed sign-ins) and `GET /local/config` / `/local/health`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from agentarch.core.errors import NO_SUCH_ENDPOINT, error_body
+from agentarch.core.sessions import SESSION_HEADER, SESSION_ID_PATTERN, new_session_id
+from agentarch.dev.lambda_events import LOCAL_ACCOUNT, rest_api_event
+from agentarch.dev.local.identity import (
+    JWKS_PATH,
+    AccessTokenVerifier,
+    LocalIdentity,
+    LoginFailed,
+    TokenRejected,
+)
+from agentarch.dev.local.request_body import BodyTooLarge, read_body
+
+INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
+LOGIN_MAX_BODY_BYTES = 4096
+USERNAME_MAX_CHARS, PASSWORD_MAX_CHARS = 128, 256  # Cognito's limits
+HealthReport = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class LambdaRoute:
+    """`METHOD /path/{param}` → the function behind it, reached over its Unix socket."""
+
+    method: str
+    resource: str
+    function: str
+    socket_path: str
+    pattern: re.Pattern[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.resource))
+        object.__setattr__(self, "pattern", re.compile(regex, re.DOTALL))
+
+    @property
+    def invoke_path(self) -> str:
+        """The Lambda Invoke API path for the function."""
+        return f"/2015-03-31/functions/{self.function}/invocations"
+
+
+@dataclass(frozen=True)
+class FrontDoorSpec:
+    """How the front door is wired for one pattern."""
+
+    pattern: int
+    public_url: str
+    runtime_url: str
+    runtime_arn: str
+    routes: tuple[LambdaRoute, ...]
+    api_scope: str
+    rate_limit: int
+    rate_window_seconds: float
+    max_body_bytes: int
+    allowed_origins: tuple[str, ...]
+    web_dir: Path
+    integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+
+
+class RateLimiter:
+    """Requests per client IP over a sliding window, like WAF's rate-based rule.
+
+    The window slides: the previous fixed window's count is weighted by how much of it still lies
+    inside the last `window_seconds` (O(1) per address). Plain fixed windows would let a burst that
+    straddles a boundary through with twice the limit.
+    """
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self._limit = limit
+        self._window = window_seconds
+        self._counts: dict[tuple[str, int], int] = defaultdict(int)
+
+    def allow(self, ip: str) -> bool:
+        """Count one request from `ip`; False once the last window holds more than the limit."""
+        position = time.monotonic() / self._window
+        window = int(position)
+        if len(self._counts) > 10_000:
+            self._counts = defaultdict(int, {k: v for k, v in self._counts.items() if k[1] >= window - 1})
+        self._counts[(ip, window)] += 1
+        earlier = self._counts.get((ip, window - 1), 0) * (1 - (position - window))
+        return earlier + self._counts[(ip, window)] <= self._limit
+
+
+class LoginThrottle:
+    """Failed sign-ins slow down, as Cognito's do: per user (lockout doubling after a few
+    failures, even for the right password) and per address (a budget of failures per window)."""
+
+    FREE_FAILURES_PER_USER = 5
+    MAX_LOCK_SECONDS = 900.0
+    FAILURES_PER_IP = 20
+    IP_WINDOW_SECONDS = 300.0
+    TRACKED_USERS = 10_000
+
+    def __init__(self) -> None:
+        self._user_failures: dict[str, int] = defaultdict(int)
+        self._locked_until: dict[str, float] = {}
+        self._ip_failures = RateLimiter(self.FAILURES_PER_IP - 1, self.IP_WINDOW_SECONDS)  # the Nth blocks
+        self._ip_blocked: dict[str, float] = {}
+
+    def retry_after(self, ip: str, username: str) -> int:
+        """Seconds to wait before this attempt may be tried, or 0."""
+        now = time.monotonic()
+        until = max(self._locked_until.get(username, 0.0), self._ip_blocked.get(ip, 0.0))
+        return max(0, int(until - now + 0.999))
+
+    def failed(self, ip: str, username: str) -> None:
+        """Count a failed attempt against the user and the address."""
+        now = time.monotonic()
+        if len(self._user_failures) > self.TRACKED_USERS:  # forget users whose lock-out is over
+            for name in [n for n in self._user_failures if self._locked_until.get(n, 0.0) <= now]:
+                self._user_failures.pop(name, None)
+                self._locked_until.pop(name, None)
+        self._user_failures[username] += 1
+        extra = self._user_failures[username] - self.FREE_FAILURES_PER_USER
+        if extra >= 0:
+            self._locked_until[username] = now + min(2.0**extra, self.MAX_LOCK_SECONDS)
+        if not self._ip_failures.allow(ip):
+            self._ip_blocked[ip] = now + self.IP_WINDOW_SECONDS
+
+    def succeeded(self, username: str) -> None:
+        """A correct sign-in resets the user's count."""
+        self._user_failures.pop(username, None)
+        self._locked_until.pop(username, None)
+
+
+def build_app(
+    spec: FrontDoorSpec, identity: LocalIdentity, health_report: HealthReport | None = None
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The front door as an ASGI app."""
+    limiter = RateLimiter(spec.rate_limit, spec.rate_window_seconds)
+    logins = LoginThrottle()
+    authorizer = AccessTokenVerifier(
+        f"{spec.public_url}{JWKS_PATH}", identity.issuer, identity.client_id, required_scope=spec.api_scope
+    )
+    upstream = httpx.AsyncClient(timeout=spec.integration_timeout_seconds)
+    functions = {
+        route.function: httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=route.socket_path),
+            base_url="http://lambda",
+            timeout=spec.integration_timeout_seconds,
+        )
+        for route in spec.routes
+    }
+    api_url = f"{spec.public_url}/api" if spec.pattern != 0 else None
+    runtime_id = spec.runtime_arn.rpartition("/")[2]
+    account_id = spec.runtime_arn.split(":")[4]
+
+    def cors(request: Request) -> dict[str, str]:
+        origin = request.headers.get("origin")
+        if origin and (origin in spec.allowed_origins or "*" in spec.allowed_origins):
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {}
+
+    def gateway_error(
+        request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", None) or str(uuid.uuid4())
+        return JSONResponse(
+            error_body(code, message, request_id),
+            status_code=status,
+            headers={**cors(request), **(headers or {})},
+        )
+
+    async def local_config(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "pattern": spec.pattern,
+                "api_url": api_url,
+                # as Terraform's `runtime_url` output: the full invocation URL, ready to POST to
+                "runtime_url": f"{spec.runtime_url}/runtimes/{runtime_id}/invocations"
+                f"?qualifier=DEFAULT&accountId={account_id}",
+                "runtime_arn": spec.runtime_arn,
+                "insecure": spec.pattern in (0, 1),
+                "auth": {
+                    "mode": "local",
+                    "login_url": f"{spec.public_url}/local-auth/login",
+                    "issuer": identity.issuer,
+                    "client_id": identity.client_id,
+                },
+            }
+        )
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(identity.jwks())
+
+    async def login(request: Request) -> Response:
+        request.state.request_id = str(uuid.uuid4())
+        ip = request.client.host if request.client else "unknown"
+        try:
+            body = json.loads(await read_body(request, LOGIN_MAX_BODY_BYTES))
+            username, password = body["username"], body["password"]
+            if not isinstance(username, str) or not isinstance(password, str):
+                raise TypeError
+            if not 0 < len(username) <= USERNAME_MAX_CHARS or len(password) > PASSWORD_MAX_CHARS:
+                raise ValueError  # Cognito's limits; a long password would also cost scrypt time
+        except BodyTooLarge:
+            return gateway_error(
+                request, 413, "payload_too_large", f"bodies over {LOGIN_MAX_BODY_BYTES} bytes"
+            )
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return gateway_error(request, 400, "bad_request", 'send {"username": "...", "password": "..."}')
+        wait = logins.retry_after(ip, username)
+        if wait:
+            return gateway_error(
+                request,
+                429,
+                "too_many_attempts",
+                "too many failed sign-ins; wait before trying again",
+                {"Retry-After": str(wait)},
+            )
+        try:
+            tokens = await run_in_threadpool(identity.login, username, password)
+        except LoginFailed:
+            logins.failed(ip, username)
+            return gateway_error(request, 401, "unauthorized", "wrong username or password")
+        logins.succeeded(username)
+        return JSONResponse(tokens, headers={"Cache-Control": "no-store"})
+
+    async def api(request: Request) -> Response:
+        request.state.request_id = str(uuid.uuid4())
+        ip = request.client.host if request.client else "unknown"
+        if not limiter.allow(ip):
+            return gateway_error(
+                request, 429, "rate_limited", "too many requests from your address; slow down"
+            )
+        if request.method == "OPTIONS":
+            return preflight(request)
+        try:
+            body = await read_body(request, spec.max_body_bytes)
+        except BodyTooLarge:
+            return gateway_error(
+                request, 413, "payload_too_large", f"bodies over {spec.max_body_bytes} bytes"
+            )
+        try:
+            claims = await run_in_threadpool(authorizer.verify, request.headers.get("authorization"))
+        except TokenRejected:
+            return gateway_error(
+                request, 401, "unauthorized", "sign in first: a valid access token is required"
+            )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return gateway_error(request, 400, "malformed_json", "the request body is not UTF-8 JSON")
+        if spec.pattern == 1:
+            return await passthrough(request, text)
+        return await to_lambda(request, text, claims, ip)
+
+    def preflight(request: Request) -> Response:
+        headers = cors(request)
+        if headers:
+            headers.update(
+                {
+                    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
+                    "Access-Control-Max-Age": "600",
+                }
+            )
+        return Response(status_code=204, headers=headers)
+
+    def find_route(
+        request: Request, routes: tuple[LambdaRoute, ...]
+    ) -> tuple[LambdaRoute, dict[str, str]] | Response:
+        path = request.url.path
+        allowed = []
+        for route in routes:
+            match = route.pattern.fullmatch(path)
+            if match and route.method == request.method:
+                return route, match.groupdict()
+            if match:
+                allowed.append(route.method)
+        if allowed:
+            return gateway_error(
+                request,
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                {"Allow": ", ".join([*allowed, "OPTIONS"])},
+            )
+        return gateway_error(request, 404, "not_found", NO_SUCH_ENDPOINT)
+
+    async def to_lambda(request: Request, body: str, claims: dict[str, Any], ip: str) -> Response:
+        found = find_route(request, spec.routes)
+        if isinstance(found, Response):
+            return found
+        route, params = found
+        event = proxy_event(request, route, params, body, claims, ip)
+        try:
+            answer = await functions[route.function].post(route.invoke_path, json=event)
+        except httpx.TimeoutException:
+            return gateway_error(request, 504, "integration_timeout", "the backend did not answer in time")
+        except httpx.HTTPError:
+            return gateway_error(request, 502, "bad_gateway", "the backend is not reachable")
+        if answer.status_code == 429:
+            # A throttled Lambda is an integration failure: API Gateway answers it with a 500.
+            return gateway_error(
+                request, 500, "function_throttled", "the service is at its concurrency limit; retry shortly"
+            )
+        if answer.status_code != 200 or answer.headers.get("x-amz-function-error"):
+            return gateway_error(request, 502, "internal_error", "the backend failed")
+        result = answer.json()
+        headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(values)
+        return Response(
+            content=(result.get("body") or "").encode("utf-8"),
+            status_code=int(result.get("statusCode", 502)),
+            headers=headers,
+        )
+
+    passthrough_route = (LambdaRoute("POST", "/api/chat", "runtime", ""),)
+
+    async def passthrough(request: Request, body: str) -> Response:
+        # Pattern 1: the integration maps {message, session_id} to the runtime payload and forwards
+        # the user's own JWT. The runtime must trust that JWT — so it trusts it from anyone.
+        found = find_route(request, passthrough_route)
+        if isinstance(found, Response):
+            return found
+        try:
+            data = json.loads(body)
+            message = data["message"]
+            if not isinstance(message, str) or not message:
+                raise TypeError
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return gateway_error(request, 400, "malformed_json", 'send {"message": "...", "session_id"?}')
+        session_id = data.get("session_id")
+        if session_id is None:
+            session_id = new_session_id()
+        elif not isinstance(session_id, str) or not SESSION_ID_PATTERN.fullmatch(session_id):
+            return gateway_error(request, 422, "validation_error", "session_id: is not a valid session id")
+        try:
+            answer = await upstream.post(
+                f"{spec.runtime_url}/runtimes/{runtime_id}/invocations",
+                params={"qualifier": "DEFAULT", "accountId": account_id},
+                json={"prompt": message},
+                headers={
+                    "Authorization": request.headers.get("authorization", ""),
+                    SESSION_HEADER: session_id,
+                },
+            )
+        except httpx.TimeoutException:
+            return gateway_error(request, 504, "integration_timeout", "the agent did not answer in time")
+        except httpx.HTTPError:
+            return gateway_error(request, 502, "bad_gateway", "the agent runtime is not reachable")
+        if answer.status_code in (401, 403):
+            return gateway_error(request, 401, "unauthorized", "sign in again: the runtime refused the token")
+        if answer.status_code != 200:
+            return gateway_error(request, 502, "agent_error", "the agent could not answer")
+        return Response(answer.content, headers={"Content-Type": "application/json", **cors(request)})
+
+    async def health(request: Request) -> Response:
+        report: dict[str, Any] = await health_report() if health_report else {"status": "ok"}
+        report["pattern"] = spec.pattern
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        code = {404: "not_found", 405: "method_not_allowed"}.get(status, "bad_request")
+        message = {404: "no such page", 405: "method not allowed"}.get(status, "the request is invalid")
+        return JSONResponse(error_body(code, message, str(uuid.uuid4())), status_code=status)
+
+    site = Starlette(
+        routes=[
+            Route("/local/config", local_config, methods=["GET"]),
+            Route("/local/health", health, methods=["GET"]),
+            Route(JWKS_PATH, jwks, methods=["GET"]),
+            Route("/local-auth/login", login, methods=["POST"]),
+            Mount("/", app=StaticFiles(directory=spec.web_dir, html=True)),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        # Everything under /api goes through the gateway's guards, whatever characters the path holds.
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == "/api" or path.startswith("/api/"):
+            response = await api(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await site(scope, receive, send)
+
+    return app
+
+
+def proxy_event(
+    request: Request, route: LambdaRoute, params: dict[str, str], body: str, claims: dict[str, Any], ip: str
+) -> dict[str, Any]:
+    """The API Gateway REST proxy event API Gateway would send for this request (the client's own
+    forwarding headers replaced by the peer address)."""
+    headers: dict[str, list[str]] = defaultdict(list)
+    for name, value in request.headers.items():
+        headers[name].append(value)
+    query: dict[str, list[str]] = defaultdict(list)
+    for name, value in request.query_params.multi_items():
+        query[name].append(value)
+    return rest_api_event(
+        request.method,
+        request.url.path,
+        body=body,
+        claims=claims,
+        headers=headers,
+        query=query,
+        path_parameters=params,
+        resource=route.resource,
+        source_ip=ip,
+        stage="local",
+        request_id=request.state.request_id,
+        account_id=LOCAL_ACCOUNT,
+        api_id="local",
+        domain_name=request.url.hostname,
+    )

@@ -1,0 +1,275 @@
+"""The local AgentCore Runtime data plane: `POST /runtimes/{arn}/invocations`, as boto3 calls it.
+
+In IAM mode (patterns 2 and 3) every request must carry a valid SigV4 signature made with the
+local stack's own credentials, over the body it carries; anything else — a user's bearer token, no
+auth, a bad signature, a body that is not the one signed — is refused with 403, as AgentCore
+refuses it. In JWT mode (patterns 0 and 1) it accepts the user's access token, which is exactly the
+gap those patterns demonstrate. The runtime is named by its URL-encoded ARN (boto3) or by its id
+with `accountId` in the query (the form API Gateway's HTTP integration must use).
+
+Behind it, agent workers are execution environments (`agentarch.dev.local.environments`): each runs the
+real agent app on a Unix socket and serves one turn at a time; more are started on demand up to a
+cap, and a request waits for a free one. A worker that dies or hangs is thrown away and replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from agentarch.core.sessions import SESSION_HEADER
+from agentarch.dev.local.environments import PREEXEC, AtCapacity, EnvironmentPool
+from agentarch.dev.local.identity import AccessTokenVerifier, TokenRejected
+from agentarch.dev.local.request_body import BodyTooLarge, read_body
+from agentarch.dev.local.sigv4 import SignatureRejected, SigV4Verifier
+
+AGENT_TIMEOUT_SECONDS = 120.0
+AGENT_START_TIMEOUT_SECONDS = 90.0
+MAX_PAYLOAD_BYTES = 100 * 1024 * 1024  # InvokeAgentRuntime's payload limit
+
+
+@dataclass(frozen=True)
+class RuntimeEndpointSpec:
+    """Everything the endpoint process needs, written by `agentarch dev` as JSON."""
+
+    mode: Literal["iam", "jwt"]
+    runtime_arn: str
+    region: str
+    socket_dir: str
+    agent_log: str
+    agent_env: dict[str, str] = field(default_factory=dict)
+    agent_workers: int = 4
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    jwks_url: str = ""
+    issuer: str = ""
+    client_id: str = ""
+    cors_origins: tuple[str, ...] = ()
+
+    @property
+    def runtime_id(self) -> str:
+        """The id at the end of the ARN (`runtime/{id}`)."""
+        return self.runtime_arn.rpartition("/")[2]
+
+    @property
+    def account_id(self) -> str:
+        """The account in the ARN."""
+        return self.runtime_arn.split(":")[4]
+
+
+class AgentWorker:
+    """One agent process serving the AgentCore app on its own Unix socket."""
+
+    def __init__(self, process: asyncio.subprocess.Process, socket_path: Path) -> None:
+        self.process = process
+        self.pid = process.pid
+        self.socket_path = socket_path
+        self.client = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=str(socket_path)),
+            base_url="http://agent",
+            timeout=AGENT_TIMEOUT_SECONDS,
+        )
+
+    @classmethod
+    async def start(cls, spec: RuntimeEndpointSpec, number: int) -> AgentWorker:
+        """Start a worker and wait until its `/ping` answers (its cold start)."""
+        socket_path = Path(spec.socket_dir) / f"agent-{os.getpid()}-{number}.sock"
+        with open(spec.agent_log, "ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "agentarch.dev.local.agent_host",
+                str(socket_path),
+                env=spec.agent_env or None,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                preexec_fn=PREEXEC,
+            )
+        worker = cls(process, socket_path)
+        deadline = time.monotonic() + AGENT_START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline and worker.alive:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await worker.client.get("/ping", timeout=2)).status_code == 200:
+                    return worker
+            await asyncio.sleep(0.1)
+        await worker.close()
+        raise RuntimeError("the agent worker did not start")
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.returncode is None
+
+    async def close(self) -> None:
+        """Stop the process and forget its socket."""
+        await self.client.aclose()
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        with contextlib.suppress(Exception):
+            await self.process.wait()
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+
+
+def _aws_error(status: int, error_type: str, message: str, origin: str | None = None) -> JSONResponse:
+    headers = {"x-amzn-ErrorType": error_type}
+    if origin:
+        headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+    return JSONResponse({"message": message}, status_code=status, headers=headers)
+
+
+def build_app(spec: RuntimeEndpointSpec) -> Starlette:
+    """The endpoint as an ASGI app (tests may mount it directly)."""
+    sigv4 = SigV4Verifier(spec.access_key_id, spec.secret_access_key, spec.region, "bedrock-agentcore")
+    bearer = (
+        AccessTokenVerifier(spec.jwks_url, spec.issuer, spec.client_id, required_scope=None)
+        if spec.mode == "jwt"
+        else None
+    )
+    pool: EnvironmentPool[AgentWorker] = EnvironmentPool(
+        lambda number: AgentWorker.start(spec, number), spec.agent_workers
+    )
+
+    def cors_origin(request: Request) -> str | None:
+        origin = request.headers.get("origin")
+        return origin if origin and origin in spec.cors_origins else None
+
+    def names_this_runtime(request: Request) -> bool:
+        named = unquote(request.path_params["arn"])
+        if named == spec.runtime_arn:
+            return True
+        return named == spec.runtime_id and request.query_params.get("accountId") == spec.account_id
+
+    async def preflight(request: Request) -> Response:
+        origin = cors_origin(request)
+        if spec.mode != "jwt" or origin is None:
+            return _aws_error(403, "AccessDeniedException", "CORS is not enabled for this origin")
+        return Response(
+            status_code=204,
+            headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "POST, OPTIONS",
+                "Access-Control-Allow-Headers": f"Authorization, Content-Type, {SESSION_HEADER}",
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            },
+        )
+
+    async def invocations(request: Request) -> Response:
+        origin = cors_origin(request)
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1")
+        try:
+            body = await read_body(request, MAX_PAYLOAD_BYTES)
+        except BodyTooLarge:
+            return _aws_error(413, "ValidationException", "the payload is larger than 100 MB", origin)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        try:
+            if spec.mode == "iam":
+                query = request.url.query
+                url = f"{request.url.scheme}://{headers.get('host', '')}{raw_path}" + (
+                    f"?{query}" if query else ""
+                )
+                sigv4.verify(request.method, url, headers, body)
+            else:
+                assert bearer is not None
+                bearer.verify(headers.get("authorization"))
+        except (SignatureRejected, TokenRejected) as exc:
+            return _aws_error(403, "AccessDeniedException", f"access denied: {exc}", origin)
+        if not names_this_runtime(request):
+            return _aws_error(404, "ResourceNotFoundException", "no such agent runtime", origin)
+        session_id = headers.get(SESSION_HEADER.lower(), "")
+        if not 33 <= len(session_id) <= 256:
+            return _aws_error(
+                400, "ValidationException", "runtimeSessionId must be 33 to 256 characters", origin
+            )
+        for _attempt in range(2):  # a worker found dead before it got the request is replaced once
+            try:
+                worker = await pool.acquire(wait_seconds=AGENT_TIMEOUT_SECONDS)
+            except AtCapacity:
+                return _aws_error(429, "ThrottlingException", "every agent worker is busy", origin)
+            except RuntimeError:
+                return _aws_error(424, "RuntimeClientError", "the agent runtime could not start", origin)
+            reusable = False
+            try:
+                answer = await worker.client.post(
+                    "/invocations",
+                    content=body,
+                    headers={"Content-Type": "application/json", SESSION_HEADER: session_id},
+                )
+                reusable = True
+                break
+            except httpx.ConnectError:
+                continue  # the worker died while idle: nothing reached it, so another may take the turn
+            except httpx.TimeoutException:
+                return _aws_error(504, "RuntimeTimeoutException", "the agent did not answer in time", origin)
+            except httpx.HTTPError:
+                return _aws_error(424, "RuntimeClientError", "the agent runtime is not reachable", origin)
+            finally:
+                await pool.release(worker, reusable)
+        else:
+            return _aws_error(424, "RuntimeClientError", "the agent runtime is not reachable", origin)
+        if answer.status_code >= 400:
+            return _aws_error(
+                424, "RuntimeClientError", f"the agent answered HTTP {answer.status_code}", origin
+            )
+        out_headers = {
+            "Content-Type": answer.headers.get("content-type", "application/json"),
+            SESSION_HEADER: session_id,
+        }
+        if origin:
+            out_headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+        return Response(answer.content, status_code=200, headers=out_headers)
+
+    async def ping(request: Request) -> Response:
+        stats = pool.stats()
+        return JSONResponse({"status": "Healthy", "mode": spec.mode, "agent": stats.__dict__})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # One warm worker, so the first turn does not pay the agent's cold start.
+        await pool.release(await pool.acquire())
+        async with pool.running():
+            yield
+
+    return Starlette(
+        routes=[
+            Route("/runtimes/{arn:path}/invocations", invocations, methods=["POST"]),
+            Route("/runtimes/{arn:path}/invocations", preflight, methods=["OPTIONS"]),
+            Route("/ping", ping, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the endpoint from a spec file: `python -m agentarch.dev.local.runtime_endpoint SPEC PORT`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("spec", type=Path)
+    parser.add_argument("port", type=int)
+    args = parser.parse_args(argv)
+    raw = json.loads(args.spec.read_text())
+    spec = RuntimeEndpointSpec(**{**raw, "cors_origins": tuple(raw.get("cors_origins", ()))})
+    uvicorn.run(build_app(spec), host="127.0.0.1", port=args.port, log_level="warning", proxy_headers=False)
+
+
+if __name__ == "__main__":
+    main()
