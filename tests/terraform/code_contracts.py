@@ -180,6 +180,7 @@ def import_closure_actions(entry: str) -> set[str]:
 # than a conversation index, so such calls on an unknown receiver are not followed.
 _COMMON_METHODS = frozenset(
     {
+        "usage",  # a reply's token usage is read everywhere; only the quota Lambda calls a store's `usage()`
         "get",
         "items",
         "keys",
@@ -269,6 +270,11 @@ def _load(names: set[str]) -> dict[str, _ModuleInfo]:
     return infos
 
 
+def _constructed(module: str, methods: dict[str, str]) -> list[FunctionKey]:
+    """Making an object runs its `__init__`; a callable object (a pipeline step) is made to be called."""
+    return [(module, methods[name]) for name in ("__init__", "__call__") if name in methods]
+
+
 def _resolve_dotted(infos: dict[str, _ModuleInfo], dotted: str) -> list[FunctionKey]:
     """A dotted target (`agentarch.x.func`, `agentarch.x.Class`) → functions it names."""
     if dotted in infos:
@@ -278,8 +284,7 @@ def _resolve_dotted(infos: dict[str, _ModuleInfo], dotted: str) -> list[Function
     if info is None:
         return []
     if attr in info.classes:
-        init = info.classes[attr].get("__init__")
-        return [(module, init)] if init else []
+        return _constructed(module, info.classes[attr])
     if attr in info.functions:
         return [(module, attr)]
     if attr in info.aliases:  # re-exported name
@@ -358,8 +363,8 @@ def boto3_actions(entry: str) -> set[str]:
                     name = func.id
                     if name in info.functions:
                         todo.append((module, name))
-                    elif name in info.classes and "__init__" in info.classes[name]:
-                        todo.append((module, info.classes[name]["__init__"]))
+                    elif name in info.classes:
+                        todo.extend(_constructed(module, info.classes[name]))
                     elif name in info.aliases and info.aliases[name] in LIBRARY_CLIENTS:
                         actions |= library_actions(info.aliases[name])
                     elif name in info.aliases:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.dev.lint import main, run_all
+from agentarch.dev.cli.lint import main
+from agentarch.dev.lint import run_all
 from agentarch.dev.lint.docs import BEGIN, END
 from agentarch.dev.lint.schema import SCHEMA_RELPATH
 from tests.terraform.conftest import ROOT

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentarch.dev.lint import main, run_all
+from agentarch.dev.cli.lint import main
+from agentarch.dev.lint import run_all
 from agentarch.dev.lint.hcl import terraform_dirs
 from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, MODULES, OTHER_ROOTS, ROOT
 

@@ -9,10 +9,10 @@ import pytest
 
 from agentarch.adapters.agent_runtime import AgentTimeout, AgentUnavailable
 from agentarch.core.contracts import ApprovalAnswer
-from agentarch.dev.sqlite import SqliteAuditStore, SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
-from agentarch.services.audit import AuditRecord, AuditTrail, list_records, make_query
 from agentarch.core.identity import Actor
 from agentarch.core.sessions import new_session_id
+from agentarch.dev.sqlite import SqliteAuditStore, SqliteConversationIndex, SqliteDatabase, SqliteMemoryEvents
+from agentarch.services.audit import AuditRecord, AuditTrail, list_records, make_query
 from agentarch.services.chat import (
     AgentInvoker,
     AnsweredTooLate,

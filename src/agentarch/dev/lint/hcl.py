@@ -7,6 +7,7 @@ Blocks keep python-hcl2's `__is_block__` marker (explicit_blocks=True) so that a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -156,35 +157,50 @@ def _collect(module: TfModule, file: Path, doc: dict[str, Any]) -> None:
         if kind in (COMMENTS, BLOCK_MARK) or not isinstance(entries, list):
             continue
         if kind in ("resource", "data"):
-            for (rtype, name), body in _labelled(entries, 2):
-                block = Block(kind, (rtype, name), body, file)
-                table = module.resources if kind == "resource" else module.data
-                if (rtype, name) in table:
-                    module.errors.append(Finding(file, "duplicate", f"{block.address} is declared twice"))
-                table[(rtype, name)] = block
+            _collect_named(
+                module,
+                file,
+                kind,
+                _labelled(entries, 2),
+                module.resources if kind == "resource" else module.data,
+            )
         elif kind in ("variable", "output", "module"):
-            table2 = {"variable": module.variables, "output": module.outputs, "module": module.module_calls}[
+            table = {"variable": module.variables, "output": module.outputs, "module": module.module_calls}[
                 kind
             ]
-            for (name,), body in _labelled(entries, 1):
-                block = Block(kind, (name,), body, file)
-                if name in table2:
-                    module.errors.append(Finding(file, "duplicate", f"{block.address} is declared twice"))
-                table2[name] = block
+            _collect_named(module, file, kind, _labelled(entries, 1), table)
         elif kind == "locals":
-            for body in entries:
-                for name, value in body.items():
-                    if name in (BLOCK_MARK, COMMENTS):
-                        continue
-                    if name in module.locals:
-                        module.errors.append(Finding(file, "duplicate", f"local.{name} is declared twice"))
-                    module.locals[name] = (value, file)
+            _collect_locals(module, file, entries)
         elif kind == "provider":
-            for (name,), body in _labelled(entries, 1):
-                module.others.append(Block(kind, (name,), body, file))
+            module.others.extend(Block(kind, (name,), body, file) for (name,), body in _labelled(entries, 1))
         else:
-            for body in entries:
-                module.others.append(Block(kind, (), body, file))
+            module.others.extend(Block(kind, (), body, file) for body in entries)
+
+
+def _collect_named(
+    module: TfModule,
+    file: Path,
+    kind: str,
+    labelled: Iterable[tuple[tuple[str, ...], Any]],
+    table: dict[Any, Block],
+) -> None:
+    """Blocks keyed by their labels (a resource's type and name, a variable's name); a second one is an error."""
+    for labels, body in labelled:
+        block = Block(kind, labels, body, file)
+        key = labels if len(labels) > 1 else labels[0]
+        if key in table:
+            module.errors.append(Finding(file, "duplicate", f"{block.address} is declared twice"))
+        table[key] = block
+
+
+def _collect_locals(module: TfModule, file: Path, entries: list[Any]) -> None:
+    for body in entries:
+        for name, value in body.items():
+            if name in (BLOCK_MARK, COMMENTS):
+                continue
+            if name in module.locals:
+                module.errors.append(Finding(file, "duplicate", f"local.{name} is declared twice"))
+            module.locals[name] = (value, file)
 
 
 def terraform_dirs(root: Path) -> list[Path]:

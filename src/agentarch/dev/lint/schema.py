@@ -83,55 +83,78 @@ def check_body(
     """Check one block body (and, recursively, its nested blocks) against a schema node."""
     if node.get("opaque"):
         return []
-    findings: list[Finding] = []
     args: dict[str, Any] = node.get("args", {})
     blocks: dict[str, Any] = node.get("blocks", {})
+    messages: list[str] = []
+    findings: list[Finding] = []
     present_blocks: set[str] = set()
-
-    def problem(message: str) -> None:
-        findings.append(Finding(file, "schema", f"{where}: {message}"))
-
     for key, value in body.items():
         if key in _MARKERS or key in meta:
             continue
         if key == "dynamic" and isinstance(value, list):
-            for entry in value:
-                for label, dyn in entry.items() if isinstance(entry, dict) else ():
-                    if label in _MARKERS:
-                        continue
-                    if label not in blocks:
-                        problem(f"dynamic block {label!r} is not a block of this type")
-                        continue
-                    present_blocks.add(label)
-                    for content in dyn.get("content", []) if isinstance(dyn, dict) else []:
-                        findings.extend(check_body(content, blocks[label]["node"], f"{where}.{label}", file))
-            continue
-        if is_block_list(value):
-            if key not in blocks:
-                if key in args:
-                    problem(f"{key!r} is an argument, not a block: write `{key} = ...`")
-                else:
-                    problem(f"unknown block {key!r}")
+            findings += _check_dynamic(value, blocks, where, file, messages, present_blocks)
+        elif is_block_list(value):
+            findings += _check_nested(key, value, args, blocks, where, file, messages, present_blocks)
+        elif key not in args:
+            messages.append(
+                f"{key!r} is a block, not an argument: write `{key} {{ ... }}`"
+                if key in blocks
+                else f"unknown argument {key!r}"
+            )
+    messages += [
+        f"missing required argument {n!r}"
+        for n, spec in args.items()
+        if spec.get("required") and n not in body
+    ]
+    messages += [
+        f"missing required block {n!r}"
+        for n, spec in blocks.items()
+        if spec.get("required") and n not in present_blocks
+    ]
+    return [Finding(file, "schema", f"{where}: {message}") for message in messages] + findings
+
+
+def _check_dynamic(
+    entries: list[Any], blocks: dict[str, Any], where: str, file: Path, messages: list[str], present: set[str]
+) -> list[Finding]:
+    """`dynamic "label" { content { ... } }`: the label must be a block of this type; its content is one."""
+    findings: list[Finding] = []
+    for entry in entries:
+        for label, dyn in entry.items() if isinstance(entry, dict) else ():
+            if label in _MARKERS:
                 continue
-            present_blocks.add(key)
-            spec = blocks[key]
-            if not spec.get("list", True) and len(value) > 1:
-                problem(f"block {key!r} may appear only once")
-            for item in value:
-                findings.extend(check_body(item, spec["node"], f"{where}.{key}", file))
-            continue
-        if key not in args:
-            if key in blocks:
-                problem(f"{key!r} is a block, not an argument: write `{key} {{ ... }}`")
-            else:
-                problem(f"unknown argument {key!r}")
-    for name, spec in args.items():
-        if spec.get("required") and name not in body:
-            problem(f"missing required argument {name!r}")
-    for name, spec in blocks.items():
-        if spec.get("required") and name not in present_blocks:
-            problem(f"missing required block {name!r}")
+            if label not in blocks:
+                messages.append(f"dynamic block {label!r} is not a block of this type")
+                continue
+            present.add(label)
+            for content in dyn.get("content", []) if isinstance(dyn, dict) else []:
+                findings.extend(check_body(content, blocks[label]["node"], f"{where}.{label}", file))
     return findings
+
+
+def _check_nested(
+    key: str,
+    value: list[Any],
+    args: dict[str, Any],
+    blocks: dict[str, Any],
+    where: str,
+    file: Path,
+    messages: list[str],
+    present: set[str],
+) -> list[Finding]:
+    """A nested block: known to the schema, not repeated when it may appear once, each body checked."""
+    if key not in blocks:
+        messages.append(
+            f"{key!r} is an argument, not a block: write `{key} = ...`"
+            if key in args
+            else f"unknown block {key!r}"
+        )
+        return []
+    present.add(key)
+    spec = blocks[key]
+    if not spec.get("list", True) and len(value) > 1:
+        messages.append(f"block {key!r} may appear only once")
+    return [finding for item in value for finding in check_body(item, spec["node"], f"{where}.{key}", file)]
 
 
 def readable_attributes(node: Node) -> set[str]:

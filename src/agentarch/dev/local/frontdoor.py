@@ -154,67 +154,95 @@ class LoginThrottle:
         self._locked_until.pop(username, None)
 
 
-def build_app(
-    spec: FrontDoorSpec, identity: LocalIdentity, health_report: HealthReport | None = None
-) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """The front door as an ASGI app."""
-    limiter = RateLimiter(spec.rate_limit, spec.rate_window_seconds)
-    logins = LoginThrottle()
-    authorizer = AccessTokenVerifier(
-        f"{spec.public_url}{JWKS_PATH}", identity.issuer, identity.client_id, required_scope=spec.api_scope
-    )
-    upstream = httpx.AsyncClient(timeout=spec.integration_timeout_seconds)
-    functions = {
-        route.function: httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=route.socket_path),
-            base_url="http://lambda",
-            timeout=spec.integration_timeout_seconds,
-        )
-        for route in spec.routes
-    }
-    api_url = f"{spec.public_url}/api" if spec.pattern != 0 else None
-    runtime_id = spec.runtime_arn.rpartition("/")[2]
-    account_id = spec.runtime_arn.split(":")[4]
+class FrontDoor:
+    """The front door as an ASGI app: the gateway's guards on `/api`, the site on everything else."""
 
-    def cors(request: Request) -> dict[str, str]:
+    def __init__(
+        self, spec: FrontDoorSpec, identity: LocalIdentity, health_report: HealthReport | None = None
+    ) -> None:
+        self.spec = spec
+        self.identity = identity
+        self.health_report = health_report
+        self.limiter = RateLimiter(spec.rate_limit, spec.rate_window_seconds)
+        self.logins = LoginThrottle()
+        self.authorizer = AccessTokenVerifier(
+            f"{spec.public_url}{JWKS_PATH}",
+            identity.issuer,
+            identity.client_id,
+            required_scope=spec.api_scope,
+        )
+        self.upstream = httpx.AsyncClient(timeout=spec.integration_timeout_seconds)
+        self.functions = {
+            route.function: httpx.AsyncClient(
+                transport=httpx.AsyncHTTPTransport(uds=route.socket_path),
+                base_url="http://lambda",
+                timeout=spec.integration_timeout_seconds,
+            )
+            for route in spec.routes
+        }
+        self.api_url = f"{spec.public_url}/api" if spec.pattern != 0 else None
+        self.runtime_id = spec.runtime_arn.rpartition("/")[2]
+        self.account_id = spec.runtime_arn.split(":")[4]
+        self.passthrough_route = (LambdaRoute("POST", "/api/chat", "runtime", ""),)
+        self.site = Starlette(
+            routes=[
+                Route("/local/config", self.local_config, methods=["GET"]),
+                Route("/local/health", self.health, methods=["GET"]),
+                Route(JWKS_PATH, self.jwks, methods=["GET"]),
+                Route("/local-auth/login", self.login, methods=["POST"]),
+                Mount("/", app=StaticFiles(directory=spec.web_dir, html=True)),
+            ],
+            exception_handlers={HTTPException: self.http_error},
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Everything under /api goes through the gateway's guards, whatever characters the path holds.
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == "/api" or path.startswith("/api/"):
+            response = await self.api(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await self.site(scope, receive, send)
+
+    def cors(self, request: Request) -> dict[str, str]:
         origin = request.headers.get("origin")
-        if origin and (origin in spec.allowed_origins or "*" in spec.allowed_origins):
+        if origin and (origin in self.spec.allowed_origins or "*" in self.spec.allowed_origins):
             return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
         return {}
 
     def gateway_error(
-        request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self, request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
     ) -> JSONResponse:
         request_id = getattr(request.state, "request_id", None) or str(uuid.uuid4())
         return JSONResponse(
             error_body(code, message, request_id),
             status_code=status,
-            headers={**cors(request), **(headers or {})},
+            headers={**self.cors(request), **(headers or {})},
         )
 
-    async def local_config(request: Request) -> Response:
+    async def local_config(self, request: Request) -> Response:
         return JSONResponse(
             {
-                "pattern": spec.pattern,
-                "api_url": api_url,
+                "pattern": self.spec.pattern,
+                "self.api_url": self.api_url,
                 # as Terraform's `runtime_url` output: the full invocation URL, ready to POST to
-                "runtime_url": f"{spec.runtime_url}/runtimes/{runtime_id}/invocations"
-                f"?qualifier=DEFAULT&accountId={account_id}",
-                "runtime_arn": spec.runtime_arn,
-                "insecure": spec.pattern in (0, 1),
+                "runtime_url": f"{self.spec.runtime_url}/runtimes/{self.runtime_id}/invocations"
+                f"?qualifier=DEFAULT&accountId={self.account_id}",
+                "runtime_arn": self.spec.runtime_arn,
+                "insecure": self.spec.pattern in (0, 1),
                 "auth": {
                     "mode": "local",
-                    "login_url": f"{spec.public_url}/local-auth/login",
-                    "issuer": identity.issuer,
-                    "client_id": identity.client_id,
+                    "login_url": f"{self.spec.public_url}/local-auth/login",
+                    "issuer": self.identity.issuer,
+                    "client_id": self.identity.client_id,
                 },
             }
         )
 
-    async def jwks(request: Request) -> Response:
-        return JSONResponse(identity.jwks())
+    async def jwks(self, request: Request) -> Response:
+        return JSONResponse(self.identity.jwks())
 
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
         request.state.request_id = str(uuid.uuid4())
         ip = request.client.host if request.client else "unknown"
         try:
@@ -225,14 +253,16 @@ def build_app(
             if not 0 < len(username) <= USERNAME_MAX_CHARS or len(password) > PASSWORD_MAX_CHARS:
                 raise ValueError  # Cognito's limits; a long password would also cost scrypt time
         except BodyTooLarge:
-            return gateway_error(
+            return self.gateway_error(
                 request, 413, "payload_too_large", f"bodies over {LOGIN_MAX_BODY_BYTES} bytes"
             )
         except (ValueError, KeyError, TypeError, RecursionError):
-            return gateway_error(request, 400, "bad_request", 'send {"username": "...", "password": "..."}')
-        wait = logins.retry_after(ip, username)
+            return self.gateway_error(
+                request, 400, "bad_request", 'send {"username": "...", "password": "..."}'
+            )
+        wait = self.logins.retry_after(ip, username)
         if wait:
-            return gateway_error(
+            return self.gateway_error(
                 request,
                 429,
                 "too_many_attempts",
@@ -240,44 +270,44 @@ def build_app(
                 {"Retry-After": str(wait)},
             )
         try:
-            tokens = await run_in_threadpool(identity.login, username, password)
+            tokens = await run_in_threadpool(self.identity.login, username, password)
         except LoginFailed:
-            logins.failed(ip, username)
-            return gateway_error(request, 401, "unauthorized", "wrong username or password")
-        logins.succeeded(username)
+            self.logins.failed(ip, username)
+            return self.gateway_error(request, 401, "unauthorized", "wrong username or password")
+        self.logins.succeeded(username)
         return JSONResponse(tokens, headers={"Cache-Control": "no-store"})
 
-    async def api(request: Request) -> Response:
+    async def api(self, request: Request) -> Response:
         request.state.request_id = str(uuid.uuid4())
         ip = request.client.host if request.client else "unknown"
-        if not limiter.allow(ip):
-            return gateway_error(
+        if not self.limiter.allow(ip):
+            return self.gateway_error(
                 request, 429, "rate_limited", "too many requests from your address; slow down"
             )
         if request.method == "OPTIONS":
-            return preflight(request)
+            return self.preflight(request)
         try:
-            body = await read_body(request, spec.max_body_bytes)
+            body = await read_body(request, self.spec.max_body_bytes)
         except BodyTooLarge:
-            return gateway_error(
-                request, 413, "payload_too_large", f"bodies over {spec.max_body_bytes} bytes"
+            return self.gateway_error(
+                request, 413, "payload_too_large", f"bodies over {self.spec.max_body_bytes} bytes"
             )
         try:
-            claims = await run_in_threadpool(authorizer.verify, request.headers.get("authorization"))
+            claims = await run_in_threadpool(self.authorizer.verify, request.headers.get("authorization"))
         except TokenRejected:
-            return gateway_error(
+            return self.gateway_error(
                 request, 401, "unauthorized", "sign in first: a valid access token is required"
             )
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return gateway_error(request, 400, "malformed_json", "the request body is not UTF-8 JSON")
-        if spec.pattern == 1:
-            return await passthrough(request, text)
-        return await to_lambda(request, text, claims, ip)
+            return self.gateway_error(request, 400, "malformed_json", "the request body is not UTF-8 JSON")
+        if self.spec.pattern == 1:
+            return await self.passthrough(request, text)
+        return await self.to_lambda(request, text, claims, ip)
 
-    def preflight(request: Request) -> Response:
-        headers = cors(request)
+    def preflight(self, request: Request) -> Response:
+        headers = self.cors(request)
         if headers:
             headers.update(
                 {
@@ -289,7 +319,7 @@ def build_app(
         return Response(status_code=204, headers=headers)
 
     def find_route(
-        request: Request, routes: tuple[LambdaRoute, ...]
+        self, request: Request, routes: tuple[LambdaRoute, ...]
     ) -> tuple[LambdaRoute, dict[str, str]] | Response:
         path = request.url.path
         allowed = []
@@ -300,34 +330,36 @@ def build_app(
             if match:
                 allowed.append(route.method)
         if allowed:
-            return gateway_error(
+            return self.gateway_error(
                 request,
                 405,
                 "method_not_allowed",
                 f"{request.method} is not allowed here; use {', '.join(allowed)}",
                 {"Allow": ", ".join([*allowed, "OPTIONS"])},
             )
-        return gateway_error(request, 404, "not_found", NO_SUCH_ENDPOINT)
+        return self.gateway_error(request, 404, "not_found", NO_SUCH_ENDPOINT)
 
-    async def to_lambda(request: Request, body: str, claims: dict[str, Any], ip: str) -> Response:
-        found = find_route(request, spec.routes)
+    async def to_lambda(self, request: Request, body: str, claims: dict[str, Any], ip: str) -> Response:
+        found = self.find_route(request, self.spec.routes)
         if isinstance(found, Response):
             return found
         route, params = found
         event = proxy_event(request, route, params, body, claims, ip)
         try:
-            answer = await functions[route.function].post(route.invoke_path, json=event)
+            answer = await self.functions[route.function].post(route.invoke_path, json=event)
         except httpx.TimeoutException:
-            return gateway_error(request, 504, "integration_timeout", "the backend did not answer in time")
+            return self.gateway_error(
+                request, 504, "integration_timeout", "the backend did not answer in time"
+            )
         except httpx.HTTPError:
-            return gateway_error(request, 502, "bad_gateway", "the backend is not reachable")
+            return self.gateway_error(request, 502, "bad_gateway", "the backend is not reachable")
         if answer.status_code == 429:
             # A throttled Lambda is an integration failure: API Gateway answers it with a 500.
-            return gateway_error(
+            return self.gateway_error(
                 request, 500, "function_throttled", "the service is at its concurrency limit; retry shortly"
             )
         if answer.status_code != 200 or answer.headers.get("x-amz-function-error"):
-            return gateway_error(request, 502, "internal_error", "the backend failed")
+            return self.gateway_error(request, 502, "internal_error", "the backend failed")
         result = answer.json()
         headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
@@ -338,12 +370,10 @@ def build_app(
             headers=headers,
         )
 
-    passthrough_route = (LambdaRoute("POST", "/api/chat", "runtime", ""),)
-
-    async def passthrough(request: Request, body: str) -> Response:
+    async def passthrough(self, request: Request, body: str) -> Response:
         # Pattern 1: the integration maps {message, session_id} to the runtime payload and forwards
         # the user's own JWT. The runtime must trust that JWT — so it trusts it from anyone.
-        found = find_route(request, passthrough_route)
+        found = self.find_route(request, self.passthrough_route)
         if isinstance(found, Response):
             return found
         try:
@@ -352,16 +382,20 @@ def build_app(
             if not isinstance(message, str) or not message:
                 raise TypeError
         except (ValueError, KeyError, TypeError, RecursionError):
-            return gateway_error(request, 400, "malformed_json", 'send {"message": "...", "session_id"?}')
+            return self.gateway_error(
+                request, 400, "malformed_json", 'send {"message": "...", "session_id"?}'
+            )
         session_id = data.get("session_id")
         if session_id is None:
             session_id = new_session_id()
         elif not isinstance(session_id, str) or not SESSION_ID_PATTERN.fullmatch(session_id):
-            return gateway_error(request, 422, "validation_error", "session_id: is not a valid session id")
+            return self.gateway_error(
+                request, 422, "validation_error", "session_id: is not a valid session id"
+            )
         try:
-            answer = await upstream.post(
-                f"{spec.runtime_url}/runtimes/{runtime_id}/invocations",
-                params={"qualifier": "DEFAULT", "accountId": account_id},
+            answer = await self.upstream.post(
+                f"{self.spec.runtime_url}/runtimes/{self.runtime_id}/invocations",
+                params={"qualifier": "DEFAULT", "accountId": self.account_id},
                 json={"prompt": message},
                 headers={
                     "Authorization": request.headers.get("authorization", ""),
@@ -369,47 +403,34 @@ def build_app(
                 },
             )
         except httpx.TimeoutException:
-            return gateway_error(request, 504, "integration_timeout", "the agent did not answer in time")
+            return self.gateway_error(request, 504, "integration_timeout", "the agent did not answer in time")
         except httpx.HTTPError:
-            return gateway_error(request, 502, "bad_gateway", "the agent runtime is not reachable")
+            return self.gateway_error(request, 502, "bad_gateway", "the agent runtime is not reachable")
         if answer.status_code in (401, 403):
-            return gateway_error(request, 401, "unauthorized", "sign in again: the runtime refused the token")
+            return self.gateway_error(
+                request, 401, "unauthorized", "sign in again: the runtime refused the token"
+            )
         if answer.status_code != 200:
-            return gateway_error(request, 502, "agent_error", "the agent could not answer")
-        return Response(answer.content, headers={"Content-Type": "application/json", **cors(request)})
+            return self.gateway_error(request, 502, "agent_error", "the agent could not answer")
+        return Response(answer.content, headers={"Content-Type": "application/json", **self.cors(request)})
 
-    async def health(request: Request) -> Response:
-        report: dict[str, Any] = await health_report() if health_report else {"status": "ok"}
-        report["pattern"] = spec.pattern
+    async def health(self, request: Request) -> Response:
+        report: dict[str, Any] = await self.health_report() if self.health_report else {"status": "ok"}
+        report["pattern"] = self.spec.pattern
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
-    async def http_error(request: Request, exc: Exception) -> Response:
+    async def http_error(self, request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         code = {404: "not_found", 405: "method_not_allowed"}.get(status, "bad_request")
         message = {404: "no such page", 405: "method not allowed"}.get(status, "the request is invalid")
         return JSONResponse(error_body(code, message, str(uuid.uuid4())), status_code=status)
 
-    site = Starlette(
-        routes=[
-            Route("/local/config", local_config, methods=["GET"]),
-            Route("/local/health", health, methods=["GET"]),
-            Route(JWKS_PATH, jwks, methods=["GET"]),
-            Route("/local-auth/login", login, methods=["POST"]),
-            Mount("/", app=StaticFiles(directory=spec.web_dir, html=True)),
-        ],
-        exception_handlers={HTTPException: http_error},
-    )
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        # Everything under /api goes through the gateway's guards, whatever characters the path holds.
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if path == "/api" or path.startswith("/api/"):
-            response = await api(Request(scope, receive))
-            await response(scope, receive, send)
-            return
-        await site(scope, receive, send)
-
-    return app
+def build_app(
+    spec: FrontDoorSpec, identity: LocalIdentity, health_report: HealthReport | None = None
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The front door as an ASGI app."""
+    return FrontDoor(spec, identity, health_report)
 
 
 def proxy_event(

@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agentarch.core.sessions import SESSION_HEADER
+from agentarch.core.sessions import SESSION_HEADER, is_runtime_session_id
 from agentarch.dev.local.environments import PREEXEC, AtCapacity, EnvironmentPool
 from agentarch.dev.local.identity import AccessTokenVerifier, TokenRejected
 from agentarch.dev.local.request_body import BodyTooLarge, read_body
@@ -137,31 +137,36 @@ def _aws_error(status: int, error_type: str, message: str, origin: str | None = 
     return JSONResponse({"message": message}, status_code=status, headers=headers)
 
 
-def build_app(spec: RuntimeEndpointSpec) -> Starlette:
-    """The endpoint as an ASGI app (tests may mount it directly)."""
-    sigv4 = SigV4Verifier(spec.access_key_id, spec.secret_access_key, spec.region, "bedrock-agentcore")
-    bearer = (
-        AccessTokenVerifier(spec.jwks_url, spec.issuer, spec.client_id, required_scope=None)
-        if spec.mode == "jwt"
-        else None
-    )
-    pool: EnvironmentPool[AgentWorker] = EnvironmentPool(
-        lambda number: AgentWorker.start(spec, number), spec.agent_workers
-    )
+class RuntimeEndpoint:
+    """AgentCore's data plane for one runtime: authenticate, check the session, hand the turn to a worker."""
 
-    def cors_origin(request: Request) -> str | None:
+    def __init__(self, spec: RuntimeEndpointSpec) -> None:
+        self.spec = spec
+        self.sigv4 = SigV4Verifier(
+            spec.access_key_id, spec.secret_access_key, spec.region, "bedrock-agentcore"
+        )
+        self.bearer = (
+            AccessTokenVerifier(spec.jwks_url, spec.issuer, spec.client_id, required_scope=None)
+            if spec.mode == "jwt"
+            else None
+        )
+        self.pool: EnvironmentPool[AgentWorker] = EnvironmentPool(
+            lambda number: AgentWorker.start(spec, number), spec.agent_workers
+        )
+
+    def cors_origin(self, request: Request) -> str | None:
         origin = request.headers.get("origin")
-        return origin if origin and origin in spec.cors_origins else None
+        return origin if origin and origin in self.spec.cors_origins else None
 
-    def names_this_runtime(request: Request) -> bool:
+    def names_this_runtime(self, request: Request) -> bool:
         named = unquote(request.path_params["arn"])
-        if named == spec.runtime_arn:
+        if named == self.spec.runtime_arn:
             return True
-        return named == spec.runtime_id and request.query_params.get("accountId") == spec.account_id
+        return named == self.spec.runtime_id and request.query_params.get("accountId") == self.spec.account_id
 
-    async def preflight(request: Request) -> Response:
-        origin = cors_origin(request)
-        if spec.mode != "jwt" or origin is None:
+    async def preflight(self, request: Request) -> Response:
+        origin = self.cors_origin(request)
+        if self.spec.mode != "jwt" or origin is None:
             return _aws_error(403, "AccessDeniedException", "CORS is not enabled for this origin")
         return Response(
             status_code=204,
@@ -174,36 +179,42 @@ def build_app(spec: RuntimeEndpointSpec) -> Starlette:
             },
         )
 
-    async def invocations(request: Request) -> Response:
-        origin = cors_origin(request)
-        raw_path = request.scope.get("raw_path", b"").decode("latin-1")
+    async def invocations(self, request: Request) -> Response:
+        """`InvokeAgentRuntime`: authenticate, name this runtime, a valid session, then one worker's turn."""
+        origin = self.cors_origin(request)
         try:
             body = await read_body(request, MAX_PAYLOAD_BYTES)
         except BodyTooLarge:
             return _aws_error(413, "ValidationException", "the payload is larger than 100 MB", origin)
         headers = {name.lower(): value for name, value in request.headers.items()}
         try:
-            if spec.mode == "iam":
-                query = request.url.query
-                url = f"{request.url.scheme}://{headers.get('host', '')}{raw_path}" + (
-                    f"?{query}" if query else ""
-                )
-                sigv4.verify(request.method, url, headers, body)
-            else:
-                assert bearer is not None
-                bearer.verify(headers.get("authorization"))
+            self.authenticate(request, headers, body)
         except (SignatureRejected, TokenRejected) as exc:
             return _aws_error(403, "AccessDeniedException", f"access denied: {exc}", origin)
-        if not names_this_runtime(request):
+        if not self.names_this_runtime(request):
             return _aws_error(404, "ResourceNotFoundException", "no such agent runtime", origin)
         session_id = headers.get(SESSION_HEADER.lower(), "")
-        if not 33 <= len(session_id) <= 256:
+        if not is_runtime_session_id(session_id):
             return _aws_error(
                 400, "ValidationException", "runtimeSessionId must be 33 to 256 characters", origin
             )
-        for _attempt in range(2):  # a worker found dead before it got the request is replaced once
+        return await self.forward(body, session_id, origin)
+
+    def authenticate(self, request: Request, headers: dict[str, str], body: bytes) -> None:
+        """SigV4 over what was received (IAM inbound auth), or the user's JWT (patterns 0 and 1)."""
+        if self.bearer is not None:
+            self.bearer.verify(headers.get("authorization"))
+            return
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1")
+        query = request.url.query
+        url = f"{request.url.scheme}://{headers.get('host', '')}{raw_path}" + (f"?{query}" if query else "")
+        self.sigv4.verify(request.method, url, headers, body)
+
+    async def forward(self, body: bytes, session_id: str, origin: str | None) -> Response:
+        """The turn on a free worker; a worker found dead before it got the request is replaced once."""
+        for _attempt in range(2):
             try:
-                worker = await pool.acquire(wait_seconds=AGENT_TIMEOUT_SECONDS)
+                worker = await self.pool.acquire(wait_seconds=AGENT_TIMEOUT_SECONDS)
             except AtCapacity:
                 return _aws_error(429, "ThrottlingException", "every agent worker is busy", origin)
             except RuntimeError:
@@ -224,7 +235,7 @@ def build_app(spec: RuntimeEndpointSpec) -> Starlette:
             except httpx.HTTPError:
                 return _aws_error(424, "RuntimeClientError", "the agent runtime is not reachable", origin)
             finally:
-                await pool.release(worker, reusable)
+                await self.pool.release(worker, reusable)
         else:
             return _aws_error(424, "RuntimeClientError", "the agent runtime is not reachable", origin)
         if answer.status_code >= 400:
@@ -239,24 +250,28 @@ def build_app(spec: RuntimeEndpointSpec) -> Starlette:
             out_headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
         return Response(answer.content, status_code=200, headers=out_headers)
 
-    async def ping(request: Request) -> Response:
-        stats = pool.stats()
-        return JSONResponse({"status": "Healthy", "mode": spec.mode, "agent": stats.__dict__})
+    async def ping(self, request: Request) -> Response:
+        stats = self.pool.stats()
+        return JSONResponse({"status": "Healthy", "mode": self.spec.mode, "agent": stats.__dict__})
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         # One warm worker, so the first turn does not pay the agent's cold start.
-        await pool.release(await pool.acquire())
-        async with pool.running():
+        await self.pool.release(await self.pool.acquire())
+        async with self.pool.running():
             yield
 
+
+def build_app(spec: RuntimeEndpointSpec) -> Starlette:
+    """The endpoint as an ASGI app (tests may mount it directly)."""
+    endpoint = RuntimeEndpoint(spec)
     return Starlette(
         routes=[
-            Route("/runtimes/{arn:path}/invocations", invocations, methods=["POST"]),
-            Route("/runtimes/{arn:path}/invocations", preflight, methods=["OPTIONS"]),
-            Route("/ping", ping, methods=["GET"]),
+            Route("/runtimes/{arn:path}/invocations", endpoint.invocations, methods=["POST"]),
+            Route("/runtimes/{arn:path}/invocations", endpoint.preflight, methods=["OPTIONS"]),
+            Route("/ping", endpoint.ping, methods=["GET"]),
         ],
-        lifespan=lifespan,
+        lifespan=endpoint.lifespan,
     )
 
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from agentarch.dev.packaging.archive import fixed_timestamp, tree_entries, write_zip
 from agentarch.dev.packaging.dependencies import (
     DependencyError,
+    Distribution,
     build_environment_pins,
     closure,
     distributions_of_imports,
@@ -194,50 +195,7 @@ def _build_one(
         f"[{spec.name}] {len(graph.modules)} agentarch modules from {spec.entry_module} ({', '.join(packages)})"
     )
 
-    dists = distributions_of_imports(graph.external)
-    if spec.kind == "lambda":
-        runtime_sdk = closure([LAMBDA_RUNTIME_SDK_ROOT])
-        layer = closure([POWERTOOLS_LAYER_ROOT]) - runtime_sdk
-        provided = layer | runtime_sdk
-        vendor = [d.name for d in dists if d.name not in provided]
-        from_layer = [d.name for d in dists if d.name in layer]
-        from_runtime = [d.name for d in dists if d.name in runtime_sdk]
-        log(f"[{spec.name}] from the Powertools layer: {', '.join(from_layer) or 'nothing'}")
-        log(f"[{spec.name}] from the Lambda runtime: {', '.join(from_runtime) or 'nothing'}")
-    else:
-        provided = set()
-        vendor = [d.name for d in dists]
-
-    if vendor or spec.extra_requirements:
-        requirements = requirement_lines(vendor, spec.extra_requirements)
-        log(f"[{spec.name}] vendoring for linux aarch64 / CPython 3.13: {', '.join(requirements)}")
-        site = work / "site"
-        install_for_target(
-            requirements, build_environment_pins(), site, cache_dir / "wheels", work / "pip", log
-        )
-        if provided:
-            removed = remove_provided(site, provided)
-            if removed:
-                log(f"[{spec.name}] left to the layer/runtime: {', '.join(removed)}")
-        wheels = installed_wheels(site)
-        foreign = [
-            f"{w.name} {w.version} ({', '.join(w.tags)})"
-            for w in wheels
-            if not any(map(tag_runs_on_target, w.tags))
-        ]
-        if foreign:
-            raise BuildError(
-                f"{spec.name}: wheels that do not run on CPython 3.13 linux aarch64: {'; '.join(foreign)}"
-            )
-        log(f"[{spec.name}] {len(wheels)} wheels installed")
-        vendored = dict(tree_entries(site, skip_top=frozenset({"bin"})))
-        clash = sorted(name for name in vendored if name in entries)
-        if clash:
-            raise BuildError(f"{spec.name}: vendored files collide with agentarch's: {', '.join(clash[:5])}")
-        entries.update(vendored)
-    else:
-        log(f"[{spec.name}] vendored: nothing")
-
+    entries.update(_vendored(spec, distributions_of_imports(graph.external), work, cache_dir, log, entries))
     for service in spec.botocore_models:
         model_entries, version = _botocore_model(service)
         entries.update(model_entries)
@@ -261,6 +219,59 @@ def _build_one(
     write_zip(artifact, entries)
     log(f"[{spec.name}] {spec.artifact}: {len(entries)} files, {human_size(artifact.stat().st_size)}")
     return artifact
+
+
+def _platform_provided(spec: FunctionSpec, dists: Sequence[Distribution], log: Log) -> set[str]:
+    """What a Lambda gets from the Powertools layer and the runtime's boto3 (nothing for the agent)."""
+    if spec.kind != "lambda":
+        return set()
+    runtime_sdk = closure([LAMBDA_RUNTIME_SDK_ROOT])
+    layer = closure([POWERTOOLS_LAYER_ROOT]) - runtime_sdk
+    from_layer = [d.name for d in dists if d.name in layer]
+    from_runtime = [d.name for d in dists if d.name in runtime_sdk]
+    log(f"[{spec.name}] from the Powertools layer: {', '.join(from_layer) or 'nothing'}")
+    log(f"[{spec.name}] from the Lambda runtime: {', '.join(from_runtime) or 'nothing'}")
+    return layer | runtime_sdk
+
+
+def _vendored(
+    spec: FunctionSpec,
+    dists: Sequence[Distribution],
+    work: Path,
+    cache_dir: Path,
+    log: Log,
+    own: Mapping[str, Path | bytes],
+) -> dict[str, Path | bytes]:
+    """The third-party files the zip carries: wheels for linux aarch64 / CPython 3.13, less what the
+    platform provides; a wheel for another platform, or a file that collides with agentarch's, fails."""
+    provided = _platform_provided(spec, dists, log)
+    vendor = [d.name for d in dists if d.name not in provided]
+    if not vendor and not spec.extra_requirements:
+        log(f"[{spec.name}] vendored: nothing")
+        return {}
+    requirements = requirement_lines(vendor, spec.extra_requirements)
+    log(f"[{spec.name}] vendoring for linux aarch64 / CPython 3.13: {', '.join(requirements)}")
+    site = work / "site"
+    install_for_target(requirements, build_environment_pins(), site, cache_dir / "wheels", work / "pip", log)
+    removed = remove_provided(site, provided) if provided else []
+    if removed:
+        log(f"[{spec.name}] left to the layer/runtime: {', '.join(removed)}")
+    wheels = installed_wheels(site)
+    foreign = [
+        f"{w.name} {w.version} ({', '.join(w.tags)})"
+        for w in wheels
+        if not any(map(tag_runs_on_target, w.tags))
+    ]
+    if foreign:
+        raise BuildError(
+            f"{spec.name}: wheels that do not run on CPython 3.13 linux aarch64: {'; '.join(foreign)}"
+        )
+    log(f"[{spec.name}] {len(wheels)} wheels installed")
+    vendored: dict[str, Path | bytes] = dict(tree_entries(site, skip_top=frozenset({"bin"})))
+    clash = sorted(name for name in vendored if name in own)
+    if clash:
+        raise BuildError(f"{spec.name}: vendored files collide with agentarch's: {', '.join(clash[:5])}")
+    return vendored
 
 
 def _check_boundaries(spec: FunctionSpec, graph: ImportGraph) -> None:
