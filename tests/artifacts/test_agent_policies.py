@@ -19,7 +19,7 @@ import pytest
 
 from agentarch.agent.policy import DEFAULT_POLICY_DIR, CallHistory, load_tool_policy
 from agentarch.core.identity import Actor
-from agentarch.dev.packaging import main
+from agentarch.dev.cli.build import main
 from agentarch.dev.packaging.builder import BuildError, build, read_manifest
 from agentarch.dev.packaging.registry import AGENT_ENTRY_POINT, AGENT_POLICY_DIR
 from tests.artifacts.conftest import AGENT_SPEC, Built

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentarch.dev.packaging import main
+from agentarch.dev.cli.build import main
 from agentarch.dev.packaging.builder import BuildError, build
 from agentarch.dev.packaging.imports import import_graph
 from agentarch.dev.packaging.registry import FUNCTIONS

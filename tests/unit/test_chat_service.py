@@ -15,10 +15,10 @@ from agentarch.dev.sqlite import SqliteAuditStore, SqliteConversationIndex, Sqli
 from agentarch.services.audit import AuditRecord, AuditTrail, list_records, make_query
 from agentarch.services.chat import (
     AgentInvoker,
+    Answer,
     AnsweredTooLate,
     Audited,
     ChatReply,
-    Conversation,
     ConversationStore,
     MalformedAgentReply,
     TurnRequest,
@@ -51,7 +51,7 @@ def send_message(
         **({"seconds_left": seconds_left} if seconds_left else {}),
     )
     steps = [Audited(audit)] if audit is not None else []
-    return pipeline(*steps, turn=Conversation(agent, store))(request)
+    return pipeline(*steps, turn=Answer(agent, store))(request)
 
 
 class Agent:

@@ -181,7 +181,7 @@ def post_chat(
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )
     answer = chat.pipeline(
-        *steps(request, idempotency_key), turn=chat.Conversation(agent_client(), conversation_store())
+        *steps(request, idempotency_key), turn=chat.Answer(agent_client(), conversation_store())
     )
     reply = answer(turn)
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)

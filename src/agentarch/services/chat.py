@@ -203,8 +203,8 @@ class Audited:
 
 
 @dataclass(frozen=True)
-class Conversation:
-    """The turn itself: the session, the agent, and (pattern 3) the conversation store."""
+class Answer:
+    """The turn itself: claim the session, ask the agent, store the answer (pattern 3's store)."""
 
     agent: AgentInvoker
     store: ConversationStore | None = None

@@ -1,4 +1,7 @@
-"""`agentarch` — run the architecture locally, and the tools around it (one module per subcommand)."""
+"""`agentarch` — run the architecture locally, and the tools around it (one module per subcommand).
+
+Dev-only: imports anything; nothing imports it but its own `__main__` and the tests.
+"""
 
 from __future__ import annotations
 

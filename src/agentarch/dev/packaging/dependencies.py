@@ -19,14 +19,15 @@ from email.parser import Parser
 from importlib import metadata
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from agentarch.dev.packaging.registry import (
     MANYLINUX_GLIBC_MINORS,
     TARGET_PYTHON,
     WHEEL_ABIS,
     WHEEL_PLATFORMS,
 )
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 # The environment markers of the target (Lambda python3.13 arm64 / AgentCore PYTHON_3_13 on ARM64).
 TARGET_MARKERS = {
