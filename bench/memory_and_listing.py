@@ -1,7 +1,7 @@
-"""Benchmark the storage layer against issue 3's two targets, and print PASS/FAIL for each.
+"""Benchmark the storage layer against its two targets (Memory calls per turn, a page's cost), PASS/FAIL each.
 
 `make bench` runs these measurements through `bench/memory_calls.py` and `bench/page_cost.py`;
-this script still prints issue 3's verdicts on its own.
+this script still prints the two verdicts on its own.
 
 (a) AgentCore Memory API calls per turn made by a whole turn: the chat service (`send_message`,
     which stores the turn once the answer is in) driving the real agent (`AgentService`: LangGraph,

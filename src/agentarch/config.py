@@ -7,14 +7,15 @@ This module is the one place that names environment variables. Terraform sets th
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agentarch.core.decisions import PolicyMode
 from agentarch.services.quotas import DEFAULT_POLICY, QuotaPolicy
 
 
@@ -90,14 +91,24 @@ class SettingsError(RuntimeError):
     """A required environment variable is missing or malformed."""
 
 
-class _EnvSettings(BaseSettings):
-    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
+class _EnvSettings(BaseModel):
+    """A settings model read from the environment by each field's alias (the variable's exact name).
+
+    `Model()` reads `os.environ`; `Model.model_validate({...})` reads only what it is given. A plain
+    pydantic model, not pydantic-settings: that library (and the argparse it imports for its CLI
+    source) costs every Lambda's cold start and is not needed to read a few strings.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**(values or dict(os.environ)))
 
 
 class HttpSettings(_EnvSettings):
     """What every HTTP-facing Lambda reads."""
 
-    allowed_origins: Annotated[list[str], NoDecode] = Field(["*"], validation_alias=Env.ALLOWED_ORIGINS)
+    allowed_origins: list[str] = Field(["*"], validation_alias=Env.ALLOWED_ORIGINS)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0, validation_alias=Env.MAX_BODY_BYTES)
 
     @field_validator("allowed_origins", mode="before")
@@ -183,7 +194,7 @@ class GovernanceSettings(_EnvSettings):
     sqlite_path: Path | None = Field(None, validation_alias=Env.SQLITE_PATH)
     quotas_table: str | None = Field(None, validation_alias=Env.QUOTAS_TABLE)
     idempotency_table: str | None = Field(None, validation_alias=Env.IDEMPOTENCY_TABLE)
-    chat_quotas: Annotated[QuotaPolicy, NoDecode] = Field(DEFAULT_POLICY, validation_alias=Env.CHAT_QUOTAS)
+    chat_quotas: QuotaPolicy = Field(DEFAULT_POLICY, validation_alias=Env.CHAT_QUOTAS)
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
 
     @field_validator("chat_quotas", mode="before")
@@ -209,7 +220,7 @@ class AgentSettings(_EnvSettings):
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
     weather_api_url: str = Field("https://api.weather.gov", validation_alias=Env.WEATHER_API_URL)
     weather_timeout_seconds: float = Field(5.0, gt=0, validation_alias=Env.WEATHER_TIMEOUT_SECONDS)
-    policy_mode: Literal["ENFORCE", "LOG_ONLY"] = Field("ENFORCE", validation_alias=Env.POLICY_MODE)
+    policy_mode: PolicyMode = Field(PolicyMode.ENFORCE, validation_alias=Env.POLICY_MODE)
     policy_dir: Path | None = Field(None, validation_alias=Env.POLICY_DIR)
     inbound_auth: Literal["IAM", "JWT"] = Field("IAM", validation_alias=Env.AGENT_INBOUND_AUTH)
 

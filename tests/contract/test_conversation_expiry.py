@@ -1,4 +1,4 @@
-"""The DynamoDB index expires with Memory's events (issue 12, item 10): TTL written, honoured on read."""
+"""The DynamoDB index expires with Memory's events: TTL written, honoured on read."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What would break or misbehave on a real first `apply` (issue 12, items 1-13), held statically.
+"""What would break or misbehave on a real first `apply` — names, quotas, ordering, IAM, destroy — held statically.
 
 Each test names the item it holds. They read the parsed HCL (python-hcl2) and, where a condition
 decides, evaluate it the way Terraform would for the cases that matter.

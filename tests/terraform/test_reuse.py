@@ -1,4 +1,4 @@
-"""A platform team can reuse the modules (issue 12, "Reuse by a platform team").
+"""A platform team can reuse the modules: an existing pool, bucket or role, and its own routes.
 
 Every opening is a typed, validated variable whose default keeps the patterns' behaviour; the
 `reuse` root configuration uses them all and passes every static check the project runs (the lint

@@ -1,4 +1,4 @@
-"""The agent client's attempts all end by one total deadline, below the Lambda timeout (issue 12, item 8)."""
+"""The agent client's attempts all end by one total deadline, below the Lambda timeout."""
 
 from __future__ import annotations
 

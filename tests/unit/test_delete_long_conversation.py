@@ -1,4 +1,4 @@
-"""Deleting a 1,000-turn conversation finishes inside the conversations Lambda (issue 12, item 9)."""
+"""Deleting a 1,000-turn conversation finishes inside the conversations Lambda's timeout."""
 
 from __future__ import annotations
 

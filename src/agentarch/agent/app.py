@@ -30,7 +30,6 @@ from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
 from agentarch.core.contracts import AgentInvocation, AgentReply
-from agentarch.core.decisions import PolicyMode
 from agentarch.core.errors import error_body
 from agentarch.core.sessions import is_runtime_session_id
 from agentarch.services.audit import AuditTrail
@@ -65,7 +64,7 @@ class AgentService:
         self._graph = build_graph(select_model(settings), tools, self.policy)
         self._memory = memory
         self._history_turns = history_turns
-        self._mode = PolicyMode(settings.policy_mode)
+        self._mode = settings.policy_mode
         self._trust_payload_identity = settings.inbound_auth == "IAM"
         # Approvals are held by the chat Lambda next to the conversation: only with storage.
         self._approvals_possible = memory is not None

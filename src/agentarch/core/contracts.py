@@ -24,7 +24,7 @@ PROMPT_MAX_CHARS = 100_000  # what one Memory payload holds: a prompt the turn c
 
 
 class TokenUsage(BaseModel):
-    """Model tokens one turn used, summed over every model call; charged to the user's daily quota."""
+    """Model tokens one turn used, as the agent reports them; charged to the user's daily quota."""
 
     input_tokens: int = Field(0, ge=0)
     output_tokens: int = Field(0, ge=0)
@@ -62,7 +62,7 @@ class ApprovalGrant(PendingCall):
 
 
 class PendingApproval(BaseModel):
-    """A paused call as the conversation keeps it and the user sees it."""
+    """A tool call that waits for the user's approval: exactly this tool with these arguments."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 
 class Decision(StrEnum):
-    """What the tool policy made of one tool call."""
+    """What the tool policy made of one tool call (the agent decides; the trace and audit record it)."""
 
     ALLOW = "allow"
     DENY = "deny"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agentarch.config import Env
+from agentarch.core.decisions import Decision
 
 AUDIT_COLUMNS = (
     "time",
@@ -71,7 +72,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--until", help="records at or before this time")
     parser.add_argument(
         "--decision",
-        help="only this policy decision (allow, deny, log_only_deny, pending_approval, approved, rejected)",
+        choices=[decision.value for decision in Decision],
+        help="only this policy decision",
     )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     actions = parser.add_subparsers(dest="audit_command", metavar="verify")

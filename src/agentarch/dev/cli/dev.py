@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentarch.config import DEFAULT_MAX_BODY_BYTES, Env
+from agentarch.core.decisions import PolicyMode
 
 if TYPE_CHECKING:
     from agentarch.dev.local.identity import UserSpec
@@ -85,7 +86,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument(
         "--policy-mode",
-        choices=("ENFORCE", "LOG_ONLY"),
+        choices=[mode.value for mode in PolicyMode],
         default=None,
         help=f"tool policy mode: LOG_ONLY records denials and runs the calls anyway ({Env.POLICY_MODE}; "
         "default ENFORCE)",

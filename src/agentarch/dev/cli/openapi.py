@@ -42,7 +42,23 @@ def openapi_document() -> dict[str, Any]:
     for resolver in (chat_app, conversations_app, audit_app):
         merge.add_schema(json.loads(resolver.get_openapi_json_schema()))
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            _drop_default_validation_error(operation)
     return document
+
+
+POWERTOOLS_VALIDATION_ERROR = "#/components/schemas/HTTPValidationError"
+
+
+def _drop_default_validation_error(operation: dict[str, Any]) -> None:
+    """Powertools documents a 422 with its own model on every validated route; every route that can
+    answer 422 declares it with the project's error model, so the default one is a status the route
+    cannot answer (`GET /api/usage` takes no input at all)."""
+    responses = operation.get("responses", {})
+    schema = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if schema.get("$ref") == POWERTOOLS_VALIDATION_ERROR:
+        del responses["422"]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -65,7 +65,6 @@ PRELOADED_LIBRARIES = [
     "aws_lambda_powertools.tracing",
     "aws_xray_sdk.core",
     "pydantic",
-    "pydantic_settings",
     "boto3",
     "botocore.session",
 ]
