@@ -19,7 +19,7 @@ from agentarch.adapters import wiring
 from agentarch.config import AuditApiSettings, Env, HttpSettings, SettingsError, cached, load
 from agentarch.core.decisions import Decision
 from agentarch.core.errors import NO_SUCH_ENDPOINT
-from agentarch.core.pagination import MAX_PAGE_SIZE
+from agentarch.core.pagination import MAX_CURSOR_CHARS, MAX_PAGE_SIZE
 from agentarch.handlers.http import (
     NotFound,
     actor_of,
@@ -95,7 +95,10 @@ def list_audit_records(
     decision: Annotated[Decision | None, Query(description="the policy decision")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=4096, description="opaque: the previous page's `next_cursor`, unchanged")
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_CHARS, description="opaque: the previous page's `next_cursor`, unchanged"
+        ),
     ] = None,
 ) -> AuditPageOut:
     """A page of records: a session's in chain order, otherwise newest first."""

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from agentarch.adapters import wiring
 from agentarch.config import HttpSettings, StorageSettings, cached, load
 from agentarch.core.contracts import PendingApproval, ToolCall
-from agentarch.core.pagination import MAX_PAGE_SIZE
+from agentarch.core.pagination import MAX_CURSOR_CHARS, MAX_PAGE_SIZE
 from agentarch.core.sessions import SESSION_ID_PATTERN
 from agentarch.handlers.http import build_resolver, configured, current_actor, documented, guarded_resolve
 from agentarch.handlers.observability import logger, metrics, tracer
@@ -98,7 +98,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 Cursor = Annotated[
     str | None,
     Query(
-        max_length=4096,
+        max_length=MAX_CURSOR_CHARS,
         description="opaque: only the `next_cursor` of the previous page of the same listing, unchanged",
     ),
 ]
