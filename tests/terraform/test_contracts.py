@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import pytest
-from pydantic_settings import BaseSettings
+from pydantic import BaseModel
 
 from agentarch import config
 from agentarch.config import Env
@@ -27,7 +27,7 @@ from tests.terraform.code_contracts import boto3_actions, library_actions, sourc
 from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, call_args, example, module_dir, resolve
 
 ENV_NAMES = {e.value for e in Env}
-LAMBDA_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
+LAMBDA_SETTINGS: dict[str, tuple[type[BaseModel], ...]] = {
     "chat": (config.ChatSettings, config.GovernanceSettings),
     "conversations": (config.HttpSettings, config.StorageSettings),
     "audit": (config.HttpSettings, config.AuditApiSettings),
@@ -109,7 +109,7 @@ def rule_findings(name: str, *rules: str) -> list[Finding]:
     return run_rules(evaluated(name), set(rules))
 
 
-def required_fields(models: tuple[type[BaseSettings], ...]) -> set[str]:
+def required_fields(models: tuple[type[BaseModel], ...]) -> set[str]:
     """Env names of settings fields without a default: the function cannot start without them."""
     names = set()
     for model in models:

@@ -28,7 +28,7 @@ EXIT_FAILED = 1
 
 DESCRIPTION = """\
 Build what Terraform deploys: one zip per Lambda (only the agentarch modules its handler imports;
-Powertools, pydantic and pydantic-settings come from the public Powertools layer, boto3 from the
+Powertools and pydantic come from the public Powertools layer, boto3 from the
 Lambda runtime), the agent zip for AgentCore Runtime direct code deploy (main.py plus every
 dependency as CPython 3.13 linux aarch64 wheels), and manifest.json with each file's size and
 sha256. The zips are reproducible: the same tree gives the same bytes."""

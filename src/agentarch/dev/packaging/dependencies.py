@@ -1,6 +1,6 @@
 """Third-party dependencies: who provides each one, and installing the vendored ones for linux aarch64.
 
-A Lambda gets Powertools (with pydantic, pydantic-settings and the X-Ray SDK) from the public layer
+A Lambda gets Powertools (with pydantic and the X-Ray SDK) from the public layer
 and boto3 from the Lambda runtime, so its zip vendors only what neither provides. The agent zip
 vendors everything. Vendored wheels come from pip for CPython 3.13 on manylinux aarch64, never
 from a source build, through a wheel cache so that a second build needs no network.
