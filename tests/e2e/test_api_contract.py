@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from agentarch.dev.cli import openapi_document
+from agentarch.dev.cli.openapi import openapi_document
 from tests.conftest import ALICE, RunningStack
 
 pytestmark = pytest.mark.e2e

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agentarch.dev.cli import openapi_document
+from agentarch.dev.cli.openapi import openapi_document
 from tests.conftest import ALICE, BOB, RunningStack
 from tests.e2e.test_concurrency import health
 

@@ -224,7 +224,7 @@ class FrontDoor:
         return JSONResponse(
             {
                 "pattern": self.spec.pattern,
-                "self.api_url": self.api_url,
+                "api_url": self.api_url,
                 # as Terraform's `runtime_url` output: the full invocation URL, ready to POST to
                 "runtime_url": f"{self.spec.runtime_url}/runtimes/{self.runtime_id}/invocations"
                 f"?qualifier=DEFAULT&accountId={self.account_id}",
