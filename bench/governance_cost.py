@@ -39,6 +39,7 @@ from moto import mock_aws
 
 from agentarch.adapters.aws_audit import DynamoAuditStore, KmsArgumentKey
 from agentarch.adapters.aws_quotas import DynamoQuotaStore
+from agentarch.core.contracts import AuditContext
 from agentarch.core.identity import Actor
 from agentarch.dev.sqlite import (
     SqliteAuditStore,
@@ -58,7 +59,7 @@ from agentarch.dev.testing.aws import (
     moto_storage,
 )
 from agentarch.services import quotas
-from agentarch.services.audit import AuditContext, AuditTrail
+from agentarch.services.audit import AuditTrail
 from agentarch.services.chat import ConversationStore, send_message
 from agentarch.services.quotas import DailyLimits, QuotaPolicy, QuotaStore
 from bench.report import Result, Table, percentile

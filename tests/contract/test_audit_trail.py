@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from agentarch.core.contracts import AuditContext
 from agentarch.core.identity import Actor
 from agentarch.core.pagination import InvalidCursor
 from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
 from agentarch.dev.testing.aws import moto_audit_store
 from agentarch.services.audit import (
     GENESIS,
-    AuditContext,
     AuditQuery,
     AuditRecord,
     AuditStore,

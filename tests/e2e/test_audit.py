@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
+from agentarch.core.contracts import AuditContext
 from agentarch.core.identity import Actor
 from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
 from agentarch.dev.testing.local_stack import RunningStack, start_local_stack
-from agentarch.services.audit import AuditContext, AuditTrail
+from agentarch.services.audit import AuditTrail
 from tests.e2e.test_concurrency import health
 
 pytestmark = pytest.mark.e2e

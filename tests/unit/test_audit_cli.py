@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from agentarch.core.contracts import AuditContext
 from agentarch.core.identity import Actor
 from agentarch.dev.cli import main
 from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
-from agentarch.services.audit import AuditContext, AuditEvent, AuditRecord, AuditTrail, record_hash
+from agentarch.services.audit import AuditEvent, AuditRecord, AuditTrail, record_hash
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
 SESSIONS = ("s-first-0123456789abcdef0123456789", "s-second-0123456789abcdef012345678")

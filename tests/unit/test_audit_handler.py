@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from agentarch.core.contracts import AuditContext
 from agentarch.core.identity import Actor
 from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
 from agentarch.dev.testing import LocalLambdaContext, rest_api_event
 from agentarch.handlers import audit as audit_handler
-from agentarch.services.audit import AuditContext, AuditTrail
+from agentarch.services.audit import AuditTrail
 
 ADMIN = {"sub": "admin-1", "cognito:groups": "users,audit-admins"}
 USER = {"sub": "user-1", "cognito:groups": "users"}

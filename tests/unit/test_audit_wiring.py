@@ -14,10 +14,10 @@ from moto import mock_aws
 from agentarch.adapters import wiring
 from agentarch.adapters.aws_audit import DynamoAuditStore, KmsArgumentKey
 from agentarch.config import SettingsError, StorageSettings
+from agentarch.core.contracts import AuditContext
 from agentarch.core.identity import Actor
 from agentarch.dev.sqlite import SqliteAuditStore
 from agentarch.dev.testing.aws import REGION
-from agentarch.services.audit import AuditContext
 
 
 def settings(**values: object) -> StorageSettings:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from agentarch.config import Env, GovernanceSettings, SettingsError, StorageSettings
-from agentarch.services.audit import ArgumentKey, AuditStore, AuditTrail
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each port's types; the modules themselves load when a port is asked for
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
+    from agentarch.services.audit import ArgumentKey, AuditStore, AuditTrail
     from agentarch.services.conversations import ConversationIndex
     from agentarch.services.memory import MemoryEvents
     from agentarch.services.quotas import QuotaStore
@@ -177,6 +177,8 @@ def audit_trail(settings: StorageSettings) -> AuditTrail | None:
     backend = storage(settings)
     if backend is None:
         return None
+    from agentarch.services.audit import AuditTrail
+
     return AuditTrail(
         backend.audit_store(settings),
         backend.argument_key(settings),

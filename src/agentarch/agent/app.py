@@ -1,3 +1,4 @@
+# ruff: noqa: E402
 """The agent as an AgentCore Runtime service: `POST /invocations` and `GET /ping`.
 
 Payload in: `{"prompt", "actor": {"id", "groups"}, "session_calls", "approval"}`; the session is the
@@ -12,6 +13,12 @@ three: no principal, and the tool policy denies every call (fail closed).
 """
 
 from __future__ import annotations
+
+import gc
+
+# A cold start makes long-lived objects only: no garbage collection while the module loads; they
+# are frozen (never scanned again) and collection turns back on at the end of the module.
+gc.disable()
 
 import logging
 from functools import lru_cache
@@ -139,12 +146,30 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(error_body(code, message, request_id), status_code=status)
 
 
+def build_agent() -> AgentService:
+    """Build the process's agent before the first request: settings, tool policy, model, graph.
+
+    An invalid policy folder stops the agent here, with the file and line. Like the module's import,
+    a cold start's work: no garbage collection while its long-lived objects are made, then frozen.
+    """
+    gc.disable()
+    try:
+        return agent_service()
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def serve(host: str, port: int = RUNTIME_PORT) -> None:
-    """Serve the agent on an explicit host (127.0.0.1 locally), once its tool policy is valid."""
-    agent_service()  # an invalid policy folder stops the agent here, with the file and line
+    """Serve the agent on an explicit host (127.0.0.1 locally), once it is built."""
+    build_agent()
     app.run(port=port, host=host)
 
 
 def main() -> None:
     """Entry point inside AgentCore Runtime: the service contract is 0.0.0.0:8080."""
     serve(host="0.0.0.0", port=RUNTIME_PORT)  # noqa: S104 - the runtime's microVM routes to this port
+
+
+gc.freeze()
+gc.enable()

@@ -27,11 +27,11 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ValidationError
 
 from agentarch.agent.policy import CallHistory, ToolPolicy, decide
-from agentarch.core.contracts import ApprovalGrant, PendingCall, TokenUsage, ToolCall
+from agentarch.core.contracts import ApprovalGrant, AuditContext, PendingCall, TokenUsage, ToolCall
 from agentarch.core.decisions import Decision, PolicyMode
 from agentarch.core.errors import StorageUnavailable
 from agentarch.core.identity import Actor
-from agentarch.services.audit import AuditContext, AuditTrail
+from agentarch.services.audit import AuditTrail
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant inside agentarch. Use the tools for the current time, "

@@ -47,9 +47,15 @@ class WeatherService:
 
     def __init__(self, base_url: str, timeout_seconds: float, client: httpx.Client | None = None) -> None:
         self._base_url = base_url.rstrip("/")
-        self._client = client or httpx.Client(
-            timeout=timeout_seconds, follow_redirects=False, headers={"User-Agent": USER_AGENT}
-        )
+        self._timeout = timeout_seconds
+        self._client = client  # made on the first forecast: its TLS context costs a cold start otherwise
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self._timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+            )
+        return self._client
 
     def forecast(self, latitude: float, longitude: float) -> str:
         """Return the current forecast period for a US location given by latitude and longitude."""
@@ -80,7 +86,7 @@ class WeatherService:
         if urlsplit(url).scheme != "https":
             raise WeatherUnavailable(f"refused to follow a non-https URL ({urlsplit(url).scheme}://…)")
         try:
-            response = self._client.get(url, headers={"Accept": "application/geo+json"})
+            response = self._http().get(url, headers={"Accept": "application/geo+json"})
         except httpx.TimeoutException:
             raise WeatherUnavailable("the request timed out") from None
         except httpx.ConnectError:

@@ -10,6 +10,7 @@ with the arguments it stored — never arguments the user sent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -110,3 +111,13 @@ class AgentReply(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     usage: TokenUsage = Field(default_factory=TokenUsage)
     pending_approval: PendingCall | None = None
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who and what an audit record is about: the chat Lambda's turn records and the agent's tool-call
+    records of one request carry the same actor, session and request id."""
+
+    actor: Actor
+    session: str
+    request_id: str | None = None

@@ -21,7 +21,12 @@ class StorageUnavailable(Exception):
     """
 
 
-class InvalidIdentifier(ValueError):
+class InvalidInput(ValueError):
+    """What the caller sent is wrong (an id, a cursor, a page size, a filter): a 422 whose message
+    names the field. Each kind below is one; a handler maps them all with this one class."""
+
+
+class InvalidIdentifier(InvalidInput):
     """A session or actor id that cannot be stored (a 422, before any storage is touched)."""
 
 

@@ -16,6 +16,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agentarch.core.errors import InvalidInput
+
 T = TypeVar("T")
 CursorT = TypeVar("CursorT", bound="CursorState")
 
@@ -24,11 +26,11 @@ MAX_PAGE_SIZE = 100
 _CURSOR_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(InvalidInput):
     """The cursor was not issued by this listing, or was altered on the way back."""
 
 
-class InvalidLimit(ValueError):
+class InvalidLimit(InvalidInput):
     """A page size outside 1..MAX_PAGE_SIZE."""
 
 

@@ -1,9 +1,16 @@
+# ruff: noqa: E402
 """Conversations Lambda: list, read and delete the caller's conversations (pattern 3).
 
 Another actor's session answers 404 exactly like a session that does not exist.
 """
 
 from __future__ import annotations
+
+import gc
+
+# A cold start makes long-lived objects only: no garbage collection while the module loads; they
+# are frozen (never scanned again) and collection turns back on at the end of the module.
+gc.disable()
 
 from functools import lru_cache
 from typing import Annotated, Any
@@ -166,3 +173,7 @@ def delete_conversation(session_id: SessionId) -> Response[Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point."""
     return guarded_resolve(app, http_settings, event, context)
+
+
+gc.freeze()
+gc.enable()

@@ -27,14 +27,12 @@ from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.core.errors import (
     NO_SUCH_ENDPOINT,
     ErrorResponse,
-    InvalidIdentifier,
+    InvalidInput,
     StorageUnavailable,
     error_body,
 )
 from agentarch.core.identity import Actor, actor_from_claims
-from agentarch.core.pagination import InvalidCursor, InvalidLimit
 from agentarch.handlers.observability import logger, metrics
-from agentarch.services.audit import InvalidAuditQuery
 from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooLate, MalformedAgentReply
 from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound
 from agentarch.services.memory import DeleteIncomplete
@@ -134,7 +132,7 @@ DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | No
         "nothing in this conversation waits for that approval: it was decided already, has expired, "
         "or was never asked for",
     ),
-    ((InvalidIdentifier, InvalidCursor, InvalidLimit, InvalidAuditQuery), Unprocessable, None),
+    ((InvalidInput,), Unprocessable, None),
     ((AgentTimeout, AnsweredTooLate), GatewayTimeout, "the agent took too long to answer; try again"),
     ((AgentUnavailable, MalformedAgentReply), BadGateway, "the agent could not answer; try again"),
     ((StorageUnavailable,), ServiceUnavailable, "storage is unavailable right now; try again shortly"),

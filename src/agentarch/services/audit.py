@@ -29,9 +29,9 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
+from agentarch.core.contracts import AuditContext
 from agentarch.core.decisions import Decision, Outcome, PolicyMode
 from agentarch.core.errors import StorageUnavailable
-from agentarch.core.identity import Actor
 from agentarch.core.pagination import (
     CursorState,
     InvalidCursor,
@@ -246,15 +246,6 @@ class AuditStore(Protocol):
 
 
 # --- writing -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditContext:
-    """Who and what a record is about; the chat Lambda passes the same values to the agent."""
-
-    actor: Actor
-    session: str
-    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -635,7 +626,6 @@ def verify(stored: Iterable[StoredRecord], now: float | None = None) -> Verifica
 __all__ = [
     "GENESIS",
     "ArgumentKey",
-    "AuditContext",
     "AuditCursor",
     "AuditEvent",
     "AuditPage",

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import reduce
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -26,6 +26,7 @@ from agentarch.core.contracts import (
     AgentInvocation,
     AgentReply,
     ApprovalAnswer,
+    AuditContext,
     PendingApproval,
     TokenUsage,
     ToolCall,
@@ -34,9 +35,11 @@ from agentarch.core.errors import StorageUnavailable
 from agentarch.core.identity import Actor
 from agentarch.core.timestamps import utc_now
 from agentarch.services import conversations, quotas
-from agentarch.services.audit import AuditContext, AuditTrail
 from agentarch.services.conversations import ApprovalNotPending, ConversationIndex
 from agentarch.services.memory import MemoryEvents
+
+if TYPE_CHECKING:  # pattern 2 keeps no trail: its cold start does not import the audit trail
+    from agentarch.services.audit import AuditTrail
 
 # A turn is stored only if this much of the Lambda's time is left after the agent answered, so the
 # Memory write and the index update both finish before the function could time out between them.

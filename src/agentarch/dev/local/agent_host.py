@@ -12,7 +12,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from agentarch.agent.app import agent_service, app
+from agentarch.agent.app import app, build_agent
 from agentarch.dev import sqlite
 
 
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
     sqlite.register()  # STORAGE_BACKEND=sqlite: the local stack's storage
-    agent_service()  # an invalid tool policy stops the worker before it listens
+    build_agent()  # an invalid tool policy stops the worker before it listens
     app.run(uds=str(socket_path), proxy_headers=False)
 
 
