@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from agentarch.adapters.local_backend import FileArgumentKey
 from aws_lambda_powertools.utilities.idempotency import (
     BasePersistenceLayer,
     DynamoDBPersistenceLayer,
@@ -42,6 +41,7 @@ from agentarch.adapters.aws_quotas import DynamoQuotaStore
 from agentarch.core.contracts import AuditContext
 from agentarch.core.identity import Actor
 from agentarch.dev.sqlite import (
+    FileArgumentKey,
     SqliteAuditStore,
     SqliteConversationIndex,
     SqliteDatabase,
@@ -60,7 +60,7 @@ from agentarch.dev.testing.aws import (
 )
 from agentarch.services import quotas
 from agentarch.services.audit import AuditTrail
-from agentarch.services.chat import ConversationStore, send_message
+from agentarch.services.chat import ConversationStore, TurnRequest, send_message
 from agentarch.services.quotas import DailyLimits, QuotaPolicy, QuotaStore
 from bench.report import Result, Table, percentile
 
@@ -147,7 +147,9 @@ def steps(backend: Backend) -> dict[str, Callable[[str], object]]:
 
     return {
         "the turn's own storage (compared against)": lambda session: send_message(
-            StubAgent(), ACTOR, session, "what is 17 * 23?", backend.conversations
+            StubAgent(),
+            TurnRequest(actor=Actor(id=ACTOR), session_id=session, message="what is 17 * 23?"),
+            backend.conversations,
         ),
         "quota: admit + charge tokens": lambda session: quotas.metered(
             backend.quotas, POLICY, ACTOR, ("users",), lambda: datetime.now(UTC), lambda: (None, 129)

@@ -42,6 +42,7 @@ from agentarch.adapters.aws_memory import AgentCoreMemoryEvents
 from agentarch.agent.app import AgentService
 from agentarch.config import AgentSettings
 from agentarch.core.contracts import AgentInvocation
+from agentarch.core.identity import Actor
 from agentarch.core.timestamps import format_iso_millis
 from agentarch.dev.sqlite import SqliteConversationIndex, SqliteDatabase
 from agentarch.dev.testing.aws import (
@@ -51,7 +52,7 @@ from agentarch.dev.testing.aws import (
     agentcore_list_events_like_the_service,
     create_conversations_table,
 )
-from agentarch.services.chat import ConversationStore, send_message
+from agentarch.services.chat import ConversationStore, TurnRequest, send_message
 from agentarch.services.conversations import ConversationIndex
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -122,7 +123,8 @@ def memory_calls_per_turn(turns: int) -> CallsResult:
         for n in range(turns):
             before, read_before = len(calls), len(read)
             prompt = f"what is {n} + 1?" if n % 2 else "what did I ask before?"
-            reply = send_message(InProcessRuntime(), actor, session, prompt, store)
+            turn = TurnRequest(actor=Actor(id=actor), session_id=session, message=prompt)
+            reply = send_message(InProcessRuntime(), turn, store)
             assert reply.response, "the agent must answer every turn"
             per_turn.append(calls[before:])
             bytes_read.append(sum(read[read_before:]))
