@@ -32,7 +32,6 @@ SEND_FAILURES = [
     (400, "malformed_json", "the body is not JSON", "could not read the page's request. Reload the page"),
     (401, "unauthorized", "sign in first", "Your sign-in has expired. Sign in again."),
     (404, "not_found", "no such conversation", "This conversation no longer exists"),
-    (405, "method_not_allowed", "use POST", "does not accept this request; the page may be out of date"),
     (413, "payload_too_large", "bodies over 32768 bytes", "Your message is too large for the service"),
     (415, "unsupported_media_type", "send application/json", "does not accept this request"),
     (

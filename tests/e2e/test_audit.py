@@ -141,3 +141,33 @@ def test_the_local_trail_verifies_clean(stack: RunningStack, capsys: pytest.Capt
 
     assert main(["audit", "verify", "--state-dir", str(stack.state_dir)]) == 0
     assert "every chain is intact" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_another_method_on_the_audit_route_answers_as_a_missing_route_for_anyone(
+    stack: RunningStack, method: str
+) -> None:
+    # Given the body a missing route answers
+    with client(stack, AUDITOR) as auditor:
+        missing = auditor.get("/no-such-route")
+        # When an admin, or someone with no token at all, uses another method on the audit route
+        answers = [
+            auditor.request(method, "/audit", json={}),
+            httpx.request(method, f"{stack.url}/api/audit", json={}, timeout=30),
+        ]
+    # Then each gets that same 404 (API Gateway answers before any authorizer or Lambda runs)
+    for answer in answers:
+        assert answer.status_code == 404
+        assert {**answer.json()["error"], "request_id": ""} == {**missing.json()["error"], "request_id": ""}
+
+
+def test_a_password_with_a_lone_surrogate_is_a_400_in_the_error_shape(stack: RunningStack) -> None:
+    answer = httpx.post(
+        f"{stack.url}/local-auth/login",
+        content=b'{"username": "alice", "password": "pass\\ud800word"}',
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "bad_request"

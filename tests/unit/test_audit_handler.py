@@ -80,3 +80,25 @@ def test_bad_values_answer_422_naming_them(trail: AuditTrail, query: dict[str, s
     assert status == 422
     assert body["error"]["code"] == "validation_error"
     assert named in body["error"]["message"]
+
+
+@pytest.mark.parametrize("groups", ["[audit-admins]", "ops audit-admins", "users,[audit-admins]"])
+def test_a_group_name_that_only_looks_like_the_admin_group_reads_nothing(
+    trail: AuditTrail, groups: str
+) -> None:
+    missing = get("/api/no-such-route", {"sub": "user-2", "cognito:groups": groups})
+
+    assert get("/api/audit", {"sub": "user-2", "cognito:groups": groups}) == missing
+    assert missing[0] == 404
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01", "9999-12-31", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "1969-12-31"],
+)
+def test_a_date_out_of_range_is_a_422_naming_the_filter(trail: AuditTrail, moment: str) -> None:
+    for name in ("since", "until"):
+        status, body = get("/api/audit", ADMIN, **{name: moment})
+
+        assert status == 422, body
+        assert body["error"]["code"] == "validation_error" and body["error"]["message"].startswith(name)

@@ -275,12 +275,16 @@ def configured(service: str) -> Iterator[None]:
 
 def current_actor(resolver: APIGatewayRestResolver) -> Actor:
     """The actor from the authorizer claims (`sub`, `cognito:groups`); never from the body."""
-    return actor_of(resolver.current_event.request_context.authorizer.claims or {})
+    return actor_of(resolver.current_event.raw_event)
 
 
-def actor_of(claims: dict[str, Any]) -> Actor:
-    """The actor in an authorizer's claims; `Unauthorized` without a subject."""
-    actor = actor_from_claims(claims)
+def actor_of(event: dict[str, Any]) -> Actor:
+    """The actor of an API Gateway event: its authorizer's claims, the groups exact from the verified
+    token (see `core.identity`); `Unauthorized` without a subject."""
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    headers = event.get("headers") or {}
+    authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    actor = actor_from_claims(claims, authorization)
     if actor is None:
         raise Unauthorized("sign in first: the request carries no identity")
     return actor

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 
 from agentarch.core.contracts import AuditContext
 from agentarch.core.decisions import Decision, Outcome, PolicyMode
-from agentarch.core.errors import StorageUnavailable
+from agentarch.core.errors import InvalidInput, StorageUnavailable
 from agentarch.core.pagination import (
     CursorState,
     InvalidCursor,
@@ -50,7 +50,7 @@ TIME_LISTING_LOOKBACK_DAYS = 366
 Kind = Literal["turn", "tool_call"]
 
 
-class InvalidAuditQuery(ValueError):
+class InvalidAuditQuery(InvalidInput):
     """A filter of an audit listing is wrong (a date, a decision, a window); the message names it."""
 
 
@@ -463,19 +463,32 @@ class AuditTrail:
 # --- reading -----------------------------------------------------------------------------------
 
 
+# What a filter's time may be: records are made after 1970, and a listing looks back a year from its
+# `until` (the window must stay inside what datetime and the stored fixed-width times can hold).
+EARLIEST_FILTER = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_FILTER = datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def parse_time(text: str, name: str) -> datetime:
     """An ISO-8601 date or date-time for a filter (a naive one is UTC); `InvalidAuditQuery` otherwise."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidAuditQuery(f"{name}: not an ISO-8601 date or time, e.g. 2026-11-26T09:00:00Z") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return _utc(moment, name)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _utc(moment: datetime, name: str) -> datetime:
+    """The moment in UTC (a naive one is UTC), within the range a filter may name."""
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # an offset that moves the moment past year 1 or 9999
+        moment = EARLIEST_FILTER - timedelta(days=1)
+    if not EARLIEST_FILTER <= moment <= LATEST_FILTER:
+        raise InvalidAuditQuery(
+            f"{name}: must be between {EARLIEST_FILTER:%Y-%m-%d} and {LATEST_FILTER:%Y-%m-%d}"
+        )
+    return moment
 
 
 def make_query(
@@ -487,8 +500,8 @@ def make_query(
     decision: str | None = None,
 ) -> AuditQuery:
     """Check the filters of a listing; wrong values raise `InvalidAuditQuery` naming the filter."""
-    start = parse_time(since, "since") if isinstance(since, str) else _utc(since)
-    end = parse_time(until, "until") if isinstance(until, str) else _utc(until)
+    start = parse_time(since, "since") if isinstance(since, str) else since and _utc(since, "since")
+    end = parse_time(until, "until") if isinstance(until, str) else until and _utc(until, "until")
     if start is not None and end is not None and start > end:
         raise InvalidAuditQuery("since: must not be after until")
     if decision is not None and decision not in set(Decision):

@@ -5,7 +5,7 @@ OPTIONS answered without the authorizer, the Cognito authorizer (401 unless a va
 with the API scope), then the integration — an API Gateway REST proxy event for the **same handler
 code** the Lambda runs (patterns 2/3), or the user's JWT forwarded to the runtime (pattern 1).
 The client's address is the TCP peer: forwarding headers sent by a client never decide it.
-Every answer the gateway makes itself — and every 404/405 on this port — carries the project's
+Every answer the gateway makes itself — and every 404 on this port — carries the project's
 error shape (and CORS headers on the API). The same port serves the web page, the local identity
 issuer (with Cognito-like throttling of failed sign-ins) and `GET /local/config` / `/local/health`.
 """
@@ -252,6 +252,7 @@ class FrontDoor:
                 raise TypeError
             if not 0 < len(username) <= USERNAME_MAX_CHARS or len(password) > PASSWORD_MAX_CHARS:
                 raise ValueError  # Cognito's limits; a long password would also cost scrypt time
+            username.encode("utf-8"), password.encode("utf-8")  # a lone surrogate is no text: 400
         except BodyTooLarge:
             return self.gateway_error(
                 request, 413, "payload_too_large", f"bodies over {LOGIN_MAX_BODY_BYTES} bytes"
@@ -286,6 +287,10 @@ class FrontDoor:
             )
         if request.method == "OPTIONS":
             return self.preflight(request)
+        routes = self.passthrough_route if self.spec.pattern == 1 else self.spec.routes
+        found = self.find_route(request, routes)
+        if found is None:  # as API Gateway: MISSING_AUTHENTICATION_TOKEN, before any authorizer runs
+            return self.gateway_error(request, 404, "not_found", NO_SUCH_ENDPOINT)
         try:
             body = await read_body(request, self.spec.max_body_bytes)
         except BodyTooLarge:
@@ -304,7 +309,7 @@ class FrontDoor:
             return self.gateway_error(request, 400, "malformed_json", "the request body is not UTF-8 JSON")
         if self.spec.pattern == 1:
             return await self.passthrough(request, text)
-        return await self.to_lambda(request, text, claims, ip)
+        return await self.to_lambda(request, found, text, claims, ip)
 
     def preflight(self, request: Request) -> Response:
         headers = self.cors(request)
@@ -318,31 +323,26 @@ class FrontDoor:
             )
         return Response(status_code=204, headers=headers)
 
+    @staticmethod
     def find_route(
-        self, request: Request, routes: tuple[LambdaRoute, ...]
-    ) -> tuple[LambdaRoute, dict[str, str]] | Response:
-        path = request.url.path
-        allowed = []
+        request: Request, routes: tuple[LambdaRoute, ...]
+    ) -> tuple[LambdaRoute, dict[str, str]] | None:
+        """The route for this method and path, or None: API Gateway answers an undefined method on a
+        known path exactly as it answers a path it does not know (404 here, as the gateway responses map it)."""
         for route in routes:
-            match = route.pattern.fullmatch(path)
+            match = route.pattern.fullmatch(request.url.path)
             if match and route.method == request.method:
                 return route, match.groupdict()
-            if match:
-                allowed.append(route.method)
-        if allowed:
-            return self.gateway_error(
-                request,
-                405,
-                "method_not_allowed",
-                f"{request.method} is not allowed here; use {', '.join(allowed)}",
-                {"Allow": ", ".join([*allowed, "OPTIONS"])},
-            )
-        return self.gateway_error(request, 404, "not_found", NO_SUCH_ENDPOINT)
+        return None
 
-    async def to_lambda(self, request: Request, body: str, claims: dict[str, Any], ip: str) -> Response:
-        found = self.find_route(request, self.spec.routes)
-        if isinstance(found, Response):
-            return found
+    async def to_lambda(
+        self,
+        request: Request,
+        found: tuple[LambdaRoute, dict[str, str]],
+        body: str,
+        claims: dict[str, Any],
+        ip: str,
+    ) -> Response:
         route, params = found
         event = proxy_event(request, route, params, body, claims, ip)
         try:
@@ -373,9 +373,6 @@ class FrontDoor:
     async def passthrough(self, request: Request, body: str) -> Response:
         # Pattern 1: the integration maps {message, session_id} to the runtime payload and forwards
         # the user's own JWT. The runtime must trust that JWT — so it trusts it from anyone.
-        found = self.find_route(request, self.passthrough_route)
-        if isinstance(found, Response):
-            return found
         try:
             data = json.loads(body)
             message = data["message"]

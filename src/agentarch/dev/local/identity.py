@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from agentarch.config import API_SCOPE
+from agentarch.core.errors import InvalidIdentifier
+from agentarch.core.identity import check_group_name
 
 LOCAL_CLIENT_ID = "agentarch-local-web"
 TOKEN_LIFETIME_SECONDS = 3600
@@ -49,6 +51,13 @@ class UserSpec:
             raise ValueError(f"--user wants NAME:PASSWORD[:GROUP,...], got {text!r}")
         groups = tuple(g for g in parts[2].split(",") if g) if len(parts) == 3 else ()
         return cls(parts[0], parts[1], groups)
+
+    def __post_init__(self) -> None:
+        for group in self.groups:  # as Cognito's, and no name the authorizer's flattened claim cannot carry
+            try:
+                check_group_name(group)
+            except InvalidIdentifier as exc:
+                raise ValueError(f"user {self.username}: {exc}") from None
 
 
 def write_private(path: Path, text: str) -> None:

@@ -58,7 +58,6 @@ async function describeFailure(response, during) {
         return "That request no longer waits for your answer: it was answered already, expired, or replaced by a newer message. Ask again if you still want it.";
       }
       return `The service refused this request as a conflict${reference}.`;
-    case 405:
     case 415:
       return `The service does not accept this request; the page may be out of date. Reload it and try again${reference}.`;
     case 413:
