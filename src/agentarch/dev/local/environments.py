@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import itertools
+import os
 import signal
 import sys
 import time
@@ -21,13 +23,21 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 
-def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """`preexec_fn` for child processes: receive SIGTERM when the parent dies (Linux)."""
+def die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child between fork and exec
+    """`preexec_fn` for child processes: be killed when the parent dies, however it dies (Linux).
+
+    SIGKILL, not SIGTERM: a child busy shutting down must not outlive its parent. A parent that died
+    between the fork and this call would never signal: the child checks and goes at once.
+    """
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
 
 
-PREEXEC = die_with_parent if sys.platform == "linux" else None
+def preexec() -> Callable[[], None] | None:
+    """The `preexec_fn` that ties a child started now to this process's life (None off Linux)."""
+    return functools.partial(die_with_parent, os.getpid()) if sys.platform == "linux" else None
 
 
 class Environment(Protocol):

@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agentarch.core.sessions import SESSION_HEADER, is_runtime_session_id
-from agentarch.dev.local.environments import PREEXEC, AtCapacity, EnvironmentPool
+from agentarch.dev.local.environments import AtCapacity, EnvironmentPool, preexec
 from agentarch.dev.local.identity import AccessTokenVerifier, TokenRejected
 from agentarch.dev.local.request_body import BodyTooLarge, read_body
 from agentarch.dev.local.sigv4 import SignatureRejected, SigV4Verifier
@@ -101,7 +101,7 @@ class AgentWorker:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                preexec_fn=PREEXEC,
+                preexec_fn=preexec(),
             )
         worker = cls(process, socket_path)
         deadline = time.monotonic() + AGENT_START_TIMEOUT_SECONDS

@@ -25,13 +25,14 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import string
 import subprocess
 import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
@@ -41,7 +42,7 @@ import uvicorn
 
 from agentarch.config import API_SCOPE, DEFAULT_MAX_BODY_BYTES, Env
 from agentarch.dev.lambda_events import LOCAL_ACCOUNT, LOCAL_REGION
-from agentarch.dev.local.environments import PREEXEC
+from agentarch.dev.local.environments import preexec
 from agentarch.dev.local.frontdoor import INTEGRATION_TIMEOUT_SECONDS, FrontDoorSpec, LambdaRoute, build_app
 from agentarch.dev.local.identity import JWKS_PATH, LocalIdentity, UserSpec, write_private
 from agentarch.dev.local.ports import free_port, port_is_free
@@ -100,6 +101,27 @@ class Child:
         return httpx.Client(transport=transport, timeout=timeout)
 
 
+PAUSE_AT = "AGENTARCH_DEV_PAUSE_AT"  # a start-up phase to hold at (tests of stopping at every phase)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ignore Ctrl-C and SIGTERM for the duration (in the main thread, where handlers can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
 def _load_or_create_secret(path: Path, make: str) -> str:
     if path.exists():
         return path.read_text().strip()
@@ -120,6 +142,7 @@ class LocalStack:
         self.logs_dir = self.state_dir / "logs"
         self.run_dir = self.state_dir / "run"
         self._stopping = threading.Event()
+        self._interrupted = threading.Event()  # Ctrl-C or SIGTERM while starting: stop at the next safe point
         self._lock = threading.Lock()
 
     # ---- state -------------------------------------------------------------------------------
@@ -171,7 +194,23 @@ class LocalStack:
             name, args, dict(env), self._popen(args, env, log_path), log_path, health_url, socket_path
         )
         self.children.append(child)
+        self.checkpoint(f"spawned:{name}")
         return child
+
+    def checkpoint(self, phase: str) -> None:
+        """A named point of start-up where a test may hold the stack (`AGENTARCH_DEV_PAUSE_AT=<phase>`),
+        to stop it there deterministically: the stop must leave no process behind, wherever it comes."""
+        if os.environ.get(PAUSE_AT) == phase:
+            self.out.write(f"paused at {phase}\n")
+            self.out.flush()
+            self._interrupted.wait(3600)
+        self.stop_if_interrupted()
+
+    def stop_if_interrupted(self) -> None:
+        """Start-up notes a Ctrl-C or SIGTERM instead of raising it wherever it lands (inside a fork,
+        say, where it would be lost); it ends start-up here, at a point where every child is known."""
+        if self._interrupted.is_set():
+            raise KeyboardInterrupt
 
     @staticmethod
     def _popen(args: list[str], env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -182,7 +221,7 @@ class LocalStack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=PREEXEC,
+                preexec_fn=preexec(),
             )
 
     def supervise(self) -> None:
@@ -234,8 +273,13 @@ class LocalStack:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         pending = list(self.children)
         while pending:
+            self.stop_if_interrupted()  # before a child's exit is read as a failure: Ctrl-C reaches it too
             for child in list(pending):
                 if child.process.poll() is not None:
+                    # A terminal's Ctrl-C reaches the children too: their exit may be seen a moment
+                    # before this process's own handler has run.
+                    self._interrupted.wait(0.5)
+                    self.stop_if_interrupted()
                     tail = child.log_path.read_text(errors="replace")[-3000:]
                     raise RuntimeError(f"{child.name} exited during start-up:\n{tail}")
                 with contextlib.suppress(httpx.HTTPError, OSError):
@@ -249,7 +293,12 @@ class LocalStack:
                 time.sleep(0.2)
 
     def stop(self) -> None:
-        """Stop every child: SIGTERM, then SIGKILL for any that lingers."""
+        """Stop every child: SIGTERM, then SIGKILL for any that lingers. A second Ctrl-C or a SIGTERM
+        does not cut this short (a child left half-stopped would outlive the stack)."""
+        with _signals_held():
+            self._stop_children()
+
+    def _stop_children(self) -> None:
         self._stopping.set()
         for child in self.children:
             if child.process.poll() is None:
@@ -437,11 +486,15 @@ class LocalStack:
         if not self.state_dir.exists():
             self.state_dir.mkdir(parents=True, mode=0o700)  # keys, credentials, passwords, data
         identity, users = self.prepare_identity()
+        # While starting, Ctrl-C and SIGTERM only take note (see `stop_if_interrupted`); once serving,
+        # uvicorn handles both; SIGTERM stops the stack as Ctrl-C does, and stopping is never cut short.
+        previous = {sig: signal.signal(sig, self._note_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.out.write(f"starting pattern {self.options.pattern} on {self.public_url} …\n")
             self.out.flush()
             spec = self.start_backends()
             self.wait_healthy()
+            self.checkpoint("healthy")
             app = build_app(spec, identity, self.health_report)
             config = uvicorn.Config(
                 app,
@@ -453,6 +506,9 @@ class LocalStack:
             server = uvicorn.Server(config)
             threading.Thread(target=self._announce, args=(server, users), daemon=True).start()
             threading.Thread(target=self.supervise, daemon=True).start()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, _interrupt)
+            self.stop_if_interrupted()
             server.run()
             return 0
         except RuntimeError as exc:
@@ -460,6 +516,11 @@ class LocalStack:
             return 1
         finally:
             self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _note_interrupt(self, signum: int, frame: object) -> None:
+        self._interrupted.set()
 
     def _announce(self, server: uvicorn.Server, users: list[tuple[str, str | None]]) -> None:
         while not server.started:
