@@ -50,6 +50,8 @@ class Env(StrEnum):
     QUOTAS_TABLE = "QUOTAS_TABLE"
     IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
     CHAT_QUOTAS = "CHAT_QUOTAS"  # JSON: {"default": {limits}, "groups": {"<group>": {limits}}}
+    # Model tokens one turn may spend: the quota reserves it at admission, the agent stops there.
+    TURN_TOKEN_BUDGET = "TURN_TOKEN_BUDGET"  # noqa: S105 - a setting's name, not a secret
     # --- the audit trail (chat Lambda and agent write, the audit Lambda reads) ---
     AUDIT_TABLE = "AUDIT_TABLE"  # DynamoDB table (STORAGE_BACKEND=aws); locally the SQLite file holds it
     AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"  # TTL of a session's records, from its first one
@@ -84,6 +86,7 @@ class Env(StrEnum):
 DEFAULT_MAX_BODY_BYTES = 32 * 1024
 DEFAULT_DELETE_DEADLINE_SECONDS = 7.0  # a 10 s conversations Lambda minus room to answer
 MESSAGE_MAX_CHARS = 4000
+DEFAULT_TURN_TOKEN_BUDGET = 20_000  # a few tool calls with history; a turn's reservation of the daily quota
 API_SCOPE = "agentarch-api/chat"  # resource server identifier / scope name, required on API methods
 
 
@@ -195,6 +198,9 @@ class GovernanceSettings(_EnvSettings):
     quotas_table: str | None = Field(None, validation_alias=Env.QUOTAS_TABLE)
     idempotency_table: str | None = Field(None, validation_alias=Env.IDEMPOTENCY_TABLE)
     chat_quotas: QuotaPolicy = Field(DEFAULT_POLICY, validation_alias=Env.CHAT_QUOTAS)
+    turn_token_budget: int = Field(
+        DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET
+    )
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
 
     @field_validator("chat_quotas", mode="before")
@@ -223,6 +229,10 @@ class AgentSettings(_EnvSettings):
     policy_mode: PolicyMode = Field(PolicyMode.ENFORCE, validation_alias=Env.POLICY_MODE)
     policy_dir: Path | None = Field(None, validation_alias=Env.POLICY_DIR)
     inbound_auth: Literal["IAM", "JWT"] = Field("IAM", validation_alias=Env.AGENT_INBOUND_AUTH)
+    # The cap of a turn whose caller reserved none (patterns 0 and 1, where the browser calls).
+    turn_token_budget: int = Field(
+        DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET
+    )
 
     @property
     def resolved_provider(self) -> Literal["bedrock", "offline"]:

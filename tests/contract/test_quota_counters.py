@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from threading import Barrier
+from threading import Barrier, Event
 
 import boto3
 import pytest
@@ -25,6 +25,7 @@ from agentarch.services.quotas import DailyLimits, QuotaExceeded, QuotaPolicy, Q
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 LIMIT = 5
+BUDGET = 100  # tokens one turn may spend: the reservation each admission makes
 POLICY = QuotaPolicy(default=DailyLimits(requests_per_day=LIMIT, tokens_per_day=1000))
 
 
@@ -41,7 +42,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, aws_credentials: None)
 
 def _admitted(store: QuotaStore, actor: str = "alice") -> bool:
     try:
-        quotas.admit_request(store, POLICY, actor, [], NOW)
+        quotas.admit_request(store, POLICY, actor, [], NOW, BUDGET)
     except QuotaExceeded:
         return False
     return True
@@ -74,17 +75,64 @@ def test_the_limit_is_per_user(store: QuotaStore) -> None:
     assert _admitted(store, "bob")
 
 
-def test_tokens_charged_after_a_turn_refuse_the_next_request_once_spent(store: QuotaStore) -> None:
-    day = quotas.admit_request(store, POLICY, "alice", [], NOW)
-    quotas.charge_tokens(store, "alice", day, 600, NOW)
-    assert _admitted(store)  # 600 of 1000: still room
-    quotas.charge_tokens(store, "alice", day, 600, NOW)  # a turn may overshoot once
+def test_tokens_settled_after_a_turn_refuse_the_next_request_once_spent(store: QuotaStore) -> None:
+    day, reserved = quotas.admit_request(store, POLICY, "alice", [], NOW, 600)
+    store.settle("alice", day, reserved, 600, 0)
+    assert _admitted(store)  # 600 of 1000 (and 100 reserved): still room
+    store.settle("alice", day, BUDGET, 600, 0)  # one turn may overshoot its own reservation
 
     with pytest.raises(QuotaExceeded, match="model tokens") as refused:
-        quotas.admit_request(store, POLICY, "alice", [], NOW)
+        quotas.admit_request(store, POLICY, "alice", [], NOW, BUDGET)
 
     assert refused.value.retry_after_seconds == 9 * 3600  # 15:00 UTC to midnight
-    assert store.usage("alice", day).model_dump() == {"requests": 2, "tokens": 1200}
+    assert store.usage("alice", day).model_dump() == {"requests": 2, "tokens": 1200, "reserved": 0}
+
+
+def test_a_reservation_is_the_budget_or_what_is_left_of_the_day(store: QuotaStore) -> None:
+    day, first = quotas.admit_request(store, POLICY, "alice", [], NOW, 700)
+    _, second = quotas.admit_request(store, POLICY, "alice", [], NOW, 700)
+
+    assert (first, second) == (700, 300)
+    assert store.usage("alice", day).reserved == 1000
+    with pytest.raises(QuotaExceeded, match="model tokens"):  # everything is held by turns in flight
+        quotas.admit_request(store, POLICY, "alice", [], NOW, 700)
+
+
+def test_concurrent_turns_together_never_spend_more_than_the_day(store: QuotaStore) -> None:
+    # Given a day of 1,000 tokens, and five long turns that would each use 900 if let run
+    wants = 900
+    started, admissions = Event(), iter(range(1, 6))
+    attempted: list[int] = []
+    admit = store.admit
+
+    def counted_admit(*args: object) -> tuple[int | None, quotas.Usage]:
+        try:
+            return admit(*args)  # type: ignore[arg-type]
+        finally:
+            attempted.append(next(admissions))
+            if len(attempted) == 5:
+                started.set()  # every admission happened before any turn ends
+
+    store.admit = counted_admit  # type: ignore[method-assign]
+
+    def turn(reserved: int) -> tuple[int, int]:
+        assert started.wait(30)
+        return reserved, min(wants, reserved)  # the agent stops at its reservation
+
+    def one_client(_: int) -> int:
+        try:
+            return quotas.metered(store, POLICY, "alice", [], lambda: NOW, turn, 20_000)
+        except QuotaExceeded:
+            return 0
+
+    # When all five are sent at once, and none settles before every one was admitted or refused
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        reservations = list(pool.map(one_client, range(5)))
+
+    # Then what they held and spent together stays within the day, and nothing stays reserved
+    usage = store.usage("alice", quotas.day_of(NOW))
+    assert sum(reservations) <= 1000 and usage.tokens <= 1000
+    assert usage.reserved == 0 and usage.requests == sum(1 for r in reservations if r)
 
 
 def test_a_refused_request_is_not_counted(store: QuotaStore) -> None:
@@ -98,4 +146,4 @@ def test_a_refused_request_is_not_counted(store: QuotaStore) -> None:
 
 
 def test_nothing_spent_reads_as_zero(store: QuotaStore) -> None:
-    assert store.usage("nobody", "2026-11-26").model_dump() == {"requests": 0, "tokens": 0}
+    assert store.usage("nobody", "2026-11-26").model_dump() == {"requests": 0, "tokens": 0, "reserved": 0}

@@ -14,6 +14,7 @@ from agentarch.agent.offline_model import OFFLINE_PREFIX, US_CITIES, OfflineChat
 from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import WeatherService, build_tools, current_time
 from agentarch.config import AgentSettings, SettingsError
+from agentarch.core.contracts import AgentInvocation
 from agentarch.core.identity import Actor
 
 
@@ -174,3 +175,26 @@ def test_a_turn_reports_the_tokens_of_every_model_call_deterministically(tools: 
     assert with_tool.usage == again.usage
     assert with_tool.usage.input_tokens > plain.usage.input_tokens > 0
     assert with_tool.usage.output_tokens > 0 and plain.usage.output_tokens > 0
+
+
+def test_a_turn_stops_at_its_token_budget_and_says_so(tools: list[BaseTool]) -> None:
+    # Given a turn whose quota reservation is smaller than what its first model call costs
+    graph = build_graph(OfflineChatModel(), tools, load_tool_policy())
+    turn = Turn(principal=Actor(id="user-1"), session_id="s" * 40, token_budget=1)
+
+    # When the question needs a tool and a second model call to answer
+    result = run_turn(graph, [], "what is 17 * 23?", turn)
+
+    # Then the tool ran, but no model call was made past the budget: the user reads why it stopped
+    assert [call.name for call in result.tool_calls] == ["calculator"]
+    assert "used its budget of 1 model tokens" in result.response
+    assert turn.spent == result.usage.total > 0
+
+
+def test_the_runtime_takes_the_reservation_the_chat_lambda_sends() -> None:
+    service = AgentService(AgentSettings.model_validate({"MODEL_PROVIDER": "offline"}))
+    invocation = AgentInvocation(prompt="what is 17 * 23?", actor=Actor(id="user-1"), token_budget=1)
+
+    answer = service.invoke(invocation, "s" * 40)
+
+    assert "used its budget of 1 model tokens" in answer.response

@@ -64,7 +64,7 @@ class CountingAgent:
 @pytest.fixture
 def agent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[CountingAgent]:
     database = SqliteDatabase(tmp_path / "agentarch.sqlite3")
-    guard = chat_handler.Governance(SqliteQuotaStore(database), POLICY, SqliteIdempotencyStore(database))
+    guard = chat_handler.Governance(SqliteQuotaStore(database), POLICY, SqliteIdempotencyStore(database), 200)
     fake = CountingAgent()
     monkeypatch.setattr(chat_handler, "agent_client", lambda: fake)
     monkeypatch.setattr(chat_handler, "governance", lambda: guard)
@@ -90,7 +90,7 @@ def test_over_the_daily_request_quota_is_429_with_retry_after_and_the_agent_neve
     assert 1 <= int(headers["Retry-After"]) <= 24 * 3600
     assert headers.get("Access-Control-Allow-Origin")
     assert agent.calls == ["q0", "q1", "q2"]
-    assert used() == {"requests": 3, "tokens": 3 * 150}
+    assert used() == {"requests": 3, "tokens": 3 * 150, "reserved": 0}
 
 
 def test_usage_shows_what_the_turns_spent(agent: CountingAgent) -> None:
@@ -104,8 +104,8 @@ def test_usage_shows_what_the_turns_spent(agent: CountingAgent) -> None:
 
     assert out["statusCode"] == 200
     assert report["limits"] == {"requests_per_day": 3, "tokens_per_day": 1000}
-    assert report["used"] == {"requests": 1, "tokens": 150}
-    assert report["remaining"] == {"requests": 2, "tokens": 850}
+    assert report["used"] == {"requests": 1, "tokens": 150, "reserved": 0}
+    assert report["remaining"] == {"requests": 2, "tokens": 850, "reserved": 0}
     assert report["resets_at"].endswith(("T00:00:00Z", "T00:00:00+00:00"))
 
 
@@ -118,7 +118,7 @@ def test_a_retry_with_the_same_key_runs_the_agent_once_and_is_charged_once(agent
     assert first[0] == retry[0] == 200
     assert retry[1] == first[1]  # the same answer, the same new session id
     assert agent.calls == ["what is 17 * 23?"]
-    assert used() == {"requests": 1, "tokens": 150}
+    assert used() == {"requests": 1, "tokens": 150, "reserved": 0}
 
 
 def test_the_same_key_with_another_body_is_422_and_runs_nothing(agent: CountingAgent) -> None:
@@ -139,7 +139,7 @@ def test_another_user_with_the_same_key_gets_their_own_answer(agent: CountingAge
 
     assert bob[0] == 200 and bob[1]["session_id"] != alice[1]["session_id"]
     assert agent.calls == ["hello", "hello"]
-    assert used("bob") == {"requests": 1, "tokens": 150}
+    assert used("bob") == {"requests": 1, "tokens": 150, "reserved": 0}
 
 
 def test_the_same_key_while_the_first_is_still_running_is_409(agent: CountingAgent) -> None:
@@ -212,4 +212,4 @@ def test_configured_as_terraform_does_quotas_and_retries_work_on_dynamodb(
 
     assert status == 429 and body["error"]["code"] == "quota_exceeded" and "Retry-After" in headers
     assert aws_governance.calls == ["q0", "q1", "q2"]
-    assert used() == {"requests": 3, "tokens": 3 * 150}
+    assert used() == {"requests": 3, "tokens": 3 * 150, "reserved": 0}

@@ -29,12 +29,12 @@ def store(tmp_path: Path) -> SqliteQuotaStore:
 
 def test_a_spent_quota_comes_back_at_utc_midnight_and_not_a_second_before(store: SqliteQuotaStore) -> None:
     evening = datetime(2026, 11, 26, 23, 59, 0, tzinfo=UTC)
-    quotas.admit_request(store, POLICY, "alice", [], evening)
-    quotas.admit_request(store, POLICY, "alice", [], evening)
+    quotas.admit_request(store, POLICY, "alice", [], evening, 1)
+    quotas.admit_request(store, POLICY, "alice", [], evening, 1)
 
     with pytest.raises(QuotaExceeded) as refused:
         quotas.admit_request(
-            store, POLICY, "alice", [], datetime(2026, 11, 26, 23, 59, 59, 500000, tzinfo=UTC)
+            store, POLICY, "alice", [], datetime(2026, 11, 26, 23, 59, 59, 500000, tzinfo=UTC), 1
         )
     assert refused.value.retry_after_seconds == 1
 
@@ -43,7 +43,7 @@ def test_a_spent_quota_comes_back_at_utc_midnight_and_not_a_second_before(store:
     assert report.used.requests == 0 and report.remaining.requests == 2
     assert report.resets_at == datetime(2026, 11, 28, tzinfo=UTC)
     assert report.resets_in_seconds == 24 * 3600
-    quotas.admit_request(store, POLICY, "alice", [], midnight)  # admitted again
+    quotas.admit_request(store, POLICY, "alice", [], midnight, 1)  # admitted again
 
 
 def test_retry_after_counts_down_to_midnight_utc_whatever_the_callers_zone(store: SqliteQuotaStore) -> None:
@@ -93,7 +93,7 @@ def test_a_malformed_limits_setting_fails_fast_naming_the_variable(
 
 
 class ChargeFails(SqliteQuotaStore):
-    def charge_tokens(self, actor_id: str, day: str, tokens: int, expires_at: int) -> None:
+    def settle(self, actor_id: str, day: str, reserved: int, used: int, expires_at: int) -> None:
         raise StorageUnavailable("the store answered ThrottlingException")
 
 
@@ -102,7 +102,9 @@ def test_an_answer_whose_tokens_cannot_be_charged_is_still_given_and_reported(tm
     missed: list[int] = []
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
-    answer = quotas.metered(store, POLICY, "alice", [], lambda: now, lambda: ("391", 150), missed.append)
+    answer = quotas.metered(
+        store, POLICY, "alice", [], lambda: now, lambda reserved: ("391", 150), 1000, missed.append
+    )
 
     assert answer == "391"
     assert missed == [150]

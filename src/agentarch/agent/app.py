@@ -73,6 +73,7 @@ class AgentService:
         self._history_turns = history_turns
         self._mode = settings.policy_mode
         self._trust_payload_identity = settings.inbound_auth == "IAM"
+        self._turn_token_budget = settings.turn_token_budget
         # Approvals are held by the chat Lambda next to the conversation: only with storage.
         self._approvals_possible = memory is not None
         self._audit = audit
@@ -93,6 +94,7 @@ class AgentService:
             mode=self._mode,
             audit=self._audit,
             request_id=request.request_id if actor else None,
+            token_budget=(request.token_budget if actor else None) or self._turn_token_budget,
         )
         result = run_turn(self._graph, history, request.prompt, turn)
         return AgentReply(

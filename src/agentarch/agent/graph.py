@@ -87,6 +87,8 @@ class Turn:
     request_id: str | None = None  # the chat Lambda's, so a turn's records can be found together
     touched: dict[str, list[str]] = field(default_factory=dict)  # call id → resource ids a tool reports
     offered: list[str] | None = None  # the tools bound to the model this turn (decided on its first call)
+    token_budget: int | None = None  # model tokens this turn may spend (the quota's reservation)
+    spent: int = 0  # model tokens spent so far this turn
 
     def audit_context(self) -> AuditContext | None:
         """Who the records of this turn are about; None when nothing is recorded."""
@@ -112,12 +114,16 @@ def build_graph(
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
         turn = _turn(config)
+        if turn.token_budget is not None and turn.spent >= turn.token_budget:
+            return {"messages": [AIMessage(budget_spent(turn.token_budget))]}
         if turn.offered is None:  # once per turn: the principal does not change within it
             principal = turn.principal
             turn.offered = [t.name for t in tools if principal and policy.may_ever_allow(principal, t.name)]
         offered = [tool for tool in tools if tool.name in turn.offered]
         bound = model.bind_tools(offered) if offered else model
-        return {"messages": [bound.invoke([SystemMessage(SYSTEM_PROMPT), *state["messages"]])]}
+        answer = bound.invoke([SystemMessage(SYSTEM_PROMPT), *state["messages"]])
+        turn.spent += _usage([answer]).total
+        return {"messages": [answer]}
 
     def authorize(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
         turn = _turn(config)
@@ -314,6 +320,14 @@ def _authorize_one(
         why = f" ({'; '.join(answer.errors)})" if answer.errors else ""
         return decision, answer.policies, f"Not permitted: {name} is not allowed here (policy: {named}){why}."
     return decision, answer.policies, ""
+
+
+def budget_spent(budget: int) -> str:
+    """What the user reads when the turn stopped at its token budget."""
+    return (
+        f"I stopped here: this turn used its budget of {budget:,} model tokens. "
+        "Ask again, perhaps more narrowly, to go on."
+    )
 
 
 def normalise_arguments(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, Any]:

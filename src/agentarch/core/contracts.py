@@ -101,6 +101,8 @@ class AgentInvocation(BaseModel):
     ] = Field(default_factory=dict, max_length=64)
     approval: ApprovalGrant | None = None
     request_id: str | None = Field(None, max_length=128)  # the chat Lambda's: the audit records name it
+    # Model tokens this turn may spend (what the quota reserved); the agent stops calling the model there.
+    token_budget: int | None = Field(None, ge=1)
 
 
 class AgentReply(BaseModel):

@@ -111,6 +111,7 @@ CREATE TABLE IF NOT EXISTS quota_usage (
     day        TEXT NOT NULL,  -- UTC, YYYY-MM-DD
     requests   INTEGER NOT NULL DEFAULT 0,
     tokens     INTEGER NOT NULL DEFAULT 0,
+    reserved   INTEGER NOT NULL DEFAULT 0,  -- tokens held by turns in flight
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (actor_id, day)
 ) WITHOUT ROWID;
@@ -226,6 +227,9 @@ class SqliteDatabase:
                     "ALTER TABLE conversations ADD COLUMN tool_counts TEXT NOT NULL DEFAULT '{}'"
                 )
                 connection.execute("ALTER TABLE conversations ADD COLUMN pending_approval TEXT")
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(quota_usage)")}
+            if "reserved" not in columns:  # a file written before turns reserved their tokens
+                connection.execute("ALTER TABLE quota_usage ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0")
         finally:
             connection.close()
 
@@ -491,15 +495,16 @@ def _message(row: tuple[int, str, str, str, str | None]) -> Message:
     )
 
 
-_READ_QUOTA = "SELECT requests, tokens FROM quota_usage WHERE actor_id = ? AND day = ?"
+_READ_QUOTA = "SELECT requests, tokens, reserved FROM quota_usage WHERE actor_id = ? AND day = ?"
 _ADMIT = (
-    "INSERT INTO quota_usage (actor_id, day, requests, tokens, expires_at) VALUES (?, ?, 1, 0, ?) "
-    "ON CONFLICT (actor_id, day) DO UPDATE SET requests = requests + 1, expires_at = excluded.expires_at"
-)
-_CHARGE = (
-    "INSERT INTO quota_usage (actor_id, day, requests, tokens, expires_at) VALUES (?, ?, 0, ?, ?) "
-    "ON CONFLICT (actor_id, day) DO UPDATE SET tokens = tokens + excluded.tokens, "
+    "INSERT INTO quota_usage (actor_id, day, requests, tokens, reserved, expires_at) VALUES (?, ?, 1, 0, ?, ?) "
+    "ON CONFLICT (actor_id, day) DO UPDATE SET requests = requests + 1, reserved = reserved + excluded.reserved, "
     "expires_at = excluded.expires_at"
+)
+_SETTLE = (
+    "INSERT INTO quota_usage (actor_id, day, requests, tokens, reserved, expires_at) VALUES (?, ?, 0, ?, 0, ?) "
+    "ON CONFLICT (actor_id, day) DO UPDATE SET tokens = tokens + excluded.tokens, "
+    "reserved = MAX(0, reserved - ?), expires_at = excluded.expires_at"
 )
 
 
@@ -509,23 +514,29 @@ class SqliteQuotaStore:
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
 
-    def admit(self, actor_id: str, day: str, limits: DailyLimits, expires_at: int) -> tuple[bool, Usage]:
+    def admit(
+        self, actor_id: str, day: str, limits: DailyLimits, expires_at: int, budget: int
+    ) -> tuple[int | None, Usage]:
         with self._db.write() as connection:
             row = connection.execute(_READ_QUOTA, (actor_id, day)).fetchone()
-            used = Usage(requests=row[0], tokens=row[1]) if row else Usage()
-            if used.requests >= limits.requests_per_day or used.tokens >= limits.tokens_per_day:
-                return False, used
-            connection.execute(_ADMIT, (actor_id, day, expires_at))
-        return True, Usage(requests=used.requests + 1, tokens=used.tokens)
+            used = Usage(requests=row[0], tokens=row[1], reserved=row[2]) if row else Usage()
+            left = limits.tokens_per_day - used.tokens - used.reserved
+            if used.requests >= limits.requests_per_day or left <= 0:
+                return None, used
+            reserved = min(budget, left)
+            connection.execute(_ADMIT, (actor_id, day, reserved, expires_at))
+        return reserved, used.model_copy(
+            update={"requests": used.requests + 1, "reserved": used.reserved + reserved}
+        )
 
-    def charge_tokens(self, actor_id: str, day: str, tokens: int, expires_at: int) -> None:
+    def settle(self, actor_id: str, day: str, reserved: int, used: int, expires_at: int) -> None:
         with self._db.write() as connection:
-            connection.execute(_CHARGE, (actor_id, day, tokens, expires_at))
+            connection.execute(_SETTLE, (actor_id, day, used, expires_at, reserved))
 
     def usage(self, actor_id: str, day: str) -> Usage:
         with self._db.connect() as connection:
             row = connection.execute(_READ_QUOTA, (actor_id, day)).fetchone()
-        return Usage(requests=row[0], tokens=row[1]) if row else Usage()
+        return Usage(requests=row[0], tokens=row[1], reserved=row[2]) if row else Usage()
 
 
 _SELECT_RECORD = (

@@ -133,6 +133,7 @@ class Governance:
     quotas: QuotaStore
     policy: QuotaPolicy
     idempotency: BasePersistenceLayer
+    turn_token_budget: int
 
 
 @lru_cache(maxsize=1)
@@ -143,7 +144,10 @@ def governance() -> Governance | None:
         if not settings.governance_backend:
             return None
         return Governance(
-            wiring.quota_store(settings), settings.chat_quotas, wiring.idempotency_store(settings)
+            wiring.quota_store(settings),
+            settings.chat_quotas,
+            wiring.idempotency_store(settings),
+            settings.turn_token_budget,
         )
 
 
@@ -206,7 +210,7 @@ def steps(request: ChatRequest, idempotency_key: str) -> list[Step]:
     if guard is not None:
         if idempotency_key:  # absent: no idempotency (a present one is validated: 8-128 characters)
             found.append(Once(guard.idempotency, idempotency_key, request))
-        found.append(chat.Metered(guard.quotas, guard.policy, uncharged=_uncharged))
+        found.append(chat.Metered(guard.quotas, guard.policy, guard.turn_token_budget, uncharged=_uncharged))
     trail = audit_trail()
     if trail is not None:
         found.append(chat.Audited(trail))

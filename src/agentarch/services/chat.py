@@ -15,7 +15,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import reduce
 from typing import TYPE_CHECKING, Any, Protocol
@@ -110,6 +110,7 @@ class TurnRequest:
     approval: ApprovalAnswer | None = None
     request_id: str | None = None  # the front door's: every record of the turn names it
     seconds_left: Callable[[], float] = field(default=_forever, compare=False)  # the Lambda's time left
+    token_budget: int | None = None  # what the quota reserved for this turn: the agent stops there
 
 
 Next = Callable[[TurnRequest], ChatReply]
@@ -133,24 +134,26 @@ def _around(step: Step, inner: Next) -> Next:
 
 @dataclass(frozen=True)
 class Metered:
-    """The quota step: admit the request within the actor's daily quota, charge the turn's tokens after.
+    """The quota step: admit the request within the actor's daily quota, reserving the turn's tokens
+    (at most `budget`: the agent stops when its reservation is spent), and settle after.
 
     `uncharged` hears of a turn whose tokens could not be charged (it still answers).
     """
 
     store: quotas.QuotaStore
     policy: quotas.QuotaPolicy
+    budget: int
     uncharged: Callable[[int], None] = lambda tokens: None
     clock: Callable[[], datetime] = utc_now
 
     def __call__(self, request: TurnRequest, inner: Next) -> ChatReply:
-        def counted() -> tuple[ChatReply, int]:
-            reply = inner(request)
+        def reserved(tokens: int) -> tuple[ChatReply, int]:
+            reply = inner(replace(request, token_budget=tokens))
             return reply, reply.usage.total
 
         actor = request.actor
         return quotas.metered(
-            self.store, self.policy, actor.id, actor.groups, self.clock, counted, self.uncharged
+            self.store, self.policy, actor.id, actor.groups, self.clock, reserved, self.budget, self.uncharged
         )
 
 
@@ -283,6 +286,7 @@ def _invocation(
         session_calls=session_calls,
         approval=taken.grant(request.approval),
         request_id=request.request_id,
+        token_budget=request.token_budget,
     )
 
 

@@ -2,8 +2,11 @@
 
 A request is admitted by one atomic conditional update (DynamoDB `UpdateItem` with a condition, a
 transaction in SQLite) **before** the agent runs, so N concurrent requests at the limit admit exactly
-what is left, never more. Tokens are charged after the turn, from the usage the agent reports; a
-turn may therefore overshoot the token limit once, and the next request is refused.
+what is left, never more. Admission also **reserves** the turn's token allowance: the per-turn
+budget (`TURN_TOKEN_BUDGET`), or what is left of the day when that is less. The agent is told the
+reservation and stops when it is spent; after the turn the reservation is settled against the
+tokens really used. So concurrent turns together never hold more than the day's tokens; one turn
+may still overshoot its own reservation by its last model call (the agent checks between calls).
 
 Limits come per Cognito group; an actor in several groups gets, per limit, the most generous of
 them, and an actor in none gets the default (`CHAT_QUOTAS`, see `config.py`).
@@ -54,10 +57,11 @@ DEFAULT_POLICY = QuotaPolicy(default=DailyLimits(requests_per_day=200, tokens_pe
 
 
 class Usage(BaseModel):
-    """What an actor has spent on one day."""
+    """What an actor has spent on one day, and what turns in flight hold."""
 
     requests: int = 0
     tokens: int = 0
+    reserved: int = Field(0, description="tokens held by turns still running, settled when they end")
 
 
 class UsageReport(BaseModel):
@@ -81,20 +85,29 @@ class QuotaExceeded(Exception):
 class QuotaStore(Protocol):
     """Daily counters per actor. Raises `StorageUnavailable` when the store cannot answer."""
 
-    def admit(self, actor_id: str, day: str, limits: DailyLimits, expires_at: int) -> tuple[bool, Usage]:
-        """Atomically count one request if both counters are below their limits.
+    def admit(
+        self, actor_id: str, day: str, limits: DailyLimits, expires_at: int, budget: int
+    ) -> tuple[int | None, Usage]:
+        """Atomically count one request and reserve up to `budget` tokens, if both counters are below
+        their limits: the reservation is the budget or what is left of the day, whichever is less.
 
-        Answers whether it was admitted and the usage after it (or, when refused, as it stands).
+        Answers the tokens reserved (None when refused) and the usage after it (or as it stands).
         """
         ...
 
-    def charge_tokens(self, actor_id: str, day: str, tokens: int, expires_at: int) -> None:
-        """Add the tokens a turn used to the day's counter (no limit: the turn already ran)."""
+    def settle(self, actor_id: str, day: str, reserved: int, used: int, expires_at: int) -> None:
+        """A turn ended: release its reservation and charge the tokens it used (no limit: it ran)."""
         ...
 
     def usage(self, actor_id: str, day: str) -> Usage:
         """The day's counters (zeros when nothing was spent)."""
         ...
+
+
+class TokensSpent(Exception):
+    """A failed turn that still used model tokens: they are charged like a finished turn's."""
+
+    tokens_used: int = 0
 
 
 def day_of(now: datetime) -> str:
@@ -118,25 +131,25 @@ def _expires_at(now: datetime) -> int:
 
 
 def admit_request(
-    store: QuotaStore, policy: QuotaPolicy, actor_id: str, groups: Sequence[str], now: datetime
-) -> str:
-    """Count one request against the actor's day, or raise `QuotaExceeded`; answers the day charged."""
+    store: QuotaStore,
+    policy: QuotaPolicy,
+    actor_id: str,
+    groups: Sequence[str],
+    now: datetime,
+    budget: int,
+) -> tuple[str, int]:
+    """Count one request and reserve its tokens, or raise `QuotaExceeded`; answers the day charged
+    and the tokens reserved."""
     limits = policy.limits_for(groups)
     day = day_of(now)
-    admitted, used = store.admit(actor_id, day, limits, _expires_at(now))
-    if not admitted:
+    reserved, used = store.admit(actor_id, day, limits, _expires_at(now), budget)
+    if reserved is None:
         spent = "requests" if used.requests >= limits.requests_per_day else "model tokens"
         raise QuotaExceeded(
             f"you have used today's {spent}; the quota resets at 00:00 UTC",
             seconds_until_reset(now),
         )
-    return day
-
-
-def charge_tokens(store: QuotaStore, actor_id: str, day: str, tokens: int, now: datetime) -> None:
-    """Charge a finished turn's tokens to the day its request was admitted on."""
-    if tokens > 0:
-        store.charge_tokens(actor_id, day, tokens, _expires_at(now))
+    return day, reserved
 
 
 ResultT = TypeVar("ResultT")
@@ -148,22 +161,30 @@ def metered(
     actor_id: str,
     groups: Sequence[str],
     clock: Callable[[], datetime],
-    turn: Callable[[], tuple[ResultT, int]],
+    turn: Callable[[int], tuple[ResultT, int]],
+    budget: int,
     uncharged: Callable[[int], None] = lambda tokens: None,
 ) -> ResultT:
-    """Run `turn` only if the actor is within quota, then charge the tokens it reports.
+    """Run `turn` only if the actor is within quota, with the tokens reserved for it; settle after.
 
-    `turn` answers (its result, the tokens it used). A turn that fails still counts as a request
-    (it may have reached the model), but charges no tokens: none were reported. A turn whose tokens
-    cannot be charged (the store failed after it ran) still answers, and `uncharged` hears of it:
+    `turn` takes the reservation (its token budget) and answers (its result, the tokens it used). A
+    turn that fails still counts as a request and charges what it reports having used (`TokensSpent`;
+    none otherwise). Its reservation is released whatever happens. Tokens that cannot be charged
+    (the store failed after the turn) are reported to `uncharged` and the answer still given:
     failing it would make the user retry and pay for the agent twice.
     """
-    day = admit_request(store, policy, actor_id, groups, clock())
-    result, tokens = turn()
+    day, reserved = admit_request(store, policy, actor_id, groups, clock(), budget)
+    used = 0
     try:
-        charge_tokens(store, actor_id, day, tokens, clock())
-    except StorageUnavailable:
-        uncharged(tokens)
+        result, used = turn(reserved)
+    except TokensSpent as exc:
+        used = exc.tokens_used
+        raise
+    finally:
+        try:
+            store.settle(actor_id, day, reserved, used, _expires_at(clock()))
+        except StorageUnavailable:
+            uncharged(used)
     return result
 
 
@@ -178,7 +199,7 @@ def report(
         used=used,
         remaining=Usage(
             requests=max(0, limits.requests_per_day - used.requests),
-            tokens=max(0, limits.tokens_per_day - used.tokens),
+            tokens=max(0, limits.tokens_per_day - used.tokens - used.reserved),
         ),
         resets_at=resets_at(now),
         resets_in_seconds=seconds_until_reset(now),
