@@ -151,8 +151,14 @@ def steps(backend: Backend) -> dict[str, Callable[[str], object]]:
             TurnRequest(actor=Actor(id=ACTOR), session_id=session, message="what is 17 * 23?"),
             backend.conversations,
         ),
-        "quota: admit + charge tokens": lambda session: quotas.metered(
-            backend.quotas, POLICY, ACTOR, ("users",), lambda: datetime.now(UTC), lambda: (None, 129)
+        "quota: admit (reserving) + settle tokens": lambda session: quotas.metered(
+            backend.quotas,
+            POLICY,
+            ACTOR,
+            ("users",),
+            lambda: datetime.now(UTC),
+            lambda reserved: (None, 129),
+            2000,
         ),
         "idempotency: a new Idempotency-Key": lambda session: once(scope={"actor": ACTOR, "key": session}),
         "audit: turn record + one tool call's two": audit,
