@@ -61,7 +61,7 @@ def test_delete_removes_the_index_item_and_the_events(storage: Storage) -> None:
     have_a_conversation(storage, actor, session, 3)
     have_a_conversation(storage, actor, other, 1)
 
-    delete_conversation(storage.index, storage.memory, actor, session)
+    delete_conversation(storage.index, storage.memory, actor, session, T0)
 
     with pytest.raises(ConversationNotFound):
         get_conversation(storage.index, actor, session)
@@ -77,7 +77,7 @@ def test_someone_else_cannot_read_or_delete_your_conversation(storage: Storage) 
     with pytest.raises(ConversationNotFound):
         conversation_history(storage.index, storage.memory, bob, session, 50, None)
     with pytest.raises(ConversationNotFound):
-        delete_conversation(storage.index, storage.memory, bob, session)
+        delete_conversation(storage.index, storage.memory, bob, session, T0)
 
     conversation, history = conversation_history(storage.index, storage.memory, alice, session, 50, None)
     assert conversation.session_id == session
@@ -85,18 +85,22 @@ def test_someone_else_cannot_read_or_delete_your_conversation(storage: Storage) 
     assert get_conversation(storage.index, alice, session).message_count == 4
 
 
-def test_a_delete_that_fails_on_memory_keeps_the_conversation_and_can_be_retried(storage: Storage) -> None:
+def test_a_delete_that_fails_on_memory_hides_the_conversation_and_can_be_retried(storage: Storage) -> None:
     actor, session = new_id(), new_id()
     have_a_conversation(storage, actor, session, 2)
 
     with pytest.raises(ConnectionError):
-        delete_conversation(storage.index, MemoryThatFailsToDelete(storage.memory), actor, session)
+        delete_conversation(storage.index, MemoryThatFailsToDelete(storage.memory), actor, session, T0)
 
-    assert get_conversation(storage.index, actor, session).message_count == 4
-    assert len(storage.memory.recent_messages(actor, session, 10)) == 4
-
-    delete_conversation(storage.index, storage.memory, actor, session)
-
+    # Deleted for everyone at once, though its messages are not gone yet
     with pytest.raises(ConversationNotFound):
         get_conversation(storage.index, actor, session)
+    with pytest.raises(ConversationNotFound):
+        start_or_resume(storage.index, actor, session, "still there?", T0)
+    assert len(storage.memory.recent_messages(actor, session, 10)) == 4
+
+    delete_conversation(storage.index, storage.memory, actor, session, T0)  # the retry goes on
+
     assert storage.memory.recent_messages(actor, session, 10) == []
+    with pytest.raises(ConversationNotFound):  # done: a third delete finds nothing
+        delete_conversation(storage.index, storage.memory, actor, session, T0)

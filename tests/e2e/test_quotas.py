@@ -75,7 +75,7 @@ def test_over_the_daily_token_quota_the_agent_is_not_invoked(limited: RunningSta
         after = http.get("/usage").json()
 
     assert turn_tokens > 1000  # what the agent reported for one turn is what was charged
-    assert spent["used"] == {"requests": 2, "tokens": spent["used"]["tokens"]}
+    assert spent["used"] == {"requests": 2, "tokens": spent["used"]["tokens"], "reserved": 0}
     assert spent["used"]["tokens"] >= DAILY_TOKENS and spent["remaining"]["tokens"] == 0
     assert refused.status_code == 429 and "tokens" in refused.json()["error"]["message"]
     assert "Retry-After" in refused.headers
@@ -104,6 +104,7 @@ def test_a_retried_request_runs_the_agent_once_and_is_charged_once(full_stack: R
     assert after == {
         "requests": before["requests"] + 1,
         "tokens": before["tokens"] + sum(first.json()["usage"].values()),
+        "reserved": 0,  # nothing is held once the turn has settled
     }
     assert other_body.status_code == 422 and other_body.json()["error"]["code"] == "idempotency_key_reused"
     assert bobs.status_code == 200 and bobs.json()["session_id"] != session

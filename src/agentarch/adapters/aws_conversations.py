@@ -20,6 +20,7 @@ Calls made, one each per operation (a contract test maps them to IAM actions):
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -45,6 +46,11 @@ PENDING_ATTRIBUTE = "pending_approval"  # JSON PendingApproval
 PENDING_ID_ATTRIBUTE = "pending_approval_id"  # its id and time, kept apart for the take condition
 PENDING_AT_ATTRIBUTE = "pending_approval_at"
 EXPIRY_ATTRIBUTE = "expires_at"  # the table's TTL attribute (terraform/modules/data)
+# A tombstone: the conversation is deleted, its session id still owned. Its `updated_at` is removed,
+# so it leaves the sparse `by_actor` index (no listing reads it); `purged` once its messages are gone.
+DELETED_ATTRIBUTE = "deleted_at"
+PURGED_ATTRIBUTE = "purged"
+_LIVE = f"attribute_not_exists({DELETED_ATTRIBUTE})"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
@@ -128,7 +134,7 @@ class DynamoConversationIndex:
             if not _condition_failed(exc):
                 raise
             stored = exc.response.get("Item") or self._get_item(conversation.session_id)
-            if stored is None:  # deleted between the two calls: the caller may simply retry
+            if stored is None or DELETED_ATTRIBUTE in stored:  # deleted (a tombstone stays owned)
                 raise ConversationNotFound(conversation.session_id) from None
             existing = _conversation(stored)
             if existing.actor_id != conversation.actor_id:
@@ -138,7 +144,12 @@ class DynamoConversationIndex:
 
     def get(self, actor_id: str, session_id: str) -> Conversation:
         item = self._get_item(session_id)
-        if item is None or item["actor_id"]["S"] != actor_id or _expired(item, self._clock()):
+        if (
+            item is None
+            or item["actor_id"]["S"] != actor_id
+            or DELETED_ATTRIBUTE in item
+            or _expired(item, self._clock())
+        ):
             raise ConversationNotFound(session_id)
         return _conversation(item)
 
@@ -186,7 +197,7 @@ class DynamoConversationIndex:
                 TableName=self._table,
                 Key={"session_id": {"S": session_id}},
                 UpdateExpression=update,
-                ConditionExpression="actor_id = :actor",
+                ConditionExpression=f"actor_id = :actor AND {_LIVE}",
                 ExpressionAttributeValues=values,
                 **({"ExpressionAttributeNames": names} if names else {}),
                 ReturnValues="ALL_NEW",
@@ -206,7 +217,8 @@ class DynamoConversationIndex:
                 Key={"session_id": {"S": session_id}},
                 UpdateExpression=f"REMOVE {PENDING_ATTRIBUTE}, {PENDING_ID_ATTRIBUTE}, {PENDING_AT_ATTRIBUTE}",
                 ConditionExpression=(
-                    f"actor_id = :actor AND {PENDING_ID_ATTRIBUTE} = :id AND {PENDING_AT_ATTRIBUTE} >= :not_before"
+                    f"actor_id = :actor AND {PENDING_ID_ATTRIBUTE} = :id AND {PENDING_AT_ATTRIBUTE} >= :not_before "
+                    f"AND {_LIVE}"
                 ),
                 ExpressionAttributeValues={
                     ":actor": {"S": actor_id},
@@ -247,7 +259,7 @@ class DynamoConversationIndex:
         return listing_page(actor_id, fetched, limit, more="LastEvaluatedKey" in answer)
 
     def delete(self, actor_id: str, session_id: str, *, only_if_empty: bool = False) -> None:
-        condition = "actor_id = :actor"
+        condition = f"actor_id = :actor AND {_LIVE}"
         values: dict[str, dict[str, str]] = {":actor": {"S": actor_id}}
         if only_if_empty:
             condition += " AND message_count = :zero"
@@ -264,9 +276,41 @@ class DynamoConversationIndex:
             if not _condition_failed(exc):
                 raise
             stored = exc.response.get("Item")
-            if only_if_empty and stored is not None and stored["actor_id"]["S"] == actor_id:
+            live = stored is not None and DELETED_ATTRIBUTE not in stored
+            if only_if_empty and live and stored is not None and stored["actor_id"]["S"] == actor_id:
                 return  # it has messages now: keep it
             raise ConversationNotFound(session_id) from None
+
+    def tombstone(self, actor_id: str, session_id: str, at: datetime) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"session_id": {"S": session_id}},
+                UpdateExpression=(
+                    f"SET {DELETED_ATTRIBUTE} = if_not_exists({DELETED_ATTRIBUTE}, :at), title = :blank "
+                    f"REMOVE updated_at, {PENDING_ATTRIBUTE}, {PENDING_ID_ATTRIBUTE}, {PENDING_AT_ATTRIBUTE}"
+                ),
+                ConditionExpression=f"actor_id = :actor AND attribute_not_exists({PURGED_ATTRIBUTE})",
+                ExpressionAttributeValues={
+                    ":actor": {"S": actor_id},
+                    ":at": {"S": format_iso_millis(at)},
+                    ":blank": {"S": ""},
+                },
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise ConversationNotFound(session_id) from None
+            raise
+
+    def mark_purged(self, actor_id: str, session_id: str) -> None:
+        with contextlib.suppress(ClientError):  # not a tombstone of this actor's: nothing to mark
+            self._client.update_item(
+                TableName=self._table,
+                Key={"session_id": {"S": session_id}},
+                UpdateExpression=f"SET {PURGED_ATTRIBUTE} = :yes",
+                ConditionExpression=f"actor_id = :actor AND attribute_exists({DELETED_ATTRIBUTE})",
+                ExpressionAttributeValues={":actor": {"S": actor_id}, ":yes": {"BOOL": True}},
+            )
 
     def _get_item(self, session_id: str) -> dict[str, dict[str, str]] | None:
         answer = self._client.get_item(

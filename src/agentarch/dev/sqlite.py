@@ -72,7 +72,9 @@ CREATE TABLE IF NOT EXISTS conversations (
     updated_at    TEXT NOT NULL,
     message_count INTEGER NOT NULL DEFAULT 0,
     tool_counts   TEXT NOT NULL DEFAULT '{}',  -- JSON {tool: calls that ran}
-    pending_approval TEXT  -- JSON PendingApproval, or NULL
+    pending_approval TEXT,  -- JSON PendingApproval, or NULL
+    deleted_at    TEXT,  -- a tombstone: deleted, the session id still owned (NULL: live)
+    purged        INTEGER NOT NULL DEFAULT 0  -- 1 once every message of a tombstone is gone
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS conversations_by_actor
     ON conversations (actor_id, updated_at DESC, session_id DESC);
@@ -138,7 +140,7 @@ _SELECT_CONVERSATION = (
 _SELECT_OWN_CONVERSATION = (
     "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
     "FROM conversations "
-    "WHERE session_id = ? AND actor_id = ?"
+    "WHERE session_id = ? AND actor_id = ? AND deleted_at IS NULL"
 )
 _RECORD_TURN = (
     "UPDATE conversations SET message_count = message_count + ?, updated_at = ?, tool_counts = ?, "
@@ -147,19 +149,27 @@ _RECORD_TURN = (
     "pending_approval"
 )
 _FIND_APPROVAL = (
-    "SELECT pending_approval FROM conversations WHERE session_id = ? AND actor_id = ? "
+    "SELECT pending_approval FROM conversations WHERE session_id = ? AND actor_id = ? AND deleted_at IS NULL "
     "AND json_extract(pending_approval, '$.id') = ? AND json_extract(pending_approval, '$.requested_at') >= ?"
 )
 _CLEAR_APPROVAL = "UPDATE conversations SET pending_approval = NULL WHERE session_id = ?"
+_OWNER = "SELECT actor_id, deleted_at, purged FROM conversations WHERE session_id = ?"
+_TOMBSTONE = (
+    "UPDATE conversations SET deleted_at = COALESCE(deleted_at, ?), title = '', tool_counts = '{}', "
+    "pending_approval = NULL WHERE session_id = ?"
+)
+_PURGED = (
+    "UPDATE conversations SET purged = 1 WHERE session_id = ? AND actor_id = ? AND deleted_at IS NOT NULL"
+)
 _FIRST_PAGE = (
     "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
     "FROM conversations "
-    "WHERE actor_id = ? ORDER BY updated_at DESC, session_id DESC LIMIT ?"
+    "WHERE actor_id = ? AND deleted_at IS NULL ORDER BY updated_at DESC, session_id DESC LIMIT ?"
 )
 _NEXT_PAGE = (
     "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
     "FROM conversations "
-    "WHERE actor_id = ? AND (updated_at, session_id) < (?, ?) "
+    "WHERE actor_id = ? AND deleted_at IS NULL AND (updated_at, session_id) < (?, ?) "
     "ORDER BY updated_at DESC, session_id DESC LIMIT ?"
 )
 _RECENT_MESSAGES = (
@@ -227,6 +237,10 @@ class SqliteDatabase:
                     "ALTER TABLE conversations ADD COLUMN tool_counts TEXT NOT NULL DEFAULT '{}'"
                 )
                 connection.execute("ALTER TABLE conversations ADD COLUMN pending_approval TEXT")
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(conversations)")}
+            if "deleted_at" not in columns:  # a file written before deletes left tombstones
+                connection.execute("ALTER TABLE conversations ADD COLUMN deleted_at TEXT")
+                connection.execute("ALTER TABLE conversations ADD COLUMN purged INTEGER NOT NULL DEFAULT 0")
             columns = {row[1] for row in connection.execute("PRAGMA table_info(quota_usage)")}
             if "reserved" not in columns:  # a file written before turns reserved their tokens
                 connection.execute("ALTER TABLE quota_usage ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0")
@@ -305,11 +319,11 @@ class SqliteConversationIndex:
                     conversation.message_count,
                 ),
             )
+            owner, deleted_at, _ = connection.execute(_OWNER, (conversation.session_id,)).fetchone()
+            if owner != conversation.actor_id or deleted_at is not None:  # another's, or deleted: not here
+                raise ConversationNotFound(conversation.session_id)
             row = connection.execute(_SELECT_CONVERSATION, (conversation.session_id,)).fetchone()
-        stored = _conversation(row)
-        if stored.actor_id != conversation.actor_id:
-            raise ConversationNotFound(conversation.session_id)
-        return stored
+        return _conversation(row)
 
     def get(self, actor_id: str, session_id: str) -> Conversation:
         with self._db.connect() as connection:
@@ -372,7 +386,8 @@ class SqliteConversationIndex:
     def delete(self, actor_id: str, session_id: str, *, only_if_empty: bool = False) -> None:
         with self._db.write() as connection:
             row = connection.execute(
-                "SELECT message_count FROM conversations WHERE session_id = ? AND actor_id = ?",
+                "SELECT message_count FROM conversations WHERE session_id = ? AND actor_id = ? "
+                "AND deleted_at IS NULL",
                 (session_id, actor_id),
             ).fetchone()
             if row is None:
@@ -380,6 +395,17 @@ class SqliteConversationIndex:
             if only_if_empty and row[0] > 0:
                 return
             connection.execute("DELETE FROM conversations WHERE session_id = ?", (session_id,))
+
+    def tombstone(self, actor_id: str, session_id: str, at: datetime) -> None:
+        with self._db.write() as connection:
+            row = connection.execute(_OWNER, (session_id,)).fetchone()
+            if row is None or row[0] != actor_id or row[2]:
+                raise ConversationNotFound(session_id)
+            connection.execute(_TOMBSTONE, (format_iso_millis(at), session_id))
+
+    def mark_purged(self, actor_id: str, session_id: str) -> None:
+        with self._db.write() as connection:
+            connection.execute(_PURGED, (session_id, actor_id))
 
 
 def _approval_json(pending: PendingApproval | None) -> str | None:

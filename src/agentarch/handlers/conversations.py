@@ -26,6 +26,7 @@ from agentarch.config import HttpSettings, StorageSettings, cached, load
 from agentarch.core.contracts import PendingApproval, ToolCall
 from agentarch.core.pagination import MAX_CURSOR_CHARS, MAX_PAGE_SIZE
 from agentarch.core.sessions import SESSION_ID_PATTERN
+from agentarch.core.timestamps import utc_now
 from agentarch.handlers.http import build_resolver, configured, current_actor, documented, guarded_resolve
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import conversations
@@ -162,7 +163,7 @@ def delete_conversation(session_id: SessionId) -> Response[Any]:
     """Remove the Memory events, then the index item."""
     actor = current_actor(app)
     index, memory = storage()
-    conversations.delete_conversation(index, memory, actor.id, session_id)
+    conversations.delete_conversation(index, memory, actor.id, session_id, utc_now())
     logger.info("conversation deleted", extra={"session_id": session_id})
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 

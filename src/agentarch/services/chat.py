@@ -35,7 +35,12 @@ from agentarch.core.errors import StorageUnavailable
 from agentarch.core.identity import Actor
 from agentarch.core.timestamps import utc_now
 from agentarch.services import conversations, quotas
-from agentarch.services.conversations import ApprovalNotPending, ConversationIndex
+from agentarch.services.conversations import (
+    ApprovalNotPending,
+    ConversationDeleted,
+    ConversationIndex,
+    ConversationNotFound,
+)
 from agentarch.services.memory import MemoryEvents
 
 if TYPE_CHECKING:  # pattern 2 keeps no trail: its cold start does not import the audit trail
@@ -165,6 +170,7 @@ _TURN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (MalformedAgentReply, "malformed_reply"),
     (StorageUnavailable, "storage_unavailable"),
     (ApprovalNotPending, "approval_not_pending"),
+    (ConversationDeleted, "conversation_deleted"),
 )
 
 
@@ -259,9 +265,20 @@ def send_message(
                 conversations.forget_unused(store.index, actor.id, session)  # only a claim with no turn
         raise
     if store is not None and reply.response:
-        ran = Counter(call.name for call in reply.tool_calls if call.decision.runs)
-        conversations.record_turn(store.index, actor.id, session, utc_now(), ran, reply.pending_approval)
+        _record(store, request, reply)
     return reply
+
+
+def _record(store: ConversationStore, request: TurnRequest, reply: ChatReply) -> None:
+    """Count the stored turn in the index. A conversation deleted while the turn ran refuses it: the
+    turn then removes what it wrote to Memory, so the delete holds whatever was in flight."""
+    actor, session = request.actor, request.session_id
+    ran = Counter(call.name for call in reply.tool_calls if call.decision.runs)
+    try:
+        conversations.record_turn(store.index, actor.id, session, utc_now(), ran, reply.pending_approval)
+    except ConversationNotFound:
+        store.memory.delete_session(actor.id, session)
+        raise ConversationDeleted(session, reply.usage.total) from None
 
 
 def _invocation(

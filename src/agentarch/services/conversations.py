@@ -28,7 +28,18 @@ MESSAGES_PER_TURN = 2
 
 
 class ConversationNotFound(LookupError):
-    """No such conversation for this actor (it may not exist, or belong to someone else)."""
+    """No such conversation for this actor (it may not exist, belong to someone else, or be deleted)."""
+
+
+class ConversationDeleted(ConversationNotFound):
+    """The conversation was deleted while this turn ran: what the turn wrote is removed again.
+
+    The turn still used the model: its tokens are charged (`tokens_used`), as a finished turn's are.
+    """
+
+    def __init__(self, session_id: str, tokens_used: int) -> None:
+        super().__init__(session_id)
+        self.tokens_used = tokens_used
 
 
 class ApprovalNotPending(LookupError):
@@ -135,11 +146,22 @@ class ConversationIndex(Protocol):
         ...
 
     def delete(self, actor_id: str, session_id: str, *, only_if_empty: bool = False) -> None:
-        """Remove the item; `ConversationNotFound` if not the actor's.
+        """Forget a claim whose first turn failed: remove the item if it has no messages (else keep it,
+        no error); `ConversationNotFound` if not the actor's. A tombstone is never removed."""
+        ...
 
-        With `only_if_empty`, a conversation that already has messages is kept (no error): the chat
-        Lambda uses it to forget a claim whose first turn failed.
+    def tombstone(self, actor_id: str, session_id: str, at: datetime) -> None:
+        """Mark the conversation deleted, for its owner and for everyone: from now on it is not listed,
+        read, continued, claimed or approved in, and a turn in flight cannot record itself. Its title,
+        counts and pending approval are dropped; the session id stays owned, so nobody can take it.
+
+        `ConversationNotFound` if not the actor's, or deleted and purged already. Marking a tombstone
+        whose purge did not finish again is allowed: the delete goes on.
         """
+        ...
+
+    def mark_purged(self, actor_id: str, session_id: str) -> None:
+        """Every message of a tombstoned conversation is gone: a later delete answers not found."""
         ...
 
 
@@ -228,15 +250,18 @@ def conversation_history(
 
 
 def delete_conversation(
-    index: ConversationIndex, memory: MemoryEvents, actor_id: str, session_id: str
+    index: ConversationIndex, memory: MemoryEvents, actor_id: str, session_id: str, now: datetime
 ) -> None:
-    """Delete the Memory events, then the index item.
+    """Tombstone the index item, then delete the Memory events, then mark the purge done.
 
-    In that order so a failure part-way leaves the conversation listed and the delete retryable;
-    the reverse order could orphan events nobody can reach any more. On AWS the events go in
-    parallel before a deadline inside the Lambda timeout (a 1,000-turn conversation takes seconds);
-    past it `DeleteIncomplete` is raised and the next delete continues with what is left.
+    The tombstone comes first so nothing can add to the conversation while its events go: a new turn
+    is refused, and a turn already in flight finds it when it records itself and removes what it
+    wrote (`send_message`). On AWS the events go in parallel before a deadline inside the Lambda
+    timeout (a 1,000-turn conversation takes seconds); past it `DeleteIncomplete` is raised and the
+    next delete continues with what is left. The audit trail is not touched: it is evidence, and
+    holds digests, not the conversation's text.
     """
-    conversation = get_conversation(index, actor_id, session_id)
-    memory.delete_session(conversation.actor_id, conversation.session_id)
-    index.delete(conversation.actor_id, conversation.session_id)
+    actor_id, session_id = check_actor_id(actor_id), check_session_id(session_id)
+    index.tombstone(actor_id, session_id, now)
+    memory.delete_session(actor_id, session_id)
+    index.mark_purged(actor_id, session_id)

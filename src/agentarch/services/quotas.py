@@ -104,12 +104,6 @@ class QuotaStore(Protocol):
         ...
 
 
-class TokensSpent(Exception):
-    """A failed turn that still used model tokens: they are charged like a finished turn's."""
-
-    tokens_used: int = 0
-
-
 def day_of(now: datetime) -> str:
     """The UTC day a moment counts against, `YYYY-MM-DD`."""
     return now.astimezone(UTC).date().isoformat()
@@ -168,8 +162,8 @@ def metered(
     """Run `turn` only if the actor is within quota, with the tokens reserved for it; settle after.
 
     `turn` takes the reservation (its token budget) and answers (its result, the tokens it used). A
-    turn that fails still counts as a request and charges what it reports having used (`TokensSpent`;
-    none otherwise). Its reservation is released whatever happens. Tokens that cannot be charged
+    turn that fails still counts as a request and charges what its exception reports having used
+    (a `tokens_used` attribute; none otherwise). Its reservation is released whatever happens. Tokens that cannot be charged
     (the store failed after the turn) are reported to `uncharged` and the answer still given:
     failing it would make the user retry and pay for the agent twice.
     """
@@ -177,8 +171,8 @@ def metered(
     used = 0
     try:
         result, used = turn(reserved)
-    except TokensSpent as exc:
-        used = exc.tokens_used
+    except Exception as exc:
+        used = int(getattr(exc, "tokens_used", 0))
         raise
     finally:
         try:
