@@ -283,11 +283,23 @@ def _counted_blocks(scope: Scope) -> Iterator[tuple[str, Path, str, str, Any]]:
     for (rtype, name), block in module.resources.items():
         for arg in ("count", "for_each"):
             if arg in block.body:
-                yield scope.prefix(f"{rtype}.{name}"), block.file, f'resource "{rtype}" "{name}"', arg, block.body[arg]
+                yield (
+                    scope.prefix(f"{rtype}.{name}"),
+                    block.file,
+                    f'resource "{rtype}" "{name}"',
+                    arg,
+                    block.body[arg],
+                )
     for (rtype, name), block in module.data.items():
         for arg in ("count", "for_each"):
             if arg in block.body:
-                yield scope.prefix(f"data.{rtype}.{name}"), block.file, f'data "{rtype}" "{name}"', arg, block.body[arg]
+                yield (
+                    scope.prefix(f"data.{rtype}.{name}"),
+                    block.file,
+                    f'data "{rtype}" "{name}"',
+                    arg,
+                    block.body[arg],
+                )
     for name, block in module.module_calls.items():
         for arg in ("count", "for_each"):
             if arg in block.body:
