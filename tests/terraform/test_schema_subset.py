@@ -141,10 +141,14 @@ def test_refresh_script_reads_cdk_terrain_assemblies_and_self_containing_blocks(
             f"{ns}.Thing": {"base": "cdktn.TerraformResource", "docs": {"summary": link}, "properties": []},
             f"{ns}.ThingConfig": {
                 "interfaces": ["cdktn.TerraformMetaArguments"],
-                "properties": [{"name": "rule", "type": block, "optional": True, "docs": {"summary": "rule block."}}],
+                "properties": [
+                    {"name": "rule", "type": block, "optional": True, "docs": {"summary": "rule block."}}
+                ],
             },
             f"{ns}.ThingRule": {
-                "properties": [{"name": "rule", "type": block, "optional": True, "docs": {"summary": "rule block."}}]
+                "properties": [
+                    {"name": "rule", "type": block, "optional": True, "docs": {"summary": "rule block."}}
+                ]
             },
         }
     }
