@@ -505,3 +505,40 @@ def test_a_reservation_the_account_cannot_hold_is_refused_at_plan() -> None:
         for p in body("lambda_function", "aws_lambda_function", "this")["lifecycle"][0]["precondition"]
     ]
     assert any("servicequotas_service_quota.concurrency" in c and ">= 100" in c for c in conditions)
+
+
+# --- issue 21: the first user gets the groups the default tool policy names -----------------------
+
+
+def _policy_groups() -> set[str]:
+    text = (ROOT / "src/agentarch/agent/policies/tools.cedar").read_text(encoding="utf-8")
+    return set(re.findall(r'Agentarch::Group::"([^"]+)"', text))
+
+
+def test_the_identity_module_creates_every_group_the_default_policy_names() -> None:
+    groups = plain(module_dir("identity").variables["groups"].body)["default"]
+    assert _policy_groups() and _policy_groups() <= set(groups)
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_the_readme_puts_the_first_user_in_the_policys_groups(name: str) -> None:
+    readme = (ROOT / f"terraform/examples/{name}/README.md").read_text(encoding="utf-8")
+    loop = re.search(r"for GROUP in ([^;]+);", readme)
+    assert loop and "admin-add-user-to-group" in readme
+    assert _policy_groups() <= set(loop.group(1).split())
+
+
+# --- issue 21: the audit admin group exists only where an audit route does ------------------------
+
+
+def test_the_audit_admin_group_is_created_only_when_named() -> None:
+    identity = module_dir("identity")
+    group = plain(identity.resources[("aws_cognito_user_group", "audit_admins")].body)
+    assert group["count"] == "${var.audit_admin_group == null ? 0 : 1}"
+    assert plain(identity.variables["audit_admin_group"].body)["default"] is None
+    for name in ("0-direct", "1-passthrough", "2-secure"):
+        assert "audit_admin_group" not in call_args(example(name), "identity"), name
+    assert call_args(example("3-full"), "identity")["audit_admin_group"] == "audit-admins"
+    assert call_args(example("3-full"), "audit")["environment"]["AUDIT_ADMIN_GROUP"] == (
+        "${module.identity.audit_admin_group}"
+    )
