@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Regenerate terraform/schema/aws-provider.subset.json from the provider's type assembly.
 
-The AWS provider's argument schema ships inside the PyPI package `cdktf-cdktf-provider-aws`
-(`_jsii/provider-aws@<v>.jsii.tgz`, file `package/.jsii`). This script downloads that wheel with
-pip into a temporary directory, reads the assembly and keeps only the resource and data source
-types the project's .tf files use, in the format the lint reads:
+The AWS provider's argument schema ships inside the npm package `@cdktn/provider-aws` (CDK Terrain's
+prebuilt provider, the maintained fork of cdktf; 25.7.0 binds provider 6.66.0), as the type assembly
+`package/.jsii`. This script fetches that package with `npm pack` into a temporary directory, reads
+the assembly and keeps only the resource and data source types the project's .tf files use, in the
+format the lint reads:
 
   NODE = {"args": {name: {"required": bool}},
           "blocks": {name: {"required": bool, "list": bool, "node": NODE}},
@@ -14,28 +15,27 @@ A block whose contents the assembly types as `any` (too deep to generate, e.g. a
 `statement`) gets `"node": {"opaque": true, ...}`: its contents are not checked.
 
 Usage:
-  .venv/bin/python scripts/refresh_provider_schema.py            # pip download, write the subset
-  .venv/bin/python scripts/refresh_provider_schema.py --jsii F   # use an extracted .jsii
-  .venv/bin/python scripts/refresh_provider_schema.py --all -o F # every type (for comparisons)
+  .venv/bin/python scripts/refresh_provider_schema.py              # npm pack, write the subset
+  .venv/bin/python scripts/refresh_provider_schema.py --tgz F      # a package tarball npm pack wrote
+  .venv/bin/python scripts/refresh_provider_schema.py --jsii F     # an extracted package/.jsii
+  .venv/bin/python scripts/refresh_provider_schema.py --all -o F   # every type (for comparisons)
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import subprocess
 import sys
 import tarfile
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "cdktf-cdktf-provider-aws"
-PACKAGE_VERSION = "21.22.1"
+PACKAGE = "@cdktn/provider-aws"
+PACKAGE_VERSION = "25.7.0"  # binds hashicorp/aws 6.66.0
 OUTPUT = ROOT / "terraform" / "schema" / "aws-provider.subset.json"
 
 META = {"count", "depends_on", "for_each", "lifecycle", "provider", "provisioners", "connection"}
@@ -51,30 +51,22 @@ def snake(name: str) -> str:
 
 
 def download_jsii(workdir: Path) -> dict[str, Any]:
-    """pip download the wheel (no dependencies) and read `package/.jsii` out of it."""
+    """npm pack the package (no install, no scripts run) and read `package/.jsii` out of it."""
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--disable-pip-version-check",
-            f"{PACKAGE}=={PACKAGE_VERSION}",
-            "-d",
-            str(workdir),
-        ],
+        ["npm", "pack", "--silent", "--ignore-scripts", f"{PACKAGE}@{PACKAGE_VERSION}"],
+        cwd=workdir,
         check=True,
+        stdout=subprocess.DEVNULL,
     )
-    wheel = next(workdir.glob("*.whl"))
-    with zipfile.ZipFile(wheel) as zf:
-        member = next(n for n in zf.namelist() if n.endswith(".jsii.tgz"))
-        blob = zf.read(member)
-    with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tf:
+    return read_tgz(next(workdir.glob("*.tgz")))
+
+
+def read_tgz(tgz: Path) -> dict[str, Any]:
+    """The type assembly `package/.jsii` of an npm package tarball."""
+    with tarfile.open(tgz, mode="r:gz") as tf:
         extracted = tf.extractfile("package/.jsii")
         if extracted is None:
-            raise SystemExit("package/.jsii not found in the type assembly")
+            raise SystemExit("package/.jsii not found in the package")
         data: dict[str, Any] = json.load(extracted)
     return data
 
@@ -99,7 +91,8 @@ def _struct_of(ptype: dict[str, Any]) -> tuple[str | None, bool]:
     return None, False
 
 
-def _node(types: dict[str, Any], fqn: str, depth: int = 0) -> dict[str, Any]:
+def _node(types: dict[str, Any], fqn: str, depth: int = 0, path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A block's node; a struct that contains itself (6.66 has some) is opaque below its first use."""
     args: dict[str, Any] = {}
     blocks: dict[str, Any] = {}
     for prop in types[fqn].get("properties", []):
@@ -117,14 +110,18 @@ def _node(types: dict[str, Any], fqn: str, depth: int = 0) -> dict[str, Any]:
                 }
                 continue
             struct, is_list = _struct_of(prop["type"])
-            if struct is None or struct not in types:
+            if struct is None or struct not in types or struct in (*path, fqn):
                 blocks[name] = {
                     "list": True,
                     "node": {"args": {}, "blocks": {}, "opaque": True},
                     "required": required,
                 }
                 continue
-            blocks[name] = {"list": is_list, "node": _node(types, struct, depth + 1), "required": required}
+            blocks[name] = {
+                "list": is_list,
+                "node": _node(types, struct, depth + 1, (*path, fqn)),
+                "required": required,
+            }
         else:
             args[name] = {"required": required}
     return {"args": dict(sorted(args.items())), "blocks": dict(sorted(blocks.items()))}
@@ -133,9 +130,17 @@ def _node(types: dict[str, Any], fqn: str, depth: int = 0) -> dict[str, Any]:
 def _config_of(types: dict[str, Any], fqn: str) -> str | None:
     """The constructor's config struct: `<Class>Config`, or `<Class>ConfigA` when that name clashed."""
     for candidate in (f"{fqn}Config", f"{fqn}ConfigA"):
-        if "cdktf.TerraformMetaArguments" in types.get(candidate, {}).get("interfaces", []):
+        interfaces = types.get(candidate, {}).get("interfaces", [])
+        if any(
+            i.endswith(".TerraformMetaArguments") for i in interfaces
+        ):  # cdktf., and cdktn. since the fork
             return candidate
     return None
+
+
+_BASES = {
+    f"{lib}.{kind}" for lib in ("cdktf", "cdktn") for kind in ("TerraformResource", "TerraformDataSource")
+}
 
 
 def derive(assembly: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +149,7 @@ def derive(assembly: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"provider_version": None, "resources": {}, "data_sources": {}}
     for fqn, tdef in types.items():
         base = tdef.get("base")
-        if base not in ("cdktf.TerraformResource", "cdktf.TerraformDataSource"):
+        if base not in _BASES:
             continue
         match = _LINK.search(tdef.get("docs", {}).get("summary", ""))
         if not match:
@@ -186,7 +191,7 @@ def subset(full: dict[str, Any], resources: set[str], data_sources: set[str]) ->
         print(f"not in the provider schema (typo?): {', '.join(missing)}", file=sys.stderr)
     return {
         "provider_version": full["provider_version"],
-        "source": f"{PACKAGE}=={PACKAGE_VERSION} (scripts/refresh_provider_schema.py)",
+        "source": f"{PACKAGE}@{PACKAGE_VERSION} (scripts/refresh_provider_schema.py)",
         "resources": {k: full["resources"][k] for k in sorted(resources) if k in full["resources"]},
         "data_sources": {
             k: full["data_sources"][k] for k in sorted(data_sources) if k in full["data_sources"]
@@ -197,11 +202,16 @@ def subset(full: dict[str, Any], resources: set[str], data_sources: set[str]) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--jsii", type=Path, help="an extracted package/.jsii instead of downloading")
+    parser.add_argument(
+        "--tgz", type=Path, help="the package tarball `npm pack` wrote, instead of downloading"
+    )
     parser.add_argument("--all", action="store_true", help="keep every type, not only the used ones")
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     if args.jsii:
         assembly = json.loads(args.jsii.read_text(encoding="utf-8"))
+    elif args.tgz:
+        assembly = read_tgz(args.tgz)
     else:
         with tempfile.TemporaryDirectory(prefix="provider-schema-") as tmp:
             assembly = download_jsii(Path(tmp))

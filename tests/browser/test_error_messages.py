@@ -41,7 +41,7 @@ SEND_FAILURES = [
         "did not accept this: message: at most 4000",
     ),
     (429, "rate_limited", "slow down", "Too many requests from your address. Wait a minute"),
-    (500, "function_throttled", "throttled", "The service is busy right now. Try again in a few seconds."),
+    (503, "service_unavailable", "throttled", "The service is busy right now. Try again in a few seconds."),
     (500, "internal_error", "KeyError('x') in handler", "The service failed (request id req-42)"),
     (502, "agent_error", "ValueError: bad JSON from agent", "The agent failed to answer (request id req-42)"),
     (

@@ -185,9 +185,9 @@ def test_reserved_concurrency_throttles_calls_past_it_and_raising_it_lets_them_p
     at_two = slow_chats(capped, 8)
     at_eight = slow_chats(raised, 8)
 
-    assert sorted(r.status_code for r in at_two) == [200, 200] + [500] * 6
-    throttled = [r.json()["error"] for r in at_two if r.status_code == 500]
-    assert {e["code"] for e in throttled} == {"function_throttled"}
+    assert sorted(r.status_code for r in at_two) == [200, 200] + [503] * 6
+    throttled = [r.json()["error"] for r in at_two if r.status_code == 503]
+    assert {e["code"] for e in throttled} == {"service_unavailable"}
     assert all(e["request_id"] and e["message"] for e in throttled)
     assert health(capped)["pieces"]["lambda-chat"]["environments"] <= 2
     assert [r.status_code for r in at_eight] == [200] * 8

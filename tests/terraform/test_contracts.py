@@ -422,8 +422,10 @@ def test_the_audit_lambda_reads_the_admin_group_cognito_creates() -> None:
     assert env["AUDIT_ADMIN_GROUP"] == "${module.identity.audit_admin_group}"
     group = plain(module_dir("identity").resources[("aws_cognito_user_group", "audit_admins")].body)
     assert group["name"] == "${var.audit_admin_group}"
-    default = plain(module_dir("identity").variables["audit_admin_group"].body)["default"]
-    assert default == config.AuditApiSettings.model_fields["audit_admin_group"].default
+    named = call_args(example("3-full"), "identity")[
+        "audit_admin_group"
+    ]  # the module creates none unless named
+    assert named == config.AuditApiSettings.model_fields["audit_admin_group"].default
 
 
 @pytest.mark.parametrize("name", ["0-direct", "1-passthrough", "2-secure"])
@@ -710,12 +712,12 @@ def test_quota_and_idempotency_tables_match_their_adapters() -> None:
 
 
 @pytest.mark.parametrize("name", ["2-secure", "3-full"])
-def test_the_chat_lambda_has_a_real_reserved_concurrency(name: str) -> None:
+def test_the_chat_lambda_reservation_is_a_variable_and_lint_warns_while_it_is_off(name: str) -> None:
+    """Off by default (a new account cannot reserve any, issue 21): lint keeps saying so, as a warning."""
     chat = lambda_calls(name)["chat"]
     assert chat["reserved_concurrent_executions"] == "${var.chat_reserved_concurrency}"
-    default = plain(example(name).variables["chat_reserved_concurrency"].body)["default"]
-    assert isinstance(default, int) and default > 0
-    assert rule_findings(name, "no-reserved-concurrency") == []
+    found = rule_findings(name, "no-reserved-concurrency")
+    assert found and {f.severity for f in found} == {"warning"}
 
 
 @pytest.mark.parametrize("module", ["agent_runtime", "agent_memory"])

@@ -448,3 +448,97 @@ def test_example_readme_covers_what_a_first_apply_needs(name: str) -> None:
     assert "IAM the deployer needs" in shared and 'backend "s3"' in shared
     assert "iam:PassRole" in shared.replace("`", "") or "PassRole" in shared
     assert "aws apigateway get-account" in shared
+
+
+# --- issue 21: a throttled chat Lambda answers the same, retryable, status in AWS and locally ----
+
+
+def _local_throttled_answer() -> tuple[int, str, dict[str, str]]:
+    """(status, code, headers) the local front door gives when a function answers 429 (throttled)."""
+    import ast
+
+    source = (ROOT / "src/agentarch/dev/local/frontdoor.py").read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.If) and "status_code == 429" in ast.unparse(node.test):
+            call = node.body[0].value  # type: ignore[attr-defined]
+            args = [ast.literal_eval(a) for a in call.args[1:] if not isinstance(a, ast.Name)]
+            return args[0], args[1], args[3] if len(args) > 3 else {}
+    raise AssertionError("the local front door no longer maps a throttled function")
+
+
+def test_throttled_lambda_answers_alike_in_aws_and_locally_and_invites_a_retry() -> None:
+    from agentarch.handlers.http import ERROR_STATUSES, GATEWAY_STATUSES
+
+    failure = plain(module_dir("front_door").locals["gateway_responses"][0])["INTEGRATION_FAILURE"]
+    params = body("front_door", "aws_api_gateway_gateway_response", "this")["response_parameters"]
+    status, code, headers = _local_throttled_answer()
+    assert (int(failure["status"]), failure["code"]) == (status, code)
+    assert status == 503 and "Retry-After" in headers  # clients and SDKs retry a 503
+    assert "INTEGRATION_FAILURE" in params["gatewayresponse.header.Retry-After"]
+    assert status in GATEWAY_STATUSES and f"`{code}`" in ERROR_STATUSES[status]
+    assert f"| {status} | `{code}` |" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+# --- issue 21: the default apply works on a new account (concurrency quota 10) -------------------
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_the_chat_lambda_reserves_nothing_by_default_and_the_stage_throttling_caps(name: str) -> None:
+    default = plain(example(name).variables["chat_reserved_concurrency"].body)["default"]
+    assert default == -1
+    assert (
+        call_args(example(name), "chat")["reserved_concurrent_executions"]
+        == "${var.chat_reserved_concurrency}"
+    )
+    fd = module_dir("front_door")
+    assert plain(fd.variables["throttling_rate_limit"].body)["default"] > 0
+    readme = squash((ROOT / f"terraform/examples/{name}/README.md").read_text())
+    assert "L-B99A9384" in readme and "throttling" in readme
+
+
+def test_a_reservation_the_account_cannot_hold_is_refused_at_plan() -> None:
+    quota = module_dir("lambda_function").data[("aws_servicequotas_service_quota", "concurrency")].body
+    assert plain(quota)["quota_code"] == "L-B99A9384"
+    assert plain(quota)["count"] == "${var.reserved_concurrent_executions > 0 ? 1 : 0}"
+    conditions = [
+        p["condition"]
+        for p in body("lambda_function", "aws_lambda_function", "this")["lifecycle"][0]["precondition"]
+    ]
+    assert any("servicequotas_service_quota.concurrency" in c and ">= 100" in c for c in conditions)
+
+
+# --- issue 21: the first user gets the groups the default tool policy names -----------------------
+
+
+def _policy_groups() -> set[str]:
+    text = (ROOT / "src/agentarch/agent/policies/tools.cedar").read_text(encoding="utf-8")
+    return set(re.findall(r'Agentarch::Group::"([^"]+)"', text))
+
+
+def test_the_identity_module_creates_every_group_the_default_policy_names() -> None:
+    groups = plain(module_dir("identity").variables["groups"].body)["default"]
+    assert _policy_groups() and _policy_groups() <= set(groups)
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_the_readme_puts_the_first_user_in_the_policys_groups(name: str) -> None:
+    readme = (ROOT / f"terraform/examples/{name}/README.md").read_text(encoding="utf-8")
+    loop = re.search(r"for GROUP in ([^;]+);", readme)
+    assert loop and "admin-add-user-to-group" in readme
+    assert _policy_groups() <= set(loop.group(1).split())
+
+
+# --- issue 21: the audit admin group exists only where an audit route does ------------------------
+
+
+def test_the_audit_admin_group_is_created_only_when_named() -> None:
+    identity = module_dir("identity")
+    group = plain(identity.resources[("aws_cognito_user_group", "audit_admins")].body)
+    assert group["count"] == "${var.audit_admin_group == null ? 0 : 1}"
+    assert plain(identity.variables["audit_admin_group"].body)["default"] is None
+    for name in ("0-direct", "1-passthrough", "2-secure"):
+        assert "audit_admin_group" not in call_args(example(name), "identity"), name
+    assert call_args(example("3-full"), "identity")["audit_admin_group"] == "audit-admins"
+    assert call_args(example("3-full"), "audit")["environment"]["AUDIT_ADMIN_GROUP"] == (
+        "${module.identity.audit_admin_group}"
+    )

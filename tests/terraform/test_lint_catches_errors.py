@@ -15,11 +15,11 @@ from tests.terraform.conftest import ROOT
 
 VERSIONS = """
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.25"
+      version = ">= 6.66, < 7.0"
     }
   }
 }
@@ -238,7 +238,7 @@ variable "mode" {
 def test_parse_errors_and_version_pins(tmp_path: Path) -> None:
     files = module_files(GOOD_MODULE)
     files["modules/m/broken.tf"] = 'resource "aws_s3_bucket" "b" {\n  bucket = \n'
-    files["modules/m/versions.tf"] = VERSIONS.replace(">= 6.25", ">= 5.0")
+    files["modules/m/versions.tf"] = VERSIONS.replace(">= 6.66, < 7.0", ">= 5.0")
     found = messages(tmp_path, files)
     assert any(m.startswith("[parse]") for m in found), found
     assert any(m.startswith("[versions]") and "hashicorp/aws" in m for m in found), found

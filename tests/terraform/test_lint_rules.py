@@ -176,3 +176,30 @@ def test_a_runtime_whose_authorizer_cannot_be_resolved_is_reported_not_passed(tm
 
     assert [(f.rule, f.severity, f.line) for f in findings] == [("unresolved", "note", 3)]
     assert "whether it has a JWT authorizer" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("aws_lambda_function.slow.invoke_arn", ["error"]),  # the reference itself names the function
+        ("aws_lambda_function.other.invoke_arn", []),  # another function: nothing to compare
+        ("module.backend.invoke_arn", ["note"]),  # cannot be told: a note, never an error
+    ],
+)
+def test_timeout_chain_resolves_the_integrations_reference_and_notes_what_it_cannot(
+    reference: str, expected: list[str]
+) -> None:
+    """Issue 21: on FAST's tree every function was flagged against an integration whose uri tfparse
+    left unresolved ("compared with every function")."""
+    fn = Resource(
+        "aws_lambda_function", "aws_lambda_function.slow", Path("main.tf"), 1, {"id": "fn", "timeout": 60}
+    )
+    integ = Resource(
+        "aws_api_gateway_integration",
+        "aws_api_gateway_integration.chat",
+        Path("main.tf"),
+        9,
+        {"id": "integ", "type": "AWS_PROXY", "uri": {"__attribute__": reference}},
+    )
+    found = run_rules(Tree(root=Path("."), resources=[fn, integ]), only={"timeout-chain"})
+    assert [f.severity for f in found] == expected

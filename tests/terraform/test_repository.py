@@ -11,12 +11,12 @@ from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, MODULES, OTHER_ROO
 
 RULES = {
     "parse": "every .tf file parses",
-    "schema": "resources, data sources and nested blocks match the AWS provider 6.25.0 schema",
+    "schema": "resources, data sources and nested blocks match the AWS provider 6.66.0 schema",
     "reference": "every var./local./module./data./resource reference resolves",
     "module-call": "module calls pass only declared variables and every required one",
     "variable": "variables have a type and a description, closed sets a validation",
     "output": "outputs have a description",
-    "versions": "versions.tf pins terraform >= 1.6 and hashicorp/aws >= 6.25",
+    "versions": "versions.tf pins terraform >= 1.10 and hashicorp/aws >= 6.66, < 7.0",
     "readme": "every module has a README with generated tables",
     "readme-drift": "README Inputs/Outputs tables match the HCL",
     "duplicate": "nothing is declared twice",

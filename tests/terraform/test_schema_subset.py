@@ -13,7 +13,7 @@ from agentarch.dev.lint.hcl import load_module, terraform_dirs
 from agentarch.dev.lint.schema import SCHEMA_RELPATH, used_types
 from tests.terraform.conftest import ROOT
 
-SHARED_SCHEMA = ROOT.parent / "shared" / "terraform" / "aws-provider-6.25.0.schema.json"
+SHARED_SCHEMA = ROOT.parent / "shared" / "terraform" / "aws-provider-6.66.0.schema.json"
 
 
 def refresh_script() -> ModuleType:
@@ -34,7 +34,7 @@ def subset() -> dict[str, Any]:
 
 def test_subset_holds_exactly_the_types_the_tf_files_use(subset: dict[str, Any]) -> None:
     resources, data_sources = used_types([load_module(p) for p in terraform_dirs(ROOT)])
-    assert subset["provider_version"] == "6.25.0"
+    assert subset["provider_version"] == "6.66.0"
     assert set(subset["resources"]) == resources, "run scripts/refresh_provider_schema.py"
     assert set(subset["data_sources"]) == data_sources, "run scripts/refresh_provider_schema.py"
 
@@ -52,7 +52,7 @@ def _as_shared_format(node: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.skipif(not SHARED_SCHEMA.exists(), reason=f"{SHARED_SCHEMA} is not on this machine")
-def test_subset_agrees_with_the_published_6_25_schema(subset: dict[str, Any]) -> None:
+def test_subset_agrees_with_the_published_6_66_schema(subset: dict[str, Any]) -> None:
     shared = json.loads(SHARED_SCHEMA.read_text(encoding="utf-8"))
     for table in ("resources", "data_sources"):
         for name, node in subset[table].items():
@@ -128,3 +128,31 @@ def test_refresh_script_derives_blocks_args_opaque_blocks_and_attrs() -> None:
     }
     assert node["blocks"]["statement"]["node"]["opaque"] is True
     assert node["attrs"] == ["thing_arn"]
+
+
+def test_refresh_script_reads_cdk_terrain_assemblies_and_self_containing_blocks() -> None:
+    """6.66 comes from CDK Terrain (`cdktn.` base classes), and some of its blocks contain themselves:
+    the derivation must finish, with the inner repetition opaque."""
+    ns = "@cdktn/provider-aws.thing"
+    link = "Represents a {@link https://registry.terraform.io/providers/hashicorp/aws/6.66.0/docs/resources/thing aws_thing}."
+    block = {"fqn": f"{ns}.ThingRule"}
+    assembly = {
+        "types": {
+            f"{ns}.Thing": {"base": "cdktn.TerraformResource", "docs": {"summary": link}, "properties": []},
+            f"{ns}.ThingConfig": {
+                "interfaces": ["cdktn.TerraformMetaArguments"],
+                "properties": [
+                    {"name": "rule", "type": block, "optional": True, "docs": {"summary": "rule block."}}
+                ],
+            },
+            f"{ns}.ThingRule": {
+                "properties": [
+                    {"name": "rule", "type": block, "optional": True, "docs": {"summary": "rule block."}}
+                ]
+            },
+        }
+    }
+    full = refresh_script().derive(assembly)
+    assert full["provider_version"] == "6.66.0"
+    inner = full["resources"]["aws_thing"]["blocks"]["rule"]["node"]["blocks"]["rule"]["node"]
+    assert inner["opaque"] is True

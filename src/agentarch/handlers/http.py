@@ -171,15 +171,15 @@ ERROR_STATUSES: dict[int, str] = {
     "(`idempotency_key_reused`)",
     429: "too many requests from one address (`rate_limited`), or the caller's daily quota is spent "
     "(`quota_exceeded`; `Retry-After` says when it resets)",
-    500: "the function is at its concurrency limit (`function_throttled`; retry shortly) or failed "
-    "(`internal_error`)",
+    500: "the function failed (`internal_error`)",
     502: "the agent or the function failed (`agent_error`, `bad_gateway`)",
-    503: "the conversation store is unavailable right now (`storage_unavailable`), or a long conversation "
-    "is still being deleted (`delete_in_progress`: send the DELETE again)",
+    503: "the function is at its concurrency limit (`service_unavailable`: retry after `Retry-After` "
+    "seconds), the conversation store is unavailable right now (`storage_unavailable`), or a long "
+    "conversation is still being deleted (`delete_in_progress`: send the DELETE again)",
     504: "the agent or the function did not answer in time (`agent_timeout`, `integration_timeout`)",
 }
 # The front door (API Gateway + WAF) may answer any route with these, before or around the Lambda.
-GATEWAY_STATUSES = (401, 413, 429, 500, 502, 504)
+GATEWAY_STATUSES = (401, 413, 429, 500, 502, 503, 504)
 
 
 def documented(

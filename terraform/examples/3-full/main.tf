@@ -23,6 +23,7 @@ module "identity" {
   callback_urls       = [local.redirect_uri]
   logout_urls         = [local.redirect_uri]
   deletion_protection = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+  audit_admin_group   = "audit-admins" # GET /api/audit answers its members only
 }
 
 # The IAM actions each function gets: exactly the boto3 calls its code makes (a contract test

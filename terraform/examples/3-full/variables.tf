@@ -59,8 +59,8 @@ variable "policy_mode" {
 # --- what a user, and everyone together, may spend ---
 variable "chat_reserved_concurrency" {
   type        = number
-  description = "The most chat Lambdas (so agent turns) running at once, for all users together; past it API Gateway answers 500 and nothing is billed. At 10, flat out (about 5 s a turn) that is about 7,000 turns an hour: with Nova Lite at about 2,500 tokens a turn, roughly $1.50 an hour of model tokens plus about $1 of AgentCore Runtime. Reserving needs 100 unreserved in the account's concurrency quota (new accounts have 10: ask for an increase, or set -1 to reserve none)."
-  default     = 10
+  description = "The most chat Lambdas (so agent turns) running at once, for all users together; past it API Gateway answers 503 service_unavailable (retry) and nothing is billed. -1 (the default) reserves none, because a new account's concurrency quota of 10 cannot reserve any (Lambda keeps 100 unreserved; the plan checks the quota and refuses a reservation it cannot hold). With -1 the caps are the API stage's throttling (10 requests/s, burst 20), each user's daily quota, and on a new account its quota of 10 concurrent executions for every function together. At 10 reserved, flat out (about 5 s a turn) that is about 7,000 turns an hour: with Nova Lite at about 2,500 tokens a turn, roughly $1.50 an hour of model tokens plus about $1 of AgentCore Runtime."
+  default     = -1
 }
 
 variable "chat_quotas" {

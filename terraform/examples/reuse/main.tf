@@ -59,6 +59,7 @@ module "triage" {
   name                     = "platform_triage"
   artifact_path            = "${local.artifacts_dir}/agent.zip"
   artifact_bucket_name     = module.assistant.artifact_bucket
+  create_artifact_bucket   = false # the bucket's name is known only after apply: say so at plan
   bedrock_model_id         = var.bedrock_model_id
   permissions_boundary_arn = local.boundary
   environment_variables    = { MODEL_PROVIDER = "bedrock", BEDROCK_MODEL_ID = var.bedrock_model_id }

@@ -9,7 +9,8 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
 
-  create_bucket = var.artifact_bucket_name == null
+  # Decided by a value known at plan: every `count` in s3.tf reads it.
+  create_bucket = var.create_artifact_bucket != null ? var.create_artifact_bucket : var.artifact_bucket_name == null
   bucket        = local.create_bucket ? aws_s3_bucket.artifacts[0].id : var.artifact_bucket_name
   # The runtime's name and the content hash in the key: a new build is a new object, so the runtime
   # really redeploys, and two runtimes sharing a bucket (even with the same zip) never share an object.

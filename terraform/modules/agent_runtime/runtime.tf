@@ -54,6 +54,10 @@ resource "aws_bedrockagentcore_agent_runtime" "this" {
 
   lifecycle {
     precondition {
+      condition     = local.create_bucket || var.artifact_bucket_name != null
+      error_message = "create_artifact_bucket = false needs artifact_bucket_name: the bucket the artifact goes to."
+    }
+    precondition {
       condition     = var.network_mode == "PUBLIC" || (length(var.subnet_ids) > 0 && length(var.security_group_ids) > 0)
       error_message = "network_mode VPC needs subnet_ids and security_group_ids."
     }

@@ -29,7 +29,13 @@ variable "artifact_path" {
 
 variable "artifact_bucket_name" {
   type        = string
-  description = "Existing S3 bucket for the code artifact; null creates a private, versioned, encrypted bucket."
+  description = "Existing S3 bucket for the code artifact; null creates a private, versioned, encrypted bucket. A bucket another resource creates in the same run (another runtime's artifact_bucket output) is known only after apply: set create_artifact_bucket = false with it."
+  default     = null
+}
+
+variable "create_artifact_bucket" {
+  type        = bool
+  description = "Create the artifact bucket. Null decides from artifact_bucket_name, which must then be known at plan (a literal or a variable); set false when artifact_bucket_name comes from another resource, or Terraform cannot count the bucket's resources at plan (\"Invalid count argument\")."
   default     = null
 }
 

@@ -74,7 +74,7 @@ locals {
     REQUEST_TOO_LARGE              = { status = "413", code = "payload_too_large" }
     WAF_FILTERED                   = { status = "403", code = "blocked" }
     INTEGRATION_TIMEOUT            = { status = "504", code = "agent_timeout" }
-    INTEGRATION_FAILURE            = { status = "502", code = "gateway_error" }
+    INTEGRATION_FAILURE            = { status = "503", code = "service_unavailable" } # a throttled Lambda (its 429) lands here: retry
     UNSUPPORTED_MEDIA_TYPE         = { status = "415", code = "unsupported_media_type" }
     BAD_REQUEST_BODY               = { status = "400", code = "bad_request" }
     INVALID_SIGNATURE              = { status = "403", code = "forbidden" }
@@ -96,6 +96,7 @@ resource "aws_api_gateway_gateway_response" "this" {
     "gatewayresponse.header.Access-Control-Allow-Origin"  = local.multi_origins ? "method.request.header.Origin" : "'${local.cors_origin}'"
     "gatewayresponse.header.Access-Control-Allow-Headers" = "'${join(",", var.cors_allow_headers)}'"
     "gatewayresponse.header.Vary"                         = "'Origin'"
+    "gatewayresponse.header.Retry-After"                  = each.key == "INTEGRATION_FAILURE" ? "'1'" : null
   }
 
   response_templates = {

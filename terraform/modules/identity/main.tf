@@ -140,9 +140,18 @@ resource "aws_cognito_user_group" "this" {
 }
 
 # Members may read the audit trail (GET /api/audit, AUDIT_ADMIN_GROUP); anyone else gets a 404 there.
+# Only where an audit route exists (pattern 3), and never on a pool that already has the group.
 resource "aws_cognito_user_group" "audit_admins" {
+  count = var.audit_admin_group == null ? 0 : 1
+
   name         = var.audit_admin_group
   user_pool_id = local.user_pool_id
   description  = "May read the audit trail of every user (GET /api/audit)"
   precedence   = 0
+}
+
+# Stacks applied before the group became optional keep it (pattern 3) instead of replacing it.
+moved {
+  from = aws_cognito_user_group.audit_admins
+  to   = aws_cognito_user_group.audit_admins[0]
 }

@@ -54,6 +54,6 @@ output "group_names" {
 }
 
 output "audit_admin_group" {
-  description = "Name of the Cognito group that may read the audit trail (AUDIT_ADMIN_GROUP)."
-  value       = aws_cognito_user_group.audit_admins.name
+  description = "Name of the Cognito group that may read the audit trail (AUDIT_ADMIN_GROUP); null when none is created."
+  value       = try(aws_cognito_user_group.audit_admins[0].name, null)
 }

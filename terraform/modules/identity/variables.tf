@@ -155,20 +155,22 @@ variable "groups" {
     description = string
     precedence  = number
   }))
-  description = "Cognito groups; their names reach the Lambdas in the cognito:groups claim."
+  description = "Cognito groups; their names reach the Lambdas in the cognito:groups claim. The defaults include the groups agentarch's default tool policy names: weather (the weather tool) and support (create_ticket)."
   default = {
-    admins = { description = "Administrators of the assistant", precedence = 1 }
-    users  = { description = "Regular users", precedence = 10 }
+    admins  = { description = "Administrators of the assistant", precedence = 1 }
+    users   = { description = "Regular users", precedence = 10 }
+    weather = { description = "May use the weather tool (agentarch's default tool policy)", precedence = 20 }
+    support = { description = "May open support tickets with create_ticket (agentarch's default tool policy)", precedence = 30 }
   }
 }
 
 variable "audit_admin_group" {
   type        = string
-  description = "Cognito group whose members may read the audit trail (the audit Lambda's AUDIT_ADMIN_GROUP); keep it out of groups."
-  default     = "audit-admins"
+  description = "Cognito group whose members may read the audit trail (the audit Lambda's AUDIT_ADMIN_GROUP), created here; null (the default) creates none: only pattern 3 has an audit route, and an existing pool may have the group already. Keep it out of groups."
+  default     = null
 
   validation {
-    condition     = can(regex("^[\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]{1,128}$", var.audit_admin_group))
+    condition     = var.audit_admin_group == null || can(regex("^[\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]{1,128}$", var.audit_admin_group))
     error_message = "audit_admin_group must be 1-128 characters without white space (Cognito's group name rule)."
   }
 }

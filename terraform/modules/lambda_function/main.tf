@@ -130,6 +130,12 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 
   lifecycle {
+    # Lambda keeps 100 of the account's concurrency unreserved: with the default quota of a new
+    # account (10) nothing can be reserved, and the apply would fail half-way with a less clear error.
+    precondition {
+      condition     = var.reserved_concurrent_executions <= 0 || try(data.aws_servicequotas_service_quota.concurrency[0].value - var.reserved_concurrent_executions >= 100, true)
+      error_message = "reserved_concurrent_executions = ${var.reserved_concurrent_executions} leaves less than the 100 unreserved Lambda keeps in this account's concurrency quota (${try(data.aws_servicequotas_service_quota.concurrency[0].value, "unknown")}; Service Quotas code L-B99A9384): ask for an increase, or set -1 and let the API stage's throttling cap the traffic."
+    }
     precondition {
       condition     = var.powertools_layer_version == null || startswith(var.runtime, "python")
       error_message = "powertools_layer_version adds the Python Powertools layer: set it only with a python runtime."
@@ -137,6 +143,14 @@ resource "aws_lambda_function" "this" {
   }
 
   depends_on = [aws_iam_role_policy.this]
+}
+
+# The account's concurrent executions quota, read only when the function reserves some.
+data "aws_servicequotas_service_quota" "concurrency" {
+  count = var.reserved_concurrent_executions > 0 ? 1 : 0
+
+  service_code = "lambda"
+  quota_code   = "L-B99A9384"
 }
 
 resource "aws_lambda_permission" "api_gateway" {

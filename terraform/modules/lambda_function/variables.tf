@@ -111,7 +111,7 @@ variable "timeout_seconds" {
 
 variable "reserved_concurrent_executions" {
   type        = number
-  description = "Concurrency reserved for (and capping) the function; -1 reserves none. New accounts with a concurrency quota of 10 must keep -1."
+  description = "Concurrency reserved for (and capping) the function; -1 reserves none. Reserving needs the account's concurrency quota (L-B99A9384) to keep 100 unreserved: new accounts (quota 10) must keep -1; the plan reads the quota (servicequotas:GetServiceQuota) and refuses a reservation it cannot hold."
   default     = -1
 
   validation {

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from agentarch.dev.lint import docs, refs, schema
+from agentarch.dev.lint import docs, plantime, refs, schema
 from agentarch.dev.lint.findings import SEVERITIES, Finding
 from agentarch.dev.lint.hcl import clear_cache, load_module, terraform_dirs
 from agentarch.dev.lint.model import UnreadableInput, check_syntax, load_tree
@@ -85,6 +85,15 @@ def find_roots(path: Path) -> list[Path]:
     return [d for d in dirs if d not in called]
 
 
+def root_label(root: Path) -> str:
+    """How a finding names the root (module or example) it came from: its path from the working
+    directory when it lies below it, else its last two path parts."""
+    try:
+        return str(root.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return "/".join(root.resolve().parts[-2:])
+
+
 VALIDATE_HINT = "terraform validate would refuse this; fix the name or the block"
 
 
@@ -119,6 +128,7 @@ def lint_paths(paths: Sequence[Path]) -> list[Finding]:
         findings.update(tree_checks(path))
         for root in find_roots(path):
             findings.update(run_rules(load_tree(root)))
+            findings.update(plantime.check_root(root, root_label(root)))
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.message))
 
 

@@ -17,8 +17,8 @@ from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, Block, TfModule, load_m
 from agentarch.dev.lint.schema import readable_attributes
 
 MODULE_META = frozenset({"source", "version", "count", "for_each", "depends_on", "providers"})
-REQUIRED_TERRAFORM = ">= 1.6"
-REQUIRED_AWS = ">= 6.25"
+REQUIRED_TERRAFORM = ">= 1.10"  # use_lockfile (S3 state locking) needs 1.10
+REQUIRED_AWS = ">= 6.66, < 7.0"  # the schema subset is 6.66.0; 7.0 may break arguments
 
 _HEAD = re.compile(r"(?<![\w.\-])(var|local|module|data|aws_[a-z0-9_]+)\.([A-Za-z_][\w-]*)")
 _TAIL = re.compile(r"(\[[^\[\]]*\]|\.\*|\.[A-Za-z_][\w-]*)")

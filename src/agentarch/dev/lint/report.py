@@ -16,6 +16,7 @@ TREE_CHECKS = {  # the checks `terraform validate` would make, run on every dire
     "schema": "A resource or block does not match the AWS provider schema.",
     "reference": "An expression refers to something not declared.",
     "module-call": "A local module call passes an undeclared variable or misses a required one.",
+    "plan-time-unknown": "A count or for_each depends on a value known only after apply: the plan fails.",
 }
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 

@@ -290,6 +290,21 @@ def _lambda_env(fn: Resource) -> dict[str, Any] | None:
     return value if present else {}
 
 
+def _links(uri: Any, integ: Resource, fn: Resource) -> bool | None:
+    """Does the integration's uri call `fn`? tfparse leaves `aws_lambda_function.x.invoke_arn` as a
+    marker naming the reference: it is resolved against the function's address in the same module.
+    None when it cannot be told."""
+    if not unresolved(uri):
+        return uri in (fn.id, fn.body.get("invoke_arn"))
+    if isinstance(uri, dict):
+        named = re.sub(r"\[[^\]]*\]", "", str(uri.get("__attribute__", "")))
+        match = re.fullmatch(r"(aws_lambda_function\.[\w-]+)\.(invoke_arn|arn|qualified_invoke_arn)", named)
+        if match:
+            module = integ.address.rsplit("aws_api_gateway_integration", 1)[0]
+            return re.sub(r"\[[^\]]*\]", "", fn.address) == f"{module}{match.group(1)}"
+    return None
+
+
 def check_timeout_chain(tree: Tree) -> Iterator[Hit]:
     integrations = [
         i for i in tree.of("aws_api_gateway_integration") if i.body.get("type") in ("AWS_PROXY", "AWS")
@@ -301,22 +316,22 @@ def check_timeout_chain(tree: Tree) -> Iterator[Hit]:
             continue
         for integ in integrations:
             uri = integ.body.get("uri")
-            if not unresolved(uri) and uri not in (fn.id, fn.body.get("invoke_arn")):
+            linked = _links(uri, integ, fn)
+            if linked is False:
                 continue
             limit = _number(integ.body.get("timeout_milliseconds", DEFAULT_INTEGRATION_TIMEOUT_MS))
-            if limit is not None and timeout >= limit / 1000:
-                how = (
-                    ""
-                    if not unresolved(uri)
-                    else " (its uri could not be resolved: compared with every function)"
-                )
-                yield (
-                    fn,
-                    (
-                        f"{fn.address} times out after {timeout:g} s, not before {integ.address}'s "
-                        f"{limit / 1000:g} s{how}: API Gateway answers 504 while the function still runs"
-                    ),
-                )
+            if limit is None or timeout < limit / 1000:
+                continue
+            if linked is None:  # an unresolved link is a note, never an error
+                yield fn, f"UNRESOLVED:{integ.address}: its uri, so whether it calls {fn.address}"
+                continue
+            yield (
+                fn,
+                (
+                    f"{fn.address} times out after {timeout:g} s, not before {integ.address}'s "
+                    f"{limit / 1000:g} s: API Gateway answers 504 while the function still runs"
+                ),
+            )
         env = _lambda_env(fn)
         if env is None:
             yield fn, f"UNRESOLVED:{fn.address}: its environment, so the client deadline was not compared"

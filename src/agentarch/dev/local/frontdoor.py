@@ -354,9 +354,14 @@ class FrontDoor:
         except httpx.HTTPError:
             return self.gateway_error(request, 502, "bad_gateway", "the backend is not reachable")
         if answer.status_code == 429:
-            # A throttled Lambda is an integration failure: API Gateway answers it with a 500.
+            # A throttled Lambda (its 429) is API Gateway's INTEGRATION_FAILURE, which the front_door
+            # module answers 503 with Retry-After (unmapped, AWS would answer a bare 500).
             return self.gateway_error(
-                request, 500, "function_throttled", "the service is at its concurrency limit; retry shortly"
+                request,
+                503,
+                "service_unavailable",
+                "the service is at its concurrency limit; retry shortly",
+                {"Retry-After": "1"},
             )
         if answer.status_code != 200 or answer.headers.get("x-amz-function-error"):
             return self.gateway_error(request, 502, "internal_error", "the backend failed")

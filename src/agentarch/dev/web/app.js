@@ -75,11 +75,11 @@ async function describeFailure(response, during) {
       if (code === "too_many_attempts") return `Too many failed sign-ins. Try again in ${waitText(retryAfter)}.`;
       return `Too many requests from your address. Wait ${retryAfter ? waitText(retryAfter) : "a minute"} and try again.`;
     case 500:
-      if (code === "function_throttled") return "The service is busy right now. Try again in a few seconds.";
       return `The service failed${reference}. Try again; if it keeps failing, tell whoever runs it the request id.`;
     case 502:
       return `The agent failed to answer${reference}. Try again.`;
     case 503:
+      if (code === "service_unavailable") return "The service is busy right now. Try again in a few seconds.";
       if (code === "storage_unavailable") {
         return "Conversations cannot be saved or read right now (nothing was half-saved). Try again shortly.";
       }
