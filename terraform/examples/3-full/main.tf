@@ -30,8 +30,8 @@ module "identity" {
 # derives them from the Python sources and compares).
 locals {
   chat_table_actions           = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-  chat_memory_actions          = ["bedrock-agentcore:CreateEvent"] # the one writer: a timed-out turn is never stored
-  conversations_table_actions  = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]
+  chat_memory_actions          = ["bedrock-agentcore:CreateEvent", "bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"] # the one writer; a turn whose conversation was deleted meanwhile removes what it wrote
+  conversations_table_actions  = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]               # delete leaves a tombstone
   conversations_memory_actions = ["bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"]
   runtime_memory_actions       = ["bedrock-agentcore:ListEvents"]                                                       # the agent only reloads turns
   runtime_tickets_actions      = ["dynamodb:PutItem"]                                                                   # create_ticket: one conditional put per approval
