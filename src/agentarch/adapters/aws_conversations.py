@@ -302,6 +302,30 @@ class DynamoConversationIndex:
                 raise ConversationNotFound(session_id) from None
             raise
 
+    def count_call(self, actor_id: str, session_id: str, tool: str, seen: int) -> bool:
+        still = "attribute_not_exists(#tool)" if seen == 0 else "#tool = :seen"
+        values = {":actor": {"S": actor_id}, ":one": {"N": "1"}}
+        if seen:
+            values[":seen"] = {"N": str(seen)}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"session_id": {"S": session_id}},
+                UpdateExpression="ADD #tool :one",
+                ConditionExpression=f"actor_id = :actor AND {_LIVE} AND {still}",
+                ExpressionAttributeNames={"#tool": TOOL_COUNT_PREFIX + tool},
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            stored = exc.response.get("Item")
+            if stored is None or stored["actor_id"]["S"] != actor_id or DELETED_ATTRIBUTE in stored:
+                raise ConversationNotFound(session_id) from None
+            return False  # counted meanwhile by another call
+        return True
+
     def mark_purged(self, actor_id: str, session_id: str) -> None:
         with contextlib.suppress(ClientError):  # not a tombstone of this actor's: nothing to mark
             self._client.update_item(

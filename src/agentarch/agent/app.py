@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
 from agentarch.adapters import wiring
-from agentarch.agent.graph import Turn, build_graph, run_turn
+from agentarch.agent.graph import SessionCalls, Turn, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
@@ -40,6 +40,7 @@ from agentarch.core.contracts import AgentInvocation, AgentReply
 from agentarch.core.errors import error_body
 from agentarch.core.sessions import is_runtime_session_id
 from agentarch.services.audit import AuditTrail
+from agentarch.services.conversations import ConversationIndex
 from agentarch.services.memory import MemoryEvents
 from agentarch.services.tickets import TicketStore
 
@@ -64,6 +65,7 @@ class AgentService:
         history_turns: int = 10,
         tickets: TicketStore | None = None,
         audit: AuditTrail | None = None,
+        index: ConversationIndex | None = None,
     ) -> None:
         weather = WeatherService(settings.weather_api_url, settings.weather_timeout_seconds)
         self.policy = load_tool_policy(settings.policy_dir)  # PolicyError: the agent does not start
@@ -77,6 +79,7 @@ class AgentService:
         # Approvals are held by the chat Lambda next to the conversation: only with storage.
         self._approvals_possible = memory is not None
         self._audit = audit
+        self._index = index  # where the session's call counts live: counted as calls run
 
     def invoke(self, request: AgentInvocation, session_id: str) -> AgentReply:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
@@ -95,6 +98,7 @@ class AgentService:
             audit=self._audit,
             request_id=request.request_id if actor else None,
             token_budget=(request.token_budget if actor else None) or self._turn_token_budget,
+            calls=SessionCalls(self._index, actor.id, session_id) if self._index and actor else None,
         )
         result = run_turn(self._graph, history, request.prompt, turn)
         return AgentReply(
@@ -118,6 +122,7 @@ def agent_service() -> AgentService:
         storage.history_turns,
         wiring.ticket_store(storage),
         wiring.audit_trail(storage),
+        wiring.conversation_index(storage),
     )
 
 

@@ -26,12 +26,15 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ValidationError
 
-from agentarch.agent.policy import CallHistory, ToolPolicy, decide
+from agentarch.agent.policy import CallHistory, PolicyAnswer, ToolPolicy, decide
 from agentarch.core.contracts import ApprovalGrant, AuditContext, PendingCall, TokenUsage, ToolCall
 from agentarch.core.decisions import Decision, PolicyMode
 from agentarch.core.errors import StorageUnavailable
 from agentarch.core.identity import Actor
 from agentarch.services.audit import AuditTrail
+from agentarch.services.conversations import ConversationIndex, ConversationNotFound, get_conversation
+
+COUNT_ATTEMPTS = 8  # calls of one session racing for its counts: a handful at most
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant inside agentarch. Use the tools for the current time, "
@@ -64,6 +67,26 @@ class Decided:
         return _call_id(self.call)
 
 
+@dataclass(frozen=True)
+class SessionCalls:
+    """A session's call counts where they live (the conversation index), so that a cap such as "at most
+    three tickets per conversation" holds however many turns run at once: every decision reads them
+    fresh, and a call that may run is counted before it runs, compare-and-set; when another call was
+    counted in between, the call is decided again on the new counts."""
+
+    index: ConversationIndex
+    actor_id: str
+    session_id: str
+
+    def counts(self) -> dict[str, int]:
+        """The calls that ran in the session so far, per tool."""
+        return dict(get_conversation(self.index, self.actor_id, self.session_id).tool_counts)
+
+    def take(self, tool: str, seen: int) -> bool:
+        """Count a call about to run, if the tool's count is still `seen`."""
+        return self.index.count_call(self.actor_id, self.session_id, tool, seen)
+
+
 @dataclass
 class Turn:
     """One turn's identity and call history, handed to the graph's nodes in the run's config.
@@ -88,6 +111,7 @@ class Turn:
     touched: dict[str, list[str]] = field(default_factory=dict)  # call id → resource ids a tool reports
     offered: list[str] | None = None  # the tools bound to the model this turn (decided on its first call)
     token_budget: int | None = None  # model tokens this turn may spend (the quota's reservation)
+    calls: SessionCalls | None = None  # the session's counts, where a conversation is stored
     spent: int = 0  # model tokens spent so far this turn
 
     def audit_context(self) -> AuditContext | None:
@@ -97,10 +121,12 @@ class Turn:
         return AuditContext(self.principal, self.session_id, self.request_id)
 
     def history(self, approved: bool) -> CallHistory:
-        """The call history a decision sees now: this turn's calls so far and the session's."""
+        """The call history a decision sees now: this turn's calls so far and the session's (read from
+        where they are counted, when the conversation is stored; ConversationNotFound if deleted)."""
+        session = self.calls.counts() if self.calls is not None else Counter(self.session_calls) + self.ran
         return CallHistory(
             turn_calls=dict(self.ran),
-            session_calls=dict(Counter(self.session_calls) + self.ran),
+            session_calls=dict(session),
             approved=approved,
             now=self.now or datetime.now(UTC),
         )
@@ -296,15 +322,16 @@ def _authorize_one(
     approved = (
         approval is not None and approval.tool == name and args == normalise_arguments(tool, approval.args)
     )
-    decision, answer = decide(
-        policy,
-        turn.principal,
-        name,
-        args,
-        turn.history(approved),
-        mode=turn.mode,
-        approvals_possible=turn.approvals_possible,
-    )
+    try:
+        decision, answer = _decide_and_count(turn, policy, name, args, approved)
+    except ConversationNotFound:
+        return Decision.DENY, (), f"Not permitted: this conversation was deleted, so {name} was not run."
+    except SessionBusy:
+        return (
+            Decision.DENY,
+            (),
+            f"Not permitted: {name} could not be counted (too many calls at once); ask again.",
+        )
     named = ", ".join(answer.policies) or "none"
     if decision is Decision.PENDING_APPROVAL:
         if turn.pending is not None:
@@ -320,6 +347,34 @@ def _authorize_one(
         why = f" ({'; '.join(answer.errors)})" if answer.errors else ""
         return decision, answer.policies, f"Not permitted: {name} is not allowed here (policy: {named}){why}."
     return decision, answer.policies, ""
+
+
+class SessionBusy(Exception):
+    """Other calls of the session kept being counted while this one was decided."""
+
+
+def _decide_and_count(
+    turn: Turn, policy: ToolPolicy, name: str, args: dict[str, Any], approved: bool
+) -> tuple[Decision, PolicyAnswer]:
+    """Decide on the counts as they are now; a call that may run is counted before it runs, and is
+    decided again if another was counted in between (so two racing calls never both fit a cap)."""
+    assert turn.principal is not None
+    for _ in range(COUNT_ATTEMPTS):
+        history = turn.history(approved)
+        decision, answer = decide(
+            policy,
+            turn.principal,
+            name,
+            args,
+            history,
+            mode=turn.mode,
+            approvals_possible=turn.approvals_possible,
+        )
+        if not decision.runs or turn.calls is None:
+            return decision, answer
+        if turn.calls.take(name, history.session_calls.get(name, 0)):
+            return decision, answer
+    raise SessionBusy(name)
 
 
 def budget_spent(budget: int) -> str:

@@ -407,6 +407,21 @@ class SqliteConversationIndex:
         with self._db.write() as connection:
             connection.execute(_PURGED, (session_id, actor_id))
 
+    def count_call(self, actor_id: str, session_id: str, tool: str, seen: int) -> bool:
+        with self._db.write() as connection:  # compared and set in one transaction
+            row = connection.execute(_SELECT_OWN_CONVERSATION, (session_id, actor_id)).fetchone()
+            if row is None:
+                raise ConversationNotFound(session_id)
+            counts = Counter(json.loads(row[6] or "{}"))
+            if counts[tool] != seen:
+                return False
+            counts[tool] += 1
+            connection.execute(
+                "UPDATE conversations SET tool_counts = ? WHERE session_id = ?",
+                (json.dumps(dict(counts), sort_keys=True), session_id),
+            )
+        return True
+
 
 def _approval_json(pending: PendingApproval | None) -> str | None:
     if pending is None:

@@ -13,7 +13,6 @@ import contextlib
 import math
 import secrets
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -273,9 +272,8 @@ def _record(store: ConversationStore, request: TurnRequest, reply: ChatReply) ->
     """Count the stored turn in the index. A conversation deleted while the turn ran refuses it: the
     turn then removes what it wrote to Memory, so the delete holds whatever was in flight."""
     actor, session = request.actor, request.session_id
-    ran = Counter(call.name for call in reply.tool_calls if call.decision.runs)
-    try:
-        conversations.record_turn(store.index, actor.id, session, utc_now(), ran, reply.pending_approval)
+    try:  # the calls that ran were counted by the agent as each ran (`agent.graph.SessionCalls`)
+        conversations.record_turn(store.index, actor.id, session, utc_now(), None, reply.pending_approval)
     except ConversationNotFound:
         store.memory.delete_session(actor.id, session)
         raise ConversationDeleted(session, reply.usage.total) from None

@@ -160,6 +160,12 @@ class ConversationIndex(Protocol):
         """
         ...
 
+    def count_call(self, actor_id: str, session_id: str, tool: str, seen: int) -> bool:
+        """Count one call of `tool` that is about to run, if the session's count is still `seen`
+        (compare and set): False, counting nothing, when another call was counted meanwhile — the
+        caller reads the counts again and decides again. `ConversationNotFound` if deleted."""
+        ...
+
     def mark_purged(self, actor_id: str, session_id: str) -> None:
         """Every message of a tombstoned conversation is gone: a later delete answers not found."""
         ...

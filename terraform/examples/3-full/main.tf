@@ -35,6 +35,7 @@ locals {
   conversations_memory_actions = ["bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"]
   runtime_memory_actions       = ["bedrock-agentcore:ListEvents"]                                                       # the agent only reloads turns
   runtime_tickets_actions      = ["dynamodb:PutItem"]                                                                   # create_ticket: one conditional put per approval
+  runtime_counts_actions       = ["dynamodb:GetItem", "dynamodb:UpdateItem"]                                            # a session's call counts: read, then counted compare-and-set as a call runs
   chat_quota_actions           = ["dynamodb:GetItem", "dynamodb:UpdateItem"]                                            # admit (conditional), charge, usage
   chat_idempotency_actions     = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] # Powertools' DynamoDBPersistenceLayer
 }
@@ -80,6 +81,13 @@ module "runtime" {
       actions   = local.runtime_tickets_actions
       resources = [module.data.tickets_table_arn]
     },
+    # The session's tool-call counts (the conversation item): a cap such as "three tickets per
+    # conversation" is counted at the moment a call runs, so concurrent turns cannot exceed it.
+    {
+      sid       = "SessionCallCounts"
+      actions   = local.runtime_counts_actions
+      resources = [module.data.conversations_table_arn]
+    },
     # Tool-call records: the agent appends to the audit trail and digests arguments with the HMAC key.
     # The audit trail is append-only: PutItem (conditioned) and Query the chain's head, never
     # UpdateItem or DeleteItem.
@@ -109,6 +117,7 @@ module "runtime" {
     MEMORY_ID            = module.memory.memory_id
     HISTORY_TURNS        = tostring(local.history_turns)
     TICKETS_TABLE        = module.data.tickets_table_name
+    CONVERSATIONS_TABLE  = module.data.conversations_table_name
     AUDIT_TABLE          = module.audit_trail.table_name
     AUDIT_RETENTION_DAYS = tostring(local.audit_retention_days)
     AUDIT_KEY_ID         = module.audit_trail.argument_key_arn
