@@ -162,6 +162,13 @@ variable "groups" {
     weather = { description = "May use the weather tool (agentarch's default tool policy)", precedence = 20 }
     support = { description = "May open support tickets with create_ticket (agentarch's default tool policy)", precedence = 30 }
   }
+
+  validation {
+    # Cognito's rule (no white space), less what the REST authorizer's flattened cognito:groups claim
+    # cannot carry: a comma or a bracket would let one group's name read as another's.
+    condition     = alltrue([for name in keys(var.groups) : can(regex("^[^\\s,\\[\\]]{1,128}$", name))])
+    error_message = "Each group name must be 1-128 characters with no white space, commas or brackets (agentarch reads the cognito:groups claim by name)."
+  }
 }
 
 variable "audit_admin_group" {
@@ -170,8 +177,8 @@ variable "audit_admin_group" {
   default     = null
 
   validation {
-    condition     = var.audit_admin_group == null || can(regex("^[\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]{1,128}$", var.audit_admin_group))
-    error_message = "audit_admin_group must be 1-128 characters without white space (Cognito's group name rule)."
+    condition     = var.audit_admin_group == null || can(regex("^[^\\s,\\[\\]]{1,128}$", var.audit_admin_group))
+    error_message = "audit_admin_group must be 1-128 characters with no white space, commas or brackets (Cognito's rule, and what the cognito:groups claim can carry)."
   }
 }
 
