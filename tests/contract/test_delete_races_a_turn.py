@@ -20,12 +20,14 @@ from agentarch.services import quotas
 from agentarch.services.audit import AuditTrail, list_records, make_query
 from agentarch.services.chat import Answer, Audited, ConversationStore, Metered, TurnRequest, pipeline
 from agentarch.services.conversations import (
+    SWEEP_AFTER,
     ConversationDeleted,
     ConversationNotFound,
     delete_conversation,
     get_conversation,
     list_conversations,
     start_or_resume,
+    sweep_deleted,
 )
 from tests.contract.conftest import Storage
 
@@ -129,5 +131,26 @@ def test_a_deleted_session_id_is_never_claimed_by_someone_else(storage: Storage)
     start_or_resume(storage.index, ALICE.id, session, "hello", T0)
     delete_conversation(storage.index, storage.memory, ALICE.id, session, T0)
 
+    with pytest.raises(ConversationNotFound):
+        start_or_resume(storage.index, BOB.id, session, "mine now?", T0)
+
+
+def test_the_sweep_removes_what_a_turn_that_died_mid_write_left_behind_a_tombstone(storage: Storage) -> None:
+    # Given a conversation deleted while a turn wrote to Memory, the turn's Lambda dying before it
+    # could count itself or remove what it wrote (its event is left behind the tombstone)
+    session = "s" + uuid.uuid4().hex + "v" * 8
+    start_or_resume(storage.index, ALICE.id, session, "hello", T0)
+    delete_conversation(storage.index, storage.memory, ALICE.id, session, T0)
+    storage.memory.append_turn(ALICE.id, session, "late question", "late answer", T0)
+    assert len(storage.memory.recent_messages(ALICE.id, session, 10)) == 2
+
+    # When the schedule runs the sweep: before the turn window has passed, then after it
+    early = sweep_deleted(storage.index, storage.memory, T0 + SWEEP_AFTER / 2)
+    later = sweep_deleted(storage.index, storage.memory, T0 + SWEEP_AFTER * 2)
+    again = sweep_deleted(storage.index, storage.memory, T0 + SWEEP_AFTER * 3)
+
+    # Then nothing is left, the sweep went over it once, and the tombstone still holds the session id
+    assert (early, later, again) == (0, 1, 0)
+    assert storage.memory.recent_messages(ALICE.id, session, 10) == []
     with pytest.raises(ConversationNotFound):
         start_or_resume(storage.index, BOB.id, session, "mine now?", T0)

@@ -632,15 +632,25 @@ def test_conversation_table_matches_the_dynamodb_adapter() -> None:
         "session_id": "S",
         "actor_id": "S",
         "updated_at": "S",
+        "sweep": "S",
+        "deleted_at": "S",
     }
-    (gsi,) = table["global_secondary_index"]
+    gsi, sweep = table["global_secondary_index"]
     assert (gsi["hash_key"], gsi["range_key"], gsi["projection_type"]) == ("actor_id", "updated_at", "ALL")
+    assert (sweep["hash_key"], sweep["range_key"], sweep["projection_type"]) == (
+        "sweep",
+        "deleted_at",
+        "INCLUDE",
+    )
+    assert sweep["non_key_attributes"] == ["actor_id"]  # what the sweep reads besides the keys
     index_name = plain(module_dir("data").locals["conversations_index"][0])
+    sweep_name = plain(module_dir("data").locals["sweep_index"][0])
     try:
         adapter = importlib.import_module("agentarch.adapters.aws_conversations")
     except ModuleNotFoundError:
         pytest.skip("the DynamoDB adapter is not written yet")
     assert index_name == adapter.BY_ACTOR_INDEX
+    assert sweep_name == adapter.BY_SWEEP_INDEX
     assert table["point_in_time_recovery"][0]["enabled"] == "${var.point_in_time_recovery}"
 
 

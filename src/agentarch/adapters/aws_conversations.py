@@ -50,6 +50,11 @@ EXPIRY_ATTRIBUTE = "expires_at"  # the table's TTL attribute (terraform/modules/
 # so it leaves the sparse `by_actor` index (no listing reads it); `purged` once its messages are gone.
 DELETED_ATTRIBUTE = "deleted_at"
 PURGED_ATTRIBUTE = "purged"
+# Tombstones the sweep has yet to go over: a sparse index keyed by this attribute (one value) and
+# `deleted_at`; the sweep removes the attribute, and the item leaves the index.
+SWEEP_ATTRIBUTE = "sweep"
+SWEEP_DUE = "due"
+BY_SWEEP_INDEX = "by_sweep"
 _LIVE = f"attribute_not_exists({DELETED_ATTRIBUTE})"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -287,7 +292,8 @@ class DynamoConversationIndex:
                 TableName=self._table,
                 Key={"session_id": {"S": session_id}},
                 UpdateExpression=(
-                    f"SET {DELETED_ATTRIBUTE} = if_not_exists({DELETED_ATTRIBUTE}, :at), title = :blank "
+                    f"SET {DELETED_ATTRIBUTE} = if_not_exists({DELETED_ATTRIBUTE}, :at), title = :blank, "
+                    f"{SWEEP_ATTRIBUTE} = :due "
                     f"REMOVE updated_at, {PENDING_ATTRIBUTE}, {PENDING_ID_ATTRIBUTE}, {PENDING_AT_ATTRIBUTE}"
                 ),
                 ConditionExpression=f"actor_id = :actor AND attribute_not_exists({PURGED_ATTRIBUTE})",
@@ -295,12 +301,37 @@ class DynamoConversationIndex:
                     ":actor": {"S": actor_id},
                     ":at": {"S": format_iso_millis(at)},
                     ":blank": {"S": ""},
+                    ":due": {"S": SWEEP_DUE},
                 },
             )
         except ClientError as exc:
             if _condition_failed(exc):
                 raise ConversationNotFound(session_id) from None
             raise
+
+    def tombstones_to_sweep(self, deleted_before: datetime, limit: int) -> list[tuple[str, str]]:
+        answer = self._client.query(
+            TableName=self._table,
+            IndexName=BY_SWEEP_INDEX,
+            KeyConditionExpression="#sweep = :due AND #deleted < :before",
+            ExpressionAttributeNames={"#sweep": SWEEP_ATTRIBUTE, "#deleted": DELETED_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":due": {"S": SWEEP_DUE},
+                ":before": {"S": format_iso_millis(deleted_before)},
+            },
+            Limit=limit,
+        )
+        return [(item["actor_id"]["S"], item["session_id"]["S"]) for item in answer.get("Items", [])]
+
+    def mark_swept(self, actor_id: str, session_id: str) -> None:
+        with contextlib.suppress(ClientError):  # gone or not this actor's: nothing to mark
+            self._client.update_item(
+                TableName=self._table,
+                Key={"session_id": {"S": session_id}},
+                UpdateExpression=f"REMOVE {SWEEP_ATTRIBUTE}",
+                ConditionExpression="actor_id = :actor",
+                ExpressionAttributeValues={":actor": {"S": actor_id}},
+            )
 
     def count_call(self, actor_id: str, session_id: str, tool: str, seen: int) -> bool:
         still = "attribute_not_exists(#tool)" if seen == 0 else "#tool = :seen"

@@ -74,7 +74,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     tool_counts   TEXT NOT NULL DEFAULT '{}',  -- JSON {tool: calls that ran}
     pending_approval TEXT,  -- JSON PendingApproval, or NULL
     deleted_at    TEXT,  -- a tombstone: deleted, the session id still owned (NULL: live)
-    purged        INTEGER NOT NULL DEFAULT 0  -- 1 once every message of a tombstone is gone
+    purged        INTEGER NOT NULL DEFAULT 0,  -- 1 once every message of a tombstone is gone
+    swept         INTEGER NOT NULL DEFAULT 0  -- 1 once the sweep went over the tombstone
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS conversations_by_actor
     ON conversations (actor_id, updated_at DESC, session_id DESC);
@@ -180,6 +181,11 @@ _MESSAGES_BEFORE = (
     "SELECT seq, role, text, created_at, tool_calls FROM messages "
     "WHERE actor_id = ? AND session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
 )
+_TO_SWEEP = (
+    "SELECT actor_id, session_id FROM conversations WHERE deleted_at IS NOT NULL AND swept = 0 "
+    "AND deleted_at < ? ORDER BY deleted_at LIMIT ?"
+)
+_SWEPT = "UPDATE conversations SET swept = 1 WHERE session_id = ? AND actor_id = ? AND deleted_at IS NOT NULL"
 
 
 _AUDIT_EARLIEST, _AUDIT_LATEST = "0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"
@@ -241,6 +247,8 @@ class SqliteDatabase:
             if "deleted_at" not in columns:  # a file written before deletes left tombstones
                 connection.execute("ALTER TABLE conversations ADD COLUMN deleted_at TEXT")
                 connection.execute("ALTER TABLE conversations ADD COLUMN purged INTEGER NOT NULL DEFAULT 0")
+            if "swept" not in columns:  # a file written before the sweep
+                connection.execute("ALTER TABLE conversations ADD COLUMN swept INTEGER NOT NULL DEFAULT 0")
             columns = {row[1] for row in connection.execute("PRAGMA table_info(quota_usage)")}
             if "reserved" not in columns:  # a file written before turns reserved their tokens
                 connection.execute("ALTER TABLE quota_usage ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0")
@@ -406,6 +414,15 @@ class SqliteConversationIndex:
     def mark_purged(self, actor_id: str, session_id: str) -> None:
         with self._db.write() as connection:
             connection.execute(_PURGED, (session_id, actor_id))
+
+    def tombstones_to_sweep(self, deleted_before: datetime, limit: int) -> list[tuple[str, str]]:
+        with self._db.connect() as connection:
+            rows = connection.execute(_TO_SWEEP, (format_iso_millis(deleted_before), limit)).fetchall()
+        return [(actor, session) for actor, session in rows]
+
+    def mark_swept(self, actor_id: str, session_id: str) -> None:
+        with self._db.write() as connection:
+            connection.execute(_SWEPT, (session_id, actor_id))
 
     def count_call(self, actor_id: str, session_id: str, tool: str, seen: int) -> bool:
         with self._db.write() as connection:  # compared and set in one transaction

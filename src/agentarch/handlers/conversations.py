@@ -33,6 +33,7 @@ from agentarch.services import conversations
 from agentarch.services.conversations import Conversation, ConversationIndex
 from agentarch.services.memory import MemoryEvents, Message
 
+SCHEDULE_SOURCE = "aws.events"  # EventBridge's scheduled events: the sweep of deleted conversations
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
 
@@ -172,7 +173,13 @@ def delete_conversation(session_id: SessionId) -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Lambda entry point."""
+    """Lambda entry point: API Gateway's requests, and EventBridge's schedule for the sweep."""
+    # Only EventBridge invokes with this source; an API Gateway event never carries it.
+    if event.get("source") == SCHEDULE_SOURCE:
+        index, memory = storage()
+        swept = conversations.sweep_deleted(index, memory, utc_now())
+        logger.info("deleted conversations swept", extra={"swept": swept})
+        return {"swept": swept}
     return guarded_resolve(app, http_settings, event, context)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -170,6 +170,14 @@ class ConversationIndex(Protocol):
         """Every message of a tombstoned conversation is gone: a later delete answers not found."""
         ...
 
+    def tombstones_to_sweep(self, deleted_before: datetime, limit: int) -> list[tuple[str, str]]:
+        """(actor, session) of tombstones made before the time and not swept yet, oldest first."""
+        ...
+
+    def mark_swept(self, actor_id: str, session_id: str) -> None:
+        """The sweep went over this tombstone: nothing can be left behind it now."""
+        ...
+
 
 def derive_title(first_message: str) -> str:
     """A title from the first message, with no model call.
@@ -253,6 +261,28 @@ def conversation_history(
     conversation = get_conversation(index, actor_id, session_id)
     page = memory.list_messages(conversation.actor_id, conversation.session_id, check_limit(limit), cursor)
     return conversation, page
+
+
+# A chat turn cannot write after its Lambda's timeout (API Gateway's 29 s bounds it): once a tombstone
+# is this old, a sweep that removes the session's events once more leaves nothing behind it for good.
+SWEEP_AFTER = timedelta(minutes=2)
+SWEEP_BATCH = 50
+
+
+def sweep_deleted(index: ConversationIndex, memory: MemoryEvents, now: datetime) -> int:
+    """Remove, once more, the Memory events of conversations deleted more than `SWEEP_AFTER` ago.
+
+    A turn in flight when its conversation was deleted removes what it wrote itself; only a chat
+    Lambda that died between its Memory write and its index update could leave an event behind the
+    tombstone. This closes that window (a schedule runs it: EventBridge in AWS, the local stack's
+    supervisor locally). Answers how many conversations it swept.
+    """
+    swept = 0
+    for actor_id, session_id in index.tombstones_to_sweep(now - SWEEP_AFTER, SWEEP_BATCH):
+        memory.delete_session(actor_id, session_id)
+        index.mark_swept(actor_id, session_id)
+        swept += 1
+    return swept
 
 
 def delete_conversation(

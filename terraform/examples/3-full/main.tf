@@ -245,7 +245,7 @@ module "conversations" {
     {
       sid       = "ConversationIndex"
       actions   = local.conversations_table_actions
-      resources = [module.data.conversations_table_arn, module.data.conversations_index_arn]
+      resources = [module.data.conversations_table_arn, module.data.conversations_index_arn, module.data.sweep_index_arn]
     },
     {
       sid       = "MemoryEvents"
@@ -253,6 +253,29 @@ module "conversations" {
       resources = [module.memory.memory_arn]
     },
   ]
+}
+
+# The sweep of deleted conversations: a chat Lambda that died between its Memory write and its index
+# update, while the conversation was being deleted, could leave one turn's events behind the
+# tombstone; every few minutes the conversations Lambda removes them (README, "Shared state").
+resource "aws_cloudwatch_event_rule" "sweep" {
+  name                = "${var.name}-sweep-deleted-conversations"
+  description         = "agentarch: remove what a turn that died mid-write left behind a deleted conversation"
+  schedule_expression = "rate(5 minutes)"
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "sweep" {
+  rule = aws_cloudwatch_event_rule.sweep.name
+  arn  = module.conversations.function_arn
+}
+
+resource "aws_lambda_permission" "sweep" {
+  statement_id  = "SweepSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.conversations.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.sweep.arn
 }
 
 module "audit" {

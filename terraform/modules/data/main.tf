@@ -1,5 +1,6 @@
 locals {
   conversations_index = "by_actor"
+  sweep_index         = "by_sweep" # deleted conversations the scheduled sweep has yet to go over
   # Epoch seconds after which DynamoDB deletes the item: the chat Lambda sets it to the last turn
   # plus Memory's event expiry, so a conversation leaves the list when its history expires.
   expiry_attribute = "expires_at"
@@ -30,11 +31,30 @@ resource "aws_dynamodb_table" "conversations" {
     type = "S"
   }
 
+  # A deletion's tombstone carries sweep = "due" until the scheduled sweep has gone over it (sparse).
+  attribute {
+    name = "sweep"
+    type = "S"
+  }
+
+  attribute {
+    name = "deleted_at"
+    type = "S"
+  }
+
   global_secondary_index {
     name            = local.conversations_index
     hash_key        = "actor_id"
     range_key       = "updated_at"
     projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name               = local.sweep_index
+    hash_key           = "sweep"
+    range_key          = "deleted_at"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["actor_id"]
   }
 
   ttl {

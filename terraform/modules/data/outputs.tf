@@ -18,6 +18,11 @@ output "conversations_index_arn" {
   value       = "${aws_dynamodb_table.conversations.arn}/index/${local.conversations_index}"
 }
 
+output "sweep_index_arn" {
+  description = "ARN of the index of deleted conversations the scheduled sweep has yet to go over (for Query permissions)."
+  value       = "${aws_dynamodb_table.conversations.arn}/index/${local.sweep_index}"
+}
+
 output "conversations_expiry_attribute" {
   description = "TTL attribute of the conversation index (epoch seconds); the chat Lambda sets it from CONVERSATION_EXPIRY_DAYS."
   value       = local.expiry_attribute

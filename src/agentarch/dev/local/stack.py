@@ -101,6 +101,8 @@ class Child:
         return httpx.Client(transport=transport, timeout=timeout)
 
 
+SWEEP_INTERVAL_SECONDS = 60.0  # as terraform/examples/3-full's schedule, but every minute
+SCHEDULED_EVENT = {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 PAUSE_AT = "AGENTARCH_DEV_PAUSE_AT"  # a start-up phase to hold at (tests of stopping at every phase)
 
 
@@ -225,8 +227,13 @@ class LocalStack:
             )
 
     def supervise(self) -> None:
-        """Restart any child that exits, with a doubling backoff, until the stack stops."""
+        """Restart any child that exits, with a doubling backoff, until the stack stops; and run the
+        schedules AWS would run (EventBridge's sweep of deleted conversations)."""
+        next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
         while not self._stopping.wait(0.25):
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
+                self.run_schedule()
             for child in list(self.children):
                 if child.process.poll() is None:
                     continue
@@ -242,6 +249,15 @@ class LocalStack:
                     child.restarts += 1
                     child.next_restart_at = 0.0
                     child.process = self._popen(child.args, child.env, child.log_path)
+
+    def run_schedule(self) -> None:
+        """What the EventBridge rule does in AWS: invoke the conversations Lambda with a scheduled
+        event, so it sweeps the conversations deleted while a turn was in flight."""
+        child = next((c for c in self.children if c.name == "lambda-conversations"), None)
+        if child is None or child.process.poll() is not None:
+            return
+        with contextlib.suppress(httpx.HTTPError), child.http(timeout=30) as client:
+            client.post("http://lambda/2015-03-31/functions/conversations/invocations", json=SCHEDULED_EVENT)
 
     async def health_report(self) -> dict[str, object]:
         """Each piece's real state: its process, and whether it answers its health check."""

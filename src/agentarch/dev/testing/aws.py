@@ -140,6 +140,8 @@ def create_conversations_table(dynamodb: Any, name: str = TABLE_NAME) -> None:
             {"AttributeName": "session_id", "AttributeType": "S"},
             {"AttributeName": "actor_id", "AttributeType": "S"},
             {"AttributeName": "updated_at", "AttributeType": "S"},
+            {"AttributeName": "sweep", "AttributeType": "S"},
+            {"AttributeName": "deleted_at", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -150,7 +152,15 @@ def create_conversations_table(dynamodb: Any, name: str = TABLE_NAME) -> None:
                     {"AttributeName": "updated_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {  # tombstones the sweep has yet to go over (sparse)
+                "IndexName": "by_sweep",
+                "KeySchema": [
+                    {"AttributeName": "sweep", "KeyType": "HASH"},
+                    {"AttributeName": "deleted_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["actor_id"]},
+            },
         ],
     )
 
