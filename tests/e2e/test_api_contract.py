@@ -37,7 +37,9 @@ def run_schemathesis(
         [
             str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", str(spec),
             "--url", stack.url, "--header", f"Authorization: Bearer {stack.token(ALICE)}",
-            "--checks", "all", "--seed", "1", "--no-color", *extra,
+            # API Gateway answers a method a route does not declare as a route it does not know (404,
+            # before any authorizer), and so does the front door: schemathesis' 405 check does not apply.
+            "--checks", "all", "--exclude-checks", "unsupported_method", "--seed", "1", "--no-color", *extra,
         ],
         capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False,
     )  # fmt: skip

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agentarch.adapters import wiring
 from agentarch.adapters.agent_runtime import AgentRuntimeClient, RuntimeTarget
@@ -63,6 +63,11 @@ app = build_resolver(http_settings)
 
 class ChatRequest(BaseModel):
     """A user's message, optionally continuing a session — or the user's answer to a waiting tool call."""
+
+    # What `_message_or_approval` enforces, said in the document too: exactly one of the two shapes.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["message"]}, {"required": ["approval", "session_id"]}]}
+    )
 
     message: str | None = Field(
         default=None,
