@@ -96,16 +96,31 @@ FREE_TEXT_RULES = {"CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BOD
 
 
 def test_3_common_rule_set_body_rules_count_only_on_relaxed_routes() -> None:
-    assert set(local("front_door", "free_text_body_rules")) == FREE_TEXT_RULES
-    rules = squash(local("front_door", "crs_rules"))
-    # with relaxed routes: one copy scoped to everything else (blocking), one scoped to them (counting)
-    assert 'scope = "other", count_rules = ["SizeRestrictions_BODY"]' in rules
-    assert (
-        'scope = "chat", count_rules = concat(["SizeRestrictions_BODY"], local.free_text_body_rules)' in rules
+    labels = local("front_door", "free_text_body_rules")
+    assert set(labels) == FREE_TEXT_RULES
+    # each rule's label as AWS documents it: awswaf:managed:aws:core-rule-set:<Rule>_Body
+    assert all(
+        labels[r] == f"awswaf:managed:aws:core-rule-set:{r.removesuffix('_BODY')}_Body" for r in labels
     )
-    waf = squash(str(body("front_door", "aws_wafv2_web_acl", "this")))
-    assert "not_statement" in waf and "regex_match_statement" in waf and "uri_path" in waf
-    assert "local.relaxed_path_regex" in waf
+    count_rules = squash(local("front_door", "crs_count_rules"))
+    assert count_rules == (
+        '${concat(["SizeRestrictions_BODY"], local.relaxed ? keys(local.free_text_body_rules) : [])}'
+    )
+    acl = body("front_door", "aws_wafv2_web_acl", "this")
+    crs = [r for r in acl["rule"] if r["name"] == "AWSManagedRulesCommonRuleSet"]
+    assert len(crs) == 1 and "scope_down_statement" not in str(crs[0])  # one copy, on every path
+    (label_rule,) = [d["rule"] for d in acl["dynamic"] if "rule" in d]
+    assert label_rule["for_each"] == "${local.relaxed ? [1] : []}"
+    content = label_rule["content"][0]
+    assert content["priority"] > crs[0]["priority"]  # labels exist only after the rule set ran
+    assert "block" in content["action"][0]
+    (both,) = content["statement"][0]["and_statement"]
+    (labelled, elsewhere) = both["statement"]
+    (any_label,) = labelled["or_statement"][0]["dynamic"]
+    assert any_label["statement"]["for_each"] == "${values(local.free_text_body_rules)}"
+    assert any_label["statement"]["content"][0]["label_match_statement"][0]["scope"] == "LABEL"
+    regex = elsewhere["not_statement"][0]["statement"][0]["regex_match_statement"][0]
+    assert regex["regex_string"] == "${local.relaxed_path_regex}" and "uri_path" in regex["field_to_match"][0]
 
 
 def test_3_relaxed_path_regex_matches_the_chat_route_behind_a_stage_only() -> None:

@@ -3,17 +3,22 @@ locals {
   web_acl_arn       = local.create_web_acl ? aws_wafv2_web_acl.this[0].arn : var.web_acl_arn
   waf_metric_prefix = replace(var.name, "/[^A-Za-z0-9_-]/", "-")
 
-  # Body rules of the common rule set that match ordinary prompts with code or paths in them.
-  free_text_body_rules = ["CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY", "EC2MetaDataSSRF_BODY"]
-  relaxed_paths        = distinct([for r in var.routes : r.path if r.relax_waf_body_rules])
+  # Body rules of the common rule set that match ordinary prompts with code or paths in them, and the
+  # label each one adds to a request it matches (even on COUNT), for a later rule to act on.
+  free_text_body_rules = {
+    CrossSiteScripting_BODY = "awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body"
+    GenericLFI_BODY         = "awswaf:managed:aws:core-rule-set:GenericLFI_Body"
+    GenericRFI_BODY         = "awswaf:managed:aws:core-rule-set:GenericRFI_Body"
+    EC2MetaDataSSRF_BODY    = "awswaf:managed:aws:core-rule-set:EC2MetaDataSSRF_Body"
+  }
+  relaxed_paths = distinct([for r in var.routes : r.path if r.relax_waf_body_rules])
+  relaxed       = length(local.relaxed_paths) > 0
   # The stage name precedes the route in the URI WAF sees (/<stage>/api/chat); a custom domain may drop it.
   relaxed_path_regex = "^(/[^/]+)?(${join("|", [for p in local.relaxed_paths : replace(p, "/[.]/", "\\.")])})/?$"
-  crs_rules = length(local.relaxed_paths) == 0 ? [
-    { name = "AWSManagedRulesCommonRuleSet", priority = 10, scope = null, count_rules = ["SizeRestrictions_BODY"] },
-    ] : [
-    { name = "AWSManagedRulesCommonRuleSet", priority = 10, scope = "other", count_rules = ["SizeRestrictions_BODY"] },
-    { name = "AWSManagedRulesCommonRuleSet-free-text", priority = 11, scope = "chat", count_rules = concat(["SizeRestrictions_BODY"], local.free_text_body_rules) },
-  ]
+  # One copy of the common rule set (700 WCU): its 8 KB body rule always counts (body-size-limit
+  # enforces the project's own limit); with relaxed routes the free-text body rules count too, and
+  # free-text-body-rules-outside-relaxed-paths blocks on their labels everywhere but those routes.
+  crs_count_rules = concat(["SizeRestrictions_BODY"], local.relaxed ? keys(local.free_text_body_rules) : [])
   # WAF inspects at most this much of a body; it must cover max_body_bytes or every larger body matches.
   body_inspection_limit = (
     var.max_body_bytes <= 16384 ? "KB_16" :
@@ -135,38 +140,71 @@ resource "aws_wafv2_web_acl" "this" {
   # enforces the project's own limit), known bad inputs (Log4j and friends), IP reputation.
   # On routes that carry free text (relax_waf_body_rules, e.g. the chat route) the body rules for
   # XSS, LFI, RFI and EC2 metadata SSRF only count: a prompt asking about <script>, pasting code or
-  # mentioning ../../etc/passwd is an ordinary question there. Everywhere else they block.
-  dynamic "rule" {
-    for_each = local.crs_rules
-    content {
-      name     = rule.value.name
-      priority = rule.value.priority
+  # mentioning ../../etc/passwd is an ordinary question there. Everywhere else the next rule blocks
+  # what they label, so one copy of the rule set (700 WCU) serves both.
+  rule {
+    name     = "AWSManagedRulesCommonRuleSet"
+    priority = 10
 
-      override_action {
-        none {}
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesCommonRuleSet"
+        vendor_name = "AWS"
+
+        dynamic "rule_action_override" {
+          for_each = local.crs_count_rules
+          content {
+            name = rule_action_override.value
+            action_to_use {
+              count {}
+            }
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${local.waf_metric_prefix}-AWSManagedRulesCommonRuleSet"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  # A request the free-text body rules labelled is blocked unless its path is a relaxed route.
+  dynamic "rule" {
+    for_each = local.relaxed ? [1] : []
+    content {
+      name     = "free-text-body-rules-outside-relaxed-paths"
+      priority = 11
+
+      action {
+        block {}
       }
 
       statement {
-        managed_rule_group_statement {
-          name        = "AWSManagedRulesCommonRuleSet"
-          vendor_name = "AWS"
-
-          dynamic "rule_action_override" {
-            for_each = rule.value.count_rules
-            content {
-              name = rule_action_override.value
-              action_to_use {
-                count {}
+        and_statement {
+          statement {
+            or_statement {
+              dynamic "statement" {
+                for_each = values(local.free_text_body_rules)
+                content {
+                  label_match_statement {
+                    scope = "LABEL"
+                    key   = statement.value
+                  }
+                }
               }
             }
           }
 
-          dynamic "scope_down_statement" {
-            for_each = rule.value.scope == null ? [] : [rule.value.scope]
-            content {
-              dynamic "regex_match_statement" {
-                for_each = scope_down_statement.value == "chat" ? [1] : []
-                content {
+          statement {
+            not_statement {
+              statement {
+                regex_match_statement {
                   regex_string = local.relaxed_path_regex
                   field_to_match {
                     uri_path {}
@@ -177,24 +215,6 @@ resource "aws_wafv2_web_acl" "this" {
                   }
                 }
               }
-
-              dynamic "not_statement" {
-                for_each = scope_down_statement.value == "other" ? [1] : []
-                content {
-                  statement {
-                    regex_match_statement {
-                      regex_string = local.relaxed_path_regex
-                      field_to_match {
-                        uri_path {}
-                      }
-                      text_transformation {
-                        priority = 0
-                        type     = "NONE"
-                      }
-                    }
-                  }
-                }
-              }
             }
           }
         }
@@ -202,7 +222,7 @@ resource "aws_wafv2_web_acl" "this" {
 
       visibility_config {
         cloudwatch_metrics_enabled = true
-        metric_name                = "${local.waf_metric_prefix}-${rule.value.name}"
+        metric_name                = "${local.waf_metric_prefix}-free-text-body-rules-outside-relaxed-paths"
         sampled_requests_enabled   = true
       }
     }
