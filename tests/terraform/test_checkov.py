@@ -70,9 +70,9 @@ def test_checkov_reads_the_spend_caps_and_fails_none_of_them() -> None:
     }
 
     assert (summary["failed"], summary["parsing_errors"]) == (0, 0), results["failed_checks"]
-    # both tables, the budget, the topic, its subscription and the alarm are read; checkov has checks
-    # for the tables, the topic and the alarm (it has none for a budget or a subscription)
-    assert summary["resource_count"] == 6
+    # both tables, the budget, the topic, its policy, its subscription and the alarm are read; checkov
+    # has checks for the tables, the topic and the alarm (none for a budget or a subscription)
+    assert summary["resource_count"] == 7
     assert {
         "aws_dynamodb_table.quotas",
         "aws_dynamodb_table.idempotency",

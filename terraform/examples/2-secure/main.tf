@@ -1,10 +1,11 @@
 locals {
-  tags          = { project = "agentarch", pattern = "2-secure" }
+  tags          = { project = "agentarch", pattern = "2-secure", agentarch-stack = var.name } # the last is the budget's cost allocation tag
   artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
   agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
   redirect_uri  = "${var.web_origin}/"
 
-  max_body_bytes = 32768 # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
+  metrics_namespace = "agentarch/${var.name}" # the stack's own: its alarms see only its functions' metrics
+  max_body_bytes    = 32768                   # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
 
   # The IAM actions the chat Lambda gets: exactly the boto3 calls its code (and Powertools'
   # idempotency layer) makes; a contract test derives them from the sources and compares.
@@ -51,6 +52,7 @@ module "limits" {
   chat_quotas                  = var.chat_quotas
   deletion_protection          = false
   monthly_budget_usd           = var.monthly_budget_usd
+  budget_scope                 = var.budget_scope
   hourly_token_alarm_threshold = var.hourly_token_alarm_threshold
   bedrock_model_id             = var.bedrock_model_id
   alert_emails                 = var.alert_emails
@@ -85,7 +87,7 @@ module "chat" {
     IDEMPOTENCY_TABLE             = module.limits.idempotency_table_name
     CHAT_QUOTAS                   = module.limits.chat_quotas_json
     POWERTOOLS_SERVICE_NAME       = "chat"
-    POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
+    POWERTOOLS_METRICS_NAMESPACE  = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL          = "INFO"
   }
 
@@ -122,5 +124,22 @@ module "front_door" {
   routes = {
     chat  = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
     usage = { path = "/api/usage", method = "GET", lambda_invoke_arn = module.chat.invoke_arn }
+  }
+}
+
+# Alarms on what matters once it runs (API 5xx, throttles, uncharged turns, agent errors), notifying
+# the budget's topic; README.md, "Alarms and what to do", says what each means and what to check.
+module "alarms" {
+  source = "../../modules/alarms"
+
+  name              = var.name
+  alarm_topic_arn   = module.limits.alerts_topic_arn
+  api_name          = module.front_door.api_name
+  stage_name        = module.front_door.stage_name
+  metrics_namespace = local.metrics_namespace
+  tags              = local.tags
+
+  function_names = {
+    chat = module.chat.function_name
   }
 }

@@ -70,18 +70,24 @@ variable "chat_quotas" {
 
 variable "monthly_budget_usd" {
   type        = number
-  description = "An AWS Budgets monthly cost budget for the account, e-mailed to alert_emails; null for none."
+  description = "An AWS Budgets monthly cost budget (<name>-<region>-monthly) over what budget_scope says, notifying alert_emails through the alerts topic; null for none."
   default     = null
+}
+
+variable "budget_scope" {
+  type        = string
+  description = "What the budget counts: \"stack\" the costs tagged agentarch-stack = <name> (activate that cost allocation tag once in the payer account; model tokens are not tagged), \"account\" the whole account (one such budget per account). See modules/spend_limits."
+  default     = "stack"
 }
 
 variable "hourly_token_alarm_threshold" {
   type        = number
-  description = "Alarm (e-mailed to alert_emails) when the model uses more tokens than this in an hour; null for none."
+  description = "Alarm (e-mailed to alert_emails) when the model uses more tokens than this in an hour, counted for the model id across the account and region (every stack on that model); null for none."
   default     = null
 }
 
 variable "alert_emails" {
   type        = list(string)
-  description = "Who the budget and the token alarm e-mail."
+  description = "Who the alerts topic e-mails: the budget, the token alarm and the operational alarms (any number; each confirms its subscription once)."
   default     = []
 }

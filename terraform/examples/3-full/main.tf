@@ -1,13 +1,14 @@
 locals {
-  tags          = { project = "agentarch", pattern = "3-full" }
+  tags          = { project = "agentarch", pattern = "3-full", agentarch-stack = var.name } # the last is the budget's cost allocation tag
   artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../../../lambda_build/dist")
   agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
   redirect_uri  = "${var.web_origin}/"
 
-  max_body_bytes           = 32768 # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
-  history_turns            = 10    # past turns the agent reloads from Memory (1-50)
-  memory_event_expiry_days = 30    # Memory's event expiry, and the conversation index's TTL
-  audit_retention_days     = 400   # a session's audit records are kept this long after its first one
+  metrics_namespace        = "agentarch/${var.name}" # the stack's own: its alarms see only its functions' metrics
+  max_body_bytes           = 32768                   # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
+  history_turns            = 10                      # past turns the agent reloads from Memory (1-50)
+  memory_event_expiry_days = 30                      # Memory's event expiry, and the conversation index's TTL
+  audit_retention_days     = 400                     # a session's audit records are kept this long after its first one
 }
 
 # The timeout chain, checked in one place: API Gateway 29 s > Lambda 28 s >= agent deadline 25 s + 2 s;
@@ -132,6 +133,7 @@ module "limits" {
   chat_quotas                  = var.chat_quotas
   deletion_protection          = var.deletion_protection
   monthly_budget_usd           = var.monthly_budget_usd
+  budget_scope                 = var.budget_scope
   hourly_token_alarm_threshold = var.hourly_token_alarm_threshold
   bedrock_model_id             = var.bedrock_model_id
   alert_emails                 = var.alert_emails
@@ -172,7 +174,7 @@ module "chat" {
     AUDIT_TABLE                   = module.audit_trail.table_name
     AUDIT_RETENTION_DAYS          = tostring(local.audit_retention_days)
     POWERTOOLS_SERVICE_NAME       = "chat"
-    POWERTOOLS_METRICS_NAMESPACE  = "agentarch"
+    POWERTOOLS_METRICS_NAMESPACE  = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL          = "INFO"
   }
 
@@ -237,7 +239,7 @@ module "conversations" {
     MEMORY_ID                    = module.memory.memory_id
     DELETE_DEADLINE_SECONDS      = tostring(module.timeouts.delete_deadline_seconds)
     POWERTOOLS_SERVICE_NAME      = "conversations"
-    POWERTOOLS_METRICS_NAMESPACE = "agentarch"
+    POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL         = "INFO"
   }
 
@@ -297,7 +299,7 @@ module "audit" {
     AUDIT_TABLE                  = module.audit_trail.table_name
     AUDIT_ADMIN_GROUP            = module.identity.audit_admin_group
     POWERTOOLS_SERVICE_NAME      = "audit"
-    POWERTOOLS_METRICS_NAMESPACE = "agentarch"
+    POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL         = "INFO"
   }
 
@@ -328,5 +330,24 @@ module "front_door" {
     get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }
     list_audit_records  = { path = "/api/audit", method = "GET", lambda_invoke_arn = module.audit.invoke_arn }
+  }
+}
+
+# Alarms on what matters once it runs (API 5xx, throttles, uncharged turns, agent errors), notifying
+# the budget's topic; README.md, "Alarms and what to do", says what each means and what to check.
+module "alarms" {
+  source = "../../modules/alarms"
+
+  name              = var.name
+  alarm_topic_arn   = module.limits.alerts_topic_arn
+  api_name          = module.front_door.api_name
+  stage_name        = module.front_door.stage_name
+  metrics_namespace = local.metrics_namespace
+  tags              = local.tags
+
+  function_names = {
+    chat          = module.chat.function_name
+    conversations = module.conversations.function_name
+    audit         = module.audit.function_name
   }
 }

@@ -42,3 +42,8 @@ output "waf_log_group_name" {
   description = "CloudWatch log group of the WAF logs; null with a central web ACL (its owner logs it)."
   value       = try(aws_cloudwatch_log_group.waf[0].name, null)
 }
+
+output "api_name" {
+  description = "Name of the REST API (the ApiName dimension of its AWS/ApiGateway metrics)."
+  value       = aws_api_gateway_rest_api.this.name
+}

@@ -29,6 +29,6 @@ output "budget_name" {
 }
 
 output "alerts_topic_arn" {
-  description = "ARN of the SNS topic the token alarm notifies, or null when there is no alarm."
+  description = "ARN of the SNS topic every alert of the stack notifies (budget, token alarm, modules/alarms), or null when alert_emails is empty."
   value       = try(aws_sns_topic.alerts[0].arn, null)
 }

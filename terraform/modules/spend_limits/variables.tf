@@ -58,7 +58,7 @@ variable "kms_key_arn" {
 # --- caps on the whole bill ---
 variable "monthly_budget_usd" {
   type        = number
-  description = "An AWS Budgets cost budget for the account, in USD per month: e-mails at 80 % of actual and 100 % of forecast spend. null creates none. Budgets only alert; the quotas and the reserved concurrency are what stop spending."
+  description = "An AWS Budgets monthly cost budget, <name>-<region>-monthly, in USD: alerts_topic notified at 80 % of actual and 100 % of forecast spend. What it counts is budget_scope. null creates none. Budgets only alert; the quotas and the reserved concurrency are what stop spending."
   default     = null
 
   validation {
@@ -67,9 +67,31 @@ variable "monthly_budget_usd" {
   }
 }
 
+variable "budget_scope" {
+  type        = string
+  description = "What the budget counts. \"stack\" (default): the costs tagged <cost_allocation_tag_key> = <name>, so several stacks in one account each watch their own; the tag must be activated as a cost allocation tag in the payer account (it counts from activation on), and Bedrock model tokens carry it only when the model is called through an application inference profile with the tag. \"account\": every cost of the account; make one such budget per account, not one per stack."
+  default     = "stack"
+
+  validation {
+    condition     = contains(["stack", "account"], var.budget_scope)
+    error_message = "budget_scope must be \"stack\" (the stack's tagged costs) or \"account\" (the whole account)."
+  }
+}
+
+variable "cost_allocation_tag_key" {
+  type        = string
+  description = "The tag whose value is the stack's name on every resource (set it in the provider's default_tags and in tags): the budget with budget_scope = \"stack\" counts what carries it."
+  default     = "agentarch-stack"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:/=+@ -]{1,128}$", var.cost_allocation_tag_key)) && !startswith(var.cost_allocation_tag_key, "aws:")
+    error_message = "cost_allocation_tag_key must be a user tag key (1-128 letters, digits, spaces or _.:/=+-@, not starting with aws:)."
+  }
+}
+
 variable "hourly_token_alarm_threshold" {
   type        = number
-  description = "A CloudWatch alarm when the agent's model (AWS/Bedrock InputTokenCount + OutputTokenCount of bedrock_model_id) uses more tokens than this in an hour; it e-mails alert_emails through an SNS topic. null creates none."
+  description = "A CloudWatch alarm when the agent's model (AWS/Bedrock InputTokenCount + OutputTokenCount of bedrock_model_id) uses more tokens than this in an hour; it notifies the alerts topic. The metrics are per account, region and model id: every stack and caller of the same model in the region counts, so set it in one stack per model. null creates none."
   default     = null
 
   validation {
@@ -91,7 +113,7 @@ variable "bedrock_model_id" {
 
 variable "alert_emails" {
   type        = list(string)
-  description = "Who the budget and the alarm e-mail (each address confirms the SNS subscription once)."
+  description = "Who the alerts topic e-mails (the budget, the token alarm, the operational alarms): each address confirms its SNS subscription once. The budget notifies the topic, so any number of addresses works (Budgets alone takes 10). Empty creates no topic."
   default     = []
 
   validation {
