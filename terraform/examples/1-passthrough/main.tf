@@ -61,6 +61,7 @@ module "front_door" {
   allowed_origins      = [var.web_origin]
   max_body_bytes       = local.max_body_bytes
   logging_enabled      = var.api_gateway_logging
+  log_kms_key_arn      = var.log_kms_key_arn
 
   routes = {
     chat = {

@@ -33,6 +33,12 @@ variable "artifacts_dir" {
   default     = null
 }
 
+variable "log_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key (ARN, rotation on) for the API's access and WAF log groups; its key policy must allow logs.<region>.amazonaws.com (modules/front_door README). null uses CloudWatch Logs' AWS managed encryption."
+  default     = null
+}
+
 variable "api_gateway_logging" {
   type        = bool
   description = "API Gateway access and execution logs. They need the account's CloudWatch Logs role: apply terraform/examples/account-logging once per account and region first (see ../README.md), then set true."

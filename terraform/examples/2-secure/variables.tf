@@ -39,6 +39,12 @@ variable "api_gateway_logging" {
   default     = false
 }
 
+variable "log_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key (ARN, rotation on) for the API's access and WAF log groups; its key policy must allow logs.<region>.amazonaws.com (modules/front_door README). null uses CloudWatch Logs' AWS managed encryption."
+  default     = null
+}
+
 variable "powertools_layer_version" {
   type        = number
   description = "Version N of the public Powertools layer AWSLambdaPowertoolsPythonV3-python313-arm64:N (aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.13/latest)."

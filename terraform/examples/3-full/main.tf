@@ -322,6 +322,7 @@ module "front_door" {
   integration_timeout_ms = module.timeouts.api_integration_ms
   max_body_bytes         = local.max_body_bytes
   logging_enabled        = var.api_gateway_logging
+  log_kms_key_arn        = var.log_kms_key_arn
 
   routes = {
     chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }

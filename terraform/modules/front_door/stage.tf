@@ -44,9 +44,10 @@ resource "aws_api_gateway_deployment" "this" {
 
 resource "aws_cloudwatch_log_group" "access" {
   #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (30 days by default, to keep a demo cheap).
-  #checkov:skip=CKV_AWS_158:Encrypted with the AWS managed key; access logs hold no secrets (no headers, no bodies).
+  #checkov:skip=CKV_AWS_158:Encrypted with the AWS managed key unless log_kms_key_arn is set; access logs hold no secrets (no headers, no bodies).
   name              = "/aws/apigateway/${var.name}/access"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
   tags              = var.tags
 }
 

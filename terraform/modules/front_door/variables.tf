@@ -156,6 +156,17 @@ variable "log_retention_days" {
   }
 }
 
+variable "log_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key (ARN) for the access and WAF log groups; null uses CloudWatch Logs' AWS managed encryption. The key policy must allow logs.<region>.amazonaws.com (kms:Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe* with kms:EncryptionContext:aws:logs:arn), or the log groups cannot be created."
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:...), or null: CloudWatch Logs accepts only a key ARN."
+  }
+}
+
 variable "logging_enabled" {
   type        = bool
   description = "Access logs and execution logs. They need the account's API Gateway CloudWatch Logs role, a one-time step per account and region that this module does not take (terraform/examples/account-logging); false keeps both off so the stage deploys in an account without that role."

@@ -286,9 +286,10 @@ resource "aws_cloudwatch_log_group" "waf" {
   count = local.create_web_acl ? 1 : 0
 
   #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (30 days by default, to keep a demo cheap).
-  #checkov:skip=CKV_AWS_158:Encrypted with the AWS managed key; the Authorization header is redacted from WAF logs.
+  #checkov:skip=CKV_AWS_158:Encrypted with the AWS managed key unless log_kms_key_arn is set; the Authorization header is redacted from WAF logs.
   name              = "aws-waf-logs-${var.name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
   tags              = var.tags
 }
 
