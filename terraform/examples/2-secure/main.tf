@@ -37,6 +37,11 @@ module "runtime" {
   bedrock_model_id = var.bedrock_model_id
   policy_mode      = var.policy_mode
 
+  # Defence in depth: a resource policy on the runtime denies every principal but the chat Lambda's
+  # role, so another role of the account with broad InvokeAgentRuntime rights is refused too.
+  restrict_invokers = true
+  invoker_role_arns = [module.chat.role_arn]
+
   environment_variables = {
     MODEL_PROVIDER   = "bedrock"
     BEDROCK_MODEL_ID = var.bedrock_model_id

@@ -75,6 +75,11 @@ module "runtime" {
   memory_actions   = local.runtime_memory_actions
   policy_mode      = var.policy_mode
 
+  # Defence in depth: a resource policy on the runtime denies every principal but the chat Lambda's
+  # role, so another role of the account with broad InvokeAgentRuntime rights is refused too.
+  restrict_invokers = true
+  invoker_role_arns = [module.chat.role_arn]
+
   policy_statements = [
     # The agent's one write of business data: the tickets its create_ticket tool opens.
     {

@@ -141,3 +141,62 @@ resource "aws_iam_role_policy" "runtime" {
   role   = aws_iam_role.runtime[0].id
   policy = data.aws_iam_policy_document.runtime.json
 }
+
+# Who may invoke the runtime, on the runtime itself (AgentCore evaluates the runtime's and the
+# endpoint's resource policies on every invocation). The Allow names the invokers; the Deny is what
+# protects: every other principal of the account is refused whatever its identity policy grants.
+locals {
+  invoke_actions = ["bedrock-agentcore:InvokeAgentRuntime", "bedrock-agentcore:InvokeAgentRuntimeForUser"]
+}
+
+data "aws_iam_policy_document" "invokers" {
+  count = var.restrict_invokers ? 1 : 0
+
+  statement {
+    sid       = "AllowInvokers"
+    effect    = "Allow"
+    actions   = local.invoke_actions
+    resources = [aws_bedrockagentcore_agent_runtime.this.agent_runtime_arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.invoker_role_arns
+    }
+  }
+
+  statement {
+    sid       = "DenyEveryOtherPrincipal"
+    effect    = "Deny"
+    actions   = local.invoke_actions
+    resources = [aws_bedrockagentcore_agent_runtime.this.agent_runtime_arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = var.invoker_role_arns
+    }
+  }
+}
+
+resource "aws_bedrockagentcore_resource_policy" "runtime" {
+  count = var.restrict_invokers ? 1 : 0
+
+  resource_arn = aws_bedrockagentcore_agent_runtime.this.agent_runtime_arn
+  policy       = data.aws_iam_policy_document.invokers[0].json
+
+  lifecycle {
+    precondition {
+      condition     = var.jwt_authorizer == null
+      error_message = "restrict_invokers restricts SigV4 callers by role; with jwt_authorizer the runtime's callers are users with tokens. Set restrict_invokers = false or drop jwt_authorizer."
+    }
+    precondition {
+      condition     = length(var.invoker_role_arns) > 0
+      error_message = "restrict_invokers needs invoker_role_arns: the roles that may still invoke the runtime."
+    }
+  }
+}

@@ -258,3 +258,20 @@ variable "memory_kms_key_arn" {
     error_message = "memory_kms_key_arn must be a KMS key ARN (arn:aws:kms:...), or null."
   }
 }
+
+variable "restrict_invokers" {
+  type        = bool
+  description = "Attach a resource policy to the runtime that allows invoker_role_arns and explicitly denies InvokeAgentRuntime to every other principal. Within one account an Allow in either the caller's identity policy or the resource policy grants access, so only the Deny narrows who may call: a role of the account with broad bedrock-agentcore rights is then refused too. A bool of its own so the plan knows whether the policy exists while the roles' ARNs are known only after apply. For IAM (SigV4) inbound auth only."
+  default     = false
+}
+
+variable "invoker_role_arns" {
+  type        = list(string)
+  description = "With restrict_invokers: the IAM roles that alone may invoke the runtime (e.g. the chat Lambda's)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.invoker_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", arn))])
+    error_message = "invoker_role_arns must be IAM role ARNs (arn:aws:iam::<account>:role/...)."
+  }
+}
