@@ -167,7 +167,26 @@ def test_5_runtime_log_group_is_declared_with_retention_and_kms() -> None:
         "/aws/bedrock-agentcore/runtimes/${aws_bedrockagentcore_agent_runtime.this.agent_runtime_id}-DEFAULT"
     )
     output = plain(module_dir("agent_runtime").outputs["log_group_name"].body)["value"]
-    assert output == "${aws_cloudwatch_log_group.runtime.name}"
+    assert (
+        output == "${var.create_log_group ? aws_cloudwatch_log_group.runtime[0].name : local.log_group_name}"
+    )
+    assert plain(module_dir("agent_runtime").variables["create_log_group"].body)["default"] is True
+
+
+def test_5_a_brought_role_that_may_create_log_groups_can_leave_the_group_to_the_service() -> None:
+    """The race (issue 21): the managed group is named after the runtime's id, so it is created after
+    the runtime; a brought role with logs:CreateLogGroup lets the service win. The module says so and
+    lets such a caller opt out; the existing state moves to the counted address."""
+    runtime = module_dir("agent_runtime")
+    group = body("agent_runtime", "aws_cloudwatch_log_group", "runtime")
+    assert group["count"] == "${var.create_log_group ? 1 : 0}"
+    moves = [plain(b.body) for b in runtime.others if b.kind == "moved"]
+    assert {
+        "from": "${aws_cloudwatch_log_group.runtime}",
+        "to": "${aws_cloudwatch_log_group.runtime[0]}",
+    } in moves
+    text = runtime.resources[("aws_cloudwatch_log_group", "runtime")].file.read_text(encoding="utf-8")
+    assert "ResourceAlreadyExistsException" in text and "create_log_group = false" in text
 
 
 def test_5_the_runtime_role_cannot_create_an_unmanaged_log_group() -> None:
@@ -396,13 +415,16 @@ def test_11_deployment_triggers_cover_authorizer_validators_and_resources() -> N
 # --- 12. names that pass validation also pass apply ----------------------------------------------
 
 
-def test_12_lambda_names_leave_room_for_the_role_name() -> None:
+def test_12_lambda_role_names_fit_and_never_collide_across_regions() -> None:
+    """IAM is global: a fixed <name>-role collided for one stack name in two regions (issue 21). The
+    role takes a prefix IAM completes with a unique suffix; IAM caps name_prefix at 38 characters."""
     (validation,) = validations(module_dir("lambda_function").variables, "name")
     pattern = first_regex(validation["condition"])
-    role_name = plain(module_dir("lambda_function").resources[("aws_iam_role", "this")].body)["name"]
-    assert role_name == "${var.name}-role"
-    assert pattern.match("a" * 59) and len("a" * 59 + "-role") <= 64
-    assert not pattern.match("a" * 60)
+    assert pattern.match("a" * 64) and not pattern.match("a" * 65)  # Lambda's own limit
+    role = plain(module_dir("lambda_function").resources[("aws_iam_role", "this")].body)
+    assert "name" not in role and role["name_prefix"] == "${substr(var.name, 0, 37)}-"
+    assert len("a" * 37 + "-") <= 38
+    assert role["lifecycle"][0]["create_before_destroy"] is True  # the function never points at no role
 
 
 def test_12_cognito_domain_prefix_is_refused_when_too_long_or_reserved() -> None:

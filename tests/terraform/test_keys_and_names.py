@@ -56,3 +56,14 @@ def test_the_api_log_groups_take_the_front_doors_log_key_and_waf_keeps_its_name_
     assert waf["kms_key_id"] == access["kms_key_id"] == "${var.log_kms_key_arn}"
     assert waf["name"].startswith("aws-waf-logs-")  # WAF logs only to groups named so
     assert "logs.<region>.amazonaws.com" in plain(fd.variables["log_kms_key_arn"].body)["description"]
+
+
+# --- names that are global to the account --------------------------------------------------------
+
+
+def test_every_iam_role_is_named_by_prefix() -> None:
+    """IAM roles are global: a fixed name from the stack's name collides in a second region."""
+    roles = resources("aws_iam_role")
+    assert len(roles) >= 3
+    for module, name, role in roles:
+        assert "name" not in role and "name_prefix" in role, f"{module.path.name}: aws_iam_role.{name}"

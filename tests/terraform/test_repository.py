@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from agentarch.dev.cli.lint import main
 from agentarch.dev.lint import run_all
 from agentarch.dev.lint.hcl import terraform_dirs
+from agentarch.dev.packaging.registry import FUNCTIONS
 from tests.terraform.conftest import EXAMPLE_NAMES, EXAMPLES, MODULES, OTHER_ROOTS, ROOT
 
 RULES = {
@@ -53,3 +56,32 @@ def test_no_findings_for(rule: str, findings: list[str]) -> None:
 def test_lint_command_exits_zero_on_the_repository(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--root", str(ROOT)]) == 0
     assert "no findings" in capsys.readouterr().out
+
+
+def test_the_readme_names_every_module_and_every_zip_the_build_writes() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Deploying to AWS") :]
+    modules = sorted(p.name for p in MODULES.iterdir() if p.is_dir())
+    words = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+    ]
+    listed = re.search(r"(\w+) modules under `terraform/modules/`\s*\(([^)]*)\)", section)
+    assert listed, "the README says how many modules there are and lists them"
+    assert listed.group(1) == words[len(modules)]
+    assert re.findall(r"`(\w+)`", listed.group(2)) == modules
+    zips = re.search(r"lambda_build/dist/\{([^}]*)\}\.zip", section)
+    assert zips and set(zips.group(1).split(",")) == {
+        spec.artifact.removesuffix(".zip") for spec in FUNCTIONS.values()
+    }

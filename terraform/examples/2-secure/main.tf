@@ -67,13 +67,14 @@ module "limits" {
 module "chat" {
   source = "../../modules/lambda_function"
 
-  name                     = "${var.name}-chat"
-  description              = "POST /api/chat: validates, derives the actor from the token, invokes the agent with SigV4"
-  artifact_path            = "${local.artifacts_dir}/chat.zip"
-  handler                  = "agentarch.handlers.chat.lambda_handler"
-  powertools_layer_version = var.powertools_layer_version
-  timeout_seconds          = module.timeouts.lambda_seconds
-  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/*/api/*" # its routes: POST /api/chat, GET /api/usage
+  name                      = "${var.name}-chat"
+  description               = "POST /api/chat: validates, derives the actor from the token, invokes the agent with SigV4"
+  artifact_path             = "${local.artifacts_dir}/chat.zip"
+  handler                   = "agentarch.handlers.chat.lambda_handler"
+  powertools_layer_version  = var.powertools_layer_version
+  timeout_seconds           = module.timeouts.lambda_seconds
+  api_gateway_execution_arn = module.front_door.execution_arn
+  api_gateway_routes        = { chat = "POST/api/chat", usage = "GET/api/usage" } # exactly its routes
 
   # The cap on every user together: at most this many agent turns at once (see the variable's cost note).
   reserved_concurrent_executions = var.chat_reserved_concurrency

@@ -148,13 +148,14 @@ module "limits" {
 module "chat" {
   source = "../../modules/lambda_function"
 
-  name                     = "${var.name}-chat"
-  description              = "POST /api/chat: validates, owns the conversation index, invokes the agent with SigV4"
-  artifact_path            = "${local.artifacts_dir}/chat.zip"
-  handler                  = "agentarch.handlers.chat.lambda_handler"
-  powertools_layer_version = var.powertools_layer_version
-  timeout_seconds          = module.timeouts.lambda_seconds
-  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/*/api/*" # its routes: POST /api/chat, GET /api/usage
+  name                      = "${var.name}-chat"
+  description               = "POST /api/chat: validates, owns the conversation index, invokes the agent with SigV4"
+  artifact_path             = "${local.artifacts_dir}/chat.zip"
+  handler                   = "agentarch.handlers.chat.lambda_handler"
+  powertools_layer_version  = var.powertools_layer_version
+  timeout_seconds           = module.timeouts.lambda_seconds
+  api_gateway_execution_arn = module.front_door.execution_arn
+  api_gateway_routes        = { chat = "POST/api/chat", usage = "GET/api/usage" } # exactly its routes
 
   # The cap on every user together: at most this many agent turns at once (see the variable's cost note).
   reserved_concurrent_executions = var.chat_reserved_concurrency
@@ -228,13 +229,14 @@ module "chat" {
 module "conversations" {
   source = "../../modules/lambda_function"
 
-  name                     = "${var.name}-conversations"
-  description              = "GET/DELETE /api/conversations: a user's conversations and their history"
-  artifact_path            = "${local.artifacts_dir}/conversations.zip"
-  handler                  = "agentarch.handlers.conversations.lambda_handler"
-  powertools_layer_version = var.powertools_layer_version
-  timeout_seconds          = module.timeouts.conversations_lambda_seconds
-  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/*/api/conversations*"
+  name                      = "${var.name}-conversations"
+  description               = "GET/DELETE /api/conversations: a user's conversations and their history"
+  artifact_path             = "${local.artifacts_dir}/conversations.zip"
+  handler                   = "agentarch.handlers.conversations.lambda_handler"
+  powertools_layer_version  = var.powertools_layer_version
+  timeout_seconds           = module.timeouts.conversations_lambda_seconds
+  api_gateway_execution_arn = module.front_door.execution_arn
+  api_gateway_routes        = { list = "GET/api/conversations", get = "GET/api/conversations/*", delete = "DELETE/api/conversations/*" }
 
   environment = {
     ALLOWED_ORIGINS              = var.web_origin
@@ -288,14 +290,15 @@ resource "aws_lambda_permission" "sweep" {
 module "audit" {
   source = "../../modules/lambda_function"
 
-  name                     = "${var.name}-audit"
-  description              = "GET /api/audit: the audit trail, for the audit admin group only"
-  artifact_path            = "${local.artifacts_dir}/audit.zip"
-  handler                  = "agentarch.handlers.audit.lambda_handler"
-  powertools_layer_version = var.powertools_layer_version
-  botocore_data_path       = false # boto3's own DynamoDB model: the zip carries no API description
-  timeout_seconds          = module.timeouts.conversations_lambda_seconds
-  api_gateway_source_arn   = "${module.front_door.execution_arn}/*/GET/api/audit"
+  name                      = "${var.name}-audit"
+  description               = "GET /api/audit: the audit trail, for the audit admin group only"
+  artifact_path             = "${local.artifacts_dir}/audit.zip"
+  handler                   = "agentarch.handlers.audit.lambda_handler"
+  powertools_layer_version  = var.powertools_layer_version
+  botocore_data_path        = false # boto3's own DynamoDB model: the zip carries no API description
+  timeout_seconds           = module.timeouts.conversations_lambda_seconds
+  api_gateway_execution_arn = module.front_door.execution_arn
+  api_gateway_routes        = { list = "GET/api/audit" }
 
   environment = {
     ALLOWED_ORIGINS              = var.web_origin

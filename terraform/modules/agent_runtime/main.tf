@@ -46,13 +46,25 @@ locals {
   role_arn    = local.create_role ? aws_iam_role.runtime[0].arn : var.role_arn
 }
 
-# Declared here with retention (and a KMS key when set) so `destroy` removes it. The role may not
-# create log groups, so the service cannot create an unmanaged one first.
+# Declared here with retention (and a KMS key when set) so `destroy` removes it. The role this module
+# creates may not create log groups, so the service cannot create an unmanaged one first. A brought
+# role (role_arn) that may logs:CreateLogGroup races it: the group's name holds the runtime's id, so
+# it can only be created after the runtime, and an invocation in between makes the service create it
+# first (the apply then fails with ResourceAlreadyExistsException). For such a role set
+# create_log_group = false (the service's group then has no retention), or import the group.
 resource "aws_cloudwatch_log_group" "runtime" {
+  count = var.create_log_group ? 1 : 0
+
   #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (30 days by default, to keep a demo cheap).
   #checkov:skip=CKV_AWS_158:Encrypted with the AWS managed key unless log_kms_key_arn is set.
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.log_kms_key_arn
   tags              = var.tags
+}
+
+# The log group became optional (create_log_group): the one instance keeps its state.
+moved {
+  from = aws_cloudwatch_log_group.runtime
+  to   = aws_cloudwatch_log_group.runtime[0]
 }

@@ -39,8 +39,8 @@ output "policy_json" {
 }
 
 output "log_group_name" {
-  description = "CloudWatch log group the runtime writes to (managed here: retention, KMS, removed on destroy)."
-  value       = aws_cloudwatch_log_group.runtime.name
+  description = "CloudWatch log group the runtime writes to (managed here unless create_log_group = false: retention, KMS, removed on destroy)."
+  value       = var.create_log_group ? aws_cloudwatch_log_group.runtime[0].name : local.log_group_name
 }
 
 output "artifact_bucket" {

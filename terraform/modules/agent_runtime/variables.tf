@@ -90,8 +90,8 @@ variable "policy_dir" {
   default     = null
 
   validation {
-    condition     = var.policy_dir == null || can(regex("^[A-Za-z0-9_./-]+$", var.policy_dir))
-    error_message = "policy_dir must be a path of letters, digits, '_', '.', '/' or '-' (relative to the zip's root), or null."
+    condition     = var.policy_dir == null || (can(regex("^[A-Za-z0-9_./-]+$", var.policy_dir)) && !startswith(var.policy_dir, "/") && !contains(split("/", var.policy_dir), ".."))
+    error_message = "policy_dir must be a relative path inside the zip (letters, digits, '_', '.', '/' or '-'; no leading '/', no '..' segment), or null."
   }
 }
 
@@ -167,6 +167,12 @@ variable "log_retention_days" {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."
   }
+}
+
+variable "create_log_group" {
+  type        = bool
+  description = "Declare the runtime's log group here (retention, KMS, removed on destroy). Set false with a brought role_arn that may logs:CreateLogGroup: the group's name holds the runtime's id, so Terraform creates it just after the runtime, and an invocation in between lets the service create it first and fails the apply."
+  default     = true
 }
 
 variable "log_kms_key_arn" {

@@ -13,7 +13,7 @@ locals {
 
   create_role = var.role_arn == null
   role_arn    = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
-  role_name   = local.create_role ? aws_iam_role.this[0].name : element(split("/", var.role_arn), length(split("/", var.role_arn)) - 1)
+  role_name   = local.create_role ? aws_iam_role.this[0].id : element(split("/", var.role_arn), length(split("/", var.role_arn)) - 1) # a role's id is its name
 }
 
 # Retention and encryption are variables; checkov's one-year minimum is a compliance choice, not a default.
@@ -38,13 +38,19 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
+# IAM is global: a prefix (IAM adds a unique suffix) keeps two stacks of one name in two regions
+# apart. A new role is created before the old one goes, so the function never points at none.
 resource "aws_iam_role" "this" {
   count = local.create_role ? 1 : 0
 
-  name                 = "${var.name}-role"
+  name_prefix          = "${substr(var.name, 0, 37)}-"
   assume_role_policy   = data.aws_iam_policy_document.assume.json
   permissions_boundary = var.permissions_boundary_arn
   tags                 = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 data "aws_iam_policy_document" "this" {
@@ -161,4 +167,22 @@ resource "aws_lambda_permission" "api_gateway" {
   function_name = aws_lambda_function.this.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = var.api_gateway_source_arn
+}
+
+# One permission per route the function serves, so no other method or path of the API may invoke it.
+resource "aws_lambda_permission" "api_route" {
+  for_each = var.api_gateway_routes
+
+  statement_id  = "AllowApiGateway-${each.key}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${var.api_gateway_execution_arn}/*/${each.value}"
+
+  lifecycle {
+    precondition {
+      condition     = var.api_gateway_execution_arn != null
+      error_message = "api_gateway_routes needs api_gateway_execution_arn (front_door's execution_arn)."
+    }
+  }
 }

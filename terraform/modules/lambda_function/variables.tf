@@ -1,11 +1,11 @@
 # --- naming and tags ---
 variable "name" {
   type        = string
-  description = "Function name (also names its role <name>-role and its log group). At most 59 characters, so the role name stays within IAM's 64."
+  description = "Function name (also the prefix of its role, <first 37 characters of name>-<unique suffix>, and the name of its log group)."
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9_-]{1,59}$", var.name))
-    error_message = "name must be 1-59 letters, digits, '-' or '_' (Lambda allows 64, but the role <name>-role must fit IAM's 64)."
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 letters, digits, '-' or '_'."
   }
 }
 
@@ -29,11 +29,16 @@ variable "artifact_path" {
 
 variable "handler" {
   type        = string
-  description = "Handler as module.function, e.g. agentarch.handlers.chat.lambda_handler."
+  description = "Handler as the runtime expects it: module.function for Python (agentarch.handlers.chat.lambda_handler), file.function for Node.js and Ruby, package.Class::method for Java, Assembly::Namespace.Class::Method for .NET, anything (often bootstrap) for provided runtimes. At most 128 characters, no whitespace."
 
   validation {
-    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_.]*\\.[A-Za-z_][A-Za-z0-9_]*$", var.handler))
-    error_message = "handler must look like package.module.function."
+    condition     = can(regex("^\\S{1,128}$", var.handler))
+    error_message = "handler must be 1-128 characters without whitespace."
+  }
+
+  validation {
+    condition     = !startswith(var.runtime, "python") || can(regex("^[A-Za-z_][A-Za-z0-9_.]*\\.[A-Za-z_][A-Za-z0-9_]*$", var.handler))
+    error_message = "A Python handler must look like package.module.function."
   }
 }
 
@@ -122,8 +127,24 @@ variable "reserved_concurrent_executions" {
 
 variable "environment" {
   type        = map(string)
-  description = "Environment variables (names from agentarch.config.Env, plus POWERTOOLS_*)."
+  description = "Environment variables (names from agentarch.config.Env, plus POWERTOOLS_*). Names Lambda reserves (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, _HANDLER, ...: the reserved list in the Lambda developer guide) are refused: Lambda sets them itself and the apply would fail."
   default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.environment) : can(regex("^[a-zA-Z][a-zA-Z0-9_]*$", name))])
+    error_message = "Environment variable names must start with a letter and hold only letters, digits and '_'."
+  }
+
+  validation {
+    condition = length(setintersection(keys(var.environment), [
+      "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+      "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+      "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+      "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+      "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+    ])) == 0
+    error_message = "environment sets a variable Lambda reserves (_HANDLER, _X_AMZN_TRACE_ID, AWS_DEFAULT_REGION, AWS_REGION, AWS_EXECUTION_ENV, AWS_LAMBDA_FUNCTION_*, AWS_LAMBDA_INITIALIZATION_TYPE, AWS_LAMBDA_LOG_*, AWS credentials, AWS_LAMBDA_RUNTIME_API, LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR, TZ)."
+  }
 }
 
 variable "kms_key_arn" {
@@ -184,7 +205,7 @@ variable "policy_statements" {
 
 variable "role_arn" {
   type        = string
-  description = "Bring your own execution role (trusting lambda.amazonaws.com); null creates <name>-role. The module still attaches its inline policy (own log group, traces, policy_statements) to it."
+  description = "Bring your own execution role (trusting lambda.amazonaws.com); null creates one named <name>-<unique suffix>. The module still attaches its inline policy (own log group, traces, policy_statements) to it."
   default     = null
 
   validation {
@@ -206,6 +227,23 @@ variable "permissions_boundary_arn" {
 
 variable "api_gateway_source_arn" {
   type        = string
-  description = "execute-api ARN pattern allowed to invoke the function (e.g. <execution_arn>/*/POST/api/chat); null adds no permission."
+  description = "execute-api ARN pattern allowed to invoke the function (e.g. <execution_arn>/*/POST/api/chat); null adds no permission. For several routes use api_gateway_routes."
   default     = null
+}
+
+variable "api_gateway_execution_arn" {
+  type        = string
+  description = "Execution ARN of the REST API (front_door's execution_arn) that api_gateway_routes are on."
+  default     = null
+}
+
+variable "api_gateway_routes" {
+  type        = map(string)
+  description = "The routes that may invoke the function, by name => \"METHOD/path\" as API Gateway names them in the source ARN (a path parameter is *): e.g. { chat = \"POST/api/chat\", history = \"GET/api/conversations/*\" }. One permission each, on any stage of api_gateway_execution_arn; nothing wider than the routes the function serves."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for route in values(var.api_gateway_routes) : can(regex("^(GET|POST|PUT|PATCH|DELETE)(/[A-Za-z0-9_.*-]+)+$", route))])
+    error_message = "Each api_gateway_routes value must be METHOD/path, e.g. POST/api/chat or GET/api/conversations/* (methods GET, POST, PUT, PATCH, DELETE)."
+  }
 }
