@@ -63,6 +63,22 @@ def addresses(root: Path) -> tuple[set[str], dict[str, str]]:
     return found, moves
 
 
+def declared_types(root: Path) -> dict[str, set[str]]:
+    """{"resource": types, "data": types} a root declares, walked through its local module calls."""
+    found: dict[str, set[str]] = {"resource": set(), "data": set()}
+
+    def walk(module: TfModule) -> None:
+        found["resource"] |= {rtype for rtype, _ in module.resources}
+        found["data"] |= {rtype for rtype, _ in module.data}
+        for block in module.module_calls.values():
+            source = str(plain(block.body)["source"])
+            if source.startswith("."):
+                walk(load_module((module.path / source).resolve()))
+
+    walk(load_module(root))
+    return found
+
+
 def lost(old: set[str], root: Path, *, honour_moves: bool = True) -> set[str]:
     """Addresses of `old` the root no longer declares and no `moved` block carries to one it does."""
     new, moves = addresses(root)
