@@ -107,3 +107,25 @@ def test_the_table_reports_what_the_issue_found_missing() -> None:
 def test_an_undeclared_type_would_fail() -> None:
     with pytest.raises(AssertionError, match="covered by 0 rows"):
         row_for("aws_sqs_queue")
+
+
+def test_a_new_accounts_default_apply_is_documented_step_by_step() -> None:
+    text = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## A new account, step by step") :]
+    section = section[: section.index("\n## ", 3)]
+    # in this order: deployer, concurrency quota, model access, apply, alerts, first user in groups
+    order = [
+        "aws sts get-caller-identity",
+        "L-B99A9384",
+        "bedrock-runtime converse",
+        "terraform apply",
+        "confirm",
+        "admin-add-user-to-group",
+    ]
+    positions = [section.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert "chat_reserved_concurrency = -1" in section and "throttling" in section
+    groups = re.search(r"for GROUP in ([^;]+);", section)
+    policy = (EXAMPLES.parent.parent / "src/agentarch/agent/policies/tools.cedar").read_text(encoding="utf-8")
+    assert groups and set(re.findall(r'Agentarch::Group::"([^"]+)"', policy)) <= set(groups.group(1).split())
+    assert "#iam-the-deployer-needs" in section
