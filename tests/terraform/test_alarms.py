@@ -119,13 +119,13 @@ def custom_metrics() -> set[str]:
 
 def emitted_metrics() -> set[str]:
     """Every metric name the handlers publish: add_metric(name="...") and ApiError's `metric`."""
-    names = set()
+    names: set[str] = set()
     for path in (ROOT / "src/agentarch/handlers").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_metric":
                 for keyword in node.keywords:
                     if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
-                        names.add(keyword.value.value)
+                        names.add(str(keyword.value.value))
     for cls in vars(http).values():
         if isinstance(cls, type) and issubclass(cls, http.ApiError) and cls.metric:
             names.add(cls.metric)
