@@ -32,7 +32,9 @@ def test_passthrough_reports_the_bypass_gap_and_fails(capsys: pytest.CaptureFixt
     code, out, _ = lint(capsys, str(EXAMPLES / "1-passthrough"))
     assert code == 1
     assert "error [bypass-gap] module.runtime.aws_bedrockagentcore_agent_runtime.this" in out
-    assert "terraform/modules/agent_runtime/runtime.tf:1:" in out
+    # the finding names the example it came from, the module instance, and the module's file:line
+    assert "examples/1-passthrough -> module.runtime (" in out
+    assert "terraform/modules/agent_runtime/runtime.tf:1): error [bypass-gap]" in out
     assert "fix: Drop the runtime's JWT authorizer" in out
 
 
@@ -69,6 +71,29 @@ def test_sarif_output_validates_against_the_sarif_2_1_0_schema(capsys: pytest.Ca
     assert bypass["level"] == "error"
     assert location["artifactLocation"]["uri"].endswith("modules/agent_runtime/runtime.tf")
     assert location["region"]["startLine"] == 1
+    # the root it came from: a related location the message links to, and the logical location
+    (logical,) = bypass["locations"][0]["logicalLocations"]
+    assert logical["kind"] == "module"
+    assert logical["fullyQualifiedName"].endswith("examples/1-passthrough/module.runtime")
+    (related,) = bypass["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"].endswith("examples/1-passthrough/")
+    assert (
+        f"[{logical['fullyQualifiedName'].rsplit('/module.', 1)[0]}]({related['id']})"
+        in bypass["message"]["text"]
+    )
+
+
+def test_a_module_two_examples_share_is_reported_once_per_example_with_its_root(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 21: a finding in a shared module named only the module's file, not which root has it."""
+    items = findings(capsys, EXAMPLES)
+    logs = [i for i in items if i["rule"] == "access-logs"]
+    roots = {str(i["root"]).rsplit("/", 1)[-1] for i in logs}
+    assert {"2-secure", "3-full"} <= roots
+    assert {i["module"] for i in logs} == {"module.front_door"}
+    assert len({i["file"] for i in logs}) == 1, "one file, named once per root that uses it"
+    assert all(i["root"] for i in items), "every finding names its root"
 
 
 def test_a_tree_it_has_never_seen_is_linted_and_what_it_cannot_follow_is_reported(

@@ -156,7 +156,7 @@ def load_tree(root: Path) -> Tree:
         for item in items:
             meta = item.get("__tfmeta", {})
             address = str(meta.get("path", rtype))
-            module_path = _module_of(address)
+            module_path = module_of(address)
             call = modules.get(module_path, {})
             tree.resources.append(
                 Resource(
@@ -176,7 +176,18 @@ def load_tree(root: Path) -> Tree:
     return tree
 
 
-def _module_of(address: str) -> str:
+_MODULE_PREFIX = re.compile(r"^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*")
+
+
+def module_instance(address: str) -> str:
+    """`module.a["k"].module.b` for `module.a["k"].module.b.aws_t.n[0]`, the module instance as a user
+    reads it in a plan; "" for a resource of the root itself. A module call's own address names the
+    module that holds the call: `module.a` for `module.a.module.vpc`."""
+    prefix = _MODULE_PREFIX.match(address)
+    return prefix.group(0).rstrip(".") if prefix else ""
+
+
+def module_of(address: str) -> str:
     """`module.a.module.b` for `module.a.module.b.aws_t.n["k"]` (or `...data.aws_t.n`); "" at the root."""
     parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
     cut = len(parts) - 2

@@ -26,6 +26,7 @@ from typing import Any
 
 from agentarch.dev.lint.findings import Finding
 from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, TfModule, load_module
+from agentarch.dev.lint.model import module_instance
 
 KNOWN, REFINED, UNKNOWN = 0, 1, 2
 RULE_ID = "plan-time-unknown"
@@ -325,12 +326,14 @@ def check_root(root: Path, shown_root: str | None = None) -> list[Finding]:
                     file,
                     RULE_ID,
                     (
-                        f"{address} (root {label}): its {arg} depends on {why}, known only after apply; "
+                        f"{address}: its {arg} depends on {why}, known only after apply; "
                         f'`terraform plan` stops with "{error}"'
                     ),
                     "error",
                     _line_of(file, header, arg),
                     HINT,
+                    label,
+                    module_instance(address),
                 )
             )
         for call in scope.module.module_calls:

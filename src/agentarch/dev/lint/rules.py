@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentarch.dev.lint.findings import Finding
-from agentarch.dev.lint.model import Resource, Tree, dynamic_from_input, unresolved
+from agentarch.dev.lint.model import Resource, Tree, dynamic_from_input, module_instance, unresolved
 
 RUNTIME = "aws_bedrockagentcore_agent_runtime"
 INVOKE_ACTIONS = (
@@ -529,8 +529,9 @@ RULES: tuple[Rule, ...] = (
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
 
-def run_rules(tree: Tree, only: set[str] | None = None) -> list[Finding]:
-    """Every finding of every rule (or of the rules in `only`) on one evaluated tree."""
+def run_rules(tree: Tree, only: set[str] | None = None, root: str = "") -> list[Finding]:
+    """Every finding of every rule (or of the rules in `only`) on one evaluated tree; `root` names the
+    tree's root as the user should see it, each finding also names the module instance it is in."""
     findings: list[Finding] = []
     unresolved_rule = RULES_BY_ID["unresolved"]
     for rule in RULES:
@@ -541,7 +542,29 @@ def run_rules(tree: Tree, only: set[str] | None = None) -> list[Finding]:
                 text = f"could not resolve {message.removeprefix('UNRESOLVED:')} (rule {rule.id} skipped it)"
                 if rule.id == "unresolved":
                     text = f"could not resolve {message.removeprefix('UNRESOLVED:')}"
-                findings.append(Finding(res.file, "unresolved", text, "note", res.line, unresolved_rule.hint))
+                findings.append(
+                    Finding(
+                        res.file,
+                        "unresolved",
+                        text,
+                        "note",
+                        res.line,
+                        unresolved_rule.hint,
+                        root,
+                        module_instance(res.address),
+                    )
+                )
             else:
-                findings.append(Finding(res.file, rule.id, message, rule.severity, res.line, rule.hint))
+                findings.append(
+                    Finding(
+                        res.file,
+                        rule.id,
+                        message,
+                        rule.severity,
+                        res.line,
+                        rule.hint,
+                        root,
+                        module_instance(res.address),
+                    )
+                )
     return sorted(set(findings))
