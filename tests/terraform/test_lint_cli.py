@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from agentarch.dev.cli import main
-from tests.terraform.conftest import EXAMPLES
+from tests.terraform.conftest import EXAMPLES, MODULES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 SARIF_SCHEMA = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -52,11 +52,14 @@ def test_secure_patterns_are_clean_at_the_default_level(
     items = findings(capsys, EXAMPLES / name)
     assert [i for i in items if i["severity"] == "error"] == []
     # Logs wait for the account step; the chat Lambda reserves no concurrency by default (a new
-    # account cannot): both are warnings, and the README says why.
-    assert {i["rule"] for i in items if i["severity"] == "warning"} <= {
-        "access-logs",
-        "no-reserved-concurrency",
-    }
+    # account cannot): both are warnings, and the README says why. The runtime's resource policy
+    # (Deny for all but the chat role) is asked for exactly while no module declares one.
+    declared = any(
+        "aws_bedrockagentcore_resource_policy" in p.read_text(encoding="utf-8") for p in MODULES.rglob("*.tf")
+    )
+    warned = {i["rule"] for i in items if i["severity"] == "warning"}
+    assert warned - {"runtime-resource-policy"} <= {"access-logs", "no-reserved-concurrency"}
+    assert ("runtime-resource-policy" in warned) is not declared
     assert lint(capsys, str(EXAMPLES / name))[0] == 0
 
 

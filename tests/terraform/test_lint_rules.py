@@ -29,6 +29,9 @@ JWT_ON_RUNTIME = """  role_arn           = aws_iam_role.agent.arn
   }
 """
 
+_POLICY_START = SECURE.index('resource "aws_bedrockagentcore_resource_policy"')
+RESOURCE_POLICY = SECURE[_POLICY_START : SECURE.index("\n}\n", _POLICY_START) + 3]  # the runtime's, whole
+
 # rule id -> (what is replaced in the secure fixture, by what)
 BREAKAGES: dict[str, list[tuple[str, str]]] = {
     "bypass-gap": [("  role_arn           = aws_iam_role.agent.arn\n", JWT_ON_RUNTIME)],
@@ -72,6 +75,7 @@ BREAKAGES: dict[str, list[tuple[str, str]]] = {
         )
     ],
     "no-reserved-concurrency": [("  reserved_concurrent_executions = 10\n", "")],
+    "runtime-resource-policy": [(RESOURCE_POLICY, "")],
     "unresolved": [
         ("", 'module "lambda" {\n  source  = "terraform-aws-modules/lambda/aws"\n  version = "8.0.0"\n}\n')
     ],
@@ -83,6 +87,18 @@ MORE_BREAKAGES: list[tuple[str, list[tuple[str, str]]]] = [
         [("resources = [aws_bedrockagentcore_agent_runtime.agent.agent_runtime_arn]", 'resources = ["*"]')],
     ),
     ("timeout-chain", [('AGENT_TOTAL_TIMEOUT_SECONDS = "25"', 'AGENT_TOTAL_TIMEOUT_SECONDS = "28"')]),
+    (  # a resource policy that only allows the chat role: an Allow adds nothing within the account
+        "runtime-resource-policy",
+        [
+            ('Effect    = "Deny"', 'Effect    = "Allow"'),
+            ('Principal = "*"', "Principal = { AWS = aws_iam_role.chat.arn }"),
+            ('      Condition = { ArnNotEquals = { "aws:PrincipalArn" = aws_iam_role.chat.arn } }\n', ""),
+        ],
+    ),
+    (  # a Deny for everyone that excepts another role: it shuts out the front door itself
+        "runtime-resource-policy",
+        [('"aws:PrincipalArn" = aws_iam_role.chat.arn', '"aws:PrincipalArn" = aws_iam_role.agent.arn')],
+    ),
     (  # another issuer, but user tokens all the same: the front door can still be walked around
         "bypass-gap",
         [
@@ -203,3 +219,60 @@ def test_timeout_chain_resolves_the_integrations_reference_and_notes_what_it_can
     )
     found = run_rules(Tree(root=Path("."), resources=[fn, integ]), only={"timeout-chain"})
     assert [f.severity for f in found] == expected
+
+
+POLICY_DOCUMENT = """
+data "aws_iam_policy_document" "only_chat" {
+  statement {
+    effect    = "Deny"
+    actions   = ["bedrock-agentcore:InvokeAgentRuntime"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [aws_iam_role.chat.arn]
+    }
+  }
+}
+
+resource "aws_bedrockagentcore_resource_policy" "agent" {
+  resource_arn = aws_bedrockagentcore_agent_runtime.agent.agent_runtime_arn
+  policy       = data.aws_iam_policy_document.only_chat.json
+}
+"""
+
+
+def test_a_deny_for_all_but_the_chat_role_in_a_policy_document_passes(tmp_path: Path) -> None:
+    """The same guard written as an aws_iam_policy_document with StringNotEquals aws:PrincipalArn."""
+    findings = lint_paths([broken(tmp_path, [(RESOURCE_POLICY, POLICY_DOCUMENT)])])
+    assert [f for f in findings if f.rule == "runtime-resource-policy"] == []
+    assert [f for f in findings if f.severity != "note"] == []
+
+
+def test_a_runtime_nobody_calls_through_a_function_needs_no_resource_policy(tmp_path: Path) -> None:
+    """No Lambda role may invoke it: nothing says it is meant to be reached only through the front door."""
+    findings = lint_paths(
+        [
+            broken(
+                tmp_path,
+                [(RESOURCE_POLICY, ""), ('["bedrock-agentcore:InvokeAgentRuntime"]', '["s3:GetObject"]')],
+            )
+        ]
+    )
+    assert "runtime-resource-policy" not in rules_of(findings)
+
+
+def test_the_missing_resource_policy_names_the_runtime_and_its_caller(tmp_path: Path) -> None:
+    (hit,) = [
+        f
+        for f in lint_paths([broken(tmp_path, [(RESOURCE_POLICY, "")])])
+        if f.rule == "runtime-resource-policy"
+    ]
+    assert hit.severity == "warning"
+    assert "aws_bedrockagentcore_agent_runtime.agent" in hit.message
+    assert "aws_iam_role.chat" in hit.message
+    assert "Deny" in hit.hint and "aws:PrincipalArn" in hit.hint
