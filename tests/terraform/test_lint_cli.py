@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
+import tomllib
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from agentarch.dev.cli import main
-from tests.terraform.conftest import EXAMPLES, MODULES
+from tests.terraform.conftest import EXAMPLES, MODULES, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 SARIF_SCHEMA = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -155,3 +158,34 @@ def test_schema_and_reference_checks_run_on_a_path_outside_this_repository(
     assert any(rule == "reference" and "var.log_group is not declared" in str(m) for rule, m in messages)
     assert any(rule == "schema" and "retention_in_day" in str(m) for rule, m in messages)
     assert not any("random_id" in str(m) for _, m in messages), "types outside the shipped subset are skipped"
+
+
+def test_make_dev_installs_what_lint_needs() -> None:
+    """Issue 21: after `make dev` the command said to run `make test`. `make dev` runs
+    scripts/bootstrap.sh without --test, which installs the package with its `lint` extra."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    names = {re.split(r"[<>=\[;~! ]", r, maxsplit=1)[0] for r in extras["lint"]}
+    assert names == {"python-hcl2", "tfparse"}, "what agentarch.dev.lint imports (hcl2, tfparse)"
+    assert "agentarch[lint]" in extras["dev"]
+    bootstrap = (ROOT / "scripts" / "bootstrap.sh").read_text(encoding="utf-8")
+    run_install = bootstrap.split('if [ "$extras" = dev ]; then', 1)[1].split("\n  fi\n", 1)[0]
+    assert "-e '.[lint]'" in run_install.split("else", 1)[1]
+    assert "dev:\n\t@scripts/bootstrap.sh\n" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_without_the_lint_tools_the_hint_is_one_command_that_installs_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [m for m in sys.modules if m.startswith("agentarch.dev.lint")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "hcl2", None)  # as if python-hcl2 were not installed
+
+    code, out, err = lint(capsys, str(EXAMPLES / "2-secure"))
+
+    assert code == 2
+    assert out == ""
+    command = err.split("install it with:", 1)[1].strip()
+    assert command.startswith(f"{sys.executable} -m pip install ")
+    assert "python-hcl2" in command and "tfparse" in command
+    assert "make test" not in err

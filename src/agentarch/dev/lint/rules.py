@@ -623,7 +623,7 @@ def check_runtime_resource_policy(tree: Tree) -> Iterator[Hit]:
                     policy,
                     (
                         f"{policy.address} denies InvokeAgentRuntime to every principal, the front door's own "
-                        f"{', '.join(detail)} included: except it with aws:PrincipalArn"
+                        f"{', '.join(str(d) for d in detail or ())} included: except it with aws:PrincipalArn"
                     ),
                 )
 
