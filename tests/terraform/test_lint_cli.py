@@ -189,3 +189,26 @@ def test_without_the_lint_tools_the_hint_is_one_command_that_installs_them(
     assert command.startswith(f"{sys.executable} -m pip install ")
     assert "python-hcl2" in command and "tfparse" in command
     assert "make test" not in err
+
+
+def test_a_schema_finding_points_at_the_line_and_says_what_to_write(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Found on a public tree: `lifecycle_configuration` is a list-of-objects argument of the runtime
+    in provider 6.x (a framework attribute, so block syntax is refused), and the finding had no line."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_bedrockagentcore_agent_runtime" "this" {\n'
+        '  agent_runtime_name = "bot"\n'
+        '  role_arn           = "arn:aws:iam::123456789012:role/bot"\n'
+        "\n"
+        '  dynamic "lifecycle_configuration" {\n'
+        "    for_each = [1]\n"
+        "    content {\n"
+        "      max_lifetime = 3600\n"
+        "    }\n"
+        "  }\n"
+        "}\n"
+    )
+    (hit,) = [i for i in findings(capsys, tmp_path) if i["rule"] == "schema"]
+    assert hit["line"] == 5
+    assert "write `lifecycle_configuration = [...]`" in str(hit["message"])

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from agentarch.dev.lint.findings import Finding
-from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, TfModule, load_module
+from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, TfModule, line_of, load_module
 from agentarch.dev.lint.model import module_instance
 
 KNOWN, REFINED, UNKNOWN = 0, 1, 2
@@ -263,21 +263,6 @@ def _ref_status(scope: Scope, ref: str) -> Verdict:
     return UNKNOWN, scope.prefix(f"{parts[0]}.{parts[1]}.{attribute}")
 
 
-def _line_of(file: Path, header: str, argument: str) -> int:
-    """The line of `argument =` in the block that starts with `header`, else the header's line."""
-    lines = file.read_text(encoding="utf-8").splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip().startswith(header)), None)
-    if start is None:
-        return 0
-    pattern = re.compile(rf"^\s*{argument}\s*=")
-    for i in range(start + 1, len(lines)):
-        if lines[i].startswith("}"):
-            break
-        if pattern.match(lines[i]):
-            return i + 1
-    return start + 1
-
-
 def _counted_blocks(scope: Scope) -> Iterator[tuple[str, Path, str, str, Any]]:
     """(address, file, header, argument, value) of every count/for_each of the module's blocks."""
     module = scope.module
@@ -330,7 +315,7 @@ def check_root(root: Path, shown_root: str | None = None) -> list[Finding]:
                         f'`terraform plan` stops with "{error}"'
                     ),
                     "error",
-                    _line_of(file, header, arg),
+                    line_of(file, header, arg),
                     HINT,
                     label,
                     module_instance(address),
