@@ -276,3 +276,32 @@ def test_the_missing_resource_policy_names_the_runtime_and_its_caller(tmp_path: 
     assert "aws_bedrockagentcore_agent_runtime.agent" in hit.message
     assert "aws_iam_role.chat" in hit.message
     assert "Deny" in hit.hint and "aws:PrincipalArn" in hit.hint
+
+
+HTTP_API = """
+resource "aws_apigatewayv2_api" "api" {
+  name          = "api"
+  protocol_type = "HTTP"
+  cors_configuration {
+    allow_origins = ["*"]
+  }
+}
+
+resource "aws_apigatewayv2_route" "get" {
+  api_id             = aws_apigatewayv2_api.api.id
+  route_key          = "GET /items"
+  authorization_type = "JWT"
+  authorizer_id      = "abc123"
+}
+"""
+
+
+@pytest.mark.parametrize(("authorization", "expected"), [("JWT", 1), ("NONE", 0)])
+def test_an_http_apis_cors_wildcard_counts_only_when_the_api_requires_tokens(
+    tmp_path: Path, authorization: str, expected: int
+) -> None:
+    """As for REST APIs: `*` on a public API is what it is for (method-without-authorizer reports
+    the missing authorizer); on an API that requires tokens it is a finding."""
+    (tmp_path / "main.tf").write_text(HTTP_API.replace('"JWT"', f'"{authorization}"'), encoding="utf-8")
+    found = [f for f in lint_paths([tmp_path]) if f.rule == "cors-wildcard"]
+    assert len(found) == expected

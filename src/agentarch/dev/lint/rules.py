@@ -395,10 +395,15 @@ def check_cors_wildcard(tree: Tree) -> Iterator[Hit]:
         )
         if isinstance(origin, str) and origin.strip("'\" ") == "*" and res.body.get("rest_api_id") in authed:
             yield res, f"{res.address} answers Access-Control-Allow-Origin '*' on an API that requires tokens"
+    authed_v2 = {
+        r.body.get("api_id")
+        for r in tree.of("aws_apigatewayv2_route")
+        if str(r.body.get("authorization_type") or "NONE").upper() != "NONE"
+    }
     for api in tree.of("aws_apigatewayv2_api"):
         origins = _list(api.get("cors_configuration", "allow_origins"))
-        if "*" in origins:
-            yield api, f"{api.address} allows CORS from any origin (*)"
+        if "*" in origins and api.id in authed_v2:
+            yield api, f"{api.address} allows CORS from any origin (*) on an API that requires tokens"
 
 
 def check_access_logs(tree: Tree) -> Iterator[Hit]:
