@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import tomllib
 from pathlib import Path
 
@@ -172,23 +171,6 @@ def test_make_dev_installs_what_lint_needs() -> None:
     run_install = bootstrap.split('if [ "$extras" = dev ]; then', 1)[1].split("\n  fi\n", 1)[0]
     assert "-e '.[lint]'" in run_install.split("else", 1)[1]
     assert "dev:\n\t@scripts/bootstrap.sh\n" in (ROOT / "Makefile").read_text(encoding="utf-8")
-
-
-def test_without_the_lint_tools_the_hint_is_one_command_that_installs_them(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in [m for m in sys.modules if m.startswith("agentarch.dev.lint")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "hcl2", None)  # as if python-hcl2 were not installed
-
-    code, out, err = lint(capsys, str(EXAMPLES / "2-secure"))
-
-    assert code == 2
-    assert out == ""
-    command = err.split("install it with:", 1)[1].strip()
-    assert command.startswith(f"{sys.executable} -m pip install ")
-    assert "python-hcl2" in command and "tfparse" in command
-    assert "make test" not in err
 
 
 def test_a_schema_finding_points_at_the_line_and_says_what_to_write(
