@@ -136,6 +136,7 @@ def expression_status(scope: Scope, expr: str) -> Verdict:
         # A known condition picks one branch; when it is not one we can evaluate, the result is
         # unknown only if both are (precision first: the rule never guesses the branch).
         return min(expression_status(scope, branches[1]), expression_status(scope, branches[2]))
+    expr = _LENGTH.sub(lambda m: "0" if shape_known(scope, m.group(1)) else m.group(0), expr)
     worst: Verdict = (KNOWN, "")
     uses: dict[str, list[bool]] = {}
     for match in _REF.finditer(expr):
@@ -150,6 +151,31 @@ def expression_status(scope: Scope, expr: str) -> Verdict:
         if status > worst[0]:
             worst = (status, why)
     return worst
+
+
+_LENGTH = re.compile(r"\blength\(\s*((?:var|local)\.\w+)\s*\)")
+
+
+def shape_known(scope: Scope, ref: str, depth: int = 0) -> bool:
+    """Is the length of the list or map `ref` (`var.x`, `local.x`) known at plan, whatever its
+    elements hold? True when it is a list or map literal (`[aws_s3_bucket.b.arn]` has one element),
+    a root variable or a default, or a bare reference to another such input; False when unsure."""
+    if depth > 20:
+        return False
+    kind, _, name = ref.partition(".")
+    if kind == "var":
+        if scope.caller is None or name not in scope.args:
+            return True  # a root variable, or a default: given at plan
+        value, owner = scope.args[name], scope.caller
+    else:
+        if name not in scope.module.locals:
+            return False
+        value, owner = scope.module.locals[name][0], scope
+    if isinstance(value, list | dict):
+        return True
+    inner = _single_interpolation(value) if isinstance(value, str) else None
+    bare = _BARE_INPUT.match(inner) if inner is not None else None
+    return bare is not None and shape_known(owner, f"{bare.group(1)}.{bare.group(2)}", depth + 1)
 
 
 def _conditional(expr: str) -> tuple[str, str, str] | None:
