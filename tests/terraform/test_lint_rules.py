@@ -305,3 +305,48 @@ def test_an_http_apis_cors_wildcard_counts_only_when_the_api_requires_tokens(
     (tmp_path / "main.tf").write_text(HTTP_API.replace('"JWT"', f'"{authorization}"'), encoding="utf-8")
     found = [f for f in lint_paths([tmp_path]) if f.rule == "cors-wildcard"]
     assert len(found) == expected
+
+
+RUNTIME_MODULE = """
+resource "aws_bedrockagentcore_agent_runtime" "this" {
+  agent_runtime_name = "agent"
+  role_arn           = "arn:aws:iam::123456789012:role/agent"
+}
+
+output "runtime_arn" {
+  value = aws_bedrockagentcore_agent_runtime.this.agent_runtime_arn
+}
+
+output "name" {
+  value = "agent"
+}
+"""
+
+
+@pytest.mark.parametrize(("output", "expected"), [("runtime_arn", []), ("name", ["runtime-resource-policy"])])
+def test_a_resource_policy_in_the_root_reaches_the_runtime_through_the_modules_output(
+    tmp_path: Path, output: str, expected: list[str]
+) -> None:
+    """The policy beside the module call (`resource_arn = module.runtime.runtime_arn`) guards the
+    runtime inside the module; one naming another output guards nothing the rule can see."""
+    (tmp_path / "runtime").mkdir()
+    (tmp_path / "runtime" / "main.tf").write_text(RUNTIME_MODULE, encoding="utf-8")
+    root = SECURE.replace(
+        SECURE[
+            SECURE.index('resource "aws_bedrockagentcore_agent_runtime" "agent"') : SECURE.index(
+                RESOURCE_POLICY
+            )
+        ],
+        'module "runtime" {\n  source = "./runtime"\n}\n\n',
+    )
+    root = root.replace(
+        "resource_arn = aws_bedrockagentcore_agent_runtime.agent.agent_runtime_arn",
+        f"resource_arn = module.runtime.{output}",
+    ).replace("aws_bedrockagentcore_agent_runtime.agent.agent_runtime_arn", "module.runtime.runtime_arn")
+    (tmp_path / "main.tf").write_text(root, encoding="utf-8")
+
+    everything = lint_paths([tmp_path])
+    found = [f for f in everything if f.rule == "runtime-resource-policy"]
+
+    assert [f.rule for f in found] == expected, everything
+    assert not any("resource_arn names" in f.message for f in everything), "resolved, not a note"

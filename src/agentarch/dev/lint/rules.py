@@ -12,9 +12,11 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agentarch.dev.lint.findings import Finding
+from agentarch.dev.lint.hcl import load_module
 from agentarch.dev.lint.model import Resource, Tree, dynamic_from_input, module_instance, unresolved
 
 RUNTIME = "aws_bedrockagentcore_agent_runtime"
@@ -503,18 +505,42 @@ def _plain(address: str) -> str:
     return re.sub(r"\[[^\]]*\]", "", address)
 
 
-def _targets(policy: Resource, runtime: Resource) -> bool | None:
+def _module_dir(tree: Tree, module: str) -> Path | None:
+    """The directory of module instance `module` (plain address), from a resource it holds."""
+    return next((r.file.parent for r in tree.resources if _plain(module_instance(r.address)) == module), None)
+
+
+def _names_runtime(tree: Tree, reference: str, module: str, runtime: Resource, depth: int = 0) -> bool | None:
+    """Does `reference`, read in module instance `module`, name the runtime's ARN or id? Follows
+    module outputs (`module.runtime.runtime_arn`) into the called module. None when it cannot tell."""
+    named = _plain(reference)
+    direct = re.fullmatch(rf"({RUNTIME}\.[\w-]+)\.(agent_runtime_arn|agent_runtime_id|arn|id)", named)
+    if direct:
+        return _plain(runtime.address) == f"{module}.{direct.group(1)}".lstrip(".")
+    output = re.fullmatch(r"module\.([\w-]+)\.([\w-]+)", named)
+    if output is None or depth > 10:
+        return None
+    child = f"{module}.module.{output.group(1)}".lstrip(".")
+    if not _plain(runtime.address).startswith(f"{child}."):
+        return False
+    directory = _module_dir(tree, child)
+    block = load_module(directory).outputs.get(output.group(2)) if directory else None
+    value = block.body.get("value") if block else None
+    if not (isinstance(value, str) and re.fullmatch(r"\$\{[\w.\[\]\"-]+\}", value)):
+        return None
+    return _names_runtime(tree, value[2:-1], child, runtime, depth + 1)
+
+
+def _targets(tree: Tree, policy: Resource, runtime: Resource) -> bool | None:
     """Is the resource policy's resource_arn the runtime? tfparse leaves a reference to the runtime's
-    ARN as a marker naming it, resolved here within the policy's module. None when it cannot be told."""
+    ARN as a marker naming it, resolved here from the policy's module. None when it cannot be told."""
     arn = policy.body.get("resource_arn")
     if isinstance(arn, str):
         return arn == runtime.id
     if isinstance(arn, dict) and "__attribute__" in arn:
-        named = _plain(str(arn["__attribute__"]))
-        match = re.fullmatch(rf"({RUNTIME}\.[\w-]+)\.(agent_runtime_arn|agent_runtime_id|arn|id)", named)
-        if match:
-            module = _plain(module_instance(policy.address))
-            return _plain(runtime.address) == f"{module}.{match.group(1)}".lstrip(".")
+        return _names_runtime(
+            tree, str(arn["__attribute__"]), _plain(module_instance(policy.address)), runtime
+        )
     return None
 
 
@@ -588,7 +614,7 @@ def check_runtime_resource_policy(tree: Tree) -> Iterator[Hit]:
             continue
         roles = {role for _, role in callers}
         shown = _shown_roles(tree, callers)
-        linked = [(p, _targets(p, runtime)) for p in policies]
+        linked = [(p, _targets(tree, p, runtime)) for p in policies]
         mine = [p for p, hit in linked if hit]
         if not mine:
             if any(hit is None for _, hit in linked):
