@@ -194,3 +194,22 @@ def test_a_schema_finding_points_at_the_line_and_says_what_to_write(
     (hit,) = [i for i in findings(capsys, tmp_path) if i["rule"] == "schema"]
     assert hit["line"] == 5
     assert "write `lifecycle_configuration = [...]`" in str(hit["message"])
+
+
+def test_a_module_the_root_calls_from_outside_the_path_is_checked_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`agentarch lint examples/x` checks `../../modules/y` that x calls, named by the root."""
+    (tmp_path / "modules" / "logs").mkdir(parents=True)
+    (tmp_path / "modules" / "logs" / "main.tf").write_text(
+        'resource "aws_cloudwatch_log_group" "this" {\n  name             = "app"\n  retention_in_day = 30\n}\n'
+    )
+    (tmp_path / "examples" / "x").mkdir(parents=True)
+    (tmp_path / "examples" / "x" / "main.tf").write_text(
+        'module "logs" {\n  source = "../../modules/logs"\n}\n'
+    )
+
+    (hit,) = [i for i in findings(capsys, tmp_path / "examples" / "x") if i["rule"] == "schema"]
+
+    assert str(hit["file"]).endswith("modules/logs/main.tf") and hit["line"] == 3
+    assert str(hit["root"]).endswith("examples/x") and hit["module"] == "module.logs"

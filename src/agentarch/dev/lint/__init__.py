@@ -98,8 +98,9 @@ def root_label(root: Path) -> str:
 VALIDATE_HINT = "terraform validate would refuse this; fix the name or the block"
 
 
-def tree_checks(path: Path) -> list[Finding]:
-    """Schema, reference and local module-call checks on every directory under `path`.
+def tree_checks(path: Path, also: Iterable[Path] = ()) -> list[Finding]:
+    """Schema, reference and local module-call checks on every directory under `path`, and on the
+    directories in `also` (the local modules its roots call from outside it).
 
     The AWS provider schema subset ships with the package; resource types it does not describe
     are skipped, and registry modules are left to the `unresolved` note.
@@ -107,12 +108,12 @@ def tree_checks(path: Path) -> list[Finding]:
     provider = schema.load_schema(schema.PACKAGED_SCHEMA)
     path = path.resolve()
     dirs = (
-        [path.parent]
+        {path.parent}
         if path.is_file()
-        else sorted({p.parent for p in path.rglob("*.tf") if ".terraform" not in p.parts})
+        else {p.parent for p in path.rglob("*.tf") if ".terraform" not in p.parts}
     )
     found: list[Finding] = []
-    for directory in dirs:
+    for directory in sorted(dirs | {d.resolve() for d in also}):
         module = load_module(directory)
         found += schema.check_known_types(module, provider)
         found += refs.check_references(module, provider)
@@ -161,7 +162,8 @@ def lint_paths(paths: Sequence[Path]) -> list[Finding]:
     for path in paths:
         check_syntax(path)
         roots = find_roots(path)
-        findings.update(_placed(tree_checks(path), roots))
+        called = {d for root in roots for d in reached_dirs(root)}
+        findings.update(_placed(tree_checks(path, called), roots))
         for root in roots:
             label = root_label(root)
             findings.update(run_rules(load_tree(root), root=label))
