@@ -350,3 +350,35 @@ def test_a_resource_policy_in_the_root_reaches_the_runtime_through_the_modules_o
 
     assert [f.rule for f in found] == expected, everything
     assert not any("resource_arn names" in f.message for f in everything), "resolved, not a note"
+
+
+@pytest.mark.parametrize(
+    ("replacements", "severities"),
+    [
+        # `type = "*"` is how a policy document writes "Principal": "*"
+        ([('type        = "AWS"', 'type        = "*"')], []),
+        # a pattern against a role ARN known only after apply: cannot be told, so a note
+        (
+            [
+                ('test     = "StringNotEquals"', 'test     = "ArnNotLike"'),
+                ("values   = [aws_iam_role.chat.arn]", 'values   = ["arn:aws:iam::*:role/chat-*"]'),
+            ],
+            ["note"],
+        ),
+        # the right role, but Deny for one principal only: the others are not denied
+        ([('identifiers = ["*"]', "identifiers = [aws_iam_role.agent.arn]")], ["warning"]),
+    ],
+    ids=["principal-type-star", "pattern", "not-everyone"],
+)
+def test_how_the_deny_is_written_decides_what_the_rule_says(
+    tmp_path: Path, replacements: list[tuple[str, str]], severities: list[str]
+) -> None:
+    document = POLICY_DOCUMENT
+    for old, new in replacements:
+        assert old in document
+        document = document.replace(old, new)
+    findings = lint_paths([broken(tmp_path, [(RESOURCE_POLICY, document)])])
+    mine = [
+        f for f in findings if f.rule == "runtime-resource-policy" or "runtime-resource-policy" in f.message
+    ]
+    assert [f.severity for f in mine] == severities

@@ -545,9 +545,10 @@ def _targets(tree: Tree, policy: Resource, runtime: Resource) -> bool | None:
 
 
 def _everyone(principal: Any) -> bool:
+    """`"*"`, `{"AWS": "*"}`, or a policy document's `principals { type = "*" identifiers = ["*"] }`."""
     if principal == "*":
         return True
-    return isinstance(principal, dict) and "*" in _list(principal.get("AWS"))
+    return isinstance(principal, dict) and any("*" in _list(principal.get(k)) for k in ("AWS", "*"))
 
 
 def _excepted(statement: dict[str, Any]) -> list[Any] | None:
@@ -583,6 +584,9 @@ def _deny_verdict(statements: list[dict[str, Any]], roles: set[str]) -> tuple[st
         missing = {r for r in roles if not any(fnmatch.fnmatchcase(r, v) for v in excepted)}
         if not missing:
             return "ok", None
+        if any("*" in v for v in excepted) and not all(r.startswith("arn:") for r in missing):
+            verdict = ("unresolved", None)  # a pattern, and a role ARN known only after apply
+            continue
         verdict = ("denies-caller", sorted(missing))
     return verdict
 
