@@ -382,3 +382,46 @@ def test_how_the_deny_is_written_decides_what_the_rule_says(
         f for f in findings if f.rule == "runtime-resource-policy" or "runtime-resource-policy" in f.message
     ]
     assert [f.severity for f in mine] == severities
+
+
+COUNTED_RUNTIME = """
+variable "discovery_url" {
+  type    = string
+  default = null
+}
+
+resource "aws_bedrockagentcore_agent_runtime" "this" {
+  agent_runtime_name = "bot"
+  role_arn           = "arn:aws:iam::123456789012:role/bot"
+
+  dynamic "authorizer_configuration" {
+    for_each = var.discovery_url == null ? [] : [1]
+    content {
+      custom_jwt_authorizer {
+        discovery_url = var.discovery_url
+      }
+    }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("default", "expected"),
+    [("null", []), ('"https://idp.example.com/.well-known/openid-configuration"', [("bypass-gap", "error")])],
+)
+def test_a_null_input_passed_down_to_a_counted_module_decides_its_dynamic_block(
+    tmp_path: Path, default: str, expected: list[tuple[str, str]]
+) -> None:
+    """Found on a public tree: `discovery_url = var.discovery_url` (null by default) into a module
+    with `count` left the runtime's authorizer unresolved (a note) where the call decides it."""
+    (tmp_path / "bot").mkdir()
+    (tmp_path / "bot" / "main.tf").write_text(COUNTED_RUNTIME, encoding="utf-8")
+    (tmp_path / "main.tf").write_text(
+        f'variable "discovery_url" {{\n  type    = string\n  default = {default}\n}}\n\n'
+        'module "bot" {\n  count         = 1\n  source        = "./bot"\n  discovery_url = var.discovery_url\n}\n\n'
+        'resource "aws_api_gateway_rest_api" "api" {\n  name = "api"\n}\n',
+        encoding="utf-8",
+    )
+    found = [(f.rule, f.severity) for f in lint_paths([tmp_path]) if "aws_bedrockagentcore" in f.message]
+    assert found == expected
