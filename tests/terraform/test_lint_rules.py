@@ -425,3 +425,29 @@ def test_a_null_input_passed_down_to_a_counted_module_decides_its_dynamic_block(
     )
     found = [(f.rule, f.severity) for f in lint_paths([tmp_path]) if "aws_bedrockagentcore" in f.message]
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "said"),
+    [
+        ("", "the front door's own aws_iam_role.chat included"),  # Deny everyone, always
+        (  # a Deny under another condition is not the guard: the policy only narrows by network
+            '    condition {\n      test     = "StringNotEquals"\n      variable = "aws:SourceVpc"\n'
+            '      values   = ["vpc-1a2b3c4d"]\n    }\n',
+            "has no Deny of InvokeAgentRuntime for every principal but aws_iam_role.chat",
+        ),
+    ],
+    ids=["no-exception", "other-condition"],
+)
+def test_a_deny_without_the_principal_exception_is_named_for_what_it_does(
+    tmp_path: Path, condition: str, said: str
+) -> None:
+    start = POLICY_DOCUMENT.index("    condition {")
+    end = POLICY_DOCUMENT.index("    }\n", POLICY_DOCUMENT.index("values   = [aws_iam_role.chat.arn]")) + 6
+    document = POLICY_DOCUMENT[:start] + condition + POLICY_DOCUMENT[end:]
+    (hit,) = [
+        f
+        for f in lint_paths([broken(tmp_path, [(RESOURCE_POLICY, document)])])
+        if f.rule == "runtime-resource-policy"
+    ]
+    assert said in hit.message

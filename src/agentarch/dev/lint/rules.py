@@ -577,7 +577,9 @@ def _deny_verdict(statements: list[dict[str, Any]], roles: set[str]) -> tuple[st
             continue
         excepted = _excepted(st)
         if excepted is None:
-            return "denies-caller", sorted(roles)
+            if not st["Condition"]:  # everyone, always: the front door's role too
+                return "denies-caller", sorted(roles)
+            continue  # a Deny under other conditions (a VPC, an org): not the guard asked for
         if any(not isinstance(v, str) for v in excepted):
             verdict = ("unresolved", None)
             continue
@@ -612,9 +614,9 @@ def check_runtime_resource_policy(tree: Tree) -> Iterator[Hit]:
     for runtime in tree.of(RUNTIME):
         present, _ = _jwt_authorizer(runtime)
         callers = _callers(tree, runtime)
-        if (
-            present is not False or not callers
-        ):  # user tokens are bypass-gap's; no caller, no front door to keep
+        # Accepting user tokens is bypass-gap's to report; with no function calling it, nothing
+        # says it is meant to be reached only through the front door.
+        if present is not False or not callers:
             continue
         roles = {role for _, role in callers}
         shown = _shown_roles(tree, callers)
@@ -658,7 +660,8 @@ def check_runtime_resource_policy(tree: Tree) -> Iterator[Hit]:
                     policy,
                     (
                         f"{policy.address} denies InvokeAgentRuntime to every principal, the front door's own "
-                        f"{', '.join(str(d) for d in detail or ())} included: except it with aws:PrincipalArn"
+                        f"{_shown_roles(tree, [(runtime, str(d)) for d in detail or ()])} included: "
+                        "except it with aws:PrincipalArn"
                     ),
                 )
 
