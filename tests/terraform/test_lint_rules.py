@@ -451,3 +451,20 @@ def test_a_deny_without_the_principal_exception_is_named_for_what_it_does(
         if f.rule == "runtime-resource-policy"
     ]
     assert said in hit.message
+
+
+def test_the_resource_policys_own_allow_is_not_read_as_an_identity_grant(tmp_path: Path) -> None:
+    """An Allow for the chat role in the runtime's resource policy names the runtime as its resource
+    (known only after apply): agentcore-wildcard-iam has nothing to resolve there, so no note."""
+    allow = (
+        '  statement {\n    effect    = "Allow"\n    actions   = ["bedrock-agentcore:InvokeAgentRuntime"]\n'
+        "    resources = [aws_bedrockagentcore_agent_runtime.agent.agent_runtime_arn]\n"
+        '    principals {\n      type        = "AWS"\n      identifiers = [aws_iam_role.chat.arn]\n    }\n  }\n'
+    )
+    document = POLICY_DOCUMENT.replace(
+        'data "aws_iam_policy_document" "only_chat" {\n',
+        f'data "aws_iam_policy_document" "only_chat" {{\n{allow}',
+    )
+    findings = lint_paths([broken(tmp_path, [(RESOURCE_POLICY, document)])])
+    assert not [f for f in findings if "only_chat" in f.message], findings
+    assert "runtime-resource-policy" not in rules_of(findings)

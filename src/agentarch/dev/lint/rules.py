@@ -301,8 +301,8 @@ def check_agentcore_wildcard(tree: Tree) -> Iterator[Hit]:
                     f"{policy.address} allows {', '.join(shown)}: every AgentCore action on every resource",
                 )
                 continue
-            if not _grants_invoke(st):
-                continue
+            if not _grants_invoke(st) or st.get("Principal"):
+                continue  # a resource policy's statement: its resource is the one it is attached to
             resources = _list(st["Resource"])
             if any(unresolved(r) for r in resources) or unresolved(st["Resource"]):
                 yield policy, f"UNRESOLVED:{policy.address}: the resources of its InvokeAgentRuntime grant"
