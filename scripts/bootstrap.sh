@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make (or refresh) everything the two README commands need, under the repo:
-#   .venv            the package, editable: what running needs (`make dev`), plus the dev extras
-#                    (test tools) with --test (`make test`)
+#   .venv            the package, editable: what running and `agentarch lint` need (`make dev`: the
+#                    lint extra), plus the dev extras (test tools) with --test (`make test`)
 #   .venv-checkov    checkov in its own environment (it pins old boto3 and overwrites hcl2), --test only
 #   /usr/bin/chromium from Debian's packages, for the browser tests (root only), --test only
 # The first run downloads and installs a few hundred MB of packages: it says what it is doing, step
@@ -77,8 +77,8 @@ if [ ! -x .venv/bin/python ] || { [ "$have" != "$want" ] && [ "$have" != "$(stam
     step "installing agentarch and its test tools into .venv"
     pip_install .venv "agentarch + test tools" -e '.[dev]'
   else
-    step "installing agentarch into .venv (what running needs; \`make test\` adds the test tools)"
-    pip_install .venv "agentarch" -e .
+    step "installing agentarch into .venv (what running and \`agentarch lint\` need; \`make test\` adds the test tools)"
+    pip_install .venv "agentarch" -e '.[lint]'
   fi
   echo "$want" > .venv/.agentarch-stamp
 fi

@@ -119,5 +119,6 @@ def test_todays_reuse_example_fails_the_plan_and_its_fix_does_not(tmp_path: Path
     assert {f.file.name for f in found} == {"s3.tf"}
     assert len(found) == s3.count("count = local.create_bucket")
     assert all(
-        "module.triage." in f.message and "(root " in f.message and f.severity == "error" for f in found
+        f.module == "module.triage" and f.root.endswith("reuse") and f.severity == "error" for f in found
     )
+    assert all(f.where().startswith(f"{f.root} -> module.triage (") for f in found)

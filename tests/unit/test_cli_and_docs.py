@@ -154,18 +154,22 @@ def test_ctrl_c_stops_dev_without_a_traceback(
     assert "KeyboardInterrupt" not in captured.out + captured.err
 
 
-def test_lint_without_the_test_tools_says_how_to_get_them(
+def test_lint_without_its_tools_gives_the_one_command_that_installs_them(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a .venv made by `make dev` alone: no python-hcl2
+    # Given an install without the `lint` extra (`make dev` has it since issue 21): no python-hcl2
     for name in [m for m in sys.modules if m == "agentarch.dev.lint" or m.startswith("agentarch.dev.lint.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "hcl2", None)
 
     code = main(["lint"])
 
+    err = capsys.readouterr().err
     assert code == 2
-    assert "run `make test` once" in capsys.readouterr().err
+    command = err.split("install it with:", 1)[1].strip()
+    assert command.startswith(f"{sys.executable} -m pip install ")
+    assert "python-hcl2" in command and "tfparse" in command
+    assert "make test" not in err
 
 
 def test_the_readme_lists_every_city_the_offline_model_knows() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,14 +47,33 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
 
 
+LINT_MODULES = ("hcl2", "tfparse")  # python-hcl2 and tfparse: the `lint` extra
+_LINT_FALLBACK = ("python-hcl2", "tfparse")
+
+
+def install_hint() -> str:
+    """The one command that installs what `agentarch lint` needs into this interpreter: the `lint`
+    extra's requirements, read from the installed package's metadata (`make dev` installs them)."""
+    from importlib import metadata
+
+    try:
+        requires = metadata.requires("agentarch") or []
+    except metadata.PackageNotFoundError:
+        requires = []
+    wanted = [r.split(";", 1)[0].strip() for r in requires if re.search(r"extra\s*==\s*['\"]lint['\"]", r)]
+    packages = " ".join(shlex.quote(r) for r in wanted or _LINT_FALLBACK)
+    return f"{shlex.quote(sys.executable)} -m pip install {packages}"
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         from agentarch.dev.lint import report
-    except ModuleNotFoundError as exc:  # `make dev` installs what running needs, not the lint tools
-        if exc.name not in ("hcl2", "tfparse", "jsonschema"):
+    except ModuleNotFoundError as exc:  # an install without the `lint` extra (`make dev` has it)
+        if exc.name not in LINT_MODULES:
             raise
         print(
-            "agentarch lint: needs the test tools; run `make test` once (or pip install -e '.[dev]')",
+            f"agentarch lint: needs {exc.name} (the `lint` extra), which this Python lacks; "
+            f"install it with:\n    {install_hint()}",
             file=sys.stderr,
         )
         return 2

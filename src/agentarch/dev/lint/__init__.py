@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from agentarch.dev.lint import docs, plantime, refs, schema
@@ -87,18 +88,19 @@ def find_roots(path: Path) -> list[Path]:
 
 def root_label(root: Path) -> str:
     """How a finding names the root (module or example) it came from: its path from the working
-    directory when it lies below it, else its last two path parts."""
+    directory when it lies below it, else its absolute path."""
     try:
         return str(root.resolve().relative_to(Path.cwd().resolve())) or "."
     except ValueError:
-        return "/".join(root.resolve().parts[-2:])
+        return str(root.resolve())
 
 
 VALIDATE_HINT = "terraform validate would refuse this; fix the name or the block"
 
 
-def tree_checks(path: Path) -> list[Finding]:
-    """Schema, reference and local module-call checks on every directory under `path`.
+def tree_checks(path: Path, also: Iterable[Path] = ()) -> list[Finding]:
+    """Schema, reference and local module-call checks on every directory under `path`, and on the
+    directories in `also` (the local modules its roots call from outside it).
 
     The AWS provider schema subset ships with the package; resource types it does not describe
     are skipped, and registry modules are left to the `unresolved` note.
@@ -106,12 +108,12 @@ def tree_checks(path: Path) -> list[Finding]:
     provider = schema.load_schema(schema.PACKAGED_SCHEMA)
     path = path.resolve()
     dirs = (
-        [path.parent]
+        {path.parent}
         if path.is_file()
-        else sorted({p.parent for p in path.rglob("*.tf") if ".terraform" not in p.parts})
+        else {p.parent for p in path.rglob("*.tf") if ".terraform" not in p.parts}
     )
     found: list[Finding] = []
-    for directory in dirs:
+    for directory in sorted(dirs | {d.resolve() for d in also}):
         module = load_module(directory)
         found += schema.check_known_types(module, provider)
         found += refs.check_references(module, provider)
@@ -119,17 +121,54 @@ def tree_checks(path: Path) -> list[Finding]:
     return [Finding(f.file, f.rule, f.message, "error", f.line, VALIDATE_HINT) for f in found]
 
 
+def reached_dirs(root: Path) -> dict[Path, str]:
+    """Every directory the root evaluates: itself ("") and each local module it calls, transitively,
+    with the address of the (first) call that reaches it (`module.a.module.b`)."""
+    seen = {root.resolve(): ""}
+    pending = [root.resolve()]
+    while pending:
+        directory = pending.pop()
+        for name, call in load_module(directory).module_calls.items():
+            source = call.body.get("source")
+            if not (isinstance(source, str) and source.startswith(("./", "../"))):
+                continue
+            child = (directory / source).resolve()
+            if child not in seen and child.is_dir():
+                seen[child] = f"{seen[directory]}.module.{name}".lstrip(".")
+                pending.append(child)
+    return seen
+
+
+def _placed(checked: Iterable[Finding], roots: Sequence[Path]) -> set[Finding]:
+    """Tree-check findings (made once per directory) named by every root that evaluates their
+    directory, with the module call that reaches it; one a root never reaches keeps its directory."""
+    placed: set[Finding] = set()
+    reach = [(root_label(root), reached_dirs(root)) for root in roots]
+    for finding in checked:
+        directory = finding.file.resolve()
+        directory = directory if directory.is_dir() else directory.parent
+        hits = [
+            replace(finding, root=label, module=dirs[directory]) for label, dirs in reach if directory in dirs
+        ]
+        placed.update(hits or [replace(finding, root=root_label(directory))])
+    return placed
+
+
 def lint_paths(paths: Sequence[Path]) -> list[Finding]:
-    """Rule and tree-check findings for every root under `paths`; raises UnreadableInput."""
+    """Rule and tree-check findings for every root under `paths`, each naming the root (and module
+    instance) it came from; raises UnreadableInput."""
     clear_cache()
     findings: set[Finding] = set()
     for path in paths:
         check_syntax(path)
-        findings.update(tree_checks(path))
-        for root in find_roots(path):
-            findings.update(run_rules(load_tree(root)))
-            findings.update(plantime.check_root(root, root_label(root)))
-    return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.message))
+        roots = find_roots(path)
+        called = {d for root in roots for d in reached_dirs(root)}
+        findings.update(_placed(tree_checks(path, called), roots))
+        for root in roots:
+            label = root_label(root)
+            findings.update(run_rules(load_tree(root), root=label))
+            findings.update(plantime.check_root(root, label))
+    return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.root, f.module, f.message))
 
 
 def report(args: argparse.Namespace) -> int:

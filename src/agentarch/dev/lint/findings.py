@@ -18,6 +18,8 @@ class Finding:
     severity: str = "error"
     line: int = 0
     hint: str = ""
+    root: str = ""  # the root module (example) the finding came from, as shown to the user
+    module: str = ""  # the module instance inside that root (`module.a.module.b`); "" for the root itself
 
     def shown_path(self, root: Path | None = None) -> Path:
         """The file relative to `root` when it lies under it."""
@@ -28,9 +30,17 @@ class Finding:
                 pass
         return self.file
 
-    def render(self, root: Path | None = None) -> str:
-        """`path[:line]: [rule] message`, plus the severity and hint when a rule gave them."""
+    def where(self, root: Path | None = None) -> str:
+        """`path[:line]`, prefixed by the root and module it came from when known:
+        `terraform/examples/3-full -> module.api (terraform/modules/front_door/main.tf:12)`."""
         where = f"{self.shown_path(root)}:{self.line}" if self.line else f"{self.shown_path(root)}"
+        if not self.root:
+            return where
+        return f"{self.root} -> {self.module} ({where})" if self.module else f"{self.root} ({where})"
+
+    def render(self, root: Path | None = None) -> str:
+        """`where: [rule] message`, plus the severity and hint when a rule gave them."""
+        where = self.where(root)
         text = f"{where}: [{self.rule}] {self.message}"
         if self.hint:
             text = f"{where}: {self.severity} [{self.rule}] {self.message}\n    fix: {self.hint}"

@@ -7,6 +7,7 @@ Blocks keep python-hcl2's `__is_block__` marker (explicit_blocks=True) so that a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -106,6 +107,26 @@ def _labelled(entries: list[dict[str, Any]], depth: int) -> list[tuple[tuple[str
                 for labels, body in _labelled([inner], depth - 1):
                     out.append(((label, *labels), body))
     return out
+
+
+def line_of(file: Path, header: str, key: str | None = None) -> int:
+    """The line of `key = ...`, `key {` or `dynamic "key" {` in the top-level block that starts with
+    `header` (`resource "aws_s3_bucket" "b"`), else the header's own line; 0 when not found."""
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    start = next((i for i, line in enumerate(lines) if " ".join(line.split()).startswith(header)), None)
+    if start is None:
+        return 0
+    if key:
+        pattern = re.compile(rf'^\s*(?:{re.escape(key)}\s*[={{]|dynamic\s+"{re.escape(key)}")')
+        for i in range(start + 1, len(lines)):
+            if lines[i].startswith("}"):
+                break
+            if pattern.match(lines[i]):
+                return i + 1
+    return start + 1
 
 
 def load_module(path: Path) -> TfModule:

@@ -126,18 +126,20 @@ def load_tree(root: Path) -> Tree:
     check_syntax(root)
     raw: dict[str, list[dict[str, Any]]] = tfparse.load_from_path(str(root))
     tree = Tree(root=root)
-    modules = {m["__tfmeta"].get("path"): m for m in raw.get("module", [])}
+    # Keyed by the module path without instance keys (`module.a.module.b`), as `module_of` gives it.
+    modules = {_plain_path(m["__tfmeta"].get("path", "")): m for m in raw.get("module", [])}
     defaults: dict[str, dict[str, Any]] = {}  # module path -> variable defaults
     for variable in raw.get("variable", []):
         path = str(variable["__tfmeta"].get("path", ""))
         module_path, _, name = path.rpartition("variable.")
         if "default" in variable:
-            defaults.setdefault(module_path.rstrip("."), {})[f"var.{name}"] = variable["default"]
+            defaults.setdefault(_plain_path(module_path), {})[f"var.{name}"] = variable["default"]
     for block in raw.get("locals", []):
-        module_path = str(block["__tfmeta"].get("path", "")).removesuffix("locals").rstrip(".")
+        module_path = str(block["__tfmeta"].get("path", "")).removesuffix("locals")
         for name, value in block.items():
             if name not in ("__tfmeta", "id"):
-                defaults.setdefault(module_path, {})[f"local.{name}"] = value
+                defaults.setdefault(_plain_path(module_path), {})[f"local.{name}"] = value
+    calls = {path: _call_inputs(call, defaults.get(_caller_of(path), {})) for path, call in modules.items()}
     for module in raw.get("module", []):
         source = module.get("source")
         meta = module["__tfmeta"]
@@ -156,8 +158,8 @@ def load_tree(root: Path) -> Tree:
         for item in items:
             meta = item.get("__tfmeta", {})
             address = str(meta.get("path", rtype))
-            module_path = _module_of(address)
-            call = modules.get(module_path, {})
+            module_path = module_of(address)
+            call = calls.get(module_path, {})
             tree.resources.append(
                 Resource(
                     type=rtype,
@@ -166,17 +168,50 @@ def load_tree(root: Path) -> Tree:
                     line=int(meta.get("line_start", 0)),
                     body=item,
                     mode=str(meta.get("type", "resource")),
-                    inputs={
-                        **defaults.get(module_path, {}),
-                        **{f"var.{k}": v for k, v in call.items() if k != "__tfmeta"},
-                    },
+                    inputs={**defaults.get(module_path, {}), **call},
                 )
             )
     _find_dropped_dynamic_blocks(tree)
     return tree
 
 
-def _module_of(address: str) -> str:
+_MODULE_PREFIX = re.compile(r"^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*")
+
+
+def module_instance(address: str) -> str:
+    """`module.a["k"].module.b` for `module.a["k"].module.b.aws_t.n[0]`, the module instance as a user
+    reads it in a plan; "" for a resource of the root itself. A module call's own address names the
+    module that holds the call: `module.a` for `module.a.module.vpc`."""
+    prefix = _MODULE_PREFIX.match(address)
+    return prefix.group(0).rstrip(".") if prefix else ""
+
+
+def _plain_path(path: str) -> str:
+    """A module path without instance keys or a trailing dot: `module.a.module.b`."""
+    return re.sub(r"\[[^\]]*\]", "", path).rstrip(".")
+
+
+def _caller_of(path: str) -> str:
+    """The module holding the call `path`: `module.a` for `module.a.module.b`, "" for `module.a`."""
+    return path.rpartition(".module.")[0] if ".module." in path else ""
+
+
+def _call_inputs(call: dict[str, Any], caller: dict[str, Any]) -> dict[str, Any]:
+    """The `var.x` a module call passes. tfparse leaves an argument that reads one of the caller's
+    own inputs unevaluated when that input is null (`x = var.x` with `default = null`): it is taken
+    from the caller's inputs here."""
+    inputs: dict[str, Any] = {}
+    for name, value in call.items():
+        if name == "__tfmeta":
+            continue
+        read = value.get("__attribute__") if isinstance(value, dict) else None
+        if isinstance(read, str) and read in caller and _INPUT.fullmatch(read):
+            value = caller[read]
+        inputs[f"var.{name}"] = value
+    return inputs
+
+
+def module_of(address: str) -> str:
     """`module.a.module.b` for `module.a.module.b.aws_t.n["k"]` (or `...data.aws_t.n`); "" at the root."""
     parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
     cut = len(parts) - 2

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from agentarch.dev.lint.findings import Finding
-from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, TfModule, load_module
+from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, TfModule, line_of, load_module
+from agentarch.dev.lint.model import module_instance
 
 KNOWN, REFINED, UNKNOWN = 0, 1, 2
 RULE_ID = "plan-time-unknown"
@@ -135,6 +136,7 @@ def expression_status(scope: Scope, expr: str) -> Verdict:
         # A known condition picks one branch; when it is not one we can evaluate, the result is
         # unknown only if both are (precision first: the rule never guesses the branch).
         return min(expression_status(scope, branches[1]), expression_status(scope, branches[2]))
+    expr = _LENGTH.sub(lambda m: "0" if shape_known(scope, m.group(1)) else m.group(0), expr)
     worst: Verdict = (KNOWN, "")
     uses: dict[str, list[bool]] = {}
     for match in _REF.finditer(expr):
@@ -149,6 +151,31 @@ def expression_status(scope: Scope, expr: str) -> Verdict:
         if status > worst[0]:
             worst = (status, why)
     return worst
+
+
+_LENGTH = re.compile(r"\blength\(\s*((?:var|local)\.\w+)\s*\)")
+
+
+def shape_known(scope: Scope, ref: str, depth: int = 0) -> bool:
+    """Is the length of the list or map `ref` (`var.x`, `local.x`) known at plan, whatever its
+    elements hold? True when it is a list or map literal (`[aws_s3_bucket.b.arn]` has one element),
+    a root variable or a default, or a bare reference to another such input; False when unsure."""
+    if depth > 20:
+        return False
+    kind, _, name = ref.partition(".")
+    if kind == "var":
+        if scope.caller is None or name not in scope.args:
+            return True  # a root variable, or a default: given at plan
+        value, owner = scope.args[name], scope.caller
+    else:
+        if name not in scope.module.locals:
+            return False
+        value, owner = scope.module.locals[name][0], scope
+    if isinstance(value, list | dict):
+        return True
+    inner = _single_interpolation(value) if isinstance(value, str) else None
+    bare = _BARE_INPUT.match(inner) if inner is not None else None
+    return bare is not None and shape_known(owner, f"{bare.group(1)}.{bare.group(2)}", depth + 1)
 
 
 def _conditional(expr: str) -> tuple[str, str, str] | None:
@@ -262,21 +289,6 @@ def _ref_status(scope: Scope, ref: str) -> Verdict:
     return UNKNOWN, scope.prefix(f"{parts[0]}.{parts[1]}.{attribute}")
 
 
-def _line_of(file: Path, header: str, argument: str) -> int:
-    """The line of `argument =` in the block that starts with `header`, else the header's line."""
-    lines = file.read_text(encoding="utf-8").splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip().startswith(header)), None)
-    if start is None:
-        return 0
-    pattern = re.compile(rf"^\s*{argument}\s*=")
-    for i in range(start + 1, len(lines)):
-        if lines[i].startswith("}"):
-            break
-        if pattern.match(lines[i]):
-            return i + 1
-    return start + 1
-
-
 def _counted_blocks(scope: Scope) -> Iterator[tuple[str, Path, str, str, Any]]:
     """(address, file, header, argument, value) of every count/for_each of the module's blocks."""
     module = scope.module
@@ -325,12 +337,14 @@ def check_root(root: Path, shown_root: str | None = None) -> list[Finding]:
                     file,
                     RULE_ID,
                     (
-                        f"{address} (root {label}): its {arg} depends on {why}, known only after apply; "
+                        f"{address}: its {arg} depends on {why}, known only after apply; "
                         f'`terraform plan` stops with "{error}"'
                     ),
                     "error",
-                    _line_of(file, header, arg),
+                    line_of(file, header, arg),
                     HINT,
+                    label,
+                    module_instance(address),
                 )
             )
         for call in scope.module.module_calls:

@@ -27,11 +27,15 @@ def render_text(findings: Sequence[Finding], base: Path) -> str:
 
 
 def render_json(findings: Sequence[Finding], base: Path) -> str:
-    """A JSON object: `findings` (rule, severity, file, line, message, hint) and counts by severity."""
+    """A JSON object: `findings` (rule, severity, root, module, file, line, message, hint) and counts
+    by severity. `root` is the root module (example) the finding came from, `module` the module
+    instance inside it (null for the root's own resources)."""
     items = [
         {
             "rule": f.rule,
             "severity": f.severity,
+            "root": f.root or None,
+            "module": f.module or None,
             "file": f.shown_path(base).as_posix(),
             "line": f.line or None,
             "message": f.message,
@@ -59,25 +63,7 @@ def render_sarif(findings: Sequence[Finding], base: Path) -> str:
         for rule_id, text in TREE_CHECKS.items()
     ]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
-    results: list[dict[str, Any]] = []
-    for f in findings:
-        shown = f.shown_path(base)
-        location: dict[str, Any] = {
-            "artifactLocation": {"uri": shown.as_posix()}
-            if not shown.is_absolute()
-            else {"uri": shown.as_uri()}
-        }
-        if f.line > 0:
-            location["region"] = {"startLine": f.line}
-        result: dict[str, Any] = {
-            "ruleId": f.rule,
-            "level": _LEVEL.get(f.severity, "error"),
-            "message": {"text": f"{f.message}. Fix: {f.hint}" if f.hint else f.message},
-            "locations": [{"physicalLocation": location}],
-        }
-        if f.rule in index:
-            result["ruleIndex"] = index[f.rule]
-        results.append(result)
+    results = [_sarif_result(f, base, index) for f in findings]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -94,6 +80,50 @@ def render_sarif(findings: Sequence[Finding], base: Path) -> str:
         ],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def _artifact(path: Path, base: Path, directory: bool = False) -> dict[str, str]:
+    """A SARIF artifactLocation: relative to `base` when the path lies under it, else a file URI;
+    a directory's URI ends with a slash."""
+    path = path if path.is_absolute() else base / path
+    try:
+        uri = path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        uri = path.resolve().as_uri()
+    return {"uri": uri.rstrip("/") + "/" if directory else uri}
+
+
+def _sarif_result(f: Finding, base: Path, index: dict[str, int]) -> dict[str, Any]:
+    """One result. The root it came from is a related location (id 1, the root's directory, linked
+    from the message) and, with the module instance, the location's logical location
+    (`terraform/examples/3-full/module.api`, kind `module`)."""
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": _artifact(f.file, base)}}
+    if f.line > 0:
+        location["physicalLocation"]["region"] = {"startLine": f.line}
+    text = f"{f.message}. Fix: {f.hint}" if f.hint else f.message
+    result: dict[str, Any] = {"ruleId": f.rule, "level": _LEVEL.get(f.severity, "error")}
+    if f.root:
+        instance = f.module or "root module"
+        location["logicalLocations"] = [
+            {
+                "name": f.module or f.root,
+                "fullyQualifiedName": f"{f.root}/{f.module}" if f.module else f.root,
+                "kind": "module",
+            }
+        ]
+        result["relatedLocations"] = [
+            {
+                "id": 1,
+                "physicalLocation": {"artifactLocation": _artifact(Path(f.root), base, directory=True)},
+                "message": {"text": f"root module {f.root}"},
+            }
+        ]
+        text = f"{text} (root [{f.root}](1), {instance})"
+    result["message"] = {"text": text}
+    result["locations"] = [location]
+    if f.rule in index:
+        result["ruleIndex"] = index[f.rule]
+    return result
 
 
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif}

@@ -7,14 +7,17 @@ guess. `RULES` lists them; `run_rules` runs them all.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agentarch.dev.lint.findings import Finding
-from agentarch.dev.lint.model import Resource, Tree, dynamic_from_input, unresolved
+from agentarch.dev.lint.hcl import load_module
+from agentarch.dev.lint.model import Resource, Tree, dynamic_from_input, module_instance, unresolved
 
 RUNTIME = "aws_bedrockagentcore_agent_runtime"
 INVOKE_ACTIONS = (
@@ -96,29 +99,57 @@ def _user_token_trust(tree: Tree) -> tuple[set[str], set[str], list[Resource]]:
     return pools, strings, authorizers
 
 
+def _document_statement(st: dict[str, Any]) -> dict[str, Any]:
+    """One `statement` block of an aws_iam_policy_document, in the JSON policy's terms."""
+    principal: dict[str, list[Any]] = {}
+    for block in _list(st.get("principals")):
+        if isinstance(block, dict):
+            principal.setdefault(str(block.get("type")), []).extend(_list(block.get("identifiers")))
+    condition: dict[str, dict[str, list[Any]]] = {}
+    for block in _list(st.get("condition")):
+        if isinstance(block, dict):
+            tests = condition.setdefault(str(block.get("test")), {})
+            tests.setdefault(str(block.get("variable")), []).extend(_list(block.get("values")))
+    refs = {r.get("id") for r in (st.get("__tfmeta") or {}).get("references", []) if isinstance(r, dict)}
+    return {
+        "Effect": st.get("effect") or "Allow",
+        "Action": _list(st.get("actions")),
+        "Resource": st.get("resources"),
+        "Principal": principal or None,
+        "Condition": condition,
+        "Refs": refs,
+    }
+
+
+def _json_statements(text: Any) -> list[dict[str, Any]] | None:
+    """Statements of a JSON policy text, normalised; None when it is not JSON (not resolved)."""
+    if not (isinstance(text, str) and text.lstrip().startswith("{")):
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    return [
+        {
+            "Effect": st.get("Effect"),
+            "Action": _list(st.get("Action")),
+            "Resource": st.get("Resource"),
+            "Principal": st.get("Principal"),
+            "Condition": st.get("Condition") if isinstance(st.get("Condition"), dict) else {},
+            "Refs": set(),
+        }
+        for st in _list(doc.get("Statement"))
+        if isinstance(st, dict)
+    ]
+
+
 def _statements(policy: Resource) -> Iterator[dict[str, Any]]:
-    """Statements of a policy document data source or of a JSON `policy` argument, normalised."""
+    """Statements of a policy document data source or of a JSON `policy` argument, normalised
+    (Effect, Action, Resource, Principal, Condition, and Refs: the resource ids a document reads)."""
     if policy.type == "aws_iam_policy_document":
-        for st in policy.blocks("statement"):
-            yield {
-                "Effect": st.get("effect") or "Allow",
-                "Action": _list(st.get("actions")),
-                "Resource": st.get("resources"),
-            }
+        yield from (_document_statement(st) for st in policy.blocks("statement"))
         return
-    text = policy.body.get("policy")
-    if isinstance(text, str) and text.lstrip().startswith("{"):
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return
-        for st in _list(doc.get("Statement")):
-            if isinstance(st, dict):
-                yield {
-                    "Effect": st.get("Effect"),
-                    "Action": _list(st.get("Action")),
-                    "Resource": st.get("Resource"),
-                }
+    yield from _json_statements(policy.body.get("policy")) or []
 
 
 def _policies(tree: Tree) -> list[Resource]:
@@ -270,8 +301,8 @@ def check_agentcore_wildcard(tree: Tree) -> Iterator[Hit]:
                     f"{policy.address} allows {', '.join(shown)}: every AgentCore action on every resource",
                 )
                 continue
-            if not _grants_invoke(st):
-                continue
+            if not _grants_invoke(st) or st.get("Principal"):
+                continue  # a resource policy's statement: its resource is the one it is attached to
             resources = _list(st["Resource"])
             if any(unresolved(r) for r in resources) or unresolved(st["Resource"]):
                 yield policy, f"UNRESOLVED:{policy.address}: the resources of its InvokeAgentRuntime grant"
@@ -366,10 +397,15 @@ def check_cors_wildcard(tree: Tree) -> Iterator[Hit]:
         )
         if isinstance(origin, str) and origin.strip("'\" ") == "*" and res.body.get("rest_api_id") in authed:
             yield res, f"{res.address} answers Access-Control-Allow-Origin '*' on an API that requires tokens"
+    authed_v2 = {
+        r.body.get("api_id")
+        for r in tree.of("aws_apigatewayv2_route")
+        if str(r.body.get("authorization_type") or "NONE").upper() != "NONE"
+    }
     for api in tree.of("aws_apigatewayv2_api"):
         origins = _list(api.get("cors_configuration", "allow_origins"))
-        if "*" in origins:
-            yield api, f"{api.address} allows CORS from any origin (*)"
+        if "*" in origins and api.id in authed_v2:
+            yield api, f"{api.address} allows CORS from any origin (*) on an API that requires tokens"
 
 
 def check_access_logs(tree: Tree) -> Iterator[Hit]:
@@ -390,7 +426,8 @@ def check_log_retention(tree: Tree) -> Iterator[Hit]:
             yield group, f"{group.address} keeps its logs forever (no retention_in_days)"
 
 
-def _invokes_agent(tree: Tree, fn: Resource) -> bool:
+def _invoke_grants(tree: Tree, fn: Resource) -> list[dict[str, Any]]:
+    """The statements of the function role's policies that allow InvokeAgentRuntime."""
     role = fn.body.get("role")
     role_res = tree.by_id(role)
     keys = {k for k in (role, role_res and role_res.body.get("name")) if isinstance(k, str)}
@@ -405,7 +442,11 @@ def _invokes_agent(tree: Tree, fn: Resource) -> bool:
             policy = tree.by_id(att.body.get("policy_arn"))
             doc = tree.by_id(policy.body.get("policy")) if policy else None
             documents += [d for d in (doc, policy) if d is not None]
-    return any(_grants_invoke(st) for doc in documents for st in _statements(doc))
+    return [st for doc in documents for st in _statements(doc) if _grants_invoke(st)]
+
+
+def _invokes_agent(tree: Tree, fn: Resource) -> bool:
+    return bool(_invoke_grants(tree, fn))
 
 
 def check_reserved_concurrency(tree: Tree) -> Iterator[Hit]:
@@ -423,6 +464,206 @@ def check_reserved_concurrency(tree: Tree) -> Iterator[Hit]:
                     "run up the model bill (denial of wallet)"
                 ),
             )
+
+
+# --- runtime resource policy ------------------------------------------------------------------
+
+RESOURCE_POLICY = "aws_bedrockagentcore_resource_policy"
+_NOT_EQUAL_OPS = {
+    "stringnotequals",
+    "stringnotequalsignorecase",
+    "stringnotlike",
+    "arnnotequals",
+    "arnnotlike",
+}
+_PRINCIPAL_ARN = "aws:principalarn"
+
+
+def _may_target(statement: dict[str, Any], runtime: Resource) -> bool:
+    """Could this InvokeAgentRuntime grant cover `runtime`? Yes unless its resources are all known
+    and none is the runtime (or the ids it reads show it names another resource)."""
+    if runtime.id and runtime.id in statement["Refs"]:
+        return True
+    resources = _list(statement["Resource"])
+    known = [r for r in resources if isinstance(r, str)]
+    if any(r == runtime.id or r == "*" or fnmatch.fnmatchcase(r, "*:runtime/*") for r in known):
+        return True
+    return len(known) < len(resources) and not statement["Refs"]
+
+
+def _callers(tree: Tree, runtime: Resource) -> list[tuple[Resource, str]]:
+    """(function, role) of every Lambda function whose role is allowed to invoke `runtime`."""
+    found = []
+    for fn in tree.of("aws_lambda_function"):
+        role = fn.body.get("role")
+        if isinstance(role, str) and any(_may_target(st, runtime) for st in _invoke_grants(tree, fn)):
+            found.append((fn, role))
+    return found
+
+
+def _plain(address: str) -> str:
+    return re.sub(r"\[[^\]]*\]", "", address)
+
+
+def _module_dir(tree: Tree, module: str) -> Path | None:
+    """The directory of module instance `module` (plain address), from a resource it holds."""
+    return next((r.file.parent for r in tree.resources if _plain(module_instance(r.address)) == module), None)
+
+
+def _names_runtime(tree: Tree, reference: str, module: str, runtime: Resource, depth: int = 0) -> bool | None:
+    """Does `reference`, read in module instance `module`, name the runtime's ARN or id? Follows
+    module outputs (`module.runtime.runtime_arn`) into the called module. None when it cannot tell."""
+    named = _plain(reference)
+    direct = re.fullmatch(rf"({RUNTIME}\.[\w-]+)\.(agent_runtime_arn|agent_runtime_id|arn|id)", named)
+    if direct:
+        return _plain(runtime.address) == f"{module}.{direct.group(1)}".lstrip(".")
+    output = re.fullmatch(r"module\.([\w-]+)\.([\w-]+)", named)
+    if output is None or depth > 10:
+        return None
+    child = f"{module}.module.{output.group(1)}".lstrip(".")
+    if not _plain(runtime.address).startswith(f"{child}."):
+        return False
+    directory = _module_dir(tree, child)
+    block = load_module(directory).outputs.get(output.group(2)) if directory else None
+    value = block.body.get("value") if block else None
+    if not (isinstance(value, str) and re.fullmatch(r"\$\{[\w.\[\]\"-]+\}", value)):
+        return None
+    return _names_runtime(tree, value[2:-1], child, runtime, depth + 1)
+
+
+def _targets(tree: Tree, policy: Resource, runtime: Resource) -> bool | None:
+    """Is the resource policy's resource_arn the runtime? tfparse leaves a reference to the runtime's
+    ARN as a marker naming it, resolved here from the policy's module. None when it cannot be told."""
+    arn = policy.body.get("resource_arn")
+    if isinstance(arn, str):
+        return arn == runtime.id
+    if isinstance(arn, dict) and "__attribute__" in arn:
+        return _names_runtime(
+            tree, str(arn["__attribute__"]), _plain(module_instance(policy.address)), runtime
+        )
+    return None
+
+
+def _everyone(principal: Any) -> bool:
+    """`"*"`, `{"AWS": "*"}`, or a policy document's `principals { type = "*" identifiers = ["*"] }`."""
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and any("*" in _list(principal.get(k)) for k in ("AWS", "*"))
+
+
+def _excepted(statement: dict[str, Any]) -> list[Any] | None:
+    """The principal ARNs a Deny for everyone excepts (aws:PrincipalArn in a not-equal condition),
+    or None when it excepts nobody that way."""
+    for operator, tests in statement["Condition"].items():
+        if str(operator).lower() not in _NOT_EQUAL_OPS or not isinstance(tests, dict):
+            continue
+        for key, values in tests.items():
+            if str(key).lower() == _PRINCIPAL_ARN:
+                return _list(values)
+    return None
+
+
+def _deny_verdict(statements: list[dict[str, Any]], roles: set[str]) -> tuple[str, Any]:
+    """("ok", None) when a Deny of InvokeAgentRuntime for every principal excepts exactly the
+    callers' roles (and perhaps others); else ("none"|"unresolved"|"denies-caller", detail)."""
+    verdict: tuple[str, Any] = ("none", None)
+    for st in statements:
+        denies = st["Effect"] == "Deny" and any(
+            isinstance(a, str)
+            and (a.lower() in INVOKE_ACTIONS or a.lower() == "bedrock-agentcore:invokeagentruntime*")
+            for a in st["Action"]
+        )
+        if not denies or not _everyone(st["Principal"]):
+            continue
+        excepted = _excepted(st)
+        if excepted is None:
+            if not st["Condition"]:  # everyone, always: the front door's role too
+                return "denies-caller", sorted(roles)
+            continue  # a Deny under other conditions (a VPC, an org): not the guard asked for
+        if any(not isinstance(v, str) for v in excepted):
+            verdict = ("unresolved", None)
+            continue
+        missing = {r for r in roles if not any(fnmatch.fnmatchcase(r, v) for v in excepted)}
+        if not missing:
+            return "ok", None
+        if any("*" in v for v in excepted) and not all(r.startswith("arn:") for r in missing):
+            verdict = ("unresolved", None)  # a pattern, and a role ARN known only after apply
+            continue
+        verdict = ("denies-caller", sorted(missing))
+    return verdict
+
+
+def _policy_statements(tree: Tree, policy: Resource) -> list[dict[str, Any]] | None:
+    text = policy.body.get("policy")
+    document = tree.by_id(text)
+    if document is not None and document.type == "aws_iam_policy_document":
+        return list(_statements(document))
+    return _json_statements(text)
+
+
+def _shown_roles(tree: Tree, callers: list[tuple[Resource, str]]) -> str:
+    names = sorted({(r.address if (r := tree.by_id(role)) else role) for _, role in callers})
+    return ", ".join(names)
+
+
+def check_runtime_resource_policy(tree: Tree) -> Iterator[Hit]:
+    doors = front_doors(tree)
+    if not doors:
+        return
+    policies = tree.of(RESOURCE_POLICY)
+    for runtime in tree.of(RUNTIME):
+        present, _ = _jwt_authorizer(runtime)
+        callers = _callers(tree, runtime)
+        # Accepting user tokens is bypass-gap's to report; with no function calling it, nothing
+        # says it is meant to be reached only through the front door.
+        if present is not False or not callers:
+            continue
+        roles = {role for _, role in callers}
+        shown = _shown_roles(tree, callers)
+        linked = [(p, _targets(tree, p, runtime)) for p in policies]
+        mine = [p for p, hit in linked if hit]
+        if not mine:
+            if any(hit is None for _, hit in linked):
+                yield (
+                    runtime,
+                    f"UNRESOLVED:{runtime.address}: which runtime its resource policies' resource_arn names",
+                )
+                continue
+            yield (
+                runtime,
+                (
+                    f"{runtime.address} is meant to be reached only through the front door (invoked by {shown}) "
+                    f"but has no {RESOURCE_POLICY}: any other principal of the account allowed "
+                    "bedrock-agentcore:InvokeAgentRuntime on it (or on *) calls the agent directly, past the front door"
+                ),
+            )
+            continue
+        for policy in mine:
+            statements = _policy_statements(tree, policy)
+            verdict, detail = ("unresolved", None) if statements is None else _deny_verdict(statements, roles)
+            if verdict == "unresolved":
+                yield (
+                    policy,
+                    f"UNRESOLVED:{policy.address}: its policy document or the principals its Deny excepts",
+                )
+            elif verdict == "none":
+                yield (
+                    policy,
+                    (
+                        f"{policy.address} on {runtime.address} has no Deny of InvokeAgentRuntime for every principal "
+                        f"but {shown}: within one account an Allow in either the identity or the resource policy "
+                        "grants access, so a policy that only allows adds nothing"
+                    ),
+                )
+            elif verdict == "denies-caller":
+                yield (
+                    policy,
+                    (
+                        f"{policy.address} denies InvokeAgentRuntime to every principal, the front door's own "
+                        f"{_shown_roles(tree, [(runtime, str(d)) for d in detail or ()])} included: "
+                        "except it with aws:PrincipalArn"
+                    ),
+                )
 
 
 def check_unfollowed(tree: Tree) -> Iterator[Hit]:
@@ -519,6 +760,16 @@ RULES: tuple[Rule, ...] = (
         check_reserved_concurrency,
     ),
     Rule(
+        "runtime-resource-policy",
+        "warning",
+        "A runtime meant to be reached only through the front door has no resource policy denying every "
+        "other principal.",
+        "Add aws_bedrockagentcore_resource_policy on the runtime with a Deny of "
+        'bedrock-agentcore:InvokeAgentRuntime for Principal "*" under the condition ArnNotEquals '
+        "aws:PrincipalArn = the front door function's role ARN (an Allow alone adds nothing in one account).",
+        check_runtime_resource_policy,
+    ),
+    Rule(
         "unresolved",
         "note",
         "A value or module the linter could not resolve; rules that need it did not guess.",
@@ -529,8 +780,9 @@ RULES: tuple[Rule, ...] = (
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
 
-def run_rules(tree: Tree, only: set[str] | None = None) -> list[Finding]:
-    """Every finding of every rule (or of the rules in `only`) on one evaluated tree."""
+def run_rules(tree: Tree, only: set[str] | None = None, root: str = "") -> list[Finding]:
+    """Every finding of every rule (or of the rules in `only`) on one evaluated tree; `root` names the
+    tree's root as the user should see it, each finding also names the module instance it is in."""
     findings: list[Finding] = []
     unresolved_rule = RULES_BY_ID["unresolved"]
     for rule in RULES:
@@ -541,7 +793,29 @@ def run_rules(tree: Tree, only: set[str] | None = None) -> list[Finding]:
                 text = f"could not resolve {message.removeprefix('UNRESOLVED:')} (rule {rule.id} skipped it)"
                 if rule.id == "unresolved":
                     text = f"could not resolve {message.removeprefix('UNRESOLVED:')}"
-                findings.append(Finding(res.file, "unresolved", text, "note", res.line, unresolved_rule.hint))
+                findings.append(
+                    Finding(
+                        res.file,
+                        "unresolved",
+                        text,
+                        "note",
+                        res.line,
+                        unresolved_rule.hint,
+                        root,
+                        module_instance(res.address),
+                    )
+                )
             else:
-                findings.append(Finding(res.file, rule.id, message, rule.severity, res.line, rule.hint))
+                findings.append(
+                    Finding(
+                        res.file,
+                        rule.id,
+                        message,
+                        rule.severity,
+                        res.line,
+                        rule.hint,
+                        root,
+                        module_instance(res.address),
+                    )
+                )
     return sorted(set(findings))

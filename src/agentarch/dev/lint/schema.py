@@ -13,12 +13,14 @@ type assembly to describe (`statement` of a WAF rule): its contents are not chec
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from agentarch.dev.lint.findings import Finding
-from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, Block, TfModule, is_block_list
+from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, Block, TfModule, is_block_list, line_of
 
 SCHEMA_RELPATH = Path("terraform/schema/aws-provider.subset.json")
 PACKAGED_SCHEMA = Path(__file__).with_name("aws-provider.subset.json")  # a link to the file above
@@ -64,6 +66,7 @@ def check_known_types(module: TfModule, schema: dict[str, Any]) -> list[Finding]
 def _check_top(block: Block, table: dict[str, Node], meta: frozenset[str], what: str) -> list[Finding]:
     rtype = block.labels[0]
     node = table.get(rtype)
+    header = " ".join([block.kind, *(f'"{label}"' for label in block.labels)])
     if node is None:
         hint = "" if rtype.startswith("aws_") else " (only the AWS provider is used here)"
         return [
@@ -72,9 +75,19 @@ def _check_top(block: Block, table: dict[str, Node], meta: frozenset[str], what:
                 "schema",
                 f"{block.address}: unknown {what} {rtype!r}{hint}; if it is new, run "
                 "scripts/refresh_provider_schema.py",
+                line=line_of(block.file, header),
             )
         ]
-    return check_body(block.body, node, block.address, block.file, meta)
+    return [
+        replace(f, line=line_of(block.file, header, _first_quoted(f.message))) if not f.line else f
+        for f in check_body(block.body, node, block.address, block.file, meta)
+    ]
+
+
+def _first_quoted(message: str) -> str | None:
+    """The argument or block a schema message is about (`unknown argument 'x'`): where to point."""
+    match = re.search(r"'([\w-]+)'", message)
+    return match.group(1) if match else None
 
 
 def check_body(
@@ -92,7 +105,7 @@ def check_body(
         if key in _MARKERS or key in meta:
             continue
         if key == "dynamic" and isinstance(value, list):
-            findings += _check_dynamic(value, blocks, where, file, messages, present_blocks)
+            findings += _check_dynamic(value, node, where, file, messages, present_blocks)
         elif is_block_list(value):
             findings += _check_nested(key, value, args, blocks, where, file, messages, present_blocks)
         elif key not in args:
@@ -115,16 +128,24 @@ def check_body(
 
 
 def _check_dynamic(
-    entries: list[Any], blocks: dict[str, Any], where: str, file: Path, messages: list[str], present: set[str]
+    entries: list[Any], node: Node, where: str, file: Path, messages: list[str], present: set[str]
 ) -> list[Finding]:
     """`dynamic "label" { content { ... } }`: the label must be a block of this type; its content is one."""
+    blocks: dict[str, Any] = node.get("blocks", {})
     findings: list[Finding] = []
     for entry in entries:
         for label, dyn in entry.items() if isinstance(entry, dict) else ():
             if label in _MARKERS:
                 continue
             if label not in blocks:
-                messages.append(f"dynamic block {label!r} is not a block of this type")
+                messages.append(
+                    f"dynamic block {label!r} is not a block of this type"
+                    + (
+                        f": it is an argument, write `{label} = [...]`"
+                        if label in node.get("args", {})
+                        else ""
+                    )
+                )
                 continue
             present.add(label)
             for content in dyn.get("content", []) if isinstance(dyn, dict) else []:
