@@ -468,3 +468,22 @@ def test_the_resource_policys_own_allow_is_not_read_as_an_identity_grant(tmp_pat
     findings = lint_paths([broken(tmp_path, [(RESOURCE_POLICY, document)])])
     assert not [f for f in findings if "only_chat" in f.message], findings
     assert "runtime-resource-policy" not in rules_of(findings)
+
+
+def test_a_role_policy_whose_role_cannot_be_resolved_names_no_function(tmp_path: Path) -> None:
+    # Given a function and a role policy whose role tfparse left as an object (e.g. a prefixed name)
+    fn = Resource(
+        "aws_lambda_function", "aws_lambda_function.chat", tmp_path / "main.tf", 1, {"id": "fn", "role": "r"}
+    )
+    policy = Resource(
+        "aws_iam_role_policy",
+        "aws_iam_role_policy.chat",
+        tmp_path / "main.tf",
+        9,
+        {"id": "rp", "role": {"unresolved": "aws_iam_role.chat.id"}, "policy": "{}"},
+    )
+
+    # When the rules that look for the function's grants run, they finish and find no agent caller
+    findings = run_rules(Tree(root=tmp_path, resources=[fn, policy]), {"no-reserved-concurrency"})
+
+    assert findings == []

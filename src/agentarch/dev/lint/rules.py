@@ -434,15 +434,20 @@ def _invoke_grants(tree: Tree, fn: Resource) -> list[dict[str, Any]]:
     keys |= {role_res.id} if role_res and role_res.id else set()
     documents: list[Resource] = []
     for rp in tree.of("aws_iam_role_policy"):
-        if rp.body.get("role") in keys:
+        if _names(rp.body.get("role"), keys):
             doc = tree.by_id(rp.body.get("policy"))
             documents.append(doc if doc is not None else rp)
     for att in tree.of("aws_iam_role_policy_attachment"):
-        if att.body.get("role") in keys:
+        if _names(att.body.get("role"), keys):
             policy = tree.by_id(att.body.get("policy_arn"))
             doc = tree.by_id(policy.body.get("policy")) if policy else None
             documents += [d for d in (doc, policy) if d is not None]
     return [st for doc in documents for st in _statements(doc) if _grants_invoke(st)]
+
+
+def _names(value: Any, keys: set[str]) -> bool:
+    """Whether a role argument names one of `keys` (an unresolved value, e.g. an object, names none)."""
+    return isinstance(value, str) and value in keys
 
 
 def _invokes_agent(tree: Tree, fn: Resource) -> bool:
