@@ -1,0 +1,124 @@
+"""`agentarch eval SUITE...`: run scenario suites through the real API and report pass^1…pass^k.
+
+Without `--against` it starts its own local stack (pattern 3, offline model) with one user per
+scenario run; with `--against URL --user NAME:PASSWORD` it drives a running local stack as those
+users. Exit 0 when every check held, 1 when one failed or the stack failed, 2 for a malformed suite
+or bad options (before anything runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+EXIT_MALFORMED = 2
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "eval",
+        help="run scenario suites through the API and report pass^k",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "suites", nargs="+", type=Path, metavar="SUITE", help="suite files or folders of *.yaml"
+    )
+    parser.add_argument(
+        "--runs", "-k", type=_positive, default=None, help="runs per scenario (default: each suite's `runs`)"
+    )
+    parser.add_argument("--format", choices=("text", "json", "junit"), default="text", help="report format")
+    parser.add_argument("--out", type=Path, default=None, help="write the report here (default: stdout)")
+    parser.add_argument(
+        "--against", default=None, metavar="URL", help="a running local stack instead of starting one"
+    )
+    parser.add_argument(
+        "--user", dest="users", action="append", default=[], metavar="NAME:PASSWORD",
+        help="with --against: a user to sign in as (repeat; each scenario runs as the one in its groups)",
+    )  # fmt: skip
+    parser.add_argument("--concurrency", type=_positive, default=4, help="scenario runs at once")
+    parser.add_argument(
+        "--offline-model", default=None, metavar="NAME[:OPTIONS]",
+        help="the stack's offline model (own stack only), e.g. faulty:wrong_tool=0.3",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=None, help="the offline model's seed (own stack only)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("want a number >= 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from agentarch.dev.evals.report import RENDERERS, build_report, exit_code
+    from agentarch.dev.evals.runner import LocalUsers, RunRecord, against_users, own_stack, run_suites
+    from agentarch.dev.evals.suite import SuiteError, load_suites
+
+    try:
+        suites = load_suites(args.suites)
+    except SuiteError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"agentarch eval: {len(exc.problems)} problem(s) in the suites; nothing ran", file=sys.stderr)
+        return EXIT_MALFORMED
+    if args.against and not args.users:
+        print("agentarch eval: --against needs at least one --user NAME:PASSWORD", file=sys.stderr)
+        return EXIT_MALFORMED
+    if args.against and (args.offline_model or args.seed is not None):
+        print(
+            "agentarch eval: --offline-model and --seed configure the stack eval starts, not --against",
+            file=sys.stderr,
+        )
+        return EXIT_MALFORMED
+    total = sum((args.runs or s.runs) * len(s.scenarios) for s in suites)
+    done = 0
+
+    def progress(record: RunRecord) -> None:
+        nonlocal done
+        done += 1
+        if not args.quiet:
+            outcome = record.error or f"{len(record.traces)} turns"
+            print(
+                f"[{done}/{total}] {record.suite}/{record.scenario} run {record.run}: {outcome} ({record.duration_ms:.0f} ms)",
+                file=sys.stderr,
+            )
+
+    started = time.perf_counter()
+    if args.against:
+        target = LocalUsers(args.against, against_users(args.against, args.users))
+        records = run_suites(target, suites, args.runs, args.concurrency, progress)
+        where = args.against
+    else:
+        extra = []
+        if args.offline_model:
+            extra += ["--offline-model", args.offline_model]
+        if args.seed is not None:
+            extra += ["--seed", str(args.seed)]
+        with (
+            tempfile.TemporaryDirectory(prefix="agentarch-eval-") as workdir,
+            own_stack(suites, args.runs, Path(workdir), extra) as own,
+        ):
+            records = run_suites(own, suites, args.runs, args.concurrency, progress)
+        where = (
+            "a local stack it started (offline model"
+            + (f" {args.offline_model}" if args.offline_model else "")
+            + ")"
+        )
+    report = build_report(suites, records, args.runs, where)
+    text = RENDERERS[args.format](report)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if not args.quiet:
+        print(f"agentarch eval: {report.status} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return exit_code(report)
