@@ -107,7 +107,14 @@ def run(args: argparse.Namespace) -> int:
             tempfile.TemporaryDirectory(prefix="agentarch-eval-") as workdir,
             own_stack(suites, args.runs, Path(workdir), extra) as own,
         ):
-            records = run_suites(own, suites, args.runs, args.concurrency, progress)
+            records = run_suites(
+                own,
+                suites,
+                args.runs,
+                args.concurrency,
+                progress,
+                None if args.seed is None else f"seed-{args.seed}",
+            )
         where = (
             "a local stack it started (offline model"
             + (f" {args.offline_model}" if args.offline_model else "")

@@ -157,7 +157,13 @@ def _error_text(reply: httpx.Response) -> str:
         return f"HTTP {reply.status_code}"
 
 
-def run_once(target: Target, suite: Suite, scenario: Scenario, run: int) -> RunRecord:
+def session_for(session_seed: str, suite: Suite, scenario: Scenario, run: int) -> str:
+    """The conversation of one run: new for the stack, and the same for the same seed, so that a
+    seeded offline model (which draws from the session) makes the same run again."""
+    return "e" + hashlib.sha256(f"{session_seed}|{suite.suite}|{scenario.id}|{run}".encode()).hexdigest()[:48]
+
+
+def run_once(target: Target, suite: Suite, scenario: Scenario, run: int, session_seed: str = "") -> RunRecord:
     """One run of a scenario, turn by turn, in a new conversation."""
     started = time.perf_counter()
     signed_in = target.client(suite, scenario, run)
@@ -167,17 +173,15 @@ def run_once(target: Target, suite: Suite, scenario: Scenario, run: int) -> RunR
         return record
     user, client = signed_in
     record = RunRecord(suite.suite, scenario.id, run, user)
-    session: str | None = None
+    session = session_for(session_seed or secrets.token_hex(8), suite, scenario, run)
     pending: str | None = None
     with client:
         for index, turn in enumerate(scenario.turns, start=1):
             if turn.say is not None:
-                body: dict[str, Any] = {"message": turn.say}
-                if session:
-                    body["session_id"] = session
+                body: dict[str, Any] = {"message": turn.say, "session_id": session}
                 record.said.append(turn.say)
             else:
-                if pending is None or session is None:
+                if pending is None:
                     record.broken = (index, "approval", "a call waiting for approval", "none was waiting")
                     break
                 body = {
@@ -198,7 +202,6 @@ def run_once(target: Target, suite: Suite, scenario: Scenario, run: int) -> RunR
             trace = _trace(user, reply, latency)
             record.traces.append(trace)
             if reply.status_code == 200:
-                session = trace.session_id
                 pending = (reply.json().get("pending_approval") or {}).get("id")
     record.duration_ms = (time.perf_counter() - started) * 1000
     return record
@@ -210,8 +213,12 @@ def run_suites(
     runs: int | None,
     concurrency: int = 4,
     progress: Callable[[RunRecord], None] | None = None,
+    session_seed: str | None = None,
 ) -> list[RunRecord]:
-    """Every run of every scenario, `concurrency` at a time; progress is told as each run ends."""
+    """Every run of every scenario, `concurrency` at a time; progress is told as each run ends.
+
+    The runs' conversations are named from `session_seed` (a fresh one when None)."""
+    seed = session_seed if session_seed is not None else secrets.token_hex(8)
     jobs = [
         (suite, scenario, run)
         for suite in suites
@@ -219,7 +226,7 @@ def run_suites(
         for run in range(1, (runs or suite.runs) + 1)
     ]
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = [pool.submit(run_once, target, suite, scenario, run) for suite, scenario, run in jobs]
+        futures = [pool.submit(run_once, target, suite, scenario, run, seed) for suite, scenario, run in jobs]
         records = []
         for future in futures:
             record = future.result()

@@ -168,11 +168,13 @@ def load_suite(path: Path) -> Suite:
         raise SuiteError([f"{path}:1: a suite is a mapping with `suite` and `scenarios`"])
     lines: dict[tuple[Any, ...], int] = {}
     _lines(node, (), lines)
+    problems = _repeated_ids(data, lines, path)
     try:
         suite = Suite.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for error in exc.errors():
+            if problems and error["loc"] == ():
+                continue  # the repeated id, already said at its own line
             loc = [
                 part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-"))
             ]
@@ -181,6 +183,21 @@ def load_suite(path: Path) -> Suite:
             problems.append(f"{path}:{_line_of(loc, lines)}: {where}: {message}")
         raise SuiteError(problems) from None
     return suite.model_copy(update={"path": str(path)})
+
+
+def _repeated_ids(data: dict[str, Any], lines: dict[tuple[Any, ...], int], path: Path) -> list[str]:
+    scenarios = data.get("scenarios")
+    if not isinstance(scenarios, list):
+        return []
+    seen: set[Any] = set()
+    problems = []
+    for index, scenario in enumerate(scenarios):
+        ident = scenario.get("id") if isinstance(scenario, dict) else None
+        if isinstance(ident, str) and ident in seen:
+            line = lines.get(("scenarios", index, "id"), 1)
+            problems.append(f"{path}:{line}: scenarios.{index}.id: scenario id {ident!r} appears twice")
+        seen.add(ident)
+    return problems
 
 
 def suite_files(paths: Iterable[Path]) -> list[Path]:
