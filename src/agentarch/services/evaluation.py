@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentarch.core.contracts import TokenUsage, ToolCall
 from agentarch.core.decisions import Decision
+
+if TYPE_CHECKING:
+    from agentarch.services.audit import AuditRecord
 
 Source = Literal["api", "audit", "memory", "spans", "runner"]
 # An answer carries another user's words when it holds one of their messages of at least this many
@@ -354,3 +357,57 @@ def trajectory_checks(
         no_foreign_data(trace, own_texts, others_texts),
         *within_budget(trace, budget),
     ]
+
+
+# --- recorded turns: the audit trail for what ran, Memory for what was said ---------------------
+
+
+def traces_from_audit(
+    records: Iterable[AuditRecord], answers: Mapping[tuple[str, str], Sequence[str] | None]
+) -> list[TurnTrace]:
+    """The turns the audit trail recorded, oldest first: one per request (its tool-call records and
+    the chat Lambda's turn record), with the answer text Memory kept for it when `answers` has the
+    session's answers in order (None: Memory could not be read; the text checks are skipped).
+
+    Tool calls come from the trail (a call's first record carries its decision; arguments only as
+    far as the tool declared them non-sensitive); tokens and latency from the turn record.
+    """
+    turns: dict[tuple[str, str], list[AuditRecord]] = {}
+    for record in sorted(records, key=lambda r: (r.session, r.seq)):
+        turns.setdefault((record.session, record.request_id or f"seq-{record.seq}"), []).append(record)
+    answered: dict[str, int] = {}
+    traces = []
+    for (session, _), group in sorted(turns.items(), key=lambda item: (item[1][0].time, item[1][0].seq)):
+        turn = next((r for r in group if r.kind == "turn"), None)
+        if turn is None:
+            continue  # tool calls whose turn was never recorded (a turn still running)
+        calls: dict[str, ToolCall] = {}
+        for record in group:
+            if record.kind == "tool_call" and record.tool and record.call_id and record.call_id not in calls:
+                calls[record.call_id] = ToolCall(
+                    name=record.tool, args=dict(record.args_plain), decision=record.decision or Decision.DENY
+                )
+        pending = [c.name for c in calls.values() if c.decision is Decision.PENDING_APPROVAL]
+        answer: str | None = None
+        said = answers.get((turn.actor, session))
+        if turn.outcome == "ok" and said is not None:
+            index = answered.get(session, 0)
+            answered[session] = index + 1
+            answer = said[index] if index < len(said) else None
+        usage = None
+        if turn.input_tokens is not None or turn.output_tokens is not None:
+            usage = TokenUsage(input_tokens=turn.input_tokens or 0, output_tokens=turn.output_tokens or 0)
+        traces.append(
+            TurnTrace(
+                actor_id=turn.actor,
+                session_id=session,
+                answer=answer,
+                tool_calls=list(calls.values()),
+                pending_tool=pending[-1] if pending else None,
+                usage=usage,
+                latency_ms=float(turn.latency_ms) if turn.latency_ms is not None else None,
+                status=200 if turn.outcome == "ok" else 500,
+                sources={"tools": "audit", "answer": "memory", "usage": "audit", "latency": "audit"},
+            )
+        )
+    return traces

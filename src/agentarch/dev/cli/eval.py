@@ -9,10 +9,13 @@ or bad options (before anything runs).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from agentarch.config import Env
 
 EXIT_MALFORMED = 2
 
@@ -25,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "suites", nargs="+", type=Path, metavar="SUITE", help="suite files or folders of *.yaml"
+        "suites", nargs="*", type=Path, metavar="SUITE", help="suite files or folders of *.yaml"
     )
     parser.add_argument(
         "--runs", "-k", type=_positive, default=None, help="runs per scenario (default: each suite's `runs`)"
@@ -46,6 +49,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="the offline model's seed (own stack only)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    recorded = parser.add_argument_group(
+        "recorded turns (--recorded): the trajectory checks over turns already served, read from the "
+        "audit trail (tools, decisions, tokens, latency) and Memory (text)"
+    )
+    recorded.add_argument("--recorded", action="store_true", help="evaluate recorded turns instead of suites")
+    recorded.add_argument("--since", default=None, help="turns at or after this time (ISO-8601, UTC)")
+    recorded.add_argument("--actor", default=None, help="only this user's turns (the Cognito `sub`)")
+    recorded.add_argument(
+        "--state-dir", type=Path, default=Path(os.environ.get(Env.STATE_DIR, ".agentarch/state")),
+        help="the local stack's state directory (default), whose SQLite file holds the trail and Memory",
+    )  # fmt: skip
+    recorded.add_argument("--table", default=None, help="a deployed audit table instead (terraform output)")
+    recorded.add_argument("--memory-id", default=None, help="with --table: the AgentCore Memory id, for text")
+    recorded.add_argument("--region", default=None, help="with --table: the AWS region")
+    recorded.add_argument(
+        "--consequential", action="append", default=[], metavar="TOOL",
+        help="a tool that must only run once approved (repeat; tools seen waiting for approval count too)",
+    )  # fmt: skip
 
 
 def _positive(text: str) -> int:
@@ -58,7 +79,45 @@ def _positive(text: str) -> int:
     return value
 
 
+def run_recorded(args: argparse.Namespace) -> int:
+    """`--recorded`: the trajectory checks over the turns the trail recorded."""
+    from agentarch.core.errors import StorageUnavailable
+    from agentarch.dev.evals.recorded import audit_records, aws_sources, evaluate_recorded, local_sources
+    from agentarch.services.audit import InvalidAuditQuery
+    from agentarch.services.evaluation import Budget
+
+    if args.suites:
+        print("agentarch eval: --recorded reads recorded turns, not suites", file=sys.stderr)
+        return EXIT_MALFORMED
+    try:
+        store, memory = (
+            aws_sources(args.table, args.memory_id, args.region)
+            if args.table
+            else local_sources(args.state_dir)
+        )
+        report = evaluate_recorded(
+            audit_records(store, args.since, args.actor), memory, Budget(), args.consequential
+        )
+    except (InvalidAuditQuery, FileNotFoundError) as exc:
+        print(f"agentarch eval: {exc}", file=sys.stderr)
+        return EXIT_MALFORMED
+    except StorageUnavailable as exc:
+        print(f"agentarch eval: the trail cannot be read ({exc})", file=sys.stderr)
+        return EXIT_MALFORMED
+    text = report.to_json() if args.format == "json" else report.to_text()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0 if report.passed else 1
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.recorded:
+        return run_recorded(args)
+    if not args.suites:
+        print("agentarch eval: name at least one SUITE (or use --recorded)", file=sys.stderr)
+        return EXIT_MALFORMED
     from agentarch.dev.evals.report import RENDERERS, build_report, exit_code
     from agentarch.dev.evals.runner import LocalUsers, RunRecord, against_users, own_stack, run_suites
     from agentarch.dev.evals.suite import SuiteError, load_suites

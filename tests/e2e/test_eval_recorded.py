@@ -1,0 +1,90 @@
+"""`agentarch eval --recorded` over turns a local stack really served: the trajectory checks read the
+audit trail (tools, decisions, tokens, latency) and Memory (text), and the report names each source."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agentarch.dev.cli import main
+from tests.conftest import ALICE, BOB, CAROL, RunningStack
+
+pytestmark = pytest.mark.e2e
+
+
+def chat(client: httpx.Client, **body: Any) -> dict[str, Any]:
+    answer = client.post("/chat", json=body)
+    assert answer.status_code == 200, answer.text
+    reply: dict[str, Any] = answer.json()
+    return reply
+
+
+def recorded(stack: RunningStack, tmp_path: Path, *options: str) -> tuple[int, dict[str, Any]]:
+    out = tmp_path / "recorded.json"
+    status = main(
+        [
+            "eval",
+            "--recorded",
+            "--state-dir",
+            str(stack.state_dir),
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            *options,
+        ]
+    )
+    return status, json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_turns_a_stack_served_pass_the_trajectory_checks_each_from_its_source(
+    stack_factory: Callable[..., RunningStack], tmp_path: Path
+) -> None:
+    stack = stack_factory(3, "--rate-limit", "5000")
+    with stack.client(CAROL) as carol, stack.client(BOB) as bob, stack.client(ALICE) as alice:
+        paused = chat(carol, message="open a ticket: the stapler on floor 5 is jammed")
+        chat(
+            carol,
+            session_id=paused["session_id"],
+            approval={"id": paused["pending_approval"]["id"], "decision": "approve"},
+        )
+        chat(bob, message="how is the weather in Boston this morning?")
+        first = chat(alice, message="what is 7 * 6 for my homework today?")
+        chat(alice, session_id=first["session_id"], message="what did I ask before?")
+
+    status, report = recorded(stack, tmp_path)
+
+    assert status == 0 and report["status"] == "pass"
+    assert report["turns"] == 5
+    checks = report["checks"]
+    assert {name: c["source"] for name, c in checks.items()} == {
+        "approval_before_consequential": "audit",
+        "no_denied_retry": "audit",
+        "no_foreign_data": "memory",
+        "tokens_within_budget": "audit",
+        "latency_within_budget": "audit",
+    }
+    assert checks["no_foreign_data"]["passed"] == 5  # Memory gave the text of every answer
+    only_alice = recorded(stack, tmp_path, "--actor", "alice-sub-that-does-not-exist")[1]
+    assert only_alice["turns"] == 0
+
+
+def test_a_denied_call_retried_in_production_is_found_in_the_trail(
+    stack_factory: Callable[..., RunningStack], tmp_path: Path
+) -> None:
+    stack = stack_factory(
+        3, "--rate-limit", "5000", "--offline-model", "faulty:retry_denied=1", "--seed", "3"
+    )
+    with stack.client(BOB) as bob:
+        reply = chat(bob, message="how is the weather in Denver tonight?")
+    assert [c["decision"] for c in reply["tool_calls"]] == ["deny", "deny"]
+
+    status, report = recorded(stack, tmp_path)
+
+    assert status == 1
+    assert [(f["check"], f["source"]) for f in report["failures"]] == [("no_denied_retry", "audit")]
