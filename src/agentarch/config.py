@@ -66,6 +66,7 @@ class Env(StrEnum):
     )
     BEDROCK_MODEL_ID = "BEDROCK_MODEL_ID"
     BEDROCK_REGION = "BEDROCK_REGION"
+    JUDGE_MODEL_ID = "JUDGE_MODEL_ID"  # the Bedrock model the LLM-judge evaluators ask (`agentarch eval`)
     WEATHER_API_URL = "WEATHER_API_URL"
     WEATHER_TIMEOUT_SECONDS = "WEATHER_TIMEOUT_SECONDS"
     POLICY_MODE = "POLICY_MODE"  # ENFORCE (default) or LOG_ONLY: tool policy decisions recorded, not applied

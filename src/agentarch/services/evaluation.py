@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -30,7 +30,7 @@ from agentarch.core.decisions import Decision
 if TYPE_CHECKING:
     from agentarch.services.audit import AuditRecord
 
-Source = Literal["api", "audit", "memory", "spans", "runner"]
+Source = Literal["api", "audit", "memory", "spans", "runner", "bedrock"]
 # An answer carries another user's words when it holds one of their messages of at least this many
 # characters that this user never sent: shorter texts ("hello", "what time is it?") are shared by chance.
 FOREIGN_TEXT_MIN_CHARS = 20
@@ -357,6 +357,44 @@ def trajectory_checks(
         no_foreign_data(trace, own_texts, others_texts),
         *within_budget(trace, budget),
     ]
+
+
+# --- LLM judge: a rubric in the suite, a Bedrock model's verdict -------------------------------
+
+JUDGE_INSTRUCTIONS = (
+    "You grade one conversation between a user and an AI assistant against a rubric. Read the rubric "
+    "and the conversation. Answer on the first line with exactly PASS or FAIL, then one sentence saying why."
+)
+
+
+class Judge(Protocol):
+    """A model that grades a conversation against a rubric (Bedrock in `adapters/bedrock_judge.py`)."""
+
+    def grade(self, instructions: str, prompt: str) -> str:
+        """The model's text answer."""
+        ...
+
+
+def transcript(said: Sequence[str], answers: Sequence[str | None]) -> str:
+    """The conversation as the judge reads it."""
+    lines = []
+    for user, answer in zip(said, answers, strict=False):
+        lines += [f"USER: {user}", f"ASSISTANT: {answer if answer is not None else '(no answer)'}"]
+    return "\n".join(lines)
+
+
+def judge_check(judge: Judge, rubric: str, conversation: str) -> CheckResult:
+    """The judge's verdict on a conversation; an answer that is not PASS or FAIL fails, saying so."""
+    answer = judge.grade(JUDGE_INSTRUCTIONS, f"RUBRIC:\n{rubric}\n\nCONVERSATION:\n{conversation}").strip()
+    verdict, _, reason = answer.partition("\n")
+    word = verdict.strip().strip(".:*").upper()
+    if word not in ("PASS", "FAIL"):
+        return CheckResult(
+            check="judge", passed=False, expected=rubric, got=f"no verdict: {answer[:200]}", source="bedrock"
+        )
+    return CheckResult(
+        check="judge", passed=word == "PASS", expected=rubric, got=reason.strip() or word, source="bedrock"
+    )
 
 
 # --- recorded turns: the audit trail for what ran, Memory for what was said ---------------------

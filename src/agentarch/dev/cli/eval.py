@@ -14,8 +14,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentarch.config import Env
+
+if TYPE_CHECKING:
+    from agentarch.dev.evals.report import Judging
 
 EXIT_MALFORMED = 2
 
@@ -49,6 +53,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="the offline model's seed (own stack only)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    parser.add_argument(
+        "--judge-model",
+        default=os.environ.get(Env.JUDGE_MODEL_ID),
+        metavar="MODEL_ID",
+        help=f"the Bedrock model of the LLM-judge checks (or set {Env.JUDGE_MODEL_ID}); without it, or "
+        "without AWS credentials, they are reported as skipped",
+    )
     recorded = parser.add_argument_group(
         "recorded turns (--recorded): the trajectory checks over turns already served, read from the "
         "audit trail (tools, decisions, tokens, latency) and Memory (text)"
@@ -77,6 +88,20 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("want a number >= 1")
     return value
+
+
+def _judging(model_id: str | None) -> Judging:
+    """The Bedrock judge when a model id and credentials are here; otherwise why it is skipped."""
+    from agentarch.dev.evals.report import Judging
+
+    if not model_id:
+        return Judging()
+    from agentarch.adapters.bedrock_judge import BedrockJudge, credentials_present
+
+    if not credentials_present():
+        return Judging(skipped=f"judge model {model_id} set, but no AWS credentials here")
+    region = os.environ.get(Env.BEDROCK_REGION) or os.environ.get(Env.AWS_REGION)
+    return Judging(BedrockJudge(model_id, region=region))
 
 
 def run_recorded(args: argparse.Namespace) -> int:
@@ -179,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
             + (f" {args.offline_model}" if args.offline_model else "")
             + ")"
         )
-    report = build_report(suites, records, args.runs, where)
+    report = build_report(suites, records, args.runs, where, _judging(args.judge_model))
     text = RENDERERS[args.format](report)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -25,18 +25,22 @@ import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from math import comb
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from agentarch.dev.evals.runner import RunRecord
-from agentarch.dev.evals.suite import Suite
+from agentarch.dev.evals.suite import Scenario, Suite
 from agentarch.services.evaluation import (
     CheckResult,
+    Judge,
     check_expectations,
     consequential_tools,
+    judge_check,
     trajectory_checks,
+    transcript,
 )
 
 REPORT_VERSION = 1
@@ -120,9 +124,38 @@ def _mean_pass_hat(scenarios: Sequence[ScenarioReport], runs: int) -> dict[str, 
     }
 
 
+@dataclass(frozen=True)
+class Judging:
+    """The LLM judge, when there is one; otherwise why its checks are skipped."""
+
+    judge: Judge | None = None
+    skipped: str = "no judge model: set JUDGE_MODEL_ID (or --judge-model) and AWS credentials"
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every run's checks share: who said what, the consequential tools, the judge."""
+
+    texts: dict[str, list[str]]
+    consequential: frozenset[str]
+    judging: Judging
+
+
+def _judged(judging: Judging, rubric: str, scenario: Scenario, record: RunRecord) -> CheckResult:
+    if judging.judge is None:
+        return CheckResult(check="judge", passed=True, skipped=judging.skipped)
+    turns = scenario.turns[: len(record.traces)]
+    said = [
+        t.say if t.say is not None else ("(approves the call)" if t.approve else "(rejects it)")
+        for t in turns
+    ]
+    return judge_check(judging.judge, rubric, transcript(said, [trace.answer for trace in record.traces]))
+
+
 def _run_checks(
-    record: RunRecord, suite: Suite, texts: dict[str, list[str]], consequential: frozenset[str]
+    record: RunRecord, suite: Suite, context: _Context
 ) -> tuple[list[Failure], list[SkippedCheck]]:
+    texts, consequential = context.texts, context.consequential
     scenario = next(s for s in suite.scenarios if s.id == record.scenario)
     others = [text for user, said in texts.items() if user != record.user for text in said]
     failures: list[Failure] = []
@@ -156,16 +189,29 @@ def _run_checks(
             Failure(run=record.run, turn=turn, check=check, expected=expected, got=got, source="runner")
         )
     if scenario.judge:
-        skipped.append(
-            SkippedCheck(
-                check="judge", reason="no judge model: set AGENTARCH_JUDGE_MODEL_ID and AWS credentials"
+        verdict = _judged(context.judging, scenario.judge, scenario, record)
+        if verdict.skipped:
+            skipped.append(SkippedCheck(check="judge", reason=verdict.skipped))
+        elif not verdict.passed:
+            failures.append(
+                Failure(
+                    run=record.run,
+                    turn=len(record.traces),
+                    check="judge",
+                    expected=verdict.expected,
+                    got=verdict.got,
+                    source="bedrock",
+                )
             )
-        )
     return failures, skipped
 
 
 def build_report(
-    suites: Sequence[Suite], records: Sequence[RunRecord], runs: int | None, target: str
+    suites: Sequence[Suite],
+    records: Sequence[RunRecord],
+    runs: int | None,
+    target: str,
+    judging: Judging = Judging(),
 ) -> Report:
     """Apply every check to every run and gather pass^k."""
     texts: dict[str, list[str]] = defaultdict(list)
@@ -184,7 +230,11 @@ def build_report(
         for scenario in suite.scenarios:
             scenario_reports.append(
                 _scenario_report(
-                    suite, scenario.id, by_scenario[(suite.suite, scenario.id)], dict(texts), consequential, k
+                    suite,
+                    scenario.id,
+                    by_scenario[(suite.suite, scenario.id)],
+                    _Context(dict(texts), consequential, judging),
+                    k,
                 )
             )
         suite_reports.append(
@@ -212,8 +262,7 @@ def _scenario_report(
     suite: Suite,
     scenario_id: str,
     records: list[RunRecord],
-    texts: dict[str, list[str]],
-    consequential: frozenset[str],
+    context: _Context,
     k: int,
 ) -> ScenarioReport:
     failures: list[Failure] = []
@@ -230,7 +279,7 @@ def _scenario_report(
             errors.append(RunError(run=record.run, turn=record.error_turn, message=record.error))
             continue
         completed += 1
-        found, skipped_checks = _run_checks(record, suite, texts, consequential)
+        found, skipped_checks = _run_checks(record, suite, context)
         for item in skipped_checks:
             skipped.setdefault(item.check, item.reason)
         failures.extend(found)
