@@ -44,7 +44,8 @@ class RunRecord:
     error: str | None = None  # the stack failed (transport error, 5xx): the run is `error`, not `fail`
     error_turn: int | None = None
     broken: tuple[int, str, str, str] | None = None  # (turn, check, expected, got) the runner itself saw
-    duration_ms: float = 0.0
+    signin_ms: float = 0.0  # signing the run's user in (the identity issuer's work, before the run)
+    duration_ms: float = 0.0  # the run from its first request to its last answer, harness included
     turns_ms: float = 0.0  # the turns' own time (request to answer), for the harness's overhead
 
 
@@ -165,7 +166,7 @@ def session_for(session_seed: str, suite: Suite, scenario: Scenario, run: int) -
 
 def run_once(target: Target, suite: Suite, scenario: Scenario, run: int, session_seed: str = "") -> RunRecord:
     """One run of a scenario, turn by turn, in a new conversation."""
-    started = time.perf_counter()
+    signing_in = time.perf_counter()
     signed_in = target.client(suite, scenario, run)
     if isinstance(signed_in, str):
         record = RunRecord(suite.suite, scenario.id, run, "")
@@ -173,6 +174,8 @@ def run_once(target: Target, suite: Suite, scenario: Scenario, run: int, session
         return record
     user, client = signed_in
     record = RunRecord(suite.suite, scenario.id, run, user)
+    started = time.perf_counter()
+    record.signin_ms = (started - signing_in) * 1000
     session = session_for(session_seed or secrets.token_hex(8), suite, scenario, run)
     pending: str | None = None
     with client:
