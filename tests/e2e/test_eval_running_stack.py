@@ -1,5 +1,6 @@
-"""`agentarch eval --recorded` over turns a local stack really served: the trajectory checks read the
-audit trail (tools, decisions, tokens, latency) and Memory (text), and the report names each source."""
+"""`agentarch eval` on a stack that is already running: `--recorded` over turns it really served (the
+trajectory checks read the audit trail for tools, decisions, tokens and latency and Memory for
+text, and the report names each source), and `--against` with the stack's own users."""
 
 from __future__ import annotations
 
@@ -88,3 +89,35 @@ def test_a_denied_call_retried_in_production_is_found_in_the_trail(
 
     assert status == 1
     assert [(f["check"], f["source"]) for f in report["failures"]] == [("no_denied_retry", "audit")]
+
+
+def test_against_a_running_stack_each_scenario_runs_as_the_user_in_its_groups(
+    stack_factory: Callable[..., RunningStack], tmp_path: Path
+) -> None:
+    # Given a running stack with bob (no group) and carol (users, weather, support), and a suite whose
+    # scenarios need each of them, and one group set nobody has
+    stack = stack_factory(3, "--rate-limit", "5000")
+    suite = tmp_path / "against.yaml"
+    suite.write_text(
+        "suite: against\nruns: 2\nuser: {groups: []}\nscenarios:\n"
+        "  - id: bob-is-denied-the-weather\n    turns:\n"
+        "      - say: how is the weather in Austin right now?\n        expect: {tools: [], denied: [weather]}\n"
+        "  - id: carol-gets-the-weather\n    user: {groups: [users, weather, support]}\n    turns:\n"
+        "      - say: how is the weather in Austin right now?\n        expect: {tools: [weather], denied: []}\n"
+        "  - id: nobody-is-an-auditor\n    user: {groups: [auditors]}\n    turns: [{say: hello there}]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "report.json"
+    users = [f"{name}:{password}" for name, password in (BOB, CAROL)]
+
+    status = main(["eval", str(suite), "--against", stack.url, "--user", users[0], "--user", users[1],
+                   "--format", "json", "--out", str(out), "--quiet"])  # fmt: skip
+
+    report = json.loads(out.read_text(encoding="utf-8"))
+    statuses = {s["id"]: s["status"] for s in report["suites"][0]["scenarios"]}
+    assert statuses == {
+        "bob-is-denied-the-weather": "pass",
+        "carol-gets-the-weather": "pass",
+        "nobody-is-an-auditor": "skipped",
+    }
+    assert status == 0 and report["pass_hat"] == {"1": 1.0, "2": 1.0}
