@@ -66,6 +66,7 @@ class Env(StrEnum):
     )
     BEDROCK_MODEL_ID = "BEDROCK_MODEL_ID"
     BEDROCK_REGION = "BEDROCK_REGION"
+    AGENT_TELEMETRY = "AGENT_TELEMETRY"  # "on" (default): OpenInference spans of every turn; "off"
     JUDGE_MODEL_ID = "JUDGE_MODEL_ID"  # the Bedrock model the LLM-judge evaluators ask (`agentarch eval`)
     WEATHER_API_URL = "WEATHER_API_URL"
     WEATHER_TIMEOUT_SECONDS = "WEATHER_TIMEOUT_SECONDS"
@@ -230,6 +231,7 @@ class AgentSettings(_EnvSettings):
     policy_mode: PolicyMode = Field(PolicyMode.ENFORCE, validation_alias=Env.POLICY_MODE)
     policy_dir: Path | None = Field(None, validation_alias=Env.POLICY_DIR)
     inbound_auth: Literal["IAM", "JWT"] = Field("IAM", validation_alias=Env.AGENT_INBOUND_AUTH)
+    telemetry: Literal["on", "off"] = Field("on", validation_alias=Env.AGENT_TELEMETRY)
     # The cap of a turn whose caller reserved none (patterns 0 and 1, where the browser calls).
     turn_token_budget: int = Field(
         DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
 from agentarch.adapters import wiring
+from agentarch.agent import telemetry
 from agentarch.agent.graph import SessionCalls, Turn, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.policy import load_tool_policy
@@ -68,6 +69,9 @@ class AgentService:
         index: ConversationIndex | None = None,
         model: BaseChatModel | None = None,
     ) -> None:
+        self._telemetry = settings.telemetry == "on"
+        if self._telemetry:
+            telemetry.instrument()  # before the graph is built: its model and tools are traced
         weather = WeatherService(settings.weather_api_url, settings.weather_timeout_seconds)
         self.policy = load_tool_policy(settings.policy_dir)  # PolicyError: the agent does not start
         tools = build_tools(weather, TicketService(tickets))
@@ -101,7 +105,8 @@ class AgentService:
             token_budget=(request.token_budget if actor else None) or self._turn_token_budget,
             calls=SessionCalls(self._index, actor.id, session_id) if self._index and actor else None,
         )
-        result = run_turn(self._graph, history, request.prompt, turn)
+        with telemetry.turn_attributes(session_id, actor.id if actor else None, self._telemetry):
+            result = run_turn(self._graph, history, request.prompt, turn)
         return AgentReply(
             response=result.response,
             session_id=session_id,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from agentarch.agent.app import app, build_agent
 from agentarch.dev import sqlite
+from agentarch.dev.local.spans import SPAN_FILE_ENV, export_spans_to
 from agentarch.dev.models import OFFLINE_MODEL_ENV, OFFLINE_SEED_ENV, build_offline_model
 
 
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
     sqlite.register()  # STORAGE_BACKEND=sqlite: the local stack's storage
+    if os.environ.get(SPAN_FILE_ENV):  # the agent's spans, to the state directory's span file
+        export_spans_to(Path(os.environ[SPAN_FILE_ENV]))
     spec = os.environ.get(OFFLINE_MODEL_ENV)  # `agentarch dev --offline-model`: a dev-only model
     model = build_offline_model(spec, int(os.environ.get(OFFLINE_SEED_ENV) or 0)) if spec else None
     build_agent(model)  # an invalid tool policy stops the worker before it listens
