@@ -71,6 +71,11 @@ def test_turns_a_stack_served_pass_the_trajectory_checks_each_from_its_source(
         "latency_within_budget": "audit",
     }
     assert checks["no_foreign_data"]["passed"] == 5  # Memory gave the text of every answer
+    # The agent's spans (the state directory's span file) show the same turns, each check read from them
+    spans_status, from_spans = recorded(stack, tmp_path, "--spans")
+    assert spans_status == 0 and from_spans["turns"] == 5
+    assert {c["source"] for c in from_spans["checks"].values()} == {"spans"}
+    assert from_spans["checks"]["no_foreign_data"]["passed"] == 5
     only_alice = recorded(stack, tmp_path, "--actor", "alice-sub-that-does-not-exist")[1]
     assert only_alice["turns"] == 0
 
@@ -89,6 +94,9 @@ def test_a_denied_call_retried_in_production_is_found_in_the_trail(
 
     assert status == 1
     assert [(f["check"], f["source"]) for f in report["failures"]] == [("no_denied_retry", "audit")]
+    assert [(f["check"], f["source"]) for f in recorded(stack, tmp_path, "--spans")[1]["failures"]] == [
+        ("no_denied_retry", "spans")
+    ]
 
 
 def test_against_a_running_stack_each_scenario_runs_as_the_user_in_its_groups(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentarch.core.contracts import TokenUsage, ToolCall
-from agentarch.core.decisions import Decision
+from agentarch.core.decisions import Decision, decision_of_refusal
 
 if TYPE_CHECKING:
     from agentarch.services.audit import AuditRecord
@@ -449,3 +449,163 @@ def traces_from_audit(
             )
         )
     return traces
+
+
+# --- spans: the agent's OpenInference spans (the local span file, or AgentCore's session spans) ----
+
+ROOT_SPAN = "LangGraph"  # OpenInference's chain span of one graph run: one turn
+
+
+def _span_fields(span: Mapping[str, Any]) -> tuple[str, str, str | None, int, int, dict[str, Any]]:
+    """(trace id, span id, parent id, start ns, end ns, attributes) of a span in the OpenTelemetry
+    SDK's JSON form (the local span file) or the ADOT form (AgentCore's `sessionSpans`)."""
+    if "context" in span:
+        context = span.get("context") or {}
+        trace_id, span_id = str(context.get("trace_id", "")), str(context.get("span_id", ""))
+        parent = span.get("parent_id")
+        start, end = _iso_ns(span.get("start_time")), _iso_ns(span.get("end_time"))
+    else:
+        trace_id, span_id, parent = (
+            str(span.get("traceId", "")),
+            str(span.get("spanId", "")),
+            span.get("parentSpanId"),
+        )
+        start, end = int(span.get("startTimeUnixNano") or 0), int(span.get("endTimeUnixNano") or 0)
+    attributes = span.get("attributes") or {}
+    return (
+        trace_id.removeprefix("0x"),
+        span_id.removeprefix("0x"),
+        parent or None,
+        start,
+        end,
+        dict(attributes),
+    )
+
+
+def _iso_ns(text: Any) -> int:
+    from datetime import datetime
+
+    if not isinstance(text, str) or not text:
+        return 0
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int(moment.timestamp() * 1_000_000_000)
+
+
+def _json(text: Any) -> Any:
+    import json
+
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _messages(value: Any) -> list[dict[str, Any]]:
+    """The LangChain messages of a chain span's input or output (`{"messages": [{type, data}]}`)."""
+    document = _json(value)
+    found = document.get("messages") if isinstance(document, dict) else None
+    return [m for m in found or [] if isinstance(m, dict)]
+
+
+def _content(message: Mapping[str, Any]) -> str:
+    data = message.get("data") or {}
+    content = data.get("content", "")
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return str(content)
+
+
+def _tool_args(value: Any) -> dict[str, Any]:
+    parsed = _json(value)
+    return dict(parsed) if isinstance(parsed, dict) else {"input": value}
+
+
+def traces_from_spans(spans: Iterable[Mapping[str, Any]]) -> list[TurnTrace]:
+    """The turns the agent's spans show, oldest first: one per trace that has the graph's root span.
+
+    Tools that ran are the trace's `TOOL` spans; calls that did not run are read from the
+    `authorize` node's output (the authorizer's answer to the model opens with how it decided); a
+    call resumed from an approval is the graph input's last tool call. Tokens from the `LLM` spans,
+    latency from the root span, the answer from its output: every part's source is `spans`.
+    """
+    by_trace: dict[str, list[tuple[int, int, dict[str, Any], str]]] = {}
+    for span in spans:
+        trace_id, _, _, start, end, attributes = _span_fields(span)
+        by_trace.setdefault(trace_id, []).append((start, end, attributes, str(span.get("name", ""))))
+    traces = []
+    for members in by_trace.values():
+        members.sort(key=lambda m: m[0])
+        roots = [m for m in members if m[3] == ROOT_SPAN and m[2].get("openinference.span.kind") == "CHAIN"]
+        if roots:
+            traces.append((roots[0][0], _trace_of(roots[0], members)))
+    return [trace for _, trace in sorted(traces, key=lambda item: item[0])]
+
+
+def _trace_of(
+    root: tuple[int, int, dict[str, Any], str], members: list[tuple[int, int, dict[str, Any], str]]
+) -> TurnTrace:
+    start, end, attributes, _ = root
+    opening = _messages(attributes.get("input.value"))
+    resumed = None
+    if opening and opening[-1].get("type") == "ai":
+        opened = (opening[-1].get("data") or {}).get("tool_calls") or []
+        resumed = opened[0].get("name") if opened and isinstance(opened[0], dict) else None
+    calls: list[tuple[int, ToolCall]] = []
+    for span_start, _, span_attributes, name in members:
+        kind = span_attributes.get("openinference.span.kind")
+        if kind == "TOOL":
+            tool = str(span_attributes.get("tool.name") or name)
+            decision = Decision.APPROVED if tool == resumed else Decision.ALLOW
+            if tool == resumed:
+                resumed = None  # the approval admits one call
+            calls.append(
+                (
+                    span_start,
+                    ToolCall(
+                        name=tool, args=_tool_args(span_attributes.get("input.value")), decision=decision
+                    ),
+                )
+            )
+        elif kind == "CHAIN" and name == "authorize":
+            for message in _messages(span_attributes.get("output.value")):
+                refused = decision_of_refusal(_content(message)) if message.get("type") == "tool" else None
+                if refused is not None:
+                    tool = str((message.get("data") or {}).get("name") or "")
+                    calls.append(
+                        (span_start, ToolCall(name=tool, output=_content(message), decision=refused))
+                    )
+    calls.sort(key=lambda item: item[0])
+    tool_calls = [call for _, call in calls]
+    answers = [m for m in _messages(attributes.get("output.value")) if m.get("type") == "ai"]
+    final = next((m for m in reversed(answers) if not (m.get("data") or {}).get("tool_calls")), None)
+    prompt_tokens = completion_tokens = 0
+    for _, _, span_attributes, _ in members:
+        if span_attributes.get("openinference.span.kind") == "LLM":
+            prompt_tokens += int(span_attributes.get("llm.token_count.prompt") or 0)
+            completion_tokens += int(span_attributes.get("llm.token_count.completion") or 0)
+    pending = [c.name for c in tool_calls if c.decision is Decision.PENDING_APPROVAL]
+    return TurnTrace(
+        actor_id=str(attributes.get("user.id") or ""),
+        session_id=str(attributes.get("session.id") or ""),
+        answer=_content(final) if final is not None else None,
+        tool_calls=tool_calls,
+        pending_tool=pending[-1] if pending else None,
+        usage=TokenUsage(input_tokens=prompt_tokens, output_tokens=completion_tokens),
+        latency_ms=(end - start) / 1_000_000 if end > start else None,
+        sources={"tools": "spans", "answer": "spans", "usage": "spans", "latency": "spans"},
+    )
+
+
+def prompts_from_spans(spans: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """What each user said, by `user.id`: the last human message of each turn's graph input."""
+    said: dict[str, list[str]] = {}
+    for span in spans:
+        _, _, _, _, _, attributes = _span_fields(span)
+        if span.get("name") != ROOT_SPAN:
+            continue
+        humans = [m for m in _messages(attributes.get("input.value")) if m.get("type") == "human"]
+        if humans:
+            said.setdefault(str(attributes.get("user.id") or ""), []).append(_content(humans[-1]))
+    return said

@@ -13,8 +13,9 @@ import os
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentarch.config import Env
 
@@ -71,6 +72,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--state-dir", type=Path, default=Path(os.environ.get(Env.STATE_DIR, ".agentarch/state")),
         help="the local stack's state directory (default), whose SQLite file holds the trail and Memory",
     )  # fmt: skip
+    recorded.add_argument(
+        "--spans", nargs="?", const="", default=None, type=str, metavar="FILE",
+        help="read the agent's OpenTelemetry spans instead of the trail and Memory (default file: "
+        "spans.jsonl in the state directory)",
+    )  # fmt: skip
     recorded.add_argument("--table", default=None, help="a deployed audit table instead (terraform output)")
     recorded.add_argument("--memory-id", default=None, help="with --table: the AgentCore Memory id, for text")
     recorded.add_argument("--region", default=None, help="with --table: the AWS region")
@@ -114,6 +120,8 @@ def run_recorded(args: argparse.Namespace) -> int:
     if args.suites:
         print("agentarch eval: --recorded reads recorded turns, not suites", file=sys.stderr)
         return EXIT_MALFORMED
+    if args.spans is not None:
+        return _run_spans(args)
     try:
         store, memory = (
             aws_sources(args.table, args.memory_id, args.region)
@@ -129,12 +137,40 @@ def run_recorded(args: argparse.Namespace) -> int:
     except StorageUnavailable as exc:
         print(f"agentarch eval: the trail cannot be read ({exc})", file=sys.stderr)
         return EXIT_MALFORMED
-    text = report.to_json() if args.format == "json" else report.to_text()
+    return _emit(args, report.to_json() if args.format == "json" else report.to_text(), report.passed)
+
+
+def _run_spans(args: argparse.Namespace) -> int:
+    from agentarch.dev.evals.recorded import evaluate_spans
+    from agentarch.dev.local.spans import SPANS_FILE, read_spans
+    from agentarch.services.audit import InvalidAuditQuery, parse_time
+    from agentarch.services.evaluation import Budget
+
+    path = Path(args.spans) if args.spans else args.state_dir / SPANS_FILE
+    if not path.exists():
+        print(f"agentarch eval: no span file at {path} (start `agentarch dev`)", file=sys.stderr)
+        return EXIT_MALFORMED
+    try:
+        since = parse_time(args.since, "since") if args.since else None
+    except InvalidAuditQuery as exc:
+        print(f"agentarch eval: {exc}", file=sys.stderr)
+        return EXIT_MALFORMED
+    spans = [s for s in read_spans(path) if since is None or _started_after(s, since)]
+    report = evaluate_spans(spans, Budget(), args.consequential, args.actor)
+    return _emit(args, report.to_json() if args.format == "json" else report.to_text(), report.passed)
+
+
+def _started_after(span: dict[str, Any], since: datetime) -> bool:
+    start = span.get("start_time")
+    return not isinstance(start, str) or datetime.fromisoformat(start.replace("Z", "+00:00")) >= since
+
+
+def _emit(args: argparse.Namespace, text: str, passed: bool) -> int:
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    return 0 if report.passed else 1
+    return 0 if passed else 1
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,8 +20,11 @@ from agentarch.services.audit import AuditRecord, AuditStore, list_records, make
 from agentarch.services.evaluation import (
     Budget,
     CheckResult,
+    TurnTrace,
     consequential_tools,
+    prompts_from_spans,
     traces_from_audit,
+    traces_from_spans,
     trajectory_checks,
 )
 from agentarch.services.memory import MemoryEvents, Message
@@ -126,17 +129,48 @@ def evaluate_recorded(
         )
         said[actor].extend(m.text for m in messages or () if m.role == "user")
     traces = traces_from_audit(records, answers)
-    tools = consequential_tools(traces, consequential)
-    report = RecordedReport(
-        turns=len(traces),
-        sources={
-            "approval_before_consequential": "audit",
-            "no_denied_retry": "audit",
-            "no_foreign_data": "memory",
-            "tokens_within_budget": "audit",
-            "latency_within_budget": "audit",
-        },
+    sources = {
+        "approval_before_consequential": "audit",
+        "no_denied_retry": "audit",
+        "no_foreign_data": "memory",
+        "tokens_within_budget": "audit",
+        "latency_within_budget": "audit",
+    }
+    return evaluate_traces(traces, said, budget, consequential, sources)
+
+
+def evaluate_spans(
+    spans: Iterable[dict[str, Any]],
+    budget: Budget,
+    consequential: Sequence[str] = (),
+    actor: str | None = None,
+) -> RecordedReport:
+    """Run the trajectory checks over the turns the agent's spans show (every check reads the spans)."""
+    spans = list(spans)
+    traces = [t for t in traces_from_spans(spans) if actor is None or t.actor_id == actor]
+    sources = dict.fromkeys(
+        (
+            "approval_before_consequential",
+            "no_denied_retry",
+            "no_foreign_data",
+            "tokens_within_budget",
+            "latency_within_budget",
+        ),
+        "spans",
     )
+    return evaluate_traces(traces, prompts_from_spans(spans), budget, consequential, sources)
+
+
+def evaluate_traces(
+    traces: Sequence[TurnTrace],
+    said: dict[str, list[str]],
+    budget: Budget,
+    consequential: Sequence[str],
+    sources: dict[str, str],
+) -> RecordedReport:
+    """The trajectory checks over turns, with what each user said (for the foreign-data check)."""
+    tools = consequential_tools(traces, consequential)
+    report = RecordedReport(turns=len(traces), sources=sources)
     seen: Counter[tuple[str, str]] = Counter()
     for trace in traces:
         seen[(trace.actor_id, trace.session_id)] += 1

@@ -35,6 +35,7 @@ from langchain_core.runnables.config import ensure_config
 from pydantic import Field
 
 from agentarch.agent.offline_model import OFFLINE_PREFIX, OfflineChatModel
+from agentarch.core.decisions import NOT_PERMITTED, WAITING_FOR_APPROVAL
 from agentarch.dev.models import ModelSpecError
 
 FAULT_CLASSES = (
@@ -47,7 +48,7 @@ FAULT_CLASSES = (
     "extra_calls",
 )
 CONSEQUENTIAL = frozenset({"create_ticket"})  # the sample agent's tool that waits for approval
-_REFUSED = ("Not permitted", "Waiting for the user's approval")
+_REFUSED = (NOT_PERMITTED, WAITING_FOR_APPROVAL)
 
 
 def parse_rates(options: str) -> dict[str, float]:
