@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ import httpx
 import pytest
 
 from agentarch.dev.cli import main
+from agentarch.dev.lambda_events import LocalLambdaContext
+from agentarch.dev.local.spans import SPANS_FILE, read_spans
+from agentarch.handlers import evaluator
 from tests.conftest import ALICE, BOB, CAROL, RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -23,6 +27,42 @@ def chat(client: httpx.Client, **body: Any) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     reply: dict[str, Any] = answer.json()
     return reply
+
+
+def adot(span: dict[str, Any]) -> dict[str, Any]:
+    """A span of the local span file (the OpenTelemetry SDK's JSON) as AgentCore hands it an evaluator."""
+
+    def ns(text: str) -> int:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1_000_000_000)
+
+    return {
+        "traceId": span["context"]["trace_id"].removeprefix("0x"),
+        "spanId": span["context"]["span_id"].removeprefix("0x"),
+        "parentSpanId": (span.get("parent_id") or "").removeprefix("0x") or None,
+        "name": span["name"],
+        "scope": {"name": "openinference.instrumentation.langchain"},
+        "startTimeUnixNano": ns(span["start_time"]),
+        "endTimeUnixNano": ns(span["end_time"]),
+        "attributes": span["attributes"],
+    }
+
+
+def evaluator_verdict(stack: RunningStack, session: str) -> dict[str, Any]:
+    """The evaluator Lambda's answer for one session, fed its spans as AgentCore Evaluations would."""
+    spans = [
+        adot(s)
+        for s in read_spans(stack.state_dir / SPANS_FILE)
+        if s["attributes"].get("session.id") == session
+    ]
+    event = {
+        "schemaVersion": "1.0",
+        "evaluatorId": "agentarch-trajectory-abc1234567",
+        "evaluatorName": "agentarch_trajectory",
+        "evaluationLevel": "SESSION",
+        "evaluationInput": {"sessionSpans": spans},
+    }
+    verdict: dict[str, Any] = evaluator.lambda_handler(event, LocalLambdaContext())
+    return verdict
 
 
 def recorded(stack: RunningStack, tmp_path: Path, *options: str) -> tuple[int, dict[str, Any]]:
@@ -76,6 +116,9 @@ def test_turns_a_stack_served_pass_the_trajectory_checks_each_from_its_source(
     assert spans_status == 0 and from_spans["turns"] == 5
     assert {c["source"] for c in from_spans["checks"].values()} == {"spans"}
     assert from_spans["checks"]["no_foreign_data"]["passed"] == 5
+    # The evaluator Lambda passes carol's session: her ticket ran only once she approved it
+    verdict = evaluator_verdict(stack, paused["session_id"])
+    assert verdict["label"] == "PASS" and verdict["value"] == 1.0, verdict
     only_alice = recorded(stack, tmp_path, "--actor", "alice-sub-that-does-not-exist")[1]
     assert only_alice["turns"] == 0
 
@@ -97,6 +140,8 @@ def test_a_denied_call_retried_in_production_is_found_in_the_trail(
     assert [(f["check"], f["source"]) for f in recorded(stack, tmp_path, "--spans")[1]["failures"]] == [
         ("no_denied_retry", "spans")
     ]
+    verdict = evaluator_verdict(stack, reply["session_id"])
+    assert verdict["label"] == "FAIL" and "no_denied_retry" in verdict["explanation"], verdict
 
 
 def test_against_a_running_stack_each_scenario_runs_as_the_user_in_its_groups(

@@ -84,6 +84,7 @@ class TurnTrace(BaseModel):
 
     actor_id: str
     session_id: str
+    trace_id: str | None = None  # the turn's trace, when it was read from spans
     answer: str | None = None  # None: the source keeps no text (the audit trail)
     tool_calls: list[ToolCall] = Field(default_factory=list)
     pending_tool: str | None = None
@@ -535,11 +536,13 @@ def traces_from_spans(spans: Iterable[Mapping[str, Any]]) -> list[TurnTrace]:
         trace_id, _, _, start, end, attributes = _span_fields(span)
         by_trace.setdefault(trace_id, []).append((start, end, attributes, str(span.get("name", ""))))
     traces = []
-    for members in by_trace.values():
+    for trace_id, members in by_trace.items():
         members.sort(key=lambda m: m[0])
         roots = [m for m in members if m[3] == ROOT_SPAN and m[2].get("openinference.span.kind") == "CHAIN"]
         if roots:
-            traces.append((roots[0][0], _trace_of(roots[0], members)))
+            traces.append(
+                (roots[0][0], _trace_of(roots[0], members).model_copy(update={"trace_id": trace_id}))
+            )
     return [trace for _, trace in sorted(traces, key=lambda item: item[0])]
 
 
