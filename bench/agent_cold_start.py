@@ -30,6 +30,12 @@ BEDROCK = "agentarch agent, Bedrock model (Converse stubbed)"
 VARIANTS: tuple[tuple[str, list[str], dict[str, str]], ...] = (
     ("runtime SDK alone (baseline)", [str(HERE / "baseline_agent.py")], {}),
     (BEDROCK, [str(HERE / "agent_entry.py")], {"BEDROCK_MODEL_ID": MODEL_ID}),
+    # The same without the OpenInference instrumentation: the difference is what the spans cost.
+    (
+        "… the same, AGENT_TELEMETRY=off (no OpenInference spans)",
+        [str(HERE / "agent_entry.py")],
+        {"BEDROCK_MODEL_ID": MODEL_ID, "AGENT_TELEMETRY": "off"},
+    ),
     ("agentarch agent, offline model", [str(HERE / "agent_entry.py")], {"MODEL_PROVIDER": "offline"}),
 )
 
@@ -99,6 +105,8 @@ def run(smoke: bool) -> Result:
         notes=[
             f"target: {BEDROCK} ≤ 2.5× the baseline",
             "the first question is arithmetic: either model calls the calculator tool once, then answers",
+            "AGENT_TELEMETRY=off skips importing and applying the OpenInference instrumentation "
+            "(the agent's spans for AgentCore Observability and online evaluation)",
         ],
     )
     return Result("agent_cold_start", [table], data)

@@ -17,5 +17,6 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.audit_pages",
     "bench.governance_cost",
     "bench.local_stack",
+    "bench.eval_suite",
     "bench.artifact_sizes",
 )

@@ -66,6 +66,15 @@ class Env(StrEnum):
     )
     BEDROCK_MODEL_ID = "BEDROCK_MODEL_ID"
     BEDROCK_REGION = "BEDROCK_REGION"
+    AGENT_TELEMETRY = "AGENT_TELEMETRY"  # "on" (default): OpenInference spans of every turn; "off"
+    JUDGE_MODEL_ID = "JUDGE_MODEL_ID"
+    # The evaluator Lambda (online evaluations): tools that must only run once approved (comma-separated;
+    # any tool seen waiting for approval counts too) and the budget of one turn.
+    EVALUATOR_CONSEQUENTIAL_TOOLS = "EVALUATOR_CONSEQUENTIAL_TOOLS"
+    EVALUATOR_TOKENS_PER_TURN = "EVALUATOR_TOKENS_PER_TURN"
+    EVALUATOR_LATENCY_MS_PER_TURN = (
+        "EVALUATOR_LATENCY_MS_PER_TURN"  # the Bedrock model the LLM-judge evaluators ask (`agentarch eval`)
+    )
     WEATHER_API_URL = "WEATHER_API_URL"
     WEATHER_TIMEOUT_SECONDS = "WEATHER_TIMEOUT_SECONDS"
     POLICY_MODE = "POLICY_MODE"  # ENFORCE (default) or LOG_ONLY: tool policy decisions recorded, not applied
@@ -157,6 +166,19 @@ class AuditApiSettings(StorageSettings):
     )
 
 
+class EvaluatorSettings(_EnvSettings):
+    """What the evaluator Lambda reads: which tools are consequential, and one turn's budget."""
+
+    consequential_tools_text: str = Field("", validation_alias=Env.EVALUATOR_CONSEQUENTIAL_TOOLS)
+    tokens_per_turn: int = Field(20_000, ge=1, validation_alias=Env.EVALUATOR_TOKENS_PER_TURN)
+    latency_ms_per_turn: float = Field(20_000, gt=0, validation_alias=Env.EVALUATOR_LATENCY_MS_PER_TURN)
+
+    @property
+    def consequential_tools(self) -> tuple[str, ...]:
+        """The tools named, in order."""
+        return tuple(t.strip() for t in self.consequential_tools_text.split(",") if t.strip())
+
+
 class ChatSettings(HttpSettings):
     """What the chat Lambda reads to reach the agent runtime."""
 
@@ -229,6 +251,7 @@ class AgentSettings(_EnvSettings):
     policy_mode: PolicyMode = Field(PolicyMode.ENFORCE, validation_alias=Env.POLICY_MODE)
     policy_dir: Path | None = Field(None, validation_alias=Env.POLICY_DIR)
     inbound_auth: Literal["IAM", "JWT"] = Field("IAM", validation_alias=Env.AGENT_INBOUND_AUTH)
+    telemetry: Literal["on", "off"] = Field("on", validation_alias=Env.AGENT_TELEMETRY)
     # The cap of a turn whose caller reserved none (patterns 0 and 1, where the browser calls).
     turn_token_budget: int = Field(
         DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET

@@ -98,6 +98,7 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
         "chat": {"aws_memory", "aws_conversations", "aws_audit"},
         "conversations": {"aws_memory", "aws_conversations"},
         "audit": {"aws_audit"},
+        "evaluator": set(),  # reads only the spans it is handed
     }[spec.name]
     assert {f"agentarch/adapters/{adapter}.py" for adapter in adapters} <= set(names)
     assert {n.split("/")[0] for n in names} == {"agentarch"} | (
@@ -118,6 +119,10 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
     events = [rest_event("GET", "/api/no-such-endpoint", None, "req-unknown-route")]
     if spec.name == "chat":
         events.append(rest_event("POST", "/api/chat", '{"message": "hi"', "req-malformed"))
+    if spec.name == "evaluator":  # invoked by AgentCore Evaluations: its own contract, no front door
+        events.append(
+            {"schemaVersion": "1.0", "evaluationLevel": "SESSION", "evaluationInput": {"sessionSpans": []}}
+        )
     config = {
         "paths": [str(task), str(lambda_neighbours.layer), str(lambda_neighbours.runtime_sdk)],
         "module": spec.entry_module,
@@ -156,6 +161,11 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
     if spec.botocore_models:
         assert result["model_path"].startswith(str(task / BOTOCORE_DATA_DIR))
 
+    if spec.name == "evaluator":
+        # And it refuses what is not an evaluator event, and says when the spans hold no turn
+        assert result["answers"][0]["errorCode"] == "VALIDATION_FAILED"
+        assert result["answers"][1]["errorCode"] == "NO_TURNS"
+        return
     # And an unknown route answers 404 in the stable error shape, with CORS
     unknown = result["answers"][0]
     assert unknown["statusCode"] == 404

@@ -31,12 +31,14 @@ LAMBDA_SETTINGS: dict[str, tuple[type[BaseModel], ...]] = {
     "chat": (config.ChatSettings, config.GovernanceSettings),
     "conversations": (config.HttpSettings, config.StorageSettings),
     "audit": (config.HttpSettings, config.AuditApiSettings),
+    "evaluator": (config.EvaluatorSettings,),
 }
 RUNTIME_SETTINGS = (config.AgentSettings, config.StorageSettings)
 HANDLER_MODULES = {
     "chat": "agentarch.handlers.chat",
     "conversations": "agentarch.handlers.conversations",
     "audit": "agentarch.handlers.audit",
+    "evaluator": "agentarch.handlers.evaluator",
 }
 MODEL_ACTIONS = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
 AGENT_ENTRY = "agentarch.agent.app"
@@ -88,13 +90,15 @@ EXPECTED_CONVERSATIONS_ENV = {
 EXPECTED_RUNTIME_ENV = {"MODEL_PROVIDER", "BEDROCK_MODEL_ID", "BEDROCK_REGION"}
 
 
-def lambda_calls(name: str) -> dict[str, dict[str, Any]]:
-    """Module calls of lambda_function in one example, by function role (chat, conversations)."""
+def lambda_calls(name: str, behind_front_door: bool = True) -> dict[str, dict[str, Any]]:
+    """Module calls of lambda_function in one example, by function role (chat, conversations): the
+    front door's (with an execute-api permission), or, with `behind_front_door=False`, every one."""
     cfg = example(name)
     return {
-        call: call_args(cfg, call)
+        call: args
         for call, block in cfg.module_calls.items()
         if block.body.get("source") == "../../modules/lambda_function"
+        and ((args := call_args(cfg, call)).get("api_gateway_source_arn") or not behind_front_door)
     }
 
 

@@ -36,7 +36,16 @@ def test_the_tree_has_every_module_and_example() -> None:
     expected = {f"terraform/modules/{m}" for m in ("identity", "front_door", "lambda_function")}
     expected |= {
         f"terraform/modules/{m}"
-        for m in ("agent_runtime", "agent_memory", "data", "audit", "timeout_chain", "spend_limits", "alarms")
+        for m in (
+            "agent_runtime",
+            "agent_memory",
+            "data",
+            "audit",
+            "timeout_chain",
+            "spend_limits",
+            "evaluations",
+            "alarms",
+        )
     }
     expected |= {f"terraform/examples/{e}" for e in (*EXAMPLE_NAMES, *OTHER_ROOTS)}
     assert dirs == expected

@@ -21,16 +21,17 @@ import gc
 gc.disable()
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp, RequestContext
 from bedrock_agentcore.runtime.context import BedrockAgentCoreContext
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
 from agentarch.adapters import wiring
+from agentarch.agent import telemetry
 from agentarch.agent.graph import SessionCalls, Turn, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.policy import load_tool_policy
@@ -66,11 +67,15 @@ class AgentService:
         tickets: TicketStore | None = None,
         audit: AuditTrail | None = None,
         index: ConversationIndex | None = None,
+        model: BaseChatModel | None = None,
     ) -> None:
+        self._telemetry = settings.telemetry == "on"
+        if self._telemetry:
+            telemetry.instrument()  # before the graph is built: its model and tools are traced
         weather = WeatherService(settings.weather_api_url, settings.weather_timeout_seconds)
         self.policy = load_tool_policy(settings.policy_dir)  # PolicyError: the agent does not start
         tools = build_tools(weather, TicketService(tickets))
-        self._graph = build_graph(select_model(settings), tools, self.policy)
+        self._graph = build_graph(model or select_model(settings), tools, self.policy)
         self._memory = memory
         self._history_turns = history_turns
         self._mode = settings.policy_mode
@@ -100,7 +105,8 @@ class AgentService:
             token_budget=(request.token_budget if actor else None) or self._turn_token_budget,
             calls=SessionCalls(self._index, actor.id, session_id) if self._index and actor else None,
         )
-        result = run_turn(self._graph, history, request.prompt, turn)
+        with telemetry.turn_attributes(session_id, actor.id if actor else None, self._telemetry):
+            result = run_turn(self._graph, history, request.prompt, turn)
         return AgentReply(
             response=result.response,
             session_id=session_id,
@@ -110,12 +116,20 @@ class AgentService:
         )
 
 
-@lru_cache(maxsize=1)
+_built: list[AgentService] = []  # the process's one agent, once built
+
+
 def agent_service() -> AgentService:
     """The process-wide agent, built on first use (settings are read then)."""
+    if not _built:
+        _built.append(_new_agent_service())
+    return _built[0]
+
+
+def _new_agent_service(model: BaseChatModel | None = None) -> AgentService:
     storage = cached(StorageSettings)
     if not storage.storage_backend:
-        return AgentService(cached(AgentSettings))
+        return AgentService(cached(AgentSettings), model=model)
     return AgentService(
         cached(AgentSettings),
         wiring.memory_events(storage),
@@ -123,6 +137,7 @@ def agent_service() -> AgentService:
         wiring.ticket_store(storage),
         wiring.audit_trail(storage),
         wiring.conversation_index(storage),
+        model=model,
     )
 
 
@@ -153,14 +168,18 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(error_body(code, message, request_id), status_code=status)
 
 
-def build_agent() -> AgentService:
+def build_agent(model: BaseChatModel | None = None) -> AgentService:
     """Build the process's agent before the first request: settings, tool policy, model, graph.
 
-    An invalid policy folder stops the agent here, with the file and line. Like the module's import,
-    a cold start's work: no garbage collection while its long-lived objects are made, then frozen.
+    `model` replaces the configured one (the local stack's dev-only offline models; in AWS nothing
+    passes one). An invalid policy folder stops the agent here, with the file and line. Like the
+    module's import, a cold start's work: no garbage collection while its long-lived objects are
+    made, then frozen.
     """
     gc.disable()
     try:
+        if model is not None and not _built:
+            _built.append(_new_agent_service(model))
         return agent_service()
     finally:
         gc.freeze()

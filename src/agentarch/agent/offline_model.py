@@ -36,6 +36,7 @@ _TICKET = re.compile(
 )
 _HIGH = re.compile(r"\b(urgent|critical|asap|emergency|down|outage)\b", re.IGNORECASE)
 _LOW = re.compile(r"\b(minor|low|whenever|cosmetic)\b", re.IGNORECASE)
+_SEVERITY = re.compile(r"\bseverity\s*[:=]?\s*([A-Za-z]+)", re.IGNORECASE)  # as the user put it
 _TZ = re.compile(r"\b([A-Z][a-z]+(?:_[A-Z][a-z]+)?/[A-Z][A-Za-z_]+|UTC)\b")
 
 
@@ -183,7 +184,16 @@ class OfflineChatModel(BaseChatModel):
         ticket = _TICKET.search(question)
         if ticket:
             title = ticket.group(1).strip().rstrip(".!") or "Support request"
-            severity = "high" if _HIGH.search(question) else "low" if _LOW.search(question) else "medium"
+            stated = _SEVERITY.search(question)
+            severity = (
+                stated.group(1).lower()
+                if stated
+                else "high"
+                if _HIGH.search(question)
+                else "low"
+                if _LOW.search(question)
+                else "medium"
+            )
             call("create_ticket", {"title": title[:120], "severity": severity, "body": question.strip()})
             return calls
         city = find_city(question)
@@ -198,8 +208,7 @@ class OfflineChatModel(BaseChatModel):
         if _TIME.search(question):
             zone = _TZ.search(question)
             call("current_time", {"timezone": zone.group(1) if zone else city.timezone if city else "UTC"})
-        expression = _ARITHMETIC.search(question)
-        if expression:
+        for expression in _ARITHMETIC.finditer(question):  # one call per expression, as a model would
             call("calculator", {"expression": expression.group(0).strip().replace(",", "")})
         return calls
 

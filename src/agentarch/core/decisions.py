@@ -61,3 +61,22 @@ _NOT_RUN = {
     Decision.PENDING_APPROVAL: Outcome.PENDING,
     Decision.REJECTED: Outcome.REJECTED,
 }
+
+
+# How the agent's authorizer opens what it tells the model about a call that does not run
+# (agent/graph.py). Readers of a trajectory that has no decisions in it (the spans) tell them apart
+# by these openings; a test holds the graph to them.
+NOT_PERMITTED = "Not permitted"
+WAITING_FOR_APPROVAL = "Waiting for the user's approval"
+USER_REJECTED = "The user rejected this call"
+
+
+def decision_of_refusal(text: str) -> Decision | None:
+    """The decision an authorizer's answer about a call that did not run stands for; None otherwise."""
+    if text.startswith(NOT_PERMITTED):
+        return Decision.DENY
+    if text.startswith(WAITING_FOR_APPROVAL):
+        return Decision.PENDING_APPROVAL
+    if text.startswith(USER_REJECTED):
+        return Decision.REJECTED
+    return None

@@ -360,3 +360,37 @@ module "alarms" {
     audit         = module.audit.function_name
   }
 }
+
+# agentarch's trajectory checks in AWS (off by default): the evaluator Lambda as a code-based AgentCore
+# evaluator, and, with a sampling percentage, online evaluation of the runtime's sessions.
+module "evaluator" {
+  count  = var.evaluations_enabled ? 1 : 0
+  source = "../../modules/lambda_function"
+
+  name                     = "${var.name}-evaluator"
+  description              = "AgentCore Evaluations code-based evaluator: agentarch's trajectory checks over a session's spans"
+  artifact_path            = "${local.artifacts_dir}/evaluator.zip"
+  handler                  = "agentarch.handlers.evaluator.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  botocore_data_path       = false # calls no AWS API
+  timeout_seconds          = 60
+
+  environment = {
+    EVALUATOR_CONSEQUENTIAL_TOOLS = "create_ticket"
+    POWERTOOLS_SERVICE_NAME       = "evaluator"
+    POWERTOOLS_LOG_LEVEL          = "INFO"
+  }
+}
+
+module "evaluations" {
+  count  = var.evaluations_enabled ? 1 : 0
+  source = "../../modules/evaluations"
+
+  name                      = replace(var.name, "-", "_")
+  evaluator_lambda_arn      = module.evaluator[0].function_arn
+  online_evaluation_enabled = var.online_evaluation_sampling_percentage > 0
+  sampling_percentage       = max(var.online_evaluation_sampling_percentage, 0.01)
+  runtime_log_group_names   = [module.runtime.log_group_name, "aws/spans"]
+  runtime_service_names     = ["${module.runtime.runtime_name}.DEFAULT"]
+  tags                      = local.tags
+}

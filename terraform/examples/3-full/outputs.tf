@@ -75,3 +75,8 @@ output "audit_admin_group" {
   description = "Cognito group whose members may read GET /api/audit (add a user with aws cognito-idp admin-add-user-to-group)."
   value       = module.identity.audit_admin_group
 }
+
+output "evaluator_id" {
+  description = "ID of the AgentCore code-based evaluator running agentarch's trajectory checks; null unless evaluations_enabled."
+  value       = try(module.evaluations[0].evaluator_id, null)
+}

@@ -103,3 +103,20 @@ variable "alert_emails" {
   description = "Who the alerts topic e-mails: the budget, the token alarm and the operational alarms (any number; each confirms its subscription once)."
   default     = []
 }
+
+variable "evaluations_enabled" {
+  type        = bool
+  description = "Deploy agentarch's trajectory checks as an AgentCore Evaluations code-based evaluator (the evaluator Lambda, evaluator.zip). Off by default."
+  default     = false
+}
+
+variable "online_evaluation_sampling_percentage" {
+  type        = number
+  description = "With evaluations_enabled: percent of the runtime's sessions evaluated online (0.01-100); 0 keeps online evaluation off. Needs CloudWatch Transaction Search on in the account (modules/evaluations/README.md)."
+  default     = 0
+
+  validation {
+    condition     = var.online_evaluation_sampling_percentage == 0 || (var.online_evaluation_sampling_percentage >= 0.01 && var.online_evaluation_sampling_percentage <= 100)
+    error_message = "online_evaluation_sampling_percentage must be 0 (off) or from 0.01 to 100."
+  }
+}

@@ -9,7 +9,7 @@ import argparse
 import sys
 from types import ModuleType
 
-from agentarch.dev.cli import audit, build, dev, lint, openapi, policy, web_config
+from agentarch.dev.cli import audit, build, dev, eval, lint, openapi, policy, web_config
 
 # `agentarch NAME` runs COMMANDS[NAME].run(args); each module adds its own parser.
 COMMANDS: dict[str, ModuleType] = {
@@ -20,6 +20,7 @@ COMMANDS: dict[str, ModuleType] = {
     "policy": policy,
     "build": build,
     "lint": lint,
+    "eval": eval,
 }
 
 

@@ -112,6 +112,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="N",
         help="model tokens per user per UTC day (the default quota)",
     )
+    parser.add_argument(
+        "--offline-model",
+        default=None,
+        metavar="NAME[:OPTIONS]",
+        help="a dev-only offline model for the agent (agentarch.dev.models), e.g. "
+        "faulty:wrong_tool=0.3,skip_tool=0.2; default: the offline model, or Bedrock when configured",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the offline model's seed (faults are drawn from it)"
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
 
@@ -208,6 +218,14 @@ def run(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         print(f"agentarch dev: the tool policy is invalid, the agent cannot start: {exc}", file=sys.stderr)
         return 2
+    if args.offline_model:
+        from agentarch.dev.models import ModelSpecError, build_offline_model
+
+        try:  # the agent workers would refuse it: say so before anything starts
+            build_offline_model(args.offline_model, args.seed)
+        except ModelSpecError as exc:
+            print(f"agentarch dev: --offline-model: {exc}", file=sys.stderr)
+            return 2
     options = StackOptions(
         pattern=args.pattern,
         port=args.port,
@@ -224,5 +242,7 @@ def run(args: argparse.Namespace) -> int:
         policy_mode=args.policy_mode,
         policy_dir=policy_dir.resolve() if policy_dir else None,
         chat_quotas=_chat_quotas(args),
+        offline_model=args.offline_model,
+        seed=args.seed,
     )
     return LocalStack(options).run()

@@ -47,6 +47,8 @@ from agentarch.dev.local.frontdoor import INTEGRATION_TIMEOUT_SECONDS, FrontDoor
 from agentarch.dev.local.identity import JWKS_PATH, LocalIdentity, UserSpec, write_private
 from agentarch.dev.local.ports import free_port, port_is_free
 from agentarch.dev.local.runtime_endpoint import RuntimeEndpointSpec
+from agentarch.dev.local.spans import SPAN_FILE_ENV, SPANS_FILE
+from agentarch.dev.models import OFFLINE_MODEL_ENV, OFFLINE_SEED_ENV
 from agentarch.dev.packaging.registry import FunctionSpec, lambdas_of_pattern
 from agentarch.dev.sqlite import BACKEND_NAME, DATABASE_FILE
 
@@ -79,6 +81,8 @@ class StackOptions:
     policy_mode: str | None = None  # ENFORCE or LOG_ONLY; None: the agent's default (ENFORCE)
     policy_dir: Path | None = None  # None: the packaged tool policy
     chat_quotas: str | None = None  # CHAT_QUOTAS (JSON); None: the built-in default limits
+    offline_model: str | None = None  # NAME[:OPTIONS] of agentarch.dev.models; None: the agent's own choice
+    seed: int = 0  # the offline model's seed
 
 
 @dataclass
@@ -355,6 +359,10 @@ class LocalStack:
             agent_env[Env.POLICY_MODE] = options.policy_mode
         if options.policy_dir:
             agent_env[Env.POLICY_DIR] = str(options.policy_dir)
+        agent_env[SPAN_FILE_ENV] = str(self.state_dir / SPANS_FILE)
+        if options.offline_model:
+            agent_env[OFFLINE_MODEL_ENV] = options.offline_model
+            agent_env[OFFLINE_SEED_ENV] = str(options.seed)
         spec = RuntimeEndpointSpec(
             mode="iam" if options.pattern >= 2 else "jwt",
             runtime_arn=LOCAL_RUNTIME_ARN,

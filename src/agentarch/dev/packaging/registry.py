@@ -74,6 +74,7 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     routes: tuple[tuple[str, str], ...] = ()  # (METHOD, /path/{param}) served through the front door
     min_pattern: int = 0  # the first pattern (0-3) whose architecture has this function
+    optional: bool = False  # deployed only where its feature is switched on; never in the local stack
 
     @property
     def handler(self) -> str:
@@ -142,6 +143,17 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             min_pattern=3,
         ),
         FunctionSpec(
+            name="evaluator",
+            kind="lambda",
+            entry_module="agentarch.handlers.evaluator",
+            entry_callable="lambda_handler",
+            artifact="evaluator.zip",
+            description="evaluator Lambda: the trajectory checks as an AgentCore Evaluations code-based evaluator",
+            allowed_packages=_LAMBDA_PACKAGES,
+            min_pattern=3,
+            optional=True,
+        ),
+        FunctionSpec(
             name="agent",
             kind="agent",
             entry_module="agentarch.agent.app",
@@ -165,4 +177,8 @@ MANIFEST = "manifest.json"
 
 def lambdas_of_pattern(pattern: int) -> list[FunctionSpec]:
     """The Lambda functions a pattern's architecture has."""
-    return [spec for spec in FUNCTIONS.values() if spec.kind == "lambda" and spec.min_pattern <= pattern]
+    return [
+        spec
+        for spec in FUNCTIONS.values()
+        if spec.kind == "lambda" and spec.min_pattern <= pattern and not spec.optional
+    ]

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,11 +73,12 @@ def start_local_stack(
     *extra_args: str,
     users: Sequence[tuple[str, str, str]] = ((*TEST_USER, "users"),),
     state_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> RunningStack:
     """Start `agentarch dev` on a free port and wait until its front door answers.
 
     `users` are (name, password, comma-separated groups); `extra_args` go to `agentarch dev` as they
-    are (e.g. `"--rate-limit", "5000"`). Its output goes to a log file under `workdir`.
+    are (e.g. `"--rate-limit", "5000"`); `env` is added to its environment. Its output goes to a log file under `workdir`.
     """
     if not users:
         raise ValueError("start_local_stack needs at least one user to sign in as")
@@ -90,9 +91,10 @@ def start_local_stack(
         "--port", str(port), "--state-dir", str(state), *user_args, *extra_args,
     ]  # fmt: skip
     # The offline model, whatever the developer's shell says.
-    env = {k: v for k, v in os.environ.items() if k not in ("MODEL_PROVIDER", "BEDROCK_MODEL_ID")}
+    environment = {k: v for k, v in os.environ.items() if k not in ("MODEL_PROVIDER", "BEDROCK_MODEL_ID")}
+    environment.update(env or {})
     with log.open("w") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)  # noqa: S603
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True, env=environment)  # noqa: S603
     stack = RunningStack(f"http://127.0.0.1:{port}", state, process, log, user=(users[0][0], users[0][1]))
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
