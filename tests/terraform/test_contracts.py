@@ -98,7 +98,11 @@ def lambda_calls(name: str, behind_front_door: bool = True) -> dict[str, dict[st
         call: args
         for call, block in cfg.module_calls.items()
         if block.body.get("source") == "../../modules/lambda_function"
-        and ((args := call_args(cfg, call)).get("api_gateway_source_arn") or not behind_front_door)
+        and (
+            (args := call_args(cfg, call)).get("api_gateway_execution_arn")
+            or args.get("api_gateway_source_arn")
+            or not behind_front_door
+        )
     }
 
 

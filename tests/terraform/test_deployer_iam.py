@@ -21,6 +21,11 @@ NEEDS = {
     "aws_cognito_*": ["cognito-idp:*"],
     "aws_bedrockagentcore_agent_runtime": ["bedrock-agentcore:CreateAgentRuntime", "bedrock-agentcore:DeleteAgentRuntime"],
     "aws_bedrockagentcore_memory*": ["bedrock-agentcore:CreateMemory", "bedrock-agentcore:DeleteMemory"],
+    "aws_bedrockagentcore_evaluator": ["bedrock-agentcore:CreateEvaluator", "bedrock-agentcore:DeleteEvaluator"],
+    "aws_bedrockagentcore_online_evaluation_config": [
+        "bedrock-agentcore:CreateOnlineEvaluationConfig",
+        "bedrock-agentcore:DeleteOnlineEvaluationConfig",
+    ],
     "aws_bedrockagentcore_resource_policy": ["bedrock-agentcore:PutResourcePolicy", "bedrock-agentcore:DeleteResourcePolicy"],
     "aws_s3_*": ["s3:CreateBucket", "s3:DeleteBucket", "s3:PutObject"],
     "aws_lambda_function": ["lambda:CreateFunction", "lambda:DeleteFunction", "lambda:PutFunctionConcurrency"],
