@@ -58,6 +58,9 @@ class Env(StrEnum):
     AUDIT_KEY_ID = "AUDIT_KEY_ID"  # KMS HMAC key (GenerateMac) for argument digests: the agent, in AWS
     AUDIT_KEY_FILE = "AUDIT_KEY_FILE"  # the local stack's HMAC key file (0600, made when missing)
     AUDIT_ADMIN_GROUP = "AUDIT_ADMIN_GROUP"  # the Cognito group whose members may read the trail
+    # --- the notary (its own Lambda and role; no writer reads these) ---
+    NOTARY_KEY_ID = "NOTARY_KEY_ID"  # KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs checkpoints
+    NOTARY_BUCKET = "NOTARY_BUCKET"  # the Object Lock bucket of the signed checkpoints
 
     # --- the agent (runtime) ---
     MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
@@ -164,6 +167,14 @@ class AuditApiSettings(StorageSettings):
     audit_admin_group: str = Field(
         "audit-admins", min_length=1, max_length=128, validation_alias=Env.AUDIT_ADMIN_GROUP
     )
+
+
+class NotarySettings(_EnvSettings):
+    """What the notary Lambda reads: its signing key and its write-once bucket."""
+
+    notary_key_id: str = Field(min_length=1, validation_alias=Env.NOTARY_KEY_ID)
+    notary_bucket: str = Field(min_length=3, validation_alias=Env.NOTARY_BUCKET)
+    aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
 
 
 class EvaluatorSettings(_EnvSettings):
