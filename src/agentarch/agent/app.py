@@ -128,8 +128,8 @@ def agent_service() -> AgentService:
 
 def _new_agent_service(model: BaseChatModel | None = None) -> AgentService:
     storage = cached(StorageSettings)
-    if not storage.storage_backend:
-        return AgentService(cached(AgentSettings), model=model)
+    if not storage.storage_backend:  # pattern 2: no conversations, but a trail when AUDIT_BACKEND names one
+        return AgentService(cached(AgentSettings), audit=wiring.audit_trail(storage), model=model)
     return AgentService(
         cached(AgentSettings),
         wiring.memory_events(storage),

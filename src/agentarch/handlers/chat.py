@@ -158,7 +158,7 @@ def governance() -> Governance | None:
 
 @lru_cache(maxsize=1)
 def audit_trail() -> AuditTrail | None:
-    """The audit trail the turn records go to, when the pattern has storage (pattern 3)."""
+    """The audit trail the turn records go to (patterns 2 and 3)."""
     with configured("chat"):
         return wiring.audit_trail(cached(StorageSettings))
 
