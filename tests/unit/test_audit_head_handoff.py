@@ -11,6 +11,7 @@ from agentarch.core.decisions import Decision, Outcome
 from agentarch.core.identity import Actor
 from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
 from agentarch.services.audit import AuditTrail, ChainHead, verify
+from tests.contract.test_audit_trail import FixedKey
 
 
 class CountingStore(SqliteAuditStore):
@@ -25,7 +26,7 @@ class CountingStore(SqliteAuditStore):
 
 def test_two_writers_handing_the_head_along_read_it_once_per_new_session(tmp_path: Path) -> None:
     store = CountingStore(SqliteDatabase(tmp_path / "db.sqlite3"))
-    chat, agent = AuditTrail(store), AuditTrail(store)
+    chat, agent = AuditTrail(store), AuditTrail(store, FixedKey())
     context = AuditContext(actor=Actor(id="alice"), session="s-" + "0" * 40)
     for turn in range(5):
         # the chat Lambda hands its head to the agent with the invocation ...
