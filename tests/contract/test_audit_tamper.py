@@ -21,7 +21,7 @@ import pytest
 from agentarch.core.contracts import AuditContext
 from agentarch.core.decisions import Decision, Outcome
 from agentarch.core.identity import Actor
-from agentarch.services.audit import AuditRecord, AuditStore, AuditTrail, record_hash, verify
+from agentarch.services.audit import AuditRecord, AuditStore, AuditTrail, day_shard, record_hash, verify
 from agentarch.services.notary import (
     Checkpoint,
     CheckpointStore,
@@ -105,7 +105,7 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path, aws_credentials: None) -
                     "seq": {"N": str(seq)},
                     "actor_id": {"S": record["actor"]},
                     "recorded_at": {"S": record["time"]},
-                    "day": {"S": record["time"][:10]},
+                    "day": {"S": f"{record['time'][:10]}#{day_shard(session)}"},
                     "record": {"S": text},
                 }
                 dynamodb.put_item(TableName=AUDIT_TABLE_NAME, Item=item)  # a writer's PutItem, no condition

@@ -46,6 +46,7 @@ from agentarch.core.timestamps import format_iso_millis, to_utc_millis, utc_now
 
 GENESIS = "0" * 64  # what the first record of every session links to
 APPEND_ATTEMPTS = 8  # two writers per session: a handful of collisions at most
+DAY_SHARDS = 8  # partitions of one day in the time index (DynamoDB GSI `by_day`); a listing fans out
 KNOWN_HEADS = 1024  # chain heads a writer remembers (sessions it wrote to lately)
 # A listing by time alone with no `since` looks back this far (DynamoDB reads it day bucket by day bucket).
 TIME_LISTING_LOOKBACK_DAYS = 366
@@ -123,9 +124,20 @@ class AuditRecord(AuditEvent):
         return self.time_text[:10]
 
     @property
+    def day_bucket(self) -> str:
+        """The time index's partition key: the day and a shard of the session (`2026-11-26#5`), so a
+        busy day spreads over `DAY_SHARDS` partitions instead of one hot one."""
+        return f"{self.day}#{day_shard(self.session)}"
+
+    @property
     def time_text(self) -> str:
         """`time` as stored: ISO-8601 UTC with milliseconds, so string order is time order."""
         return format_iso_millis(self.time)
+
+
+def day_shard(session: str) -> int:
+    """Which of the `DAY_SHARDS` partitions of a day a session's records go to (stable everywhere)."""
+    return hashlib.sha256(session.encode("utf-8")).digest()[0] % DAY_SHARDS
 
 
 def canonical_json(value: Any) -> str:
@@ -637,7 +649,7 @@ def verify(stored: Iterable[StoredRecord], now: float | None = None) -> Verifica
                     f"{record.session} (moved or swapped)",
                 )
             )
-        for name, value in (("actor", record.actor), ("time", record.time_text), ("day", record.day)):
+        for name, value in (("actor", record.actor), ("time", record.time_text), ("day", record.day_bucket)):
             if name in item.indexed and item.indexed[name] != value:
                 problems.append(
                     Problem(item.session, item.seq, f"the stored {name} differs from the record's (changed)")
