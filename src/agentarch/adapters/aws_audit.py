@@ -231,10 +231,9 @@ class DynamoAuditStore:
             }
             items = self._all(request, scan=False)
         else:  # the whole table, for an operator's verification run (never a request's)
-            items = sorted(
-                self._all({"TableName": self._table, "ConsistentRead": True}, scan=True),
-                key=lambda item: (item["session_id"]["S"], int(item["seq"]["N"])),
-            )
+            # Streams page by page: a Scan returns each partition's items together, in sort-key order,
+            # so a session arrives whole and memory stays flat at any table size.
+            items = self._all({"TableName": self._table, "ConsistentRead": True}, scan=True)
         for item in items:
             indexed = {
                 "actor": item.get("actor_id", {}).get("S", ""),
@@ -243,13 +242,12 @@ class DynamoAuditStore:
             indexed["day"] = item.get("day", {}).get("S", "")
             yield StoredRecord(item["session_id"]["S"], int(item["seq"]["N"]), indexed, item["record"]["S"])
 
-    def _all(self, request: dict[str, Any], *, scan: bool) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+    def _all(self, request: dict[str, Any], *, scan: bool) -> Iterator[dict[str, Any]]:
         while True:
             answer = self._client.scan(**request) if scan else self._client.query(**request)
-            items += answer.get("Items", [])
+            yield from answer.get("Items", [])
             if "LastEvaluatedKey" not in answer:
-                return items
+                return
             request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"]}
 
 
