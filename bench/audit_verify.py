@@ -87,7 +87,11 @@ def verify_child(path: Path) -> dict[str, float]:
 def _child(*args: str) -> str:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
     done = subprocess.run(
-        [sys.executable, "-m", "bench.audit_verify", *args], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "bench.audit_verify", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout
 
@@ -103,8 +107,8 @@ def sqlite_figures(size: int) -> dict[str, float]:
 
 def dynamodb_items_per_record(count: int) -> float:
     """Items a whole-table verify reads from DynamoDB per record verified (moto)."""
-    from bench.audit_pages import dynamodb_store
     from agentarch.services.notary import verify_trail
+    from bench.audit_pages import dynamodb_store
 
     with dynamodb_store(count) as (store, counting):
         scanned = 0

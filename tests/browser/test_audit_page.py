@@ -43,7 +43,9 @@ def test_an_audit_admin_filters_follows_a_turn_and_sees_the_sessions_state(
             "document.documentElement.clientWidth + 1 && !e.closest('.audit-table')).map(e => e.id || e.tagName)"
         )
         assert wide == [], f"sticks out at {width} px: {wide}"
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"the page scrolls sideways at {width} px"
 
 

@@ -119,9 +119,9 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path, aws_credentials: None) -
                 feed.s3.put_object(Bucket=feed.bucket, Key=checkpoint_key(number), Body=data)
 
             def remove_checkpoint(number: int) -> None:
-                for version in feed.s3.list_object_versions(Bucket=feed.bucket, Prefix=checkpoint_key(number)).get(
-                    "Versions", []
-                ):
+                for version in feed.s3.list_object_versions(
+                    Bucket=feed.bucket, Prefix=checkpoint_key(number)
+                ).get("Versions", []):
                     feed.s3.delete_object(
                         Bucket=feed.bucket,
                         Key=version["Key"],
@@ -215,7 +215,7 @@ def test_an_inserted_record_is_named(rig: Rig) -> None:
     forged["hash"] = record_hash(forged)
     rig.overwrite(session, 3, json.dumps(forged, sort_keys=True, separators=(",", ":")))
     # The forged record itself links well; the chain breaks at the record after it ...
-    assert [p.seq for p in verify(rig.store.stored(session)).problems][0] == 4
+    assert next(p.seq for p in verify(rig.store.stored(session)).problems) == 4
     # ... and the notary saw seq 3 (and every later one) overwritten, so verify names seq 3.
     rig.notarise()
     report = rig.reports()[session]

@@ -453,7 +453,11 @@ def test_patterns_without_storage_grant_no_more_than_the_code_needs(name: str) -
             "dynamodb:PutItem",
             "dynamodb:Query",
         }
-        assert granted_to_runtime(name) == MODEL_ACTIONS | {"dynamodb:PutItem", "dynamodb:Query", "kms:GenerateMac"}
+        assert granted_to_runtime(name) == MODEL_ACTIONS | {
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "kms:GenerateMac",
+        }
         return
     assert granted_to_runtime(name) == MODEL_ACTIONS
 

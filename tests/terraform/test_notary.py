@@ -12,8 +12,21 @@ from agentarch.dev.lint.hcl import plain
 from tests.terraform.code_contracts import boto3_actions
 from tests.terraform.conftest import call_args, example, module_dir
 
-NOTARY_OUTPUTS = ("notary_key_arn", "checkpoint_bucket_arn", "checkpoint_bucket_name", "notary_policy_statements")
-SIGNING_OR_WRITING = ("kms:Sign", "kms:*", "s3:PutObject", "s3:*", "s3:DeleteObject", "s3:PutObjectRetention", "*")
+NOTARY_OUTPUTS = (
+    "notary_key_arn",
+    "checkpoint_bucket_arn",
+    "checkpoint_bucket_name",
+    "notary_policy_statements",
+)
+SIGNING_OR_WRITING = (
+    "kms:Sign",
+    "kms:*",
+    "s3:PutObject",
+    "s3:*",
+    "s3:DeleteObject",
+    "s3:PutObjectRetention",
+    "*",
+)
 STACKS = ("2-secure", "3-full")
 
 

@@ -191,5 +191,8 @@ def test_an_exported_bundle_verifies_offline_and_names_an_edit(
     assert "the chain holds and seq 4 is signed by the notary" in capsys.readouterr().err
 
     bundle.write_text(bundle.read_text().replace('"decision":"allow"', '"decision":"deny"', 1))
-    assert main(["audit", "verify-bundle", str(bundle), "--public-key", str(state_dir / "notary/notary.pub")]) == 1
+    assert (
+        main(["audit", "verify-bundle", str(bundle), "--public-key", str(state_dir / "notary/notary.pub")])
+        == 1
+    )
     assert "hash does not match" in capsys.readouterr().out

@@ -79,14 +79,19 @@ class S3Checkpoints:
                 ChecksumAlgorithm="SHA256",  # Object Lock buckets want an integrity checksum on every put
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "ConditionalRequestConflict"}:
+            if exc.response.get("Error", {}).get("Code") in {
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            }:
                 return False
             raise
         return True
 
     def raw(self) -> Iterator[tuple[int, bytes]]:
         keys: list[str] = []
-        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=PREFIX):
+        for page in self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=PREFIX
+        ):
             keys += [item["Key"] for item in page.get("Contents", [])]
         for key in reversed(keys):  # oldest first
             yield number_of(key), self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()

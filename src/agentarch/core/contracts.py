@@ -126,7 +126,9 @@ class AgentReply(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     usage: TokenUsage = Field(default_factory=TokenUsage)
     pending_approval: PendingCall | None = None
-    audit_head: AuditHead | None = None  # the chain head after the agent's records: the turn record follows it
+    audit_head: AuditHead | None = (
+        None  # the chain head after the agent's records: the turn record follows it
+    )
 
 
 @dataclass(frozen=True)

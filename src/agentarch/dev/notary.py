@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,7 +160,13 @@ class LocalNotary:
         heads = [HeadEntry(session=s, seq=q, hash=h, expires_at=e) for _, s, q, h, e in appends]
         events = [
             TamperEvent(
-                session=s, seq=q, change=c, seen_at=now, old_hash=old, new_hash=new, source=f"local:{position}"
+                session=s,
+                seq=q,
+                change=c,
+                seen_at=now,
+                old_hash=old,
+                new_hash=new,
+                source=f"local:{position}",
             )
             for position, s, q, c, old, new in changes
         ]
@@ -170,8 +177,8 @@ class LocalNotary:
         while not self._stop.wait(interval):
             try:
                 self.run_once()
-            except Exception:  # noqa: BLE001 - keep notarising; the next round retries
-                continue
+            except Exception as exc:  # keep notarising: the next round retries
+                print(f"notary: this round failed ({type(exc).__name__}); retrying", file=sys.stderr)
 
     def stop(self) -> None:
         self._stop.set()

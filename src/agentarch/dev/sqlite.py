@@ -761,10 +761,11 @@ class SqliteAuditStore:
     def stored(self, session: str | None = None) -> Iterator[StoredRecord]:
         # Streams: rows come off the cursor as they are read, so memory stays flat at any size.
         with self._db.connect() as connection:
-            if session is None:
-                rows = connection.execute(_AUDIT_STORED)
-            else:
-                rows = connection.execute(_AUDIT_STORED_SESSION, (session,))
+            rows = (
+                connection.execute(_AUDIT_STORED)
+                if session is None
+                else connection.execute(_AUDIT_STORED_SESSION, (session,))
+            )
             for session_id, seq, actor, recorded_at, text in rows:
                 yield StoredRecord(session_id, seq, {"actor": actor, "time": recorded_at}, text)
 

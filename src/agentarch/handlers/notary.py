@@ -73,9 +73,7 @@ def read_batch(records: Iterable[dict[str, Any]]) -> tuple[list[HeadEntry], list
         new, new_hash = _hash(change.get("NewImage"))
         _, old_hash = _hash(change.get("OldImage"))
         if name == "INSERT" and new is not None and new_hash is not None:
-            heads.append(
-                HeadEntry(session=session, seq=seq, hash=new_hash, expires_at=new.get("expires_at"))
-            )
+            heads.append(HeadEntry(session=session, seq=seq, hash=new_hash, expires_at=new.get("expires_at")))
         elif name == "MODIFY" or (name == "REMOVE" and not is_expiry(item)):
             events.append(
                 TamperEvent(

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from agentarch.core.contracts import (
-    AuditHead,
     AgentInvocation,
     AgentReply,
     ApprovalAnswer,
     AuditContext,
+    AuditHead,
     PendingApproval,
     TokenUsage,
     ToolCall,

@@ -250,7 +250,9 @@ class Notary:
             )
             if self._checkpoints.put(checkpoint):
                 return checkpoint
-        raise RuntimeError(f"another notary kept taking the next checkpoint number ({CHECKPOINT_ATTEMPTS} tries)")
+        raise RuntimeError(
+            f"another notary kept taking the next checkpoint number ({CHECKPOINT_ATTEMPTS} tries)"
+        )
 
 
 # --- verifying ------------------------------------------------------------------------------------
@@ -336,7 +338,9 @@ def check_checkpoints(raw: Iterable[tuple[int, bytes]], key: PublicKey) -> Evide
             continue
         if number > expected:
             missing = f"{expected}" if number == expected + 1 else f"{expected}..{number - 1}"
-            evidence.problems.append(Problem("", number, f"checkpoint(s) {missing} before {where} are missing"))
+            evidence.problems.append(
+                Problem("", number, f"checkpoint(s) {missing} before {where} are missing")
+            )
         if not signature_valid(checkpoint, key):
             evidence.problems.append(
                 Problem("", number, f"{where}: the signature does not verify (forged or edited checkpoint)")
@@ -345,14 +349,18 @@ def check_checkpoints(raw: Iterable[tuple[int, bytes]], key: PublicKey) -> Evide
             continue
         head = checkpoint.head
         if head.number != number:
-            evidence.problems.append(Problem("", number, f"{where} is signed as checkpoint {head.number} (moved)"))
+            evidence.problems.append(
+                Problem("", number, f"{where} is signed as checkpoint {head.number} (moved)")
+            )
         if number == expected and prev_digest and head.prev != prev_digest:
             evidence.problems.append(
                 Problem("", number, f"{where} does not link to checkpoint {number - 1} (replaced or edited)")
             )
         leaves = [leaf_hash(e) for e in checkpoint.entries]
         if merkle_root(leaves).hex() != head.root or head.size != len(leaves):
-            evidence.problems.append(Problem("", number, f"{where}: its entries do not match the signed root (edited)"))
+            evidence.problems.append(
+                Problem("", number, f"{where}: its entries do not match the signed root (edited)")
+            )
             expected, prev_digest = number + 1, head.digest()
             continue
         if tampering_digest(checkpoint.tampering) != head.tampering:
@@ -458,7 +466,9 @@ def check_session(
         if report.records == 0 and not expired:
             report.problems.append(
                 Problem(
-                    session, 1, f"the whole session was removed (checkpoint {newest.number} signed seq {newest.seq})"
+                    session,
+                    1,
+                    f"the whole session was removed (checkpoint {newest.number} signed seq {newest.seq})",
                 )
             )
         elif report.last_seq < newest.seq and not expired:
@@ -470,7 +480,7 @@ def check_session(
                     f"{newest.number}, are gone",
                 )
             )
-    for event in (evidence.tampering.get(session, []) if evidence else []):
+    for event in evidence.tampering.get(session, []) if evidence else []:
         report.problems.append(
             Problem(session, event.seq, f"the notary saw seq {event.seq} {event.change} at {event.seen_at}")
         )
@@ -503,7 +513,10 @@ def verify_trail(
 
 
 def export_bundle(
-    session: str, records: Iterable[StoredRecord], checkpoints: Iterable[tuple[int, bytes]], public_key_pem: str
+    session: str,
+    records: Iterable[StoredRecord],
+    checkpoints: Iterable[tuple[int, bytes]],
+    public_key_pem: str,
 ) -> Iterator[str]:
     """JSON lines: a header, the session's records, and the newest checkpoint head signing it with the
     Merkle path of its leaf. Other sessions appear only as hashes on that path."""
@@ -546,13 +559,13 @@ class BundleVerdict:
         return not self.problems
 
 
-def verify_bundle(lines: Iterable[str], trusted_key: bytes | None = None) -> BundleVerdict:
-    """Check a bundle offline: the chain, the signature over the checkpoint head, the Merkle path from
-    the session's head to the signed root, and that the records reach the signed head."""
+def _read_bundle(
+    lines: Iterable[str],
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None, list[StoredRecord]]:
+    """(header, proof, records) of a bundle's JSON lines."""
     header: Mapping[str, Any] | None = None
     proof: Mapping[str, Any] | None = None
     stored: list[StoredRecord] = []
-    problems: list[str] = []
     for line in lines:
         if not line.strip():
             continue
@@ -562,10 +575,20 @@ def verify_bundle(lines: Iterable[str], trusted_key: bytes | None = None) -> Bun
         elif "record" in value:
             record = value["record"]
             stored.append(
-                StoredRecord(str(record.get("session")), int(record.get("seq", 0)), {}, canonical_json(record))
+                StoredRecord(
+                    str(record.get("session")), int(record.get("seq", 0)), {}, canonical_json(record)
+                )
             )
         elif "checkpoint" in value:
             proof = value
+    return header, proof, stored
+
+
+def verify_bundle(lines: Iterable[str], trusted_key: bytes | None = None) -> BundleVerdict:
+    """Check a bundle offline: the chain, the signature over the checkpoint head, the Merkle path from
+    the session's head to the signed root, and that the records reach the signed head."""
+    header, proof, stored = _read_bundle(lines)
+    problems: list[str] = []
     if header is None or header.get("format") != BUNDLE_FORMAT:
         return BundleVerdict("", 0, None, ["not an agentarch audit bundle"])
     session = str(header["session"])

@@ -89,7 +89,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verify.add_argument("--session", default=argparse.SUPPRESS, help="verify only this session")
     _evidence_options(verify)
     verify.add_argument(
-        "--format", dest="verify_format", choices=("text", "jsonl"), default="text", help="one line per session"
+        "--format",
+        dest="verify_format",
+        choices=("text", "jsonl"),
+        default="text",
+        help="one line per session",
     )
     export = actions.add_parser(
         "export",
@@ -118,13 +122,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _evidence_options(parser: argparse.ArgumentParser) -> None:
-    where = parser.add_argument_group("the notary's checkpoints (default: the local stack's notary directory)")
+    where = parser.add_argument_group(
+        "the notary's checkpoints (default: the local stack's notary directory)"
+    )
     where.add_argument(
         "--bucket", help="a deployed notary's Object Lock bucket (terraform output audit_notary_bucket)"
     )
-    where.add_argument("--key-id", help="its KMS signing key (terraform output audit_notary_key_id): GetPublicKey")
     where.add_argument(
-        "--no-checkpoints", action="store_true", help="check the hash chains only (what a chain alone can show)"
+        "--key-id", help="its KMS signing key (terraform output audit_notary_key_id): GetPublicKey"
+    )
+    where.add_argument(
+        "--no-checkpoints",
+        action="store_true",
+        help="check the hash chains only (what a chain alone can show)",
     )
 
 
@@ -177,7 +187,9 @@ def _evidence(args: argparse.Namespace) -> tuple[Any, Any] | None:
         from agentarch.adapters.aws_notary import KmsSigner, S3Checkpoints
 
         if not args.key_id:
-            raise ValueError("--bucket needs --key-id (the notary's KMS key: its public key checks the signatures)")
+            raise ValueError(
+                "--bucket needs --key-id (the notary's KMS key: its public key checks the signatures)"
+            )
         key = PublicKey(KmsSigner(args.key_id, region=args.region).public_key())
         return S3Checkpoints(args.bucket, region=args.region), key
     if args.table:

@@ -281,9 +281,9 @@ def moto_notary(dynamodb: Any, table: str = AUDIT_TABLE_NAME) -> Iterator[Any]:
     arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     state = {
-        "iterator": streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
-            "ShardIterator"
-        ]
+        "iterator": streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
     }
     signer = KmsSigner(key_id, client=kms)
     checkpoints = S3Checkpoints(bucket, client=s3)
