@@ -170,7 +170,6 @@ class TicketService:
                 "ticket_id": t.ticket_id,
                 "author": t.actor_id,
                 "severity": t.severity,
-                "created_at": t.created_at.isoformat(timespec="seconds"),
                 "title": t.title,
                 "body": t.body,
                 "comments": " | ".join(c.text for c in t.comments),
@@ -241,7 +240,6 @@ def build_tools(weather: WeatherService, tickets: TicketService | None = None) -
                     "ticket_id": "system",
                     "author": "system",
                     "severity": "system",
-                    "created_at": "system",
                     "title": "author",
                     "body": "author",
                     "comments": "outside",  # written by whoever commented
