@@ -101,6 +101,8 @@ class Provenance:
         tool: BaseTool | None,
         record: Mapping[str, Any] | None = None,
     ) -> None:
+        if not text.strip():
+            return  # nothing anyone wrote
         if trust is Trust.SYSTEM or (trust is Trust.AUTHOR and author and author == reader_id):
             self.trusted.append(_norm(text))
             return
