@@ -3,6 +3,7 @@ against the gullible model (which obeys every tool result as if the user typed i
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,33 @@ def test_an_approval_asked_after_untrusted_content_says_whose_words_came_first(
     assert decision is Decision.PENDING_APPROVAL
     assert turn.pending is not None
     assert turn.pending.reason == "proposed after reading ticket t-7, written by alice"
+
+
+class _Key:
+    def mac(self, message: bytes) -> bytes:
+        import hashlib
+        import hmac
+
+        return hmac.new(b"k" * 32, message, hashlib.sha256).digest()
+
+
+def test_each_call_after_untrusted_content_records_its_provenance_and_audit_filters_on_it(
+    tools: list[BaseTool], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentarch.dev.cli import main
+    from agentarch.dev.sqlite import DATABASE_FILE, SqliteAuditStore
+    from agentarch.services.audit import AuditTrail
+
+    store = SqliteAuditStore(SqliteDatabase(tmp_path / DATABASE_FILE))
+    trail = AuditTrail(store, key=_Key())
+    ask(tools, "search tickets about printer", ("support",), audit=trail)
+
+    assert main(["audit", "--state-dir", str(tmp_path), "--untrusted-args", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    records = out if isinstance(out, list) else out["records"]
+    assert records and {r["tool"] for r in records} == {"comment_on_ticket"}
+    assert all(r["untrusted_args"] == ["text"] and r["decision"] == "deny" for r in records)
+    assert any("ticket t-12, written by bob" in r["read"] for r in records)
+    assert main(["audit", "--state-dir", str(tmp_path), "--read", "written by nobody", "--format", "json"]) == 0
+    none = json.loads(capsys.readouterr().out)
+    assert (none if isinstance(none, list) else none["records"]) == []

@@ -270,7 +270,16 @@ def _record_decided(turn: Turn, tool: BaseTool | None, decided: Decided) -> None
         policy_ids=decided.policies,
         mode=turn.mode,
         approval_id=_approval_id(turn, decided),
+        provenance=_provenance(turn, decided),
     )
+
+
+def _provenance(turn: Turn, decided: Decided) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The call's provenance facts for its audit record; None before any untrusted content."""
+    if not turn.provenance.untrusted_seen:
+        return None
+    untraced = tuple(name for name, ok in turn.provenance.traced(decided.call["args"]).items() if not ok)
+    return untraced, tuple(turn.provenance.sources()) or ("an earlier turn",)
 
 
 def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
@@ -293,6 +302,7 @@ def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
                 policy_ids=decided.policies,
                 mode=turn.mode,
                 approval_id=_approval_id(turn, decided),
+                provenance=_provenance(turn, decided),
             )
         except StorageUnavailable:
             text = f"Not run: {call['name']} could not be recorded in the audit trail, so it did not run."
