@@ -163,3 +163,27 @@ def test_each_call_after_untrusted_content_records_its_provenance_and_audit_filt
     assert main(["audit", "--state-dir", str(tmp_path), "--read", "written by nobody", "--format", "json"]) == 0
     none = json.loads(capsys.readouterr().out)
     assert (none if isinstance(none, list) else none["records"]) == []
+
+
+def test_a_model_that_loops_on_denied_calls_ends_its_turn_with_a_plain_sentence(tools: list[BaseTool]) -> None:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage, BaseMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class Looping(BaseChatModel):
+        @property
+        def _llm_type(self) -> str:
+            return "looping"
+
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            return self
+
+        def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+            call = {"name": "weather", "args": {"latitude": 1.0, "longitude": 2.0}, "id": f"w{len(messages)}"}
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content="", tool_calls=[call]))])
+
+    turn = Turn(principal=Actor(id="sam", groups=("users",)), session_id=SESSION)
+    result = run_turn(build_graph(Looping(), tools, POLICY), [], "hi", turn)
+
+    assert result.response.startswith("I stopped here")
+    assert result.tool_calls and all(c.decision is Decision.DENY for c in result.tool_calls)

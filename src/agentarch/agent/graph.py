@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.messages import ToolCall as ModelToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.errors import GraphRecursionError
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ValidationError
@@ -44,6 +45,10 @@ SYSTEM_PROMPT = (
     "plainly and do not try another way around it. Answer briefly."
 )
 MAX_STEPS = 16
+LOOPED = (
+    "I stopped here: I kept going round without finishing this request. "
+    "Nothing more was done; ask again, perhaps more narrowly."
+)
 
 
 class TurnResult(BaseModel):
@@ -229,10 +234,14 @@ def run_turn(
             )
         )
     start = len(history) + 1
-    state = graph.invoke(
-        {"messages": [*history, *opening]},
-        config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
-    )
+    try:
+        state = graph.invoke(
+            {"messages": [*history, *opening]},
+            config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
+        )
+    except GraphRecursionError:
+        # A model that loops (on denied calls, say) ends its turn with a plain sentence, not an error.
+        state = {"messages": [*history, *opening, AIMessage(LOOPED)]}
     produced: list[BaseMessage] = state["messages"][start:]
     outputs = {m.tool_call_id: str(m.content) for m in produced if isinstance(m, ToolMessage)}
     calls = [
