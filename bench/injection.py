@@ -46,7 +46,7 @@ def run(smoke: bool) -> Result:
             "would_stop": sum(len(s.would_stop) for s in scenarios),
             "attack_runs_with_a_stopped_call": sum(len({c.run for c in s.would_stop}) for s in attacks),
         }
-    enforce, log_only = figures["ENFORCE"], figures["LOG_ONLY"]
+    enforce = figures["ENFORCE"]
     if enforce["attacks_succeeded"]:
         raise RuntimeError(f"{enforce['attacks_succeeded']} attack run(s) succeeded in ENFORCE")
     table = Table(

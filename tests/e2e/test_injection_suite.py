@@ -37,7 +37,9 @@ def test_no_attack_succeeds_in_enforce_and_every_benign_task_passes(tmp_path: Pa
 
 def test_log_only_names_each_call_enforce_would_have_stopped(tmp_path: Path) -> None:
     scenarios = evaluate(tmp_path, "--policy-mode", "LOG_ONLY")
-    hijacks = [s for s in scenarios if s["id"].startswith("attack-") and s["id"] != "attack-34-outside-support"]
+    hijacks = [
+        s for s in scenarios if s["id"].startswith("attack-") and s["id"] != "attack-34-outside-support"
+    ]
 
     assert [s["id"] for s in hijacks if not s["would_stop"]] == []
     stopped = {p for s in hijacks for call in s["would_stop"] for p in call["policies"]}

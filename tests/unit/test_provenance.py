@@ -49,7 +49,9 @@ def tools(tickets: SqliteTicketStore) -> list[BaseTool]:
     return build_tools(WeatherService("https://api.weather.gov", 1, client), TicketService(tickets))
 
 
-def ask(tools: list[BaseTool], question: str, groups: tuple[str, ...], who: str = "alice", **kw: Any) -> TurnResult:
+def ask(
+    tools: list[BaseTool], question: str, groups: tuple[str, ...], who: str = "alice", **kw: Any
+) -> TurnResult:
     turn = Turn(principal=Actor(id=who, groups=groups), session_id=SESSION, approvals_possible=True, **kw)
     return run_turn(build_graph(build_offline_model("gullible"), tools, POLICY), [], question, turn)
 
@@ -109,7 +111,10 @@ def test_a_value_traces_to_the_user_only_by_their_words_or_a_trusted_field() -> 
     seen.heard("Comment on ticket T-12: the fix ships Friday")
     seen.trusted.append("t-99")
 
-    assert seen.traced({"ticket_id": "t-12", "text": "the fix ships friday"}) == {"ticket_id": True, "text": True}
+    assert seen.traced({"ticket_id": "t-12", "text": "the fix ships friday"}) == {
+        "ticket_id": True,
+        "text": True,
+    }
     assert seen.traces("t-99")
     assert not seen.traces("the fix ships on Friday")  # a paraphrase of the user's own words does not trace
     assert not seen.traces("la correction arrive vendredi")
@@ -160,12 +165,16 @@ def test_each_call_after_untrusted_content_records_its_provenance_and_audit_filt
     assert records and {r["tool"] for r in records} == {"comment_on_ticket"}
     assert all(r["untrusted_args"] == ["text"] and r["decision"] == "deny" for r in records)
     assert any("ticket t-12, written by bob" in r["read"] for r in records)
-    assert main(["audit", "--state-dir", str(tmp_path), "--read", "written by nobody", "--format", "json"]) == 0
+    assert (
+        main(["audit", "--state-dir", str(tmp_path), "--read", "written by nobody", "--format", "json"]) == 0
+    )
     none = json.loads(capsys.readouterr().out)
     assert (none if isinstance(none, list) else none["records"]) == []
 
 
-def test_a_model_that_loops_on_denied_calls_ends_its_turn_with_a_plain_sentence(tools: list[BaseTool]) -> None:
+def test_a_model_that_loops_on_denied_calls_ends_its_turn_with_a_plain_sentence(
+    tools: list[BaseTool],
+) -> None:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import AIMessage, BaseMessage
     from langchain_core.outputs import ChatGeneration, ChatResult

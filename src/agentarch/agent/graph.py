@@ -121,12 +121,16 @@ class Turn:
     spent: int = 0  # model tokens spent so far this turn
     provenance: Provenance = field(default_factory=Provenance)  # whose words the context holds
     policy: ToolPolicy | None = None  # set by the graph: the tool policy also decides what a tool may show
-    untrusted_tools: frozenset[str] = frozenset()  # tools whose output carries others' words (set by the graph)
+    untrusted_tools: frozenset[str] = (
+        frozenset()
+    )  # tools whose output carries others' words (set by the graph)
 
     def may_read(self, author_id: str) -> bool:
         """Whether the policy lets this turn's principal read what `author_id` wrote (a ticket)."""
-        return self.principal is not None and self.policy is not None and self.policy.may_read(
-            self.principal, author_id
+        return (
+            self.principal is not None
+            and self.policy is not None
+            and self.policy.may_read(self.principal, author_id)
         )
 
     def audit_context(self) -> AuditContext | None:

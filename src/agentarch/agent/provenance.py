@@ -38,7 +38,9 @@ class Trust(StrEnum):
 
 def declared(tool: BaseTool | None) -> dict[str, Trust]:
     """A tool's declaration, field → trust (`{"text": outside}` when it declares none)."""
-    raw = ((tool.metadata or {}).get(PROVENANCE_KEY) if tool is not None else None) or {WHOLE_OUTPUT: "outside"}
+    raw = ((tool.metadata or {}).get(PROVENANCE_KEY) if tool is not None else None) or {
+        WHOLE_OUTPUT: "outside"
+    }
     return {str(name): Trust(value) for name, value in dict(raw).items()}
 
 

@@ -199,7 +199,9 @@ class TicketService:
             return f"There is no ticket {ticket_id!r}: nothing was added."
         touched = getattr(turn, "touched", None)
         if isinstance(touched, dict):
-            touched[str((config.get("configurable") or {}).get("call_id") or "")] = [f"ticket:{ticket.ticket_id}"]
+            touched[str((config.get("configurable") or {}).get("call_id") or "")] = [
+                f"ticket:{ticket.ticket_id}"
+            ]
         return f"Commented on ticket {ticket.ticket_id} ({len(ticket.comments)} comments now)."
 
 
@@ -214,7 +216,9 @@ def build_tools(weather: WeatherService, tickets: TicketService | None = None) -
             name="current_time",
             metadata={"non_sensitive": ["timezone"], "provenance": {"text": "system"}},
         ),
-        StructuredTool.from_function(calculator, name="calculator", metadata={"provenance": {"text": "system"}}),
+        StructuredTool.from_function(
+            calculator, name="calculator", metadata={"provenance": {"text": "system"}}
+        ),
         StructuredTool.from_function(
             weather.forecast,
             name="weather",

@@ -77,7 +77,7 @@ class PendingApproval(BaseModel):
     reason: str | None = Field(
         None,
         description="whose words led here, when the call was proposed after reading them "
-        "(\"proposed after reading ticket t-12, written by bob\")",
+        '("proposed after reading ticket t-12, written by bob")',
     )
 
     @field_validator("requested_at")

@@ -486,19 +486,30 @@ class SqliteTicketStore:
     def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[Ticket]:
         """Every ticket matching the query, newest first (`matches` decides, as in DynamoDB)."""
         with self._db.connect() as connection:
-            ids = [row[0] for row in connection.execute("SELECT ticket_id FROM tickets ORDER BY created_at DESC")]
+            ids = [
+                row[0] for row in connection.execute("SELECT ticket_id FROM tickets ORDER BY created_at DESC")
+            ]
         found = [t for t in (self._get(i) for i in ids) if t is not None and matches(t, query)]
         return found[:limit]
 
     def add_comment(self, ticket_id: str, comment: TicketComment) -> Ticket | None:
         """Append a comment, numbered after the ticket's last one."""
         with self._db.write() as connection:
-            if connection.execute("SELECT 1 FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone() is None:
+            if (
+                connection.execute("SELECT 1 FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
+                is None
+            ):
                 return None
             connection.execute(
                 "INSERT INTO ticket_comments (ticket_id, seq, author_id, text, created_at) VALUES "
                 "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_comments WHERE ticket_id = ?), ?, ?, ?)",
-                (ticket_id, ticket_id, comment.author_id, comment.text, format_iso_millis(comment.created_at)),
+                (
+                    ticket_id,
+                    ticket_id,
+                    comment.author_id,
+                    comment.text,
+                    format_iso_millis(comment.created_at),
+                ),
             )
         return self._get(ticket_id)
 

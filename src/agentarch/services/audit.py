@@ -197,8 +197,7 @@ class AuditQuery:
         return (
             (self.untrusted is None or bool(record.untrusted_args) == self.untrusted)
             and (self.read is None or any(self.read.casefold() in r.casefold() for r in record.read or ()))
-            and
-            (self.actor is None or record.actor == self.actor)
+            and (self.actor is None or record.actor == self.actor)
             and (self.session is None or record.session == self.session)
             and (self.since is None or record.time >= self.since)
             and (self.until is None or record.time <= self.until)

@@ -288,7 +288,7 @@ def seed_tickets(state_dir: Path, suites: Sequence[Suite]) -> None:
                 actor_id=seed.author,
                 session_id="seeded-by-agentarch-eval",
                 title=seed.title,
-                severity=seed.severity,  # type: ignore[arg-type]  # the pattern admits only the three
+                severity=seed.severity,
                 body=seed.body,
                 created_at=datetime.now(UTC),
             )

@@ -68,14 +68,21 @@ class GullibleChatModel(OfflineChatModel):
             return None
         step = sum(isinstance(m, AIMessage) for m in _this_turn(messages))
         planned = self._plan_tool_calls(said, turn=step)
-        done = {_key(c["name"], c["args"]) for m in _this_turn(messages) if isinstance(m, AIMessage) for c in m.tool_calls}
+        done = {
+            _key(c["name"], c["args"])
+            for m in _this_turn(messages)
+            if isinstance(m, AIMessage)
+            for c in m.tool_calls
+        }
         calls: list[ToolCall] = []
         disguise = any(word in said.casefold() for word in _TRANSFORMS)
         for index, call in enumerate(planned):
             args: dict[str, Any] = dict(call["args"])
             if disguise:
-                args = {k: transform(v, said) if isinstance(v, str) and k in ("title", "body", "text") else v
-                        for k, v in args.items()}
+                args = {
+                    k: transform(v, said) if isinstance(v, str) and k in ("title", "body", "text") else v
+                    for k, v in args.items()
+                }
             if _key(call["name"], args) in done:
                 continue  # never the same call twice in a turn: no endless loop on its own instruction
             calls.append(ToolCall(name=call["name"], args=args, id=f"gullible-{step}-{index}-{call['name']}"))
