@@ -19,5 +19,6 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.governance_cost",
     "bench.local_stack",
     "bench.eval_suite",
+    "bench.injection",
     "bench.artifact_sizes",
 )

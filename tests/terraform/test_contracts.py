@@ -472,7 +472,7 @@ def test_the_runtime_writes_tickets_only_to_the_tickets_table_and_no_lambda_does
             "resources": ["${module.data.tickets_table_arn}"],
         }
     ]
-    assert tickets[0]["actions"] == ["dynamodb:PutItem"]
+    assert tickets[0]["actions"] == ["dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"]
     for call in ("chat", "conversations"):
         for statement in lambda_calls("3-full")[call]["policy_statements"]:
             assert "${module.data.tickets_table_arn}" not in statement["resources"], call

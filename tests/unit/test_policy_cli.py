@@ -25,7 +25,7 @@ def policy_folder(tmp_path: Path, text: str) -> Path:
 
 def test_the_default_policy_folder_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "validate"]) == 0
-    assert "valid (7 policies" in capsys.readouterr().out
+    assert "valid (14 policies" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -117,8 +117,10 @@ def test_tools_an_actor_can_never_use_are_not_offered_to_the_model(tools: list[B
     ask(tools, "hi", turn("users"), outsider)
     ask(tools, "hi", turn("support", "weather"), supporter)
 
-    assert outsider.offered == [["current_time", "calculator"]]
-    assert supporter.offered == [["current_time", "calculator", "weather", "create_ticket"]]
+    assert outsider.offered == [["current_time", "calculator", "search_tickets"]]
+    assert supporter.offered == [
+        ["current_time", "calculator", "weather", "create_ticket", "search_tickets", "comment_on_ticket"]
+    ]
 
 
 def test_the_fifth_tool_call_of_a_turn_is_denied(tools: list[BaseTool]) -> None:

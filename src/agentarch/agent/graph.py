@@ -22,11 +22,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.messages import ToolCall as ModelToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.errors import GraphRecursionError
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, ValidationError
 
 from agentarch.agent.policy import CallHistory, PolicyAnswer, ToolPolicy, decide
+from agentarch.agent.provenance import Provenance, untrusted_tools
 from agentarch.core.contracts import ApprovalGrant, AuditContext, PendingCall, TokenUsage, ToolCall
 from agentarch.core.decisions import Decision, PolicyMode
 from agentarch.core.errors import StorageUnavailable
@@ -43,6 +45,10 @@ SYSTEM_PROMPT = (
     "plainly and do not try another way around it. Answer briefly."
 )
 MAX_STEPS = 16
+LOOPED = (
+    "I stopped here: I kept going round without finishing this request. "
+    "Nothing more was done; ask again, perhaps more narrowly."
+)
 
 
 class TurnResult(BaseModel):
@@ -113,6 +119,19 @@ class Turn:
     token_budget: int | None = None  # model tokens this turn may spend (the quota's reservation)
     calls: SessionCalls | None = None  # the session's counts, where a conversation is stored
     spent: int = 0  # model tokens spent so far this turn
+    provenance: Provenance = field(default_factory=Provenance)  # whose words the context holds
+    policy: ToolPolicy | None = None  # set by the graph: the tool policy also decides what a tool may show
+    untrusted_tools: frozenset[str] = (
+        frozenset()
+    )  # tools whose output carries others' words (set by the graph)
+
+    def may_read(self, author_id: str) -> bool:
+        """Whether the policy lets this turn's principal read what `author_id` wrote (a ticket)."""
+        return (
+            self.principal is not None
+            and self.policy is not None
+            and self.policy.may_read(self.principal, author_id)
+        )
 
     def audit_context(self) -> AuditContext | None:
         """Who the records of this turn are about; None when nothing is recorded."""
@@ -124,11 +143,15 @@ class Turn:
         """The call history a decision sees now: this turn's calls so far and the session's (read from
         where they are counted, when the conversation is stored; ConversationNotFound if deleted)."""
         session = self.calls.counts() if self.calls is not None else Counter(self.session_calls) + self.ran
+        earlier = any(Counter(self.session_calls).get(name, 0) > 0 for name in self.untrusted_tools)
+        if earlier:
+            self.provenance.seen_before = True  # an earlier turn read others' words: the session stays marked
         return CallHistory(
             turn_calls=dict(self.ran),
             session_calls=dict(session),
             approved=approved,
             now=self.now or datetime.now(UTC),
+            untrusted_seen=self.provenance.untrusted_seen,
         )
 
 
@@ -137,6 +160,12 @@ def build_graph(
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the agent graph for a model, its tools and the tool policy that governs them."""
     by_name = {tool.name: tool for tool in tools}
+    reading = untrusted_tools(tools)
+
+    def _turn(config: RunnableConfig) -> Turn:
+        turn = _the_turn(config)
+        turn.policy, turn.untrusted_tools = policy, reading
+        return turn
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
         turn = _turn(config)
@@ -197,6 +226,9 @@ def run_turn(
     the call itself goes straight to `authorize`, marked approved (or rejected) for that call only.
     """
     opening: list[BaseMessage] = [HumanMessage(prompt)]
+    for message in [*history, *opening]:
+        if isinstance(message, HumanMessage):  # the user's own words, the only ones arguments trace to
+            turn.provenance.heard(_text_of(message))
     if turn.approval is not None:
         approval = turn.approval
         opening.append(
@@ -206,10 +238,14 @@ def run_turn(
             )
         )
     start = len(history) + 1
-    state = graph.invoke(
-        {"messages": [*history, *opening]},
-        config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
-    )
+    try:
+        state = graph.invoke(
+            {"messages": [*history, *opening]},
+            config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
+        )
+    except GraphRecursionError:
+        # A model that loops (on denied calls, say) ends its turn with a plain sentence, not an error.
+        state = {"messages": [*history, *opening, AIMessage(LOOPED)]}
     produced: list[BaseMessage] = state["messages"][start:]
     outputs = {m.tool_call_id: str(m.content) for m in produced if isinstance(m, ToolMessage)}
     calls = [
@@ -247,7 +283,16 @@ def _record_decided(turn: Turn, tool: BaseTool | None, decided: Decided) -> None
         policy_ids=decided.policies,
         mode=turn.mode,
         approval_id=_approval_id(turn, decided),
+        provenance=_provenance(turn, decided),
     )
+
+
+def _provenance(turn: Turn, decided: Decided) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The call's provenance facts for its audit record; None before any untrusted content."""
+    if not turn.provenance.untrusted_seen:
+        return None
+    untraced = tuple(name for name, ok in turn.provenance.traced(decided.call["args"]).items() if not ok)
+    return untraced, tuple(turn.provenance.sources()) or ("an earlier turn",)
 
 
 def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
@@ -270,13 +315,15 @@ def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
                 policy_ids=decided.policies,
                 mode=turn.mode,
                 approval_id=_approval_id(turn, decided),
+                provenance=_provenance(turn, decided),
             )
         except StorageUnavailable:
             text = f"Not run: {call['name']} could not be recorded in the audit trail, so it did not run."
             return ToolMessage(text, tool_call_id=decided.call_id, name=call["name"])
     tool_config: RunnableConfig = {"configurable": {"turn": turn, "call_id": decided.call_id}}
     try:
-        output = str(tool.invoke(call["args"], config=tool_config))
+        raw = tool.invoke(call["args"], config=tool_config)
+        output = turn.provenance.read(tool, raw, turn.principal.id if turn.principal else "")
     except Exception as exc:
         if handle is not None and turn.audit is not None:
             turn.audit.tool_call_finished(handle, outcome="error", error=type(exc).__name__)
@@ -336,7 +383,7 @@ def _authorize_one(
     if decision is Decision.PENDING_APPROVAL:
         if turn.pending is not None:
             return Decision.DENY, answer.policies, "Not permitted: one call can wait for approval at a time."
-        turn.pending = PendingCall(call_id=call_id, tool=name, args=args)
+        turn.pending = PendingCall(call_id=call_id, tool=name, args=args, reason=turn.provenance.why())
         return (
             decision,
             answer.policies,
@@ -369,6 +416,7 @@ def _decide_and_count(
             history,
             mode=turn.mode,
             approvals_possible=turn.approvals_possible,
+            traced=turn.provenance.traced(args),
         )
         if not decision.runs or turn.calls is None:
             return decision, answer
@@ -393,7 +441,7 @@ def normalise_arguments(tool: BaseTool, args: Mapping[str, Any]) -> dict[str, An
     return dict(args)
 
 
-def _turn(config: RunnableConfig) -> Turn:
+def _the_turn(config: RunnableConfig) -> Turn:
     turn = (config.get("configurable") or {}).get("turn")
     if not isinstance(turn, Turn):
         raise RuntimeError("the agent graph runs only with a Turn in its config")
@@ -425,6 +473,12 @@ def _usage(messages: Sequence[BaseMessage]) -> TokenUsage:
         input_tokens=sum(u["input_tokens"] for u in metered),
         output_tokens=sum(u["output_tokens"] for u in metered),
     )
+
+
+def _text_of(message: BaseMessage) -> str:
+    if isinstance(message.content, str):
+        return message.content
+    return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in message.content)
 
 
 def _text(message: AIMessage) -> str:

@@ -34,6 +34,16 @@ _HELP = re.compile(r"\b(help|what can you do|what do you (understand|know))\b", 
 _TICKET = re.compile(
     r"\b(?:open|create|file|raise|log)\b.{0,20}?\bticket\b\s*(?:about|for|:|-)?\s*(.*)", re.I | re.S
 )
+_SEARCH = re.compile(
+    r"\b(?:search|find|look up|look for|list|show)\b(?: me)?(?: my| all| the)?\s+tickets?\b"
+    r"(?:\s+(?:about|for|on|with|matching|mentioning))?\s*[:\-]?\s*(.*)",
+    re.I | re.S,
+)
+_COMMENT = re.compile(
+    r"\b(?:comment|reply|respond|answer)\b(?:\s+(?:on|to))?\s+ticket\s+([A-Za-z0-9_-]+)\s*"
+    r"(?:saying|with|that says|:|-|,)?\s*(.*)",
+    re.I | re.S,
+)
 _HIGH = re.compile(r"\b(urgent|critical|asap|emergency|down|outage)\b", re.IGNORECASE)
 _LOW = re.compile(r"\b(minor|low|whenever|cosmetic)\b", re.IGNORECASE)
 _SEVERITY = re.compile(r"\bseverity\s*[:=]?\s*([A-Za-z]+)", re.IGNORECASE)  # as the user put it
@@ -95,7 +105,8 @@ HELP = (
     + ", ".join(city.name for city in US_CITIES)
     + " — or by coordinates anywhere in the US: “weather at 47.61,-122.33”;\n"
     "• what you asked before: “what did I ask before?”;\n"
-    "• a support ticket, which waits for your approval: “open a ticket: printer on floor 3 is broken”.\n"
+    "• a support ticket, which waits for your approval: “open a ticket: printer on floor 3 is broken”;\n"
+    "• tickets: “search tickets about printer”, “comment on ticket t-12: fixed, please check”.\n"
     "Configure a Bedrock model id to talk to a real model."
 )
 
@@ -181,6 +192,16 @@ class OfflineChatModel(BaseChatModel):
         def call(name: str, args: dict[str, Any]) -> None:
             calls.append(ToolCall(name=name, args=args, id=f"offline-{turn}-{len(calls)}-{name}"))
 
+        comment = _COMMENT.search(question)
+        if comment:
+            text = comment.group(2).strip().strip("\"'“”‘’").strip() or "Noted."
+            call("comment_on_ticket", {"ticket_id": comment.group(1).rstrip(".,;:"), "text": text[:2000]})
+            return calls
+        search = _SEARCH.search(question)
+        if search:
+            query = search.group(1).strip().strip("\"'“”‘’?.!").strip()
+            call("search_tickets", {"query": query[:200]})
+            return calls
         ticket = _TICKET.search(question)
         if ticket:
             title = ticket.group(1).strip().rstrip(".!") or "Support request"

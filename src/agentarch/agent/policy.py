@@ -7,9 +7,14 @@ same words `agentarch policy validate` prints.
 
 The request for one call: principal = `Agentarch::User::"<sub>"` in its `Agentarch::Group`s,
 action = `Agentarch::Action::"<tool>"`, resource = `Agentarch::Agent::"agent"`, context = the
-call's arguments (`args`) and `history` (calls per tool this turn and this session, the tools used,
-the UTC hour and weekday, and whether the user approved exactly this call). Default deny; anything
-the engine cannot evaluate is a deny too (fail closed).
+call's arguments (`args`), `history` (calls per tool this turn and this session, the tools used,
+the UTC hour and weekday, whether the user approved exactly this call, and whether untrusted content
+has entered the conversation: `untrusted_seen`) and `traced` (per argument, whether its value traces
+to the user — `agent/provenance.py`). Default deny; anything the engine cannot evaluate is a deny
+too (fail closed).
+
+Which ticket a user may read is the policy's too: action `read_ticket` on an `Agentarch::Ticket`
+whose `author` is a user (`may_read`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ NAMESPACE = "Agentarch"
 DEFAULT_DENY = "default-deny"  # the name of a deny no policy decided: nothing permits the call
 AGENT_ENTITY = {"type": f"{NAMESPACE}::Agent", "id": "agent"}
 _SAFE_ID = re.compile(r"[^\x00-\x1f\\\"]{1,255}")
+RESOURCE_ACTIONS = ("read_ticket",)  # actions on a resource, decided for a tool's results: not tools
 
 
 class PolicyError(ValueError):
@@ -46,6 +52,7 @@ class CallHistory:
     session_calls: Mapping[str, int] = field(default_factory=dict)
     approved: bool = False
     now: datetime | None = None
+    untrusted_seen: bool = False
 
     def context(self, tools: Iterable[str]) -> dict[str, Any]:
         """The `history` record of the Cedar context (every tool counted, absent ones as 0)."""
@@ -58,6 +65,7 @@ class CallHistory:
             "session_tools": sorted(name for name, n in self.session_calls.items() if n > 0),
             "now": {"hour": now.hour, "weekday": now.strftime("%A")},
             "approved": self.approved,
+            "untrusted_seen": self.untrusted_seen,
         }
 
 
@@ -90,7 +98,7 @@ class ToolPolicy:
             self._schema = cedarpy.Schema.from_str(self._schema_text)
         except ValueError as exc:
             raise PolicyError(f"{schema_files[0]}: {exc}") from None
-        self.tools = tuple(_actions(self._schema_text))
+        self.tools = tuple(a for a in _actions(self._schema_text) if a not in RESOURCE_ACTIONS)
         policy_files = sorted(folder.glob("*.cedar"))
         if not policy_files:
             raise PolicyError(f"{folder}: no *.cedar policy files")
@@ -151,16 +159,28 @@ class ToolPolicy:
     # --- evaluation ----------------------------------------------------------------------------
 
     def is_allowed(
-        self, principal: Actor, tool: str, args: Mapping[str, Any], history: CallHistory
+        self,
+        principal: Actor,
+        tool: str,
+        args: Mapping[str, Any],
+        history: CallHistory,
+        traced: Mapping[str, bool] | None = None,
     ) -> PolicyAnswer:
-        """Evaluate one call. Unknown tool, bad identity or any engine error: a deny (fail closed)."""
+        """Evaluate one call. Unknown tool, bad identity or any engine error: a deny (fail closed).
+
+        `traced`: per argument, whether it traces to the user; absent arguments count as not traced.
+        """
         if tool not in self.tools or not principal.id:
             return PolicyAnswer(False, errors=(f"no policy can permit {tool!r} without an identity",))
         request = {
             "principal": {"type": f"{NAMESPACE}::User", "id": principal.id},
             "action": {"type": f"{NAMESPACE}::Action", "id": tool},
             "resource": AGENT_ENTITY,
-            "context": {"args": _cedar_values(args), "history": history.context(self.tools)},
+            "context": {
+                "args": _cedar_values(args),
+                "history": history.context(self.tools),
+                "traced": {str(name): bool((traced or {}).get(str(name), False)) for name in args},
+            },
         }
         try:
             result = cedarpy.is_authorized(request, self._policies, _entities(principal), self._schema)
@@ -169,6 +189,29 @@ class ToolPolicy:
         diagnostics = result.diagnostics
         policies = tuple(self.names.get(reason, reason) for reason in diagnostics.reasons)
         return PolicyAnswer(result.allowed, policies, tuple(diagnostics.errors))
+
+    def may_read(self, principal: Actor, author_id: str) -> bool:
+        """Whether the principal may read a ticket this user wrote (`read_ticket`); any error: no."""
+        if not principal.id or not author_id:
+            return False
+        ticket = {"type": f"{NAMESPACE}::Ticket", "id": "ticket"}
+        author = {"type": f"{NAMESPACE}::User", "id": author_id}
+        entities = [
+            *(e for e in _entities(principal) if e["uid"] != AGENT_ENTITY),
+            {"uid": ticket, "attrs": {"author": {"__entity": author}}, "parents": []},
+        ]
+        if author_id != principal.id:
+            entities.append({"uid": author, "attrs": {}, "parents": []})
+        request = {
+            "principal": {"type": f"{NAMESPACE}::User", "id": principal.id},
+            "action": {"type": f"{NAMESPACE}::Action", "id": "read_ticket"},
+            "resource": ticket,
+            "context": {},
+        }
+        try:
+            return bool(cedarpy.is_authorized(request, self._policies, entities, self._schema).allowed)
+        except Exception:
+            return False
 
     def may_ever_allow(self, principal: Actor, tool: str) -> bool:
         """False when no context could permit this tool for this principal (partial evaluation).
@@ -213,6 +256,7 @@ def decide(
     *,
     mode: PolicyMode = PolicyMode.ENFORCE,
     approvals_possible: bool = True,
+    traced: Mapping[str, bool] | None = None,
 ) -> tuple[Decision, PolicyAnswer]:
     """The decision for one call: allowed, denied, or allowed only with the user's approval.
 
@@ -220,14 +264,14 @@ def decide(
     `pending_approval` (or `deny` when nowhere can hold an approval, as in pattern 2). In LOG_ONLY
     every call that is not allowed becomes `log_only_deny` and runs.
     """
-    answer = policy.is_allowed(principal, tool, args, history)
+    answer = policy.is_allowed(principal, tool, args, history, traced)
     if answer.allowed:
         return (Decision.APPROVED if history.approved else Decision.ALLOW), answer
     decision = Decision.DENY
     if not answer.policies and not answer.errors:
         answer = PolicyAnswer(False, (DEFAULT_DENY,))
     needs_approval = not history.approved and not answer.errors
-    if needs_approval and policy.is_allowed(principal, tool, args, _approved(history)).allowed:
+    if needs_approval and policy.is_allowed(principal, tool, args, _approved(history), traced).allowed:
         if approvals_possible:
             decision = Decision.PENDING_APPROVAL  # the policies that ask for the approval stay named
         else:
@@ -243,7 +287,7 @@ def load_tool_policy(folder: Path | None = None) -> ToolPolicy:
 
 
 def _approved(history: CallHistory) -> CallHistory:
-    return CallHistory(history.turn_calls, history.session_calls, True, history.now)
+    return CallHistory(history.turn_calls, history.session_calls, True, history.now, history.untrusted_seen)
 
 
 def _read(path: Path) -> str:

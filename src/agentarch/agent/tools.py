@@ -19,7 +19,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from agentarch.agent.calculator import CalculatorError, evaluate
 from agentarch.core.decisions import Decision
 from agentarch.core.errors import StorageUnavailable
-from agentarch.services.tickets import SEVERITIES, Ticket, TicketStore
+from agentarch.services.tickets import SEVERITIES, Ticket, TicketComment, TicketStore
 
 USER_AGENT = "agentarch-sample-agent (https://github.com/agentarch)"
 
@@ -109,8 +109,11 @@ class WeatherUnavailable(Exception):
     """The weather API could not be reached or answered badly."""
 
 
+SHOWN_TICKETS = 10  # a search shows at most this many tickets, newest first
+
+
 class TicketService:
-    """The consequential tool: opens a support ticket for the user (one per approval)."""
+    """The ticket tools: open a ticket (one per approval), search tickets, comment on one."""
 
     def __init__(self, store: TicketStore | None) -> None:
         self._store = store
@@ -148,26 +151,110 @@ class TicketService:
         verb = "Created" if created else "Already created"
         return f"{verb} ticket {ticket.ticket_id} ({ticket.severity}): {ticket.title}."
 
+    def search_tickets(self, query: str, config: RunnableConfig) -> list[dict[str, str]] | str:
+        """Search support tickets whose title or body contains the query (empty: the newest)."""
+        if self._store is None:
+            return "Tickets cannot be searched here: this deployment has no ticket store."
+        turn = (config.get("configurable") or {}).get("turn")
+        may_read = getattr(turn, "may_read", None)
+        try:
+            found = self._store.search(query)
+        except StorageUnavailable:
+            return "Tickets cannot be searched: the ticket store is unavailable right now."
+        # Who may read which ticket is the tool policy's decision (`read_ticket`), not this tool's.
+        shown = [t for t in found if callable(may_read) and may_read(t.actor_id)][:SHOWN_TICKETS]
+        if not shown:
+            return f"No ticket you may read matches {query!r}."
+        return [
+            {
+                "ticket_id": t.ticket_id,
+                "author": t.actor_id,
+                "severity": t.severity,
+                "title": t.title,
+                "body": t.body,
+                "comments": " | ".join(c.text for c in t.comments),
+            }
+            for t in shown
+        ]
+
+    def comment_on_ticket(self, ticket_id: str, text: str, config: RunnableConfig) -> str:
+        """Add a comment to a support ticket; the ticket's author reads it."""
+        if self._store is None:
+            return "Tickets cannot be commented on here: this deployment has no ticket store."
+        turn = (config.get("configurable") or {}).get("turn")
+        principal = getattr(turn, "principal", None)
+        comment = text.strip()[:4000]
+        if not comment:
+            return "The comment is empty: nothing was added."
+        try:
+            ticket = self._store.add_comment(
+                ticket_id.strip(),
+                TicketComment(
+                    author_id=principal.id if principal else "", text=comment, created_at=datetime.now(UTC)
+                ),
+            )
+        except StorageUnavailable:
+            return "The comment could not be added: the ticket store is unavailable right now."
+        if ticket is None:
+            return f"There is no ticket {ticket_id!r}: nothing was added."
+        touched = getattr(turn, "touched", None)
+        if isinstance(touched, dict):
+            touched[str((config.get("configurable") or {}).get("call_id") or "")] = [
+                f"ticket:{ticket.ticket_id}"
+            ]
+        return f"Commented on ticket {ticket.ticket_id} ({len(ticket.comments)} comments now)."
+
 
 def build_tools(weather: WeatherService, tickets: TicketService | None = None) -> list[BaseTool]:
     """The tools the agent may call, in the order the model sees them."""
+    # `provenance`: per field of the output, whose words it is (agent/provenance.py) — `system` is
+    # trusted, `author` only when the asking user wrote it, `outside` never.
+    service = tickets or TicketService(None)
     return [
         StructuredTool.from_function(
-            current_time, name="current_time", metadata={"non_sensitive": ["timezone"]}
+            current_time,
+            name="current_time",
+            metadata={"non_sensitive": ["timezone"], "provenance": {"text": "system"}},
         ),
-        StructuredTool.from_function(calculator, name="calculator"),
+        StructuredTool.from_function(
+            calculator, name="calculator", metadata={"provenance": {"text": "system"}}
+        ),
         StructuredTool.from_function(
             weather.forecast,
             name="weather",
             description="Current weather forecast for a US location given by latitude and longitude.",
+            metadata={"provenance": {"text": "outside"}},  # the weather service's free text
         ),
         StructuredTool.from_function(
-            (tickets or TicketService(None)).create_ticket,
+            service.create_ticket,
             name="create_ticket",
-            metadata={"non_sensitive": ["severity"]},  # the audit keeps it; title and body only as digests
+            metadata={"non_sensitive": ["severity"], "provenance": {"text": "system"}},
             description=(
                 "Open a support ticket with a short title, a severity (low, medium or high) and a body. "
                 "Runs only once the user approves it."
             ),
+        ),
+        StructuredTool.from_function(
+            service.search_tickets,
+            name="search_tickets",
+            metadata={
+                "non_sensitive": ["query"],
+                "provenance": {
+                    "text": "system",  # the tool's own sentences (nothing found, store down)
+                    "ticket_id": "system",
+                    "author": "system",
+                    "severity": "system",
+                    "title": "author",
+                    "body": "author",
+                    "comments": "outside",  # written by whoever commented
+                },
+            },
+            description="Search support tickets by words in their title or body; shows id, author and text.",
+        ),
+        StructuredTool.from_function(
+            service.comment_on_ticket,
+            name="comment_on_ticket",
+            metadata={"non_sensitive": ["ticket_id"], "provenance": {"text": "system"}},
+            description="Add a comment to a support ticket, by its id; the ticket's author reads it.",
         ),
     ]

@@ -54,6 +54,9 @@ class PendingCall(BaseModel):
     call_id: str = Field(min_length=1, max_length=128)
     tool: str = Field(min_length=1, max_length=TOOL_NAME_MAX_CHARS)
     args: dict[str, Any]
+    reason: str | None = Field(
+        None, max_length=1000, description="why the user is asked, when others' words came first"
+    )
 
 
 class ApprovalGrant(PendingCall):
@@ -71,6 +74,11 @@ class PendingApproval(BaseModel):
     tool: str
     arguments: dict[str, Any]
     requested_at: datetime
+    reason: str | None = Field(
+        None,
+        description="whose words led here, when the call was proposed after reading them "
+        '("proposed after reading ticket t-12, written by bob")',
+    )
 
     @field_validator("requested_at")
     @classmethod

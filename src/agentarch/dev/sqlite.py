@@ -57,7 +57,7 @@ from agentarch.services.conversations import (
 )
 from agentarch.services.memory import Message, check_turn, newest_first_to_page, tool_call_text
 from agentarch.services.quotas import DailyLimits, Usage
-from agentarch.services.tickets import Ticket
+from agentarch.services.tickets import SEARCH_LIMIT, Ticket, TicketComment, matches
 
 BUSY_TIMEOUT_SECONDS = 30.0
 DATABASE_FILE = "agentarch.db"  # in the local stack's state directory: SQLITE_PATH
@@ -139,6 +139,14 @@ CREATE TABLE IF NOT EXISTS tickets (
     severity   TEXT NOT NULL,
     body       TEXT NOT NULL,
     created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ticket_comments (
+    ticket_id  TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    author_id  TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quota_usage (
     actor_id   TEXT NOT NULL,
@@ -502,16 +510,62 @@ class SqliteTicketStore:
                     format_iso_millis(ticket.created_at),
                 ),
             ).rowcount
+        stored = self._get(ticket.ticket_id)
+        assert stored is not None
+        return stored, inserted == 1
+
+    def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[Ticket]:
+        """Every ticket matching the query, newest first (`matches` decides, as in DynamoDB)."""
+        with self._db.connect() as connection:
+            ids = [
+                row[0] for row in connection.execute("SELECT ticket_id FROM tickets ORDER BY created_at DESC")
+            ]
+        found = [t for t in (self._get(i) for i in ids) if t is not None and matches(t, query)]
+        return found[:limit]
+
+    def add_comment(self, ticket_id: str, comment: TicketComment) -> Ticket | None:
+        """Append a comment, numbered after the ticket's last one."""
+        with self._db.write() as connection:
+            if (
+                connection.execute("SELECT 1 FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
+                is None
+            ):
+                return None
+            connection.execute(
+                "INSERT INTO ticket_comments (ticket_id, seq, author_id, text, created_at) VALUES "
+                "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_comments WHERE ticket_id = ?), ?, ?, ?)",
+                (
+                    ticket_id,
+                    ticket_id,
+                    comment.author_id,
+                    comment.text,
+                    format_iso_millis(comment.created_at),
+                ),
+            )
+        return self._get(ticket_id)
+
+    def _get(self, ticket_id: str) -> Ticket | None:
+        with self._db.connect() as connection:
             row = connection.execute(
                 "SELECT ticket_id, actor_id, session_id, title, severity, body, created_at FROM tickets "
                 "WHERE ticket_id = ?",
-                (ticket.ticket_id,),
+                (ticket_id,),
             ).fetchone()
-        stored = Ticket.model_validate(
+            if row is None:
+                return None
+            comments = connection.execute(
+                "SELECT author_id, text, created_at FROM ticket_comments WHERE ticket_id = ? ORDER BY seq",
+                (ticket_id,),
+            ).fetchall()
+        return Ticket.model_validate(
             dict(zip(("ticket_id", "actor_id", "session_id", "title", "severity", "body"), row, strict=False))
-            | {"created_at": parse_iso_millis(row[6])}
+            | {
+                "created_at": parse_iso_millis(row[6]),
+                "comments": [
+                    TicketComment(author_id=a, text=t, created_at=parse_iso_millis(c)) for a, t, c in comments
+                ],
+            }
         )
-        return stored, inserted == 1
 
 
 class SqliteMemoryEvents:

@@ -90,6 +90,11 @@ class AuditEvent(BaseModel):
     input_tokens: int | None = None  # turns: the model's token counts
     output_tokens: int | None = None
     tool_calls: int | None = None  # turns: how many tool calls the agent made
+    # Provenance facts of a tool call (agent/provenance.py): the arguments that did not trace to the
+    # user, and the untrusted sources read before it ("ticket t-12, written by bob"). None on records
+    # written before provenance existed, and left out of their hash then.
+    untrusted_args: tuple[str, ...] | None = None
+    read: tuple[str, ...] | None = None
 
     @field_validator("time")
     @classmethod
@@ -145,9 +150,12 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+_LATER_FIELDS = frozenset({"untrusted_args", "read"})  # absent from older records: hashed only when set
+
+
 def record_hash(fields: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of every field but `hash` itself."""
-    body = {k: v for k, v in fields.items() if k != "hash"}
+    body = {k: v for k, v in fields.items() if k != "hash" and not (k in _LATER_FIELDS and v is None)}
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
@@ -196,11 +204,15 @@ class AuditQuery:
     since: datetime | None = None
     until: datetime | None = None
     decision: Decision | None = None
+    untrusted: bool | None = None  # True: only calls with an argument that did not trace to the user
+    read: str | None = None  # only calls made after reading a source whose label contains this
 
     def matches(self, record: AuditRecord) -> bool:
         """Whether a record read from the store passes the filters the key could not apply."""
         return (
-            (self.actor is None or record.actor == self.actor)
+            (self.untrusted is None or bool(record.untrusted_args) == self.untrusted)
+            and (self.read is None or any(self.read.casefold() in r.casefold() for r in record.read or ()))
+            and (self.actor is None or record.actor == self.actor)
             and (self.session is None or record.session == self.session)
             and (self.since is None or record.time >= self.since)
             and (self.until is None or record.time <= self.until)
@@ -216,6 +228,8 @@ class AuditQuery:
             format_iso_millis(self.since) if self.since else "",
             format_iso_millis(self.until) if self.until else "",
             self.decision or "",
+            "" if self.untrusted is None else str(self.untrusted),
+            self.read or "",
         )
 
 
@@ -321,8 +335,11 @@ class AuditTrail:
         policy_ids: Sequence[str] = (),
         mode: PolicyMode = PolicyMode.ENFORCE,
         approval_id: str | None = None,
+        provenance: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
     ) -> ToolCallHandle:
-        """Record a permitted call before it starts. If this raises, the tool must not run."""
+        """Record a permitted call before it starts. If this raises, the tool must not run.
+
+        `provenance`: (the arguments that do not trace to the user, the untrusted sources read)."""
         event = self._tool_event(
             context,
             tool,
@@ -334,6 +351,7 @@ class AuditTrail:
             mode,
             approval_id,
             Outcome.STARTED,
+            provenance,
         )
         return ToolCallHandle(self.append(event))
 
@@ -379,6 +397,7 @@ class AuditTrail:
         policy_ids: Sequence[str] = (),
         mode: PolicyMode = PolicyMode.ENFORCE,
         approval_id: str | None = None,
+        provenance: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
     ) -> AuditRecord:
         """Record a call that does not run now (denied, waiting for approval, rejected), or the
         user's approval of one (then `tool_call_started` follows when it runs)."""
@@ -386,7 +405,17 @@ class AuditTrail:
             raise ValueError(f"a call that ran is recorded by tool_call_started/finished, not {outcome}")
         return self.append(
             self._tool_event(
-                context, tool, call_id, args, non_sensitive, decision, policy_ids, mode, approval_id, outcome
+                context,
+                tool,
+                call_id,
+                args,
+                non_sensitive,
+                decision,
+                policy_ids,
+                mode,
+                approval_id,
+                outcome,
+                provenance,
             )
         )
 
@@ -478,6 +507,7 @@ class AuditTrail:
         mode: PolicyMode,
         approval_id: str | None,
         outcome: Outcome,
+        provenance: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
     ) -> AuditEvent:
         digest, plain = self.args_digest(args, non_sensitive)
         return AuditEvent(
@@ -496,6 +526,8 @@ class AuditTrail:
             args_digest=digest,
             args_plain=plain,
             outcome=outcome,
+            untrusted_args=provenance[0] if provenance is not None else None,
+            read=provenance[1] if provenance is not None else None,
         )
 
 
@@ -537,6 +569,8 @@ def make_query(
     since: str | datetime | None = None,
     until: str | datetime | None = None,
     decision: str | None = None,
+    untrusted: bool | None = None,
+    read: str | None = None,
 ) -> AuditQuery:
     """Check the filters of a listing; wrong values raise `InvalidAuditQuery` naming the filter."""
     start = parse_time(since, "since") if isinstance(since, str) else since and _utc(since, "since")
@@ -549,7 +583,11 @@ def make_query(
         if value is not None and not 1 <= len(value) <= 256:
             raise InvalidAuditQuery(f"{name}: must be 1 to 256 characters")
     chosen = Decision(decision) if decision is not None else None
-    return AuditQuery(actor=actor, session=session, since=start, until=end, decision=chosen)
+    if read is not None and not 1 <= len(read) <= 256:
+        raise InvalidAuditQuery("read: must be 1 to 256 characters")
+    return AuditQuery(
+        actor=actor, session=session, since=start, until=end, decision=chosen, untrusted=untrusted, read=read
+    )
 
 
 def list_records(store: AuditStore, query: AuditQuery, limit: int, cursor: str | None) -> AuditPage:

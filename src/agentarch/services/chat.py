@@ -329,7 +329,11 @@ def _reply(answer: dict[str, Any], session: str, store: ConversationStore | None
     if agent.pending_approval is not None and store is not None:
         paused = agent.pending_approval
         pending = PendingApproval(
-            id=new_approval_id(), tool=paused.tool, arguments=paused.args, requested_at=utc_now()
+            id=new_approval_id(),
+            tool=paused.tool,
+            arguments=paused.args,
+            requested_at=utc_now(),
+            reason=paused.reason,
         )
     reply = ChatReply(
         session_id=session,

@@ -59,6 +59,7 @@ class Expect(BaseModel):
     approval: str | None = Field(
         None, description="the turn ends waiting for the user's approval of this tool"
     )
+    no_approval: bool = Field(False, description="true: the turn ends with no call waiting for approval")
     answer_contains: list[str] | str | None = None
     answer_not_contains: list[str] | str | None = None
     answer_matches: str | None = Field(None, description="a regular expression the answer matches")
@@ -184,6 +185,16 @@ def check_expectations(expect: Expect, trace: TurnTrace) -> list[CheckResult]:
                 check="approval",
                 passed=trace.pending_tool == expect.approval,
                 expected=expect.approval,
+                got=trace.pending_tool,
+                source=src,
+            )
+        )
+    if expect.no_approval:
+        results.append(
+            CheckResult(
+                check="no_approval",
+                passed=trace.pending_tool is None,
+                expected=None,
                 got=trace.pending_tool,
                 source=src,
             )

@@ -1,8 +1,9 @@
-"""Tickets: the sample consequential tool's store. A ticket is created once per approval.
+"""Tickets: the store behind the ticket tools. A ticket is created once per approval.
 
 The ticket's id is the approval's id, and the store creates a ticket only if that id is new, so an
 approval replayed (a retried request, a resumed turn run twice) finds the ticket made the first
-time instead of making a second.
+time instead of making a second. Tickets can be searched (who may read which is the tool policy's
+decision, not the store's) and commented on; a comment is read by the ticket's author.
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from pydantic import BaseModel, Field
 
 Severity = Literal["low", "medium", "high"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+SEARCH_LIMIT = 200  # matches a search reads at most, before the policy decides which may be shown
+
+
+class TicketComment(BaseModel):
+    """One comment on a ticket, by an actor."""
+
+    author_id: str
+    text: str = Field(min_length=1, max_length=4000)
+    created_at: datetime
 
 
 class Ticket(BaseModel):
@@ -26,6 +36,7 @@ class Ticket(BaseModel):
     severity: Severity
     body: str = Field(max_length=4000)
     created_at: datetime
+    comments: list[TicketComment] = Field(default_factory=list)
 
 
 class TicketStore(Protocol):
@@ -34,3 +45,17 @@ class TicketStore(Protocol):
     def create_once(self, ticket: Ticket) -> tuple[Ticket, bool]:
         """Store the ticket unless its id exists; return the stored ticket and whether it is new."""
         ...
+
+    def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[Ticket]:
+        """Tickets whose title or body contains the query (case-insensitive; all when empty)."""
+        ...
+
+    def add_comment(self, ticket_id: str, comment: TicketComment) -> Ticket | None:
+        """Append a comment to a ticket; the ticket as stored after it, None when there is no such ticket."""
+        ...
+
+
+def matches(ticket: Ticket, query: str) -> bool:
+    """The search rule both stores apply: the query, case-folded, in the title or the body."""
+    needle = query.strip().casefold()
+    return not needle or needle in ticket.title.casefold() or needle in ticket.body.casefold()

@@ -35,7 +35,7 @@ locals {
   conversations_table_actions  = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]               # delete leaves a tombstone
   conversations_memory_actions = ["bedrock-agentcore:DeleteEvent", "bedrock-agentcore:ListEvents"]
   runtime_memory_actions       = ["bedrock-agentcore:ListEvents"]                                                       # the agent only reloads turns
-  runtime_tickets_actions      = ["dynamodb:PutItem"]                                                                   # create_ticket: one conditional put per approval
+  runtime_tickets_actions      = ["dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"]                           # create_ticket puts, search_tickets scans, comment_on_ticket appends
   runtime_counts_actions       = ["dynamodb:GetItem", "dynamodb:UpdateItem"]                                            # a session's call counts: read, then counted compare-and-set as a call runs
   chat_quota_actions           = ["dynamodb:GetItem", "dynamodb:UpdateItem"]                                            # admit (conditional), charge, usage
   chat_idempotency_actions     = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] # Powertools' DynamoDBPersistenceLayer

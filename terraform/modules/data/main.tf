@@ -74,9 +74,9 @@ resource "aws_dynamodb_table" "conversations" {
   tags = var.tags
 }
 
-# Support tickets the agent's create_ticket tool opens, one item per approved call. The agent is the
-# only writer (a conditional put on ticket_id, so a replayed approval finds its ticket); nothing here
-# reads them back: a support team's own tooling does.
+# Support tickets the agent's create_ticket tool opens, one item per approved call (a conditional put
+# on ticket_id, so a replayed approval finds its ticket); search_tickets scans them and
+# comment_on_ticket appends to an item's comments. Who may read which ticket is the tool policy's call.
 resource "aws_dynamodb_table" "tickets" {
   #checkov:skip=CKV_AWS_119:Encrypted with the AWS owned key unless kms_key_arn selects a customer managed key.
   name                        = "${var.name}-tickets"

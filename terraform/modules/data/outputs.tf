@@ -34,6 +34,6 @@ output "tickets_table_name" {
 }
 
 output "tickets_table_arn" {
-  description = "ARN of the tickets table (for the agent runtime's dynamodb:PutItem)."
+  description = "ARN of the tickets table (for the agent runtime's ticket tools: PutItem, Scan, UpdateItem)."
   value       = aws_dynamodb_table.tickets.arn
 }

@@ -75,6 +75,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         choices=[decision.value for decision in Decision],
         help="only this policy decision",
     )
+    parser.add_argument(
+        "--untrusted-args",
+        action="store_true",
+        help="only tool calls with an argument that did not trace to the user (provenance)",
+    )
+    parser.add_argument(
+        "--read", default=None, metavar="TEXT", help="only tool calls made after reading a source naming TEXT"
+    )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     actions = parser.add_subparsers(dest="audit_command", metavar="verify | export | verify-bundle")
     verify = actions.add_parser(
@@ -165,7 +173,13 @@ def run(args: argparse.Namespace) -> int:
         if args.audit_command == "export":
             return _export(args, store)
         query = audit.make_query(
-            actor=args.actor, session=args.session, since=args.since, until=args.until, decision=args.decision
+            actor=args.actor,
+            session=args.session,
+            since=args.since,
+            until=args.until,
+            decision=args.decision,
+            untrusted=True if args.untrusted_args else None,
+            read=args.read,
         )
         _print_records(_every_record(store, query), args.format)
     except (audit.InvalidAuditQuery, FileNotFoundError, ValueError) as exc:

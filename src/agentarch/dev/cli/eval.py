@@ -53,6 +53,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="the stack's offline model (own stack only), e.g. faulty:wrong_tool=0.3",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="the offline model's seed (own stack only)")
+    parser.add_argument(
+        "--policy-mode", choices=("ENFORCE", "LOG_ONLY"), default=None,
+        help="the stack's tool policy mode (own stack only); LOG_ONLY lists each call ENFORCE would stop",
+    )  # fmt: skip
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     parser.add_argument(
         "--judge-model",
@@ -193,9 +197,9 @@ def run(args: argparse.Namespace) -> int:
     if args.against and not args.users:
         print("agentarch eval: --against needs at least one --user NAME:PASSWORD", file=sys.stderr)
         return EXIT_MALFORMED
-    if args.against and (args.offline_model or args.seed is not None):
+    if args.against and (args.offline_model or args.seed is not None or args.policy_mode):
         print(
-            "agentarch eval: --offline-model and --seed configure the stack eval starts, not --against",
+            "agentarch eval: --offline-model, --seed and --policy-mode configure the stack eval starts, not --against",
             file=sys.stderr,
         )
         return EXIT_MALFORMED
@@ -223,6 +227,8 @@ def run(args: argparse.Namespace) -> int:
             extra += ["--offline-model", args.offline_model]
         if args.seed is not None:
             extra += ["--seed", str(args.seed)]
+        if args.policy_mode:
+            extra += ["--policy-mode", args.policy_mode]
         with (
             tempfile.TemporaryDirectory(prefix="agentarch-eval-") as workdir,
             own_stack(suites, args.runs, Path(workdir), extra) as own,

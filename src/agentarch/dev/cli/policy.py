@@ -45,6 +45,8 @@ class PolicyCase(BaseModel):
     at: datetime | None = None
     mode: PolicyMode = PolicyMode.ENFORCE
     approvals_possible: bool = True
+    untrusted_seen: bool = False  # others' words are in the context
+    untraced: list[str] = Field(default_factory=list)  # arguments that do not trace to the user
     expect: Decision
     expect_policies: list[str] | None = None
 
@@ -84,7 +86,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "test",
         help="run a table of cases (TOML) against the policies",
         description="Each [[case]] of FILE names a call (user, groups, tool, args, turn_calls, "
-        "session_calls, approved, at, mode) and the decision it must get (expect: allow, deny, "
+        "session_calls, approved, at, mode, untrusted_seen, untraced) and the decision it must get (expect: allow, deny, "
         "pending_approval, approved, log_only_deny; optional expect_policies). Exit 0 when every case "
         "passes, 1 when one fails, 2 when FILE or the policies cannot be read.",
     )
@@ -137,7 +139,9 @@ def evaluate(policy: ToolPolicy, case: PolicyCase) -> tuple[Decision, tuple[str,
 
     tools = {tool.name: tool for tool in build_tools(WeatherService("https://api.weather.gov", 1.0))}
     arguments = normalise_arguments(tools[case.tool], case.args) if case.tool in tools else case.args
-    history = CallHistory(case.turn_calls, case.session_calls, case.approved, case.at or datetime.now(UTC))
+    history = CallHistory(
+        case.turn_calls, case.session_calls, case.approved, case.at or datetime.now(UTC), case.untrusted_seen
+    )
     decision, answer = decide(
         policy,
         Actor(id=case.user, groups=tuple(case.groups)),
@@ -146,6 +150,7 @@ def evaluate(policy: ToolPolicy, case: PolicyCase) -> tuple[Decision, tuple[str,
         history,
         mode=case.mode,
         approvals_possible=case.approvals_possible,
+        traced={name: name not in case.untraced for name in arguments},
     )
     return decision, answer.policies, answer.errors
 
@@ -168,7 +173,7 @@ def _run_cases(policy: ToolPolicy, path: Path) -> int:
                 (f"invalid arguments: {exc.error_count()} error(s)",),
             )
         ok = decision == case.expect and (
-            case.expect_policies is None or list(policies) == case.expect_policies
+            case.expect_policies is None or sorted(policies) == sorted(case.expect_policies)
         )
         failures += not ok
         got = f"{decision.value} by {', '.join(policies) or '-'}" + (

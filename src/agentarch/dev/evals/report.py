@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agentarch.core.decisions import Decision
 from agentarch.dev.evals.runner import RunRecord
 from agentarch.dev.evals.suite import Scenario, Suite
 from agentarch.services.evaluation import (
@@ -74,6 +75,15 @@ class SkippedCheck(BaseModel):
     reason: str
 
 
+class StoppedCall(BaseModel):
+    """A call the policy let run only because of LOG_ONLY: ENFORCE would have stopped it."""
+
+    run: int
+    turn: int
+    tool: str
+    policies: list[str] = Field(default_factory=list)
+
+
 class ScenarioReport(BaseModel):
     id: str
     status: Status
@@ -85,6 +95,9 @@ class ScenarioReport(BaseModel):
     skipped_checks: list[SkippedCheck] = Field(default_factory=list)
     duration_ms: float = 0.0
     turns_ms: float = 0.0
+    would_stop: list[StoppedCall] = Field(
+        default_factory=list, description="LOG_ONLY: each call that ENFORCE would have stopped"
+    )
 
 
 class SuiteReport(BaseModel):
@@ -303,6 +316,13 @@ def _scenario_report(
         skipped_checks=[SkippedCheck(check=c, reason=r) for c, r in skipped.items()],
         duration_ms=round(sum(r.duration_ms for r in records), 1),
         turns_ms=round(sum(r.turns_ms for r in records), 1),
+        would_stop=[
+            StoppedCall(run=record.run, turn=index, tool=call.name, policies=list(call.policies))
+            for record in sorted(records, key=lambda r: r.run)
+            for index, trace in enumerate(record.traces, start=1)
+            for call in trace.tool_calls
+            if call.decision is Decision.LOG_ONLY_DENY
+        ],
     )
 
 
@@ -343,6 +363,11 @@ def render_text(report: Report) -> str:
                 lines.append(f"          run {error.run} turn {error.turn}: error: {error.message}")
             for skipped in scenario.skipped_checks:
                 lines.append(f"          skipped {skipped.check}: {skipped.reason}")
+            for stopped in scenario.would_stop:
+                lines.append(
+                    f"          run {stopped.run} turn {stopped.turn} ENFORCE would stop {stopped.tool} "
+                    f"({', '.join(stopped.policies) or 'default-deny'})"
+                )
     hats = "  ".join(f"pass^{k}={v:.3f}" for k, v in report.pass_hat.items())
     lines.append(f"{report.status.upper()}: {hats}  (k={report.runs}, against {report.target})")
     return "\n".join(lines) + "\n"

@@ -264,6 +264,32 @@ def own_stack(
         env={Env.CHAT_QUOTAS: quotas.model_dump_json()},
     )  # fmt: skip
     try:
+        seed_tickets(stack.state_dir, suites)
         yield LocalUsers(stack.url, users)
     finally:
         stack.stop()
+
+
+def seed_tickets(state_dir: Path, suites: Sequence[Suite]) -> None:
+    """Put the suites' tickets (others' words, for the injection suite) in the local stack's store."""
+    from datetime import UTC, datetime
+
+    from agentarch.dev.sqlite import DATABASE_FILE, SqliteDatabase, SqliteTicketStore
+    from agentarch.services.tickets import Ticket
+
+    seeds = [ticket for suite in suites for ticket in suite.tickets]
+    if not seeds:
+        return
+    store = SqliteTicketStore(SqliteDatabase(state_dir / DATABASE_FILE))
+    for seed in seeds:
+        store.create_once(
+            Ticket(
+                ticket_id=seed.id,
+                actor_id=seed.author,
+                session_id="seeded-by-agentarch-eval",
+                title=seed.title,
+                severity=seed.severity,
+                body=seed.body,
+                created_at=datetime.now(UTC),
+            )
+        )

@@ -7,6 +7,7 @@ user: {groups: [users]}           # who the scenarios sign in as, unless one nam
 consequential_tools: [create_ticket]
 budget: {tokens_per_turn: 20000, latency_ms_per_turn: 20000}
 quotas: {groups: {metered: {requests_per_day: 2, tokens_per_day: 100000}}}  # own stack only
+tickets: [{id: t-12, author: bob, title: printer, body: "…"}]  # others' tickets, own stack only
 scenarios:
   - id: multiply
     turns:
@@ -94,6 +95,18 @@ class Scenario(BaseModel):
     turns: list[ScenarioTurn] = Field(min_length=1)
 
 
+class SeedTicket(BaseModel):
+    """A ticket someone else wrote, in the store before the suite runs (the stack eval starts only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+    author: str = Field(min_length=1, max_length=128)
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(max_length=4000)
+    severity: str = Field("medium", pattern=r"^(low|medium|high)$")
+
+
 class QuotaOverrides(BaseModel):
     """Daily limits per group for the stack `agentarch eval` starts (ignored with --against)."""
 
@@ -113,6 +126,7 @@ class Suite(BaseModel):
     consequential_tools: list[str] = Field(default_factory=list)
     budget: Budget = Field(default_factory=Budget)
     quotas: QuotaOverrides = Field(default_factory=QuotaOverrides)
+    tickets: list[SeedTicket] = Field(default_factory=list, description="others' tickets, seeded first")
     scenarios: list[Scenario] = Field(min_length=1)
     path: str = Field("", exclude=True)
 

@@ -34,10 +34,19 @@ def _faulty(options: str, seed: int) -> BaseChatModel:
     return FaultyChatModel(rates=parse_rates(options), seed=seed)
 
 
+def _gullible(options: str, seed: int) -> BaseChatModel:
+    from agentarch.dev.models.gullible import GullibleChatModel
+
+    if options:
+        raise ModelSpecError("the gullible model takes no options")
+    return GullibleChatModel()
+
+
 # name → builder(options, seed); the text after `NAME:` is the builder's to read.
 OFFLINE_MODELS: dict[str, Callable[[str, int], BaseChatModel]] = {
     "offline": _offline,
     "faulty": _faulty,
+    "gullible": _gullible,
 }
 
 

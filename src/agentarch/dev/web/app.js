@@ -313,6 +313,12 @@ function addApproval(pending, sessionId) {
   item.dataset.testid = "approval";
   const title = document.createElement("strong");
   title.textContent = `Approve ${pending.tool}?`;
+  // Whose words led here, when the call was proposed after reading others' (as text, never HTML).
+  const why = document.createElement("p");
+  why.className = "approval-reason";
+  why.dataset.testid = "approval-reason";
+  why.textContent = pending.reason || "";
+  why.hidden = !pending.reason;
   const details = document.createElement("dl");
   for (const [name, value] of Object.entries(pending.arguments || {})) {
     const term = document.createElement("dt");
@@ -330,7 +336,7 @@ function addApproval(pending, sessionId) {
   reject.dataset.testid = "reject";
   const buttons = document.createElement("div");
   buttons.append(approve, reject);
-  item.append(title, details, buttons);
+  item.append(title, why, details, buttons);
   const answer = async (decision) => {
     if (state.sending) return;
     approve.disabled = reject.disabled = true;
