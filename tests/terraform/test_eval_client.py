@@ -37,7 +37,9 @@ def test_the_eval_client_is_off_by_default_and_allows_only_srp_and_refresh() -> 
     assert "allowed_oauth_flows" not in client and "allowed_oauth_scopes" not in client
     assert "callback_urls" not in client
     # short-lived tokens, and a user that does not exist looks like a wrong password
-    assert client["access_token_validity"] == client["id_token_validity"] == "${var.eval_token_validity_minutes}"
+    assert (
+        client["access_token_validity"] == client["id_token_validity"] == "${var.eval_token_validity_minutes}"
+    )
     assert plain(identity.variables["eval_token_validity_minutes"].body)["default"] <= 60
     assert client["prevent_user_existence_errors"] == "ENABLED"
     # and the web client keeps the code flow with PKCE only
@@ -136,7 +138,9 @@ def test_pool_trigger_and_client_form_no_dependency_cycle(name: str) -> None:
     graph = references(example(name))
     assert "module.identity" in reachable(graph, "module.eval_scopes")
     assert "module.identity" in reachable(graph, "aws_lambda_permission.eval_scopes")
-    assert not {"module.eval_scopes", "aws_lambda_permission.eval_scopes"} & reachable(graph, "module.identity")
+    assert not {"module.eval_scopes", "aws_lambda_permission.eval_scopes"} & reachable(
+        graph, "module.identity"
+    )
 
 
 def test_the_cycle_check_sees_the_cycle_a_referenced_trigger_would_make(tmp_path: Path) -> None:

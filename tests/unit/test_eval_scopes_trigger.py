@@ -18,7 +18,9 @@ WEB_CLIENT = "7webclient00example000000"
 SCOPES = "agentarch-api/chat agentarch-api/admin"
 
 
-def v2_event(client_id: str, trigger_source: str = "TokenGeneration_Authentication", version: str = "2") -> dict[str, Any]:
+def v2_event(
+    client_id: str, trigger_source: str = "TokenGeneration_Authentication", version: str = "2"
+) -> dict[str, Any]:
     """A pre token generation event as Cognito sends it (V2_0): no override yet in the response."""
     return {
         "version": version,
@@ -50,7 +52,9 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    answer: dict[str, Any] = eval_scopes.lambda_handler(event, LocalLambdaContext(function_name="eval-scopes"))  # type: ignore[arg-type]
+    answer: dict[str, Any] = eval_scopes.lambda_handler(
+        event, LocalLambdaContext(function_name="eval-scopes")
+    )  # type: ignore[arg-type]
     return answer
 
 
@@ -61,7 +65,11 @@ def added(answer: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize(
     "source",
-    ["TokenGeneration_Authentication", "TokenGeneration_NewPasswordChallenge", "TokenGeneration_RefreshTokens"],
+    [
+        "TokenGeneration_Authentication",
+        "TokenGeneration_NewPasswordChallenge",
+        "TokenGeneration_RefreshTokens",
+    ],
 )
 def test_the_eval_clients_sign_in_and_refresh_tokens_get_the_api_scopes(source: str) -> None:
     answer = invoke(v2_event(EVAL_CLIENT, source))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from agentarch.config import EvalScopesSettings, SettingsError, cached
 from agentarch.handlers.observability import logger
 
@@ -74,5 +75,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     scopes = scopes_to_add(event, settings)
     if not scopes:
         return event
-    logger.info("API scopes added to an eval client token", extra={"trigger_source": event.get("triggerSource")})
+    logger.info(
+        "API scopes added to an eval client token", extra={"trigger_source": event.get("triggerSource")}
+    )
     return add_scopes(event, scopes)
