@@ -81,6 +81,10 @@ class Env(StrEnum):
     EVALUATOR_LATENCY_MS_PER_TURN = (
         "EVALUATOR_LATENCY_MS_PER_TURN"  # the Bedrock model the LLM-judge evaluators ask (`agentarch eval`)
     )
+    # The eval scopes trigger (Cognito pre token generation, V2 event): the dedicated evaluation app
+    # client whose access tokens get the API's scopes, and those scopes (space-separated).
+    EVAL_CLIENT_ID = "EVAL_CLIENT_ID"
+    EVAL_CLIENT_SCOPES = "EVAL_CLIENT_SCOPES"
     WEATHER_API_URL = "WEATHER_API_URL"
     WEATHER_TIMEOUT_SECONDS = "WEATHER_TIMEOUT_SECONDS"
     POLICY_MODE = "POLICY_MODE"  # ENFORCE (default) or LOG_ONLY: tool policy decisions recorded, not applied
@@ -192,6 +196,18 @@ class EvaluatorSettings(_EnvSettings):
     def consequential_tools(self) -> tuple[str, ...]:
         """The tools named, in order."""
         return tuple(t.strip() for t in self.consequential_tools_text.split(",") if t.strip())
+
+
+class EvalScopesSettings(_EnvSettings):
+    """What the eval scopes trigger reads: the one app client it serves, and the scopes it adds."""
+
+    eval_client_id: str = Field(min_length=1, max_length=128, validation_alias=Env.EVAL_CLIENT_ID)
+    scopes_text: str = Field(min_length=1, validation_alias=Env.EVAL_CLIENT_SCOPES)
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes named, in order."""
+        return tuple(self.scopes_text.split())
 
 
 class ChatSettings(HttpSettings):

@@ -26,6 +26,11 @@ module "identity" {
   callback_urls       = [local.redirect_uri]
   logout_urls         = [local.redirect_uri]
   deletion_protection = "INACTIVE"
+
+  # `agentarch eval --against` this stack (off by default): a dedicated SRP client whose access
+  # tokens the eval scopes trigger gives the API scopes; the pool moves to the Essentials plan.
+  eval_client_enabled                = var.eval_client_enabled
+  pre_token_generation_function_name = var.eval_client_enabled ? local.eval_scopes_function_name : null
 }
 
 # The runtime has no authorizer: IAM (SigV4) inbound auth. Only the chat Lambda's role may invoke it,
@@ -227,4 +232,40 @@ module "alarms" {
     notary = module.notary.function_name
   }
   stream_consumers = { notary = module.notary.function_name } # IteratorAge: the notary falling behind
+}
+
+locals {
+  eval_scopes_function_name = "${var.name}-eval-scopes" # named, not referenced, by the pool (see modules/identity)
+}
+
+# The pre token generation trigger of the eval client (eval_client_enabled): adds the API scopes to
+# the access tokens Cognito issues to that client, and changes no other token.
+module "eval_scopes" {
+  count  = var.eval_client_enabled ? 1 : 0
+  source = "../../modules/lambda_function"
+
+  name                     = local.eval_scopes_function_name
+  description              = "Cognito pre token generation trigger: the API scopes in the eval client's access tokens"
+  artifact_path            = "${local.artifacts_dir}/eval_scopes.zip"
+  handler                  = "agentarch.handlers.eval_scopes.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  botocore_data_path       = false # calls no AWS API
+  timeout_seconds          = 5     # Cognito waits 5 s for a trigger
+
+  environment = {
+    EVAL_CLIENT_ID          = module.identity.eval_client_id
+    EVAL_CLIENT_SCOPES      = join(" ", module.identity.api_scopes)
+    POWERTOOLS_SERVICE_NAME = "eval_scopes"
+    POWERTOOLS_LOG_LEVEL    = "INFO"
+  }
+}
+
+resource "aws_lambda_permission" "eval_scopes" {
+  count = var.eval_client_enabled ? 1 : 0
+
+  statement_id  = "CognitoPreTokenGeneration"
+  action        = "lambda:InvokeFunction"
+  function_name = module.eval_scopes[0].function_name
+  principal     = "cognito-idp.amazonaws.com"
+  source_arn    = module.identity.user_pool_arn
 }

@@ -97,3 +97,9 @@ variable "alert_emails" {
   description = "Who the alerts topic e-mails: the budget, the token alarm and the operational alarms (any number; each confirms its subscription once)."
   default     = []
 }
+
+variable "eval_client_enabled" {
+  type        = bool
+  description = "Let `agentarch eval --against` sign in to this stack: a dedicated Cognito app client (SRP only, 15-minute tokens) and a pre token generation trigger (the eval_scopes Lambda, eval_scopes.zip) giving its access tokens the API scopes. Moves the user pool to the Essentials feature plan. Off by default."
+  default     = false
+}

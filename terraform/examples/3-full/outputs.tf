@@ -80,3 +80,14 @@ output "evaluator_id" {
   description = "ID of the AgentCore code-based evaluator running agentarch's trajectory checks; null unless evaluations_enabled."
   value       = try(module.evaluations[0].evaluator_id, null)
 }
+
+output "eval_sign_in" {
+  description = "What `agentarch eval --cognito FILE` reads (terraform output -json eval_sign_in > FILE): the API's base URL, the user pool, the eval client and the scope its tokens must carry; null unless eval_client_enabled."
+  value = var.eval_client_enabled ? {
+    against      = module.front_door.api_url
+    user_pool_id = module.identity.user_pool_id
+    client_id    = module.identity.eval_client_id
+    region       = module.identity.region
+    scope        = module.identity.api_scope
+  } : null
+}

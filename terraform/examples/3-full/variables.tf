@@ -120,3 +120,9 @@ variable "online_evaluation_sampling_percentage" {
     error_message = "online_evaluation_sampling_percentage must be 0 (off) or from 0.01 to 100."
   }
 }
+
+variable "eval_client_enabled" {
+  type        = bool
+  description = "Let `agentarch eval --against` sign in to this stack: a dedicated Cognito app client (SRP only, 15-minute tokens) and a pre token generation trigger (the eval_scopes Lambda, eval_scopes.zip) giving its access tokens the API scopes. Moves the user pool to the Essentials feature plan. Off by default."
+  default     = false
+}

@@ -2,6 +2,8 @@ data "aws_region" "current" {}
 
 data "aws_caller_identity" "current" {}
 
+data "aws_partition" "current" {}
+
 locals {
   region = data.aws_region.current.region
   # <name>-<account id> cut so it fits Cognito's 63 characters (50 + 1 + 12); a name holding a
@@ -19,6 +21,11 @@ locals {
   api_scope       = "${var.resource_server_identifier}/${var.api_scope_name}"
   api_scopes      = concat([local.api_scope], [for name in sort(keys(var.additional_scopes)) : "${var.resource_server_identifier}/${name}"])
   resource_scopes = merge({ (var.api_scope_name) = "Talk to the assistant through the API" }, var.additional_scopes)
+
+  # The eval scopes trigger, named rather than referenced (see lambda_config below).
+  pre_token_generation_arn = var.pre_token_generation_function_name == null ? null : "arn:${data.aws_partition.current.partition}:lambda:${local.region}:${data.aws_caller_identity.current.account_id}:function:${var.pre_token_generation_function_name}"
+  # A V2_0 pre token generation trigger (access token customization) needs Essentials or Plus.
+  user_pool_tier = var.user_pool_tier != null ? var.user_pool_tier : (var.eval_client_enabled ? "ESSENTIALS" : null)
 }
 
 resource "aws_cognito_user_pool" "this" {
@@ -29,6 +36,22 @@ resource "aws_cognito_user_pool" "this" {
   auto_verified_attributes = ["email"]
   mfa_configuration        = var.mfa_configuration
   deletion_protection      = var.deletion_protection
+  user_pool_tier           = local.user_pool_tier
+
+  # The eval client's access tokens get the API scopes from this trigger (SRP tokens carry no custom
+  # scope otherwise). The ARN is built from the function's name: the function reads the
+  # eval client's id, the client needs the pool, so referencing the function here would be a cycle.
+  # Both arguments name the same function, as Cognito requires when both are set.
+  dynamic "lambda_config" {
+    for_each = var.eval_client_enabled ? [local.pre_token_generation_arn] : []
+    content {
+      pre_token_generation = lambda_config.value
+      pre_token_generation_config {
+        lambda_arn     = lambda_config.value
+        lambda_version = "V2_0"
+      }
+    }
+  }
 
   username_configuration {
     case_sensitive = false
@@ -66,6 +89,13 @@ resource "aws_cognito_user_pool" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = !var.eval_client_enabled || (var.pre_token_generation_function_name != null && local.user_pool_tier != "LITE")
+      error_message = "eval_client_enabled needs pre_token_generation_function_name (the eval scopes trigger) and user_pool_tier ESSENTIALS or PLUS: the Lite plan has no access token customization."
+    }
+  }
 }
 
 # The API's scopes: created here, or already defined on an existing resource server.
@@ -113,6 +143,39 @@ resource "aws_cognito_user_pool_client" "web" {
 
   # The client may only ask for scopes that exist.
   depends_on = [aws_cognito_resource_server.api]
+}
+
+# A public client for `agentarch eval --against` a deployed stack: SRP sign-in and refresh only, no
+# OAuth flow and no hosted UI, tokens that expire soon. Its access tokens carry the API scopes only
+# because the pre token generation trigger adds them for this client id (the web client keeps the
+# code flow with PKCE; its tokens get their scopes from the authorization request).
+resource "aws_cognito_user_pool_client" "eval" {
+  count = var.eval_client_enabled ? 1 : 0
+
+  name                                 = "${var.name}-eval"
+  user_pool_id                         = local.user_pool_id
+  generate_secret                      = false
+  allowed_oauth_flows_user_pool_client = false
+  supported_identity_providers         = ["COGNITO"]
+  explicit_auth_flows                  = ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+  prevent_user_existence_errors        = "ENABLED"
+  enable_token_revocation              = true
+  access_token_validity                = var.eval_token_validity_minutes
+  id_token_validity                    = var.eval_token_validity_minutes
+  refresh_token_validity               = 1
+
+  token_validity_units {
+    access_token  = "minutes"
+    id_token      = "minutes"
+    refresh_token = "days"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.create_pool
+      error_message = "eval_client_enabled needs the user pool this module creates: the trigger that gives the eval client's tokens the API scopes is pool configuration. On an existing pool, its owner adds the client and the trigger."
+    }
+  }
 }
 
 resource "aws_cognito_user_pool_domain" "this" {

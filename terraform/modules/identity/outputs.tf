@@ -23,6 +23,11 @@ output "client_id" {
   value       = local.client_id
 }
 
+output "eval_client_id" {
+  description = "ID of the evaluation client (USER_SRP_AUTH, no OAuth flow) whose access tokens the trigger gives the API scopes; null unless eval_client_enabled."
+  value       = try(aws_cognito_user_pool_client.eval[0].id, null)
+}
+
 output "domain" {
   description = "Hosted UI domain, without scheme: <prefix>.auth.<region>.amazoncognito.com."
   value       = local.domain

@@ -182,6 +182,46 @@ variable "audit_admin_group" {
   }
 }
 
+# --- the evaluation client (agentarch eval --against a deployed stack) ---
+variable "eval_client_enabled" {
+  type        = bool
+  description = "Create a dedicated public app client for `agentarch eval` (USER_SRP_AUTH and refresh only, no OAuth flow, short-lived tokens) and put the pre token generation trigger (event V2_0) on the pool, which adds the API scopes to that client's access tokens only. Needs pre_token_generation_function_name, a pool this module creates, and the Essentials or Plus feature plan (set here unless user_pool_tier says otherwise). Off by default."
+  default     = false
+}
+
+variable "pre_token_generation_function_name" {
+  type        = string
+  description = "With eval_client_enabled: name of the trigger Lambda (agentarch.handlers.eval_scopes) in this account and region. The module builds its ARN from the name, so the pool does not wait for the function, which reads the eval client's id (a cycle otherwise). Grant cognito-idp.amazonaws.com lambda:InvokeFunction on it with user_pool_arn as the source ARN."
+  default     = null
+
+  validation {
+    condition     = var.pre_token_generation_function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", coalesce(var.pre_token_generation_function_name, "x")))
+    error_message = "pre_token_generation_function_name must be a Lambda function name: 1-64 letters, digits, '-' or '_'."
+  }
+}
+
+variable "eval_token_validity_minutes" {
+  type        = number
+  description = "Lifetime of the eval client's access and ID tokens, in minutes (5-60); its refresh tokens last one day."
+  default     = 15
+
+  validation {
+    condition     = var.eval_token_validity_minutes >= 5 && var.eval_token_validity_minutes <= 60
+    error_message = "eval_token_validity_minutes must be between 5 and 60."
+  }
+}
+
+variable "user_pool_tier" {
+  type        = string
+  description = "Feature plan of the pool this module creates: LITE, ESSENTIALS or PLUS. Null keeps Cognito's default, or ESSENTIALS when eval_client_enabled (a V2_0 pre token generation trigger needs Essentials or Plus)."
+  default     = null
+
+  validation {
+    condition     = var.user_pool_tier == null || contains(["LITE", "ESSENTIALS", "PLUS"], coalesce(var.user_pool_tier, "LITE"))
+    error_message = "user_pool_tier must be one of LITE, ESSENTIALS, PLUS (or null)."
+  }
+}
+
 variable "deletion_protection" {
   type        = string
   description = "Protect the user pool from deletion. One of ACTIVE, INACTIVE."

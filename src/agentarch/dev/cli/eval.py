@@ -2,8 +2,10 @@
 
 Without `--against` it starts its own local stack (pattern 3, offline model) with one user per
 scenario run; with `--against URL --user NAME:PASSWORD` it drives a running local stack as those
-users. Exit 0 when every check held, 1 when one failed or the stack failed, 2 for a malformed suite
-or bad options (before anything runs).
+users; with `--cognito FILE` (terraform output -json eval_sign_in) a deployed stack, signing each
+user in with SRP on its eval client (eval_client_enabled). Exit 0 when every check held, 1 when one
+failed or the stack failed, 2 for a malformed suite, bad options or a failed sign-in (before anything
+runs).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from agentarch.config import Env
 
 if TYPE_CHECKING:
     from agentarch.dev.evals.report import Judging
+    from agentarch.dev.evals.runner import LocalUsers
 
 EXIT_MALFORMED = 2
 
@@ -47,6 +50,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--user", dest="users", action="append", default=[], metavar="NAME:PASSWORD",
         help="with --against: a user to sign in as (repeat; each scenario runs as the one in its groups)",
     )  # fmt: skip
+    deployed = parser.add_argument_group(
+        "a deployed stack (--against through Cognito): USER_SRP_AUTH on the stack's eval client, whose "
+        "access tokens get the API scope from its pre token generation trigger (eval_client_enabled)"
+    )
+    deployed.add_argument(
+        "--cognito", type=Path, default=None, metavar="FILE",
+        help="`terraform output -json eval_sign_in` (or the whole `terraform output -json`): the API URL, "
+        "user pool, eval client, region and scope; flags override it",
+    )  # fmt: skip
+    deployed.add_argument("--cognito-pool-id", default=None, metavar="ID", help="the user pool (region_id)")
+    deployed.add_argument("--cognito-client-id", default=None, metavar="ID", help="the eval app client")
+    deployed.add_argument(
+        "--cognito-scope",
+        default=None,
+        metavar="SCOPE",
+        help="the scope the API requires (agentarch-api/chat)",
+    )
     parser.add_argument("--concurrency", type=_positive, default=4, help="scenario runs at once")
     parser.add_argument(
         "--offline-model", default=None, metavar="NAME[:OPTIONS]",
@@ -177,6 +197,32 @@ def _emit(args: argparse.Namespace, text: str, passed: bool) -> int:
     return 0 if passed else 1
 
 
+def _existing_target(args: argparse.Namespace) -> tuple[LocalUsers, str] | int:
+    """The `--user`s of a running stack: a local one (`/local-auth/login`), or a deployed one, each
+    signed in once (SRP, eval client) and holding the API's scope; or exit 2 with what to fix,
+    before any turn runs."""
+    from agentarch.dev.evals.cognito import CognitoSignInError, identity_provider, load_settings
+    from agentarch.dev.evals.runner import CognitoUsers, LocalUsers, against_users, cognito_users
+
+    if not (args.cognito or args.cognito_pool_id or args.cognito_client_id):
+        return LocalUsers(args.against, against_users(args.against, args.users)), args.against
+
+    try:
+        settings = load_settings(
+            args.cognito, args.cognito_pool_id, args.cognito_client_id, args.cognito_scope
+        )
+        url = args.against or settings.against
+        if not url:
+            raise CognitoSignInError("--against URL is missing (the stack's API base URL, without /api)")
+        idp = identity_provider(settings)
+        users = cognito_users(settings, args.users, idp)
+    except CognitoSignInError as exc:
+        print(f"agentarch eval: {exc}", file=sys.stderr)
+        return EXIT_MALFORMED
+    where = f"{url} (Cognito {settings.user_pool_id}, SRP on client {settings.client_id})"
+    return CognitoUsers(url, users, settings, idp), where
+
+
 def run(args: argparse.Namespace) -> int:
     if args.recorded:
         return run_recorded(args)
@@ -184,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
         print("agentarch eval: name at least one SUITE (or use --recorded)", file=sys.stderr)
         return EXIT_MALFORMED
     from agentarch.dev.evals.report import RENDERERS, build_report, exit_code
-    from agentarch.dev.evals.runner import LocalUsers, RunRecord, against_users, own_stack, run_suites
+    from agentarch.dev.evals.runner import RunRecord, own_stack, run_suites
     from agentarch.dev.evals.suite import SuiteError, load_suites
 
     try:
@@ -194,10 +240,11 @@ def run(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"agentarch eval: {len(exc.problems)} problem(s) in the suites; nothing ran", file=sys.stderr)
         return EXIT_MALFORMED
-    if args.against and not args.users:
+    existing = bool(args.against or args.cognito or args.cognito_pool_id or args.cognito_client_id)
+    if existing and not args.users:
         print("agentarch eval: --against needs at least one --user NAME:PASSWORD", file=sys.stderr)
         return EXIT_MALFORMED
-    if args.against and (args.offline_model or args.seed is not None or args.policy_mode):
+    if existing and (args.offline_model or args.seed is not None or args.policy_mode):
         print(
             "agentarch eval: --offline-model, --seed and --policy-mode configure the stack eval starts, not --against",
             file=sys.stderr,
@@ -217,10 +264,12 @@ def run(args: argparse.Namespace) -> int:
             )
 
     started = time.perf_counter()
-    if args.against:
-        target = LocalUsers(args.against, against_users(args.against, args.users))
+    if existing:
+        chosen = _existing_target(args)
+        if isinstance(chosen, int):
+            return chosen
+        target, where = chosen
         records = run_suites(target, suites, args.runs, args.concurrency, progress)
-        where = args.against
     else:
         extra = []
         if args.offline_model:

@@ -8,9 +8,7 @@ are known, so "no other user's data in an answer" can compare every user with ev
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import secrets
 import sys
 import time
@@ -25,6 +23,13 @@ import httpx
 
 from agentarch.config import Env
 from agentarch.core.contracts import TokenUsage, ToolCall
+from agentarch.dev.evals.cognito import (
+    CognitoSettings,
+    IdentityProvider,
+    require_scope,
+    srp_sign_in,
+    token_claims,
+)
 from agentarch.dev.evals.suite import Scenario, Suite
 from agentarch.services.evaluation import TurnTrace
 
@@ -66,13 +71,16 @@ class LocalUsers:
         self.url = url.rstrip("/")
         self._users = users  # name → (password, groups)
 
-    def _sign_in(self, name: str) -> httpx.Client:
-        password = self._users[name][0]
+    def _access_token(self, name: str, password: str) -> str:
         answer = httpx.post(
             f"{self.url}/local-auth/login", json={"username": name, "password": password}, timeout=30
         )
         answer.raise_for_status()
-        token = answer.json()["access_token"]
+        token: str = answer.json()["access_token"]
+        return token
+
+    def _sign_in(self, name: str) -> httpx.Client:
+        token = self._access_token(name, self._users[name][0])
         return httpx.Client(
             base_url=f"{self.url}/api",
             headers={"Authorization": f"Bearer {token}"},
@@ -88,6 +96,25 @@ class LocalUsers:
             if tuple(sorted(have)) == groups:
                 return candidate, self._sign_in(candidate)
         return f"no --user in groups [{', '.join(groups)}]"
+
+
+class CognitoUsers(LocalUsers):
+    """Users of a deployed stack, signed in with SRP on its eval client (`eval_client_enabled`)."""
+
+    def __init__(
+        self,
+        url: str,
+        users: dict[str, tuple[str, tuple[str, ...]]],
+        settings: CognitoSettings,
+        idp: IdentityProvider,
+    ) -> None:
+        super().__init__(url, users)
+        self._settings = settings
+        self._idp = idp
+
+    def _access_token(self, name: str, password: str) -> str:
+        token: str = srp_sign_in(self._idp, self._settings, name, password)["AccessToken"]
+        return token
 
 
 def run_user_name(suite: Suite, scenario: Scenario, run: int) -> str:
@@ -111,12 +138,7 @@ def own_users(suites: Sequence[Suite], runs: int | None) -> dict[str, tuple[str,
 
 def token_groups(token: str) -> tuple[str, ...]:
     """The `cognito:groups` of a token this tool was just given (to route scenarios, not to trust)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return ()
-    groups = claims.get("cognito:groups") or []
+    groups = token_claims(token).get("cognito:groups") or []
     return tuple(groups) if isinstance(groups, list) else ()
 
 
@@ -130,6 +152,20 @@ def against_users(url: str, specs: Sequence[str]) -> dict[str, tuple[str, tuple[
         )
         answer.raise_for_status()
         users[name] = (password, token_groups(answer.json().get("id_token") or answer.json()["access_token"]))
+    return users
+
+
+def cognito_users(
+    settings: CognitoSettings, specs: Sequence[str], idp: IdentityProvider
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """`--user NAME:PASSWORD` of a deployed stack, signed in once each, before any turn: with the
+    groups their tokens carry, and refused (CognitoSignInError) if a token lacks the API's scope."""
+    users: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for spec in specs:
+        name, _, password = spec.partition(":")
+        tokens = srp_sign_in(idp, settings, name, password)
+        require_scope(tokens["AccessToken"], settings.scope)
+        users[name] = (password, token_groups(tokens.get("IdToken") or tokens["AccessToken"]))
     return users
 
 

@@ -164,6 +164,17 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             optional=True,
         ),
         FunctionSpec(
+            name="eval_scopes",
+            kind="lambda",
+            entry_module="agentarch.handlers.eval_scopes",
+            entry_callable="lambda_handler",
+            artifact="eval_scopes.zip",
+            description="eval scopes Lambda: Cognito pre token generation trigger adding the API scopes to the eval client's access tokens",
+            allowed_packages=_LAMBDA_PACKAGES,
+            min_pattern=2,
+            optional=True,
+        ),
+        FunctionSpec(
             name="agent",
             kind="agent",
             entry_module="agentarch.agent.app",
