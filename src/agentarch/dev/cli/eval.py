@@ -223,6 +223,20 @@ def _existing_target(args: argparse.Namespace) -> tuple[LocalUsers, str] | int:
     return CognitoUsers(url, users, settings, idp), where
 
 
+def _refuse_mixed_targets(args: argparse.Namespace, existing: bool) -> int | None:
+    """Exit 2 when an existing stack is named without users, or with options of the stack eval starts."""
+    if existing and not args.users:
+        print("agentarch eval: --against needs at least one --user NAME:PASSWORD", file=sys.stderr)
+        return EXIT_MALFORMED
+    if existing and (args.offline_model or args.seed is not None or args.policy_mode):
+        print(
+            "agentarch eval: --offline-model, --seed and --policy-mode configure the stack eval starts, not --against",
+            file=sys.stderr,
+        )
+        return EXIT_MALFORMED
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.recorded:
         return run_recorded(args)
@@ -241,15 +255,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"agentarch eval: {len(exc.problems)} problem(s) in the suites; nothing ran", file=sys.stderr)
         return EXIT_MALFORMED
     existing = bool(args.against or args.cognito or args.cognito_pool_id or args.cognito_client_id)
-    if existing and not args.users:
-        print("agentarch eval: --against needs at least one --user NAME:PASSWORD", file=sys.stderr)
-        return EXIT_MALFORMED
-    if existing and (args.offline_model or args.seed is not None or args.policy_mode):
-        print(
-            "agentarch eval: --offline-model, --seed and --policy-mode configure the stack eval starts, not --against",
-            file=sys.stderr,
-        )
-        return EXIT_MALFORMED
+    refused = _refuse_mixed_targets(args, existing)
+    if refused is not None:
+        return refused
     total = sum((args.runs or s.runs) * len(s.scenarios) for s in suites)
     done = 0
 

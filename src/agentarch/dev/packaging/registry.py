@@ -169,7 +169,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             entry_module="agentarch.handlers.eval_scopes",
             entry_callable="lambda_handler",
             artifact="eval_scopes.zip",
-            description="eval scopes Lambda: Cognito pre token generation trigger adding the API scopes to the eval client's access tokens",
+            description=(
+                "eval scopes Lambda: Cognito pre token generation trigger adding the API scopes "
+                "to the eval client's access tokens"
+            ),
             allowed_packages=_LAMBDA_PACKAGES,
             min_pattern=2,
             optional=True,
