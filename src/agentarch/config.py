@@ -40,6 +40,7 @@ class Env(StrEnum):
     SQLITE_PATH = "SQLITE_PATH"
     CONVERSATIONS_TABLE = "CONVERSATIONS_TABLE"
     TICKETS_TABLE = "TICKETS_TABLE"  # the agent's create_ticket tool writes here
+    LOCKS_TABLE = "LOCKS_TABLE"  # the kill switch (beside the audit trail): read before every turn and step
     MEMORY_ID = "MEMORY_ID"
     HISTORY_TURNS = "HISTORY_TURNS"
     CONVERSATION_EXPIRY_DAYS = "CONVERSATION_EXPIRY_DAYS"  # = Memory's event expiry: the index item's TTL
@@ -52,6 +53,11 @@ class Env(StrEnum):
     CHAT_QUOTAS = "CHAT_QUOTAS"  # JSON: {"default": {limits}, "groups": {"<group>": {limits}}}
     # Model tokens one turn may spend: the quota reserves it at admission, the agent stops there.
     TURN_TOKEN_BUDGET = "TURN_TOKEN_BUDGET"  # noqa: S105 - a setting's name, not a secret
+    # The runaway breaker (the agent): tool calls one turn may make, tool calls one session may make
+    # (every turn together), and the wall time of one turn. Reaching one ends the turn with a sentence.
+    TURN_MAX_TOOL_CALLS = "TURN_MAX_TOOL_CALLS"
+    SESSION_MAX_TOOL_CALLS = "SESSION_MAX_TOOL_CALLS"
+    TURN_MAX_SECONDS = "TURN_MAX_SECONDS"
     # --- the audit trail (chat Lambda and agent write, the audit Lambda reads) ---
     # Where the trail lives when the pattern keeps no conversations (pattern 2): "aws" or "sqlite";
     # unset, the trail follows STORAGE_BACKEND (pattern 3).
@@ -106,6 +112,9 @@ DEFAULT_MAX_BODY_BYTES = 32 * 1024
 DEFAULT_DELETE_DEADLINE_SECONDS = 7.0  # a 10 s conversations Lambda minus room to answer
 MESSAGE_MAX_CHARS = 4000
 DEFAULT_TURN_TOKEN_BUDGET = 20_000  # a few tool calls with history; a turn's reservation of the daily quota
+DEFAULT_TURN_MAX_TOOL_CALLS = 12  # more than any task of the eval suites needs
+DEFAULT_SESSION_MAX_TOOL_CALLS = 200
+DEFAULT_TURN_MAX_SECONDS = 120.0  # above the chat Lambda's deadline: a backstop for patterns 0 and 1
 API_SCOPE = "agentarch-api/chat"  # resource server identifier / scope name, required on API methods
 
 
@@ -167,6 +176,9 @@ class StorageSettings(_EnvSettings):
     audit_retention_days: int | None = Field(None, ge=1, le=3650, validation_alias=Env.AUDIT_RETENTION_DAYS)
     audit_key_id: str | None = Field(None, validation_alias=Env.AUDIT_KEY_ID)
     audit_key_file: Path | None = Field(None, validation_alias=Env.AUDIT_KEY_FILE)
+    locks_table: str | None = Field(None, validation_alias=Env.LOCKS_TABLE)
+    # The runtime whose sessions a new lock stops (StopRuntimeSession); unset: none are stopped.
+    agent_runtime_arn: str | None = Field(None, validation_alias=Env.AGENT_RUNTIME_ARN)
 
 
 class AuditApiSettings(StorageSettings):
@@ -286,6 +298,15 @@ class AgentSettings(_EnvSettings):
     # The cap of a turn whose caller reserved none (patterns 0 and 1, where the browser calls).
     turn_token_budget: int = Field(
         DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET
+    )
+    turn_max_tool_calls: int = Field(
+        DEFAULT_TURN_MAX_TOOL_CALLS, ge=1, le=1000, validation_alias=Env.TURN_MAX_TOOL_CALLS
+    )
+    session_max_tool_calls: int = Field(
+        DEFAULT_SESSION_MAX_TOOL_CALLS, ge=1, le=100_000, validation_alias=Env.SESSION_MAX_TOOL_CALLS
+    )
+    turn_max_seconds: float = Field(
+        DEFAULT_TURN_MAX_SECONDS, gt=0, le=3600, validation_alias=Env.TURN_MAX_SECONDS
     )
 
     @property

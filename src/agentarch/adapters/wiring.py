@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # each port's types; the modules themselves load when a port 
 
     from agentarch.services.audit import ArgumentKey, AuditStore, AuditTrail
     from agentarch.services.conversations import ConversationIndex
+    from agentarch.services.locks import LockStore, SessionStopper
     from agentarch.services.memory import MemoryEvents
     from agentarch.services.quotas import QuotaStore
     from agentarch.services.tickets import TicketStore
@@ -49,6 +50,10 @@ class Backend(Protocol):
 
     def quota_store(self, settings: GovernanceSettings) -> QuotaStore:
         """Each user's daily quota counters."""
+        ...
+
+    def lock_store(self, settings: StorageSettings) -> LockStore:
+        """The kill switch's locks."""
         ...
 
     def idempotency_store(self, settings: GovernanceSettings) -> BasePersistenceLayer:
@@ -102,6 +107,12 @@ class AwsBackend:
         from agentarch.adapters.aws_audit import KmsArgumentKey
 
         return KmsArgumentKey(settings.audit_key_id, region=settings.aws_region)
+
+    def lock_store(self, settings: StorageSettings) -> LockStore:
+        from agentarch.adapters.aws_locks import DynamoLockStore
+
+        table = required(settings.locks_table, Env.LOCKS_TABLE, Env.STORAGE_BACKEND, "aws")
+        return DynamoLockStore(table, region=settings.aws_region)
 
     def quota_store(self, settings: GovernanceSettings) -> QuotaStore:
         from agentarch.adapters.aws_quotas import DynamoQuotaStore
@@ -192,6 +203,22 @@ def audit_trail(settings: StorageSettings) -> AuditTrail | None:
         backend.argument_key(settings),
         retention_days=settings.audit_retention_days,
     )
+
+
+def lock_store(settings: StorageSettings) -> LockStore | None:
+    """The kill switch's locks: beside the audit trail (patterns 2 and 3); None when there is none."""
+    backend = audit_backend(settings)
+    return backend.lock_store(settings) if backend is not None else None
+
+
+def session_stopper(settings: StorageSettings) -> SessionStopper | None:
+    """`StopRuntimeSession` for the sessions in flight of a new lock: AWS only (a local turn reads the
+    lock table before each step, nothing more to stop), and only where the runtime is named."""
+    if settings.agent_runtime_arn is None or (settings.audit_backend or settings.storage_backend) != "aws":
+        return None
+    from agentarch.adapters.aws_locks import RuntimeSessionStopper
+
+    return RuntimeSessionStopper(settings.agent_runtime_arn, region=settings.aws_region)
 
 
 def quota_store(settings: GovernanceSettings) -> QuotaStore:

@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse
 
 from agentarch.adapters import wiring
 from agentarch.agent import telemetry
-from agentarch.agent.graph import SessionCalls, Turn, build_graph, run_turn
+from agentarch.agent.graph import Caps, SessionCalls, Turn, build_graph, run_turn
 from agentarch.agent.models import select_model
 from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
@@ -42,6 +42,7 @@ from agentarch.core.errors import error_body
 from agentarch.core.sessions import is_runtime_session_id
 from agentarch.services.audit import AuditTrail
 from agentarch.services.conversations import ConversationIndex
+from agentarch.services.locks import LockGate, LockStore
 from agentarch.services.memory import MemoryEvents
 from agentarch.services.tickets import TicketStore
 
@@ -68,6 +69,7 @@ class AgentService:
         audit: AuditTrail | None = None,
         index: ConversationIndex | None = None,
         model: BaseChatModel | None = None,
+        locks: LockStore | None = None,
     ) -> None:
         self._telemetry = settings.telemetry == "on"
         if self._telemetry:
@@ -85,6 +87,12 @@ class AgentService:
         self._approvals_possible = memory is not None
         self._audit = audit
         self._index = index  # where the session's call counts live: counted as calls run
+        self._gate = LockGate(locks) if locks is not None else None  # the kill switch
+        self._caps = Caps(
+            turn_tool_calls=settings.turn_max_tool_calls,
+            session_tool_calls=settings.session_max_tool_calls,
+            seconds=settings.turn_max_seconds,
+        )
 
     def invoke(self, request: AgentInvocation, session_id: str) -> AgentReply:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
@@ -104,6 +112,8 @@ class AgentService:
             request_id=request.request_id if actor else None,
             token_budget=(request.token_budget if actor else None) or self._turn_token_budget,
             calls=SessionCalls(self._index, actor.id, session_id) if self._index and actor else None,
+            gate=self._gate,
+            caps=self._caps,
         )
         if self._audit is not None and actor is not None:
             self._audit.hand_over(session_id, request.audit_head)  # no Query for the head per record
@@ -117,6 +127,7 @@ class AgentService:
             usage=result.usage,
             pending_approval=result.pending_approval,
             audit_head=AuditHead(seq=head.seq, hash=head.hash, expires_at=head.expires_at) if head else None,
+            stopped=result.stopped,
         )
 
 
@@ -133,7 +144,12 @@ def agent_service() -> AgentService:
 def _new_agent_service(model: BaseChatModel | None = None) -> AgentService:
     storage = cached(StorageSettings)
     if not storage.storage_backend:  # pattern 2: no conversations, but a trail when AUDIT_BACKEND names one
-        return AgentService(cached(AgentSettings), audit=wiring.audit_trail(storage), model=model)
+        return AgentService(
+            cached(AgentSettings),
+            audit=wiring.audit_trail(storage),
+            model=model,
+            locks=wiring.lock_store(storage),
+        )
     return AgentService(
         cached(AgentSettings),
         wiring.memory_events(storage),
@@ -142,6 +158,7 @@ def _new_agent_service(model: BaseChatModel | None = None) -> AgentService:
         wiring.audit_trail(storage),
         wiring.conversation_index(storage),
         model=model,
+        locks=wiring.lock_store(storage),
     )
 
 

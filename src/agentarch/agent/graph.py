@@ -11,6 +11,7 @@ approved — nothing the model or a tool says can mark anything approved.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,11 +31,12 @@ from pydantic import BaseModel, ValidationError
 from agentarch.agent.policy import CallHistory, PolicyAnswer, ToolPolicy, decide
 from agentarch.agent.provenance import Provenance, untrusted_tools
 from agentarch.core.contracts import ApprovalGrant, AuditContext, PendingCall, TokenUsage, ToolCall
-from agentarch.core.decisions import Decision, PolicyMode
+from agentarch.core.decisions import Decision, PolicyMode, StopReason
 from agentarch.core.errors import StorageUnavailable
 from agentarch.core.identity import Actor
 from agentarch.services.audit import AuditTrail
 from agentarch.services.conversations import ConversationIndex, ConversationNotFound, get_conversation
+from agentarch.services.locks import Lock, LockGate
 
 COUNT_ATTEMPTS = 8  # calls of one session racing for its counts: a handful at most
 
@@ -49,6 +51,16 @@ LOOPED = (
     "I stopped here: I kept going round without finishing this request. "
     "Nothing more was done; ask again, perhaps more narrowly."
 )
+STOP_SENTENCES = {
+    StopReason.LOOPED: LOOPED,
+    StopReason.LOCKED: "I stopped here: an administrator has paused this. Nothing more was done.",
+    StopReason.TOOL_CALL_CAP: "I stopped here: this request used as many tool calls as one turn may. "
+    "Nothing more was done; ask again, perhaps more narrowly.",
+    StopReason.SESSION_TOOL_CALL_CAP: "I stopped here: this conversation used as many tool calls as it may. "
+    "Start a new conversation to go on.",
+    StopReason.TIME_CAP: "I stopped here: this request ran as long as one turn may. "
+    "Nothing more was done; ask again, perhaps more narrowly.",
+}
 
 
 class TurnResult(BaseModel):
@@ -58,6 +70,21 @@ class TurnResult(BaseModel):
     tool_calls: list[ToolCall]
     usage: TokenUsage = TokenUsage()
     pending_approval: PendingCall | None = None
+    stopped: StopReason | None = None  # the runaway breaker ended the turn (why)
+
+
+@dataclass(frozen=True)
+class Caps:
+    """The runaway breaker's caps of one turn (settings: `TURN_MAX_TOOL_CALLS`, `SESSION_MAX_TOOL_CALLS`,
+    `TURN_MAX_SECONDS`; the token cap is the turn's `token_budget`). None: no cap."""
+
+    turn_tool_calls: int | None = None
+    session_tool_calls: int | None = None
+    seconds: float | None = None
+
+
+KILL_SWITCH_POLICY = "kill_switch"  # the "policy" a call refused by a lock names (trace, audit)
+CAP_POLICY = "runaway_breaker"  # the "policy" a call refused by a cap names
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,38 @@ class Turn:
     untrusted_tools: frozenset[str] = (
         frozenset()
     )  # tools whose output carries others' words (set by the graph)
+    gate: LockGate | None = None  # the kill switch: read before each model call and each tool call
+    caps: Caps = field(default_factory=Caps)
+    started: float = field(default_factory=time.monotonic)
+    stopped: StopReason | None = None  # set when the breaker ends the turn
+    lock: Lock | None = None  # the lock that ended it
+
+    def locked(self) -> Lock | None:
+        """The lock that covers this turn's user or session now (read at most ~1 s stale), or None."""
+        if self.gate is None:
+            return None
+        self.lock = self.gate.lock_on(self.principal.id if self.principal else None, self.session_id)
+        return self.lock
+
+    def breaker(self) -> StopReason | None:
+        """Whether the turn must stop before its next step: locked, out of time or out of tokens (the
+        tool-call caps are checked per call, in `authorize`, and set `stopped` there)."""
+        if self.stopped is None and self.locked() is not None:
+            self.stopped = StopReason.LOCKED
+        if self.stopped is None and self.caps.seconds is not None:
+            if time.monotonic() - self.started >= self.caps.seconds:
+                self.stopped = StopReason.TIME_CAP
+        if self.stopped is None and self.token_budget is not None and self.spent >= self.token_budget:
+            self.stopped = StopReason.TOKEN_BUDGET
+        return self.stopped
+
+    def stop_sentence(self) -> str:
+        """What the user reads when the breaker ended the turn."""
+        if self.stopped is StopReason.LOCKED and self.lock is not None:
+            return self.lock.sentence()
+        if self.stopped is StopReason.TOKEN_BUDGET and self.token_budget is not None:
+            return budget_spent(self.token_budget)
+        return STOP_SENTENCES.get(self.stopped or StopReason.LOOPED, LOOPED)
 
     def may_read(self, author_id: str) -> bool:
         """Whether the policy lets this turn's principal read what `author_id` wrote (a ticket)."""
@@ -169,8 +228,8 @@ def build_graph(
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
         turn = _turn(config)
-        if turn.token_budget is not None and turn.spent >= turn.token_budget:
-            return {"messages": [AIMessage(budget_spent(turn.token_budget))]}
+        if turn.breaker() is not None:  # locked, out of time, tokens or tool calls: no model call
+            return {"messages": [AIMessage(turn.stop_sentence())]}
         if turn.offered is None:  # once per turn: the principal does not change within it
             principal = turn.principal
             turn.offered = [t.name for t in tools if principal and policy.may_ever_allow(principal, t.name)]
@@ -184,7 +243,11 @@ def build_graph(
         turn = _turn(config)
         refused: list[BaseMessage] = []
         for call in _requested(state):
-            decision, policies, reason = _authorize_one(turn, policy, by_name.get(call["name"]), call)
+            refusal = _breaker_refusal(turn, call)
+            if refusal is not None:
+                decision, policies, reason = refusal
+            else:
+                decision, policies, reason = _authorize_one(turn, policy, by_name.get(call["name"]), call)
             turn.trace.append(Decided(call, decision, policies))
             if decision.runs:
                 turn.ran[call["name"]] += 1  # counted now: the next call of this message sees it
@@ -245,6 +308,7 @@ def run_turn(
         )
     except GraphRecursionError:
         # A model that loops (on denied calls, say) ends its turn with a plain sentence, not an error.
+        turn.stopped = turn.stopped or StopReason.LOOPED
         state = {"messages": [*history, *opening, AIMessage(LOOPED)]}
     produced: list[BaseMessage] = state["messages"][start:]
     outputs = {m.tool_call_id: str(m.content) for m in produced if isinstance(m, ToolMessage)}
@@ -264,7 +328,26 @@ def run_turn(
         tool_calls=calls,
         usage=_usage(produced),
         pending_approval=turn.pending,
+        stopped=turn.stopped,
     )
+
+
+def _breaker_refusal(turn: Turn, call: ModelToolCall) -> tuple[Decision, tuple[str, ...], str] | None:
+    """A call the runaway breaker refuses before the policy sees it: a lock, the turn's time, or a
+    tool-call cap. The turn then ends at its next model call (`Turn.breaker`)."""
+    name = call["name"]
+    if turn.breaker() is StopReason.LOCKED:
+        return Decision.DENY, (KILL_SWITCH_POLICY,), f"Not permitted: an administrator paused this; {name} was not run."
+    caps = turn.caps
+    if turn.stopped is None and caps.turn_tool_calls is not None and len(turn.trace) >= caps.turn_tool_calls:
+        turn.stopped = StopReason.TOOL_CALL_CAP
+    if turn.stopped is None and caps.session_tool_calls is not None:
+        earlier = sum(turn.session_calls.values()) + sum(turn.ran.values())
+        if earlier >= caps.session_tool_calls:
+            turn.stopped = StopReason.SESSION_TOOL_CALL_CAP
+    if turn.stopped is None:
+        return None
+    return Decision.DENY, (CAP_POLICY,), f"Not permitted: {name} was not run ({turn.stopped.value})."
 
 
 def _record_decided(turn: Turn, tool: BaseTool | None, decided: Decided) -> None:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agentarch.core.decisions import Decision
+from agentarch.core.decisions import Decision, StopReason
 from agentarch.core.identity import Actor
 from agentarch.core.timestamps import to_utc_millis
 
@@ -137,6 +137,7 @@ class AgentReply(BaseModel):
     audit_head: AuditHead | None = (
         None  # the chain head after the agent's records: the turn record follows it
     )
+    stopped: StopReason | None = None  # the runaway breaker ended the turn early (why)
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,17 @@ def decision_of_refusal(text: str) -> Decision | None:
     if text.startswith(USER_REJECTED):
         return Decision.REJECTED
     return None
+
+
+class StopReason(StrEnum):
+    """Why the agent ended a turn early, with a sentence instead of an answer (the runaway breaker).
+
+    The reply carries it as `stopped`, and the turn's audit record as its `error` code.
+    """
+
+    LOCKED = "locked"  # an administrator's lock covers the user, the session or everything
+    TOOL_CALL_CAP = "tool_call_cap"  # the turn made as many tool calls as it may (TURN_MAX_TOOL_CALLS)
+    SESSION_TOOL_CALL_CAP = "session_tool_call_cap"  # the session's tool calls (SESSION_MAX_TOOL_CALLS)
+    TIME_CAP = "time_cap"  # the turn ran as long as it may (TURN_MAX_SECONDS)
+    TOKEN_BUDGET = "token_budget"  # the turn spent its model tokens (TURN_TOKEN_BUDGET / the reservation)
+    LOOPED = "looped"  # the graph's step limit: a model going round without finishing

@@ -56,6 +56,7 @@ from agentarch.services.conversations import (
     listing_page,
 )
 from agentarch.services.memory import Message, check_turn, newest_first_to_page, tool_call_text
+from agentarch.services.locks import Lock
 from agentarch.services.quotas import DailyLimits, Usage
 from agentarch.services.tickets import SEARCH_LIMIT, Ticket, TicketComment, matches
 
@@ -156,6 +157,10 @@ CREATE TABLE IF NOT EXISTS quota_usage (
     reserved   INTEGER NOT NULL DEFAULT 0,  -- tokens held by turns in flight
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (actor_id, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS locks (
+    lock_key   TEXT PRIMARY KEY,  -- user#<sub>, session#<id>, all#*
+    lock       TEXT NOT NULL      -- the Lock as JSON
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency (
     id                  TEXT PRIMARY KEY,  -- Powertools' hashed key (function and actor-scoped data)
@@ -827,6 +832,37 @@ class SqliteAuditStore:
 # --- the backend the local stack registers -------------------------------------------------------
 
 
+_PUT_LOCK = "INSERT OR REPLACE INTO locks (lock_key, lock) VALUES (?, ?)"
+_DELETE_LOCK = "DELETE FROM locks WHERE lock_key = ?"
+_GET_LOCK = "SELECT lock FROM locks WHERE lock_key = ?"
+_ALL_LOCKS = "SELECT lock FROM locks"
+
+
+class SqliteLockStore:
+    """`LockStore` on SQLite: one row per lock."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def put(self, lock: Lock) -> None:
+        with self._db.write() as connection:
+            connection.execute(_PUT_LOCK, (lock.key, lock.model_dump_json()))
+
+    def delete(self, key: str) -> bool:
+        with self._db.write() as connection:
+            return connection.execute(_DELETE_LOCK, (key,)).rowcount > 0
+
+    def get_many(self, keys: Sequence[str]) -> list[Lock]:
+        with self._db.connect() as connection:
+            rows = [connection.execute(_GET_LOCK, (key,)).fetchone() for key in keys]
+        return [Lock.model_validate_json(row[0]) for row in rows if row]
+
+    def list_all(self) -> list[Lock]:
+        with self._db.connect() as connection:
+            rows = connection.execute(_ALL_LOCKS).fetchall()
+        return sorted((Lock.model_validate_json(row[0]) for row in rows), key=lambda lock: lock.locked_at)
+
+
 class FileArgumentKey:
     """`ArgumentKey` from a 0600 file of 32 random bytes, made atomically on first use."""
 
@@ -897,6 +933,13 @@ class SqliteBackend:
 
     def idempotency_store(self, settings: GovernanceSettings) -> SqliteIdempotencyStore:
         return SqliteIdempotencyStore(database(settings))
+
+    def lock_store(self, settings: StorageSettings) -> SqliteLockStore:
+        return SqliteLockStore(database(settings))
+
+    def session_stopper(self, settings: StorageSettings) -> None:
+        """Locally every turn reads the lock table before each step: nothing more to stop."""
+        return None
 
 
 def register() -> None:

@@ -55,6 +55,7 @@ from agentarch.handlers.http import (
 from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import chat, quotas
 from agentarch.services.chat import ChatReply, ConversationStore, Next, Step, TurnRequest
+from agentarch.services.locks import LockGate
 from agentarch.services.quotas import QuotaPolicy, QuotaStore, UsageReport
 
 http_settings = load(HttpSettings)
@@ -170,7 +171,7 @@ def audit_trail() -> AuditTrail | None:
     responses=documented(
         200,
         "the agent's answer, in the session it belongs to",
-        *(400, 404, 409, 415, 422, 429, 503),
+        *(400, 403, 404, 409, 415, 422, 429, 503),
         links={op: "$response.body#/session_id" for op in ("getConversation", "deleteConversation")},
     ),
 )
@@ -188,7 +189,8 @@ def post_chat(
 ) -> ChatReply:
     """Answer one message; a new session is made when none is given.
 
-    Within the caller's daily quota only (429 `quota_exceeded` otherwise, before the agent runs).
+    Within the caller's daily quota only (429 `quota_exceeded` otherwise, before the agent runs), and
+    only while no administrator's lock covers the caller or the session (403 `locked`).
     """
     context = app.lambda_context
     turn = TurnRequest(
@@ -219,7 +221,18 @@ def steps(request: ChatRequest, idempotency_key: str) -> list[Step]:
     trail = audit_trail()
     if trail is not None:
         found.append(chat.Audited(trail))
+    gate = lock_gate()
+    if gate is not None:  # after the audit step: a refused turn is recorded (`locked`)
+        found.append(chat.Unlocked(gate))
     return found
+
+
+@lru_cache(maxsize=1)
+def lock_gate() -> LockGate | None:
+    """The kill switch's gate: read before a new turn (beside the audit trail, patterns 2 and 3)."""
+    with configured("chat"):
+        store = wiring.lock_store(cached(StorageSettings))
+    return LockGate(store) if store is not None else None
 
 
 def _uncharged(tokens: int) -> None:

@@ -51,7 +51,8 @@ KNOWN_HEADS = 1024  # chain heads a writer remembers (sessions it wrote to latel
 # A listing by time alone with no `since` looks back this far (DynamoDB reads it day bucket by day bucket).
 TIME_LISTING_LOOKBACK_DAYS = 366
 
-Kind = Literal["turn", "tool_call"]
+Kind = Literal["turn", "tool_call", "lock"]
+LOCKS_SESSION = "kill-switch"  # the chain the kill switch's lock and unlock records go to (services/locks.py)
 
 
 class InvalidAuditQuery(InvalidInput):
@@ -95,6 +96,10 @@ class AuditEvent(BaseModel):
     # written before provenance existed, and left out of their hash then.
     untrusted_args: tuple[str, ...] | None = None
     read: tuple[str, ...] | None = None
+    # The kill switch (kind `lock`): "lock" or "unlock", the lock's key (`user#<sub>`), the admin's reason.
+    lock_action: Literal["lock", "unlock"] | None = None
+    lock: str | None = Field(None, max_length=300)
+    reason: str | None = Field(None, max_length=300)
 
     @field_validator("time")
     @classmethod
@@ -150,7 +155,7 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-_LATER_FIELDS = frozenset({"untrusted_args", "read"})  # absent from older records: hashed only when set
+_LATER_FIELDS = frozenset({"untrusted_args", "read", "lock_action", "lock", "reason"})  # absent from older records: hashed only when set
 
 
 def record_hash(fields: Mapping[str, Any]) -> str:
@@ -447,6 +452,25 @@ class AuditTrail:
                 output_tokens=output_tokens,
                 tool_calls=tool_calls,
                 error=error,
+            )
+        )
+
+    # -- the kill switch (services/locks.py) --
+
+    def lock_changed(
+        self, by: str, action: Literal["lock", "unlock"], key: str, reason: str = ""
+    ) -> AuditRecord:
+        """Record that admin `by` set or lifted the lock `key`, in the kill switch's own chain."""
+        return self.append(
+            AuditEvent(
+                time=self._clock(),
+                actor=by,
+                session=LOCKS_SESSION,
+                kind="lock",
+                outcome=Outcome.OK,
+                lock_action=action,
+                lock=key,
+                reason=reason or None,
             )
         )
 

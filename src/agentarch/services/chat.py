@@ -31,10 +31,12 @@ from agentarch.core.contracts import (
     TokenUsage,
     ToolCall,
 )
+from agentarch.core.decisions import StopReason
 from agentarch.core.errors import StorageUnavailable
 from agentarch.core.identity import Actor
 from agentarch.core.timestamps import utc_now
 from agentarch.services import conversations, quotas
+from agentarch.services.locks import LockGate, Locked
 from agentarch.services.conversations import (
     ApprovalNotPending,
     ConversationDeleted,
@@ -61,6 +63,11 @@ class ChatReply(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     pending_approval: PendingApproval | None = Field(
         None, description="a tool call waiting for the user: send its id back with approve or reject"
+    )
+    stopped: StopReason | None = Field(
+        None,
+        description="the runaway breaker ended the turn early: locked, tool_call_cap, session_tool_call_cap, "
+        "time_cap, token_budget or looped (the response says so in a sentence)",
     )
     # The audit chain head the agent handed back (never sent to the user): the turn record follows it.
     _audit_head: AuditHead | None = PrivateAttr(None)
@@ -174,6 +181,7 @@ _TURN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (StorageUnavailable, "storage_unavailable"),
     (ApprovalNotPending, "approval_not_pending"),
     (ConversationDeleted, "conversation_deleted"),
+    (Locked, "locked"),
 )
 
 
@@ -218,8 +226,21 @@ class Audited:
             input_tokens=reply.usage.input_tokens,
             output_tokens=reply.usage.output_tokens,
             tool_calls=len(reply.tool_calls),
+            error=reply.stopped.value if reply.stopped else None,  # answered, but the breaker ended it
         )
         return reply
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """The kill switch's step: a new turn of a locked user or session (or with everything locked) is
+    refused before anything else runs (`Locked`: 403 `locked`). The agent checks again before each step."""
+
+    gate: LockGate
+
+    def __call__(self, request: TurnRequest, inner: Next) -> ChatReply:
+        self.gate.check(request.actor.id, request.session_id)
+        return inner(request)
 
 
 # --- the turn ----------------------------------------------------------------------------------
@@ -341,6 +362,7 @@ def _reply(answer: dict[str, Any], session: str, store: ConversationStore | None
         tool_calls=agent.tool_calls,
         usage=agent.usage,
         pending_approval=pending,
+        stopped=agent.stopped,
     )
     reply._audit_head = agent.audit_head
     return reply
