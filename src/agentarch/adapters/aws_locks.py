@@ -38,7 +38,9 @@ class DynamoLockStore:
         )
 
     def delete(self, key: str) -> bool:
-        answer = self._client.delete_item(TableName=self._table, Key={"id": {"S": key}}, ReturnValues="ALL_OLD")
+        answer = self._client.delete_item(
+            TableName=self._table, Key={"id": {"S": key}}, ReturnValues="ALL_OLD"
+        )
         return bool(answer.get("Attributes"))
 
     def get_many(self, keys: Sequence[str]) -> list[Lock]:

@@ -169,9 +169,9 @@ class Turn:
         tool-call caps are checked per call, in `authorize`, and set `stopped` there)."""
         if self.stopped is None and self.locked() is not None:
             self.stopped = StopReason.LOCKED
-        if self.stopped is None and self.caps.seconds is not None:
-            if time.monotonic() - self.started >= self.caps.seconds:
-                self.stopped = StopReason.TIME_CAP
+        seconds = self.caps.seconds
+        if self.stopped is None and seconds is not None and time.monotonic() - self.started >= seconds:
+            self.stopped = StopReason.TIME_CAP
         if self.stopped is None and self.token_budget is not None and self.spent >= self.token_budget:
             self.stopped = StopReason.TOKEN_BUDGET
         return self.stopped
@@ -337,7 +337,11 @@ def _breaker_refusal(turn: Turn, call: ModelToolCall) -> tuple[Decision, tuple[s
     tool-call cap. The turn then ends at its next model call (`Turn.breaker`)."""
     name = call["name"]
     if turn.breaker() is StopReason.LOCKED:
-        return Decision.DENY, (KILL_SWITCH_POLICY,), f"Not permitted: an administrator paused this; {name} was not run."
+        return (
+            Decision.DENY,
+            (KILL_SWITCH_POLICY,),
+            f"Not permitted: an administrator paused this; {name} was not run.",
+        )
     caps = turn.caps
     if turn.stopped is None and caps.turn_tool_calls is not None and len(turn.trace) >= caps.turn_tool_calls:
         turn.stopped = StopReason.TOOL_CALL_CAP

@@ -92,5 +92,5 @@ class StopReason(StrEnum):
     TOOL_CALL_CAP = "tool_call_cap"  # the turn made as many tool calls as it may (TURN_MAX_TOOL_CALLS)
     SESSION_TOOL_CALL_CAP = "session_tool_call_cap"  # the session's tool calls (SESSION_MAX_TOOL_CALLS)
     TIME_CAP = "time_cap"  # the turn ran as long as it may (TURN_MAX_SECONDS)
-    TOKEN_BUDGET = "token_budget"  # the turn spent its model tokens (TURN_TOKEN_BUDGET / the reservation)
+    TOKEN_BUDGET = "token_budget"  # noqa: S105 - a reason's name, not a secret. The turn spent its model tokens (TURN_TOKEN_BUDGET / the reservation)
     LOOPED = "looped"  # the graph's step limit: a model going round without finishing

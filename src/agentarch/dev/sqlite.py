@@ -55,8 +55,8 @@ from agentarch.services.conversations import (
     decode_listing_cursor,
     listing_page,
 )
-from agentarch.services.memory import Message, check_turn, newest_first_to_page, tool_call_text
 from agentarch.services.locks import Lock
+from agentarch.services.memory import Message, check_turn, newest_first_to_page, tool_call_text
 from agentarch.services.quotas import DailyLimits, Usage
 from agentarch.services.tickets import SEARCH_LIMIT, Ticket, TicketComment, matches
 
@@ -936,10 +936,6 @@ class SqliteBackend:
 
     def lock_store(self, settings: StorageSettings) -> SqliteLockStore:
         return SqliteLockStore(database(settings))
-
-    def session_stopper(self, settings: StorageSettings) -> None:
-        """Locally every turn reads the lock table before each step: nothing more to stop."""
-        return None
 
 
 def register() -> None:

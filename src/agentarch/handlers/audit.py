@@ -1,5 +1,6 @@
 # ruff: noqa: E402
-"""Audit Lambda: `GET /api/audit` — the audit trail, for members of the admin group only (pattern 3).
+"""Audit Lambda: `GET /api/audit` — the audit trail — and `GET|POST|DELETE /api/admin/locks` — the kill
+switch — for members of the admin group only (pattern 3).
 
 Anyone else gets the 404 a missing route gets, body included, whatever the query: the admin check
 runs on the raw event before the resolver validates any parameter, so not even a malformed
@@ -17,10 +18,10 @@ gc.disable()
 from functools import lru_cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from agentarch.adapters import wiring
 from agentarch.config import AuditApiSettings, Env, HttpSettings, SettingsError, cached, load
@@ -36,8 +37,9 @@ from agentarch.handlers.http import (
     guarded_resolve,
 )
 from agentarch.handlers.observability import logger, metrics, tracer
-from agentarch.services import audit
-from agentarch.services.audit import AuditRecord, AuditStore
+from agentarch.services import audit, locks
+from agentarch.services.audit import AuditRecord, AuditStore, AuditTrail
+from agentarch.services.locks import REASON_MAX_CHARS, Lock, LockScope, LockStore, SessionStopper
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -134,6 +136,102 @@ def list_audit_records(
             problems=[f"seq {p.seq}: {p.message}" for p in result.problems],
         )
     return AuditPageOut(items=page.items, next_cursor=page.next_cursor, session_verification=checked)
+
+
+@lru_cache(maxsize=1)
+def lock_store() -> LockStore:
+    """The kill switch's table, built once per execution environment."""
+    with configured("audit"):
+        store = wiring.lock_store(cached(AuditApiSettings))
+        if store is None:
+            raise SettingsError(f"{Env.LOCKS_TABLE} is required by the audit Lambda")
+        return store
+
+
+@lru_cache(maxsize=1)
+def admin_trail() -> AuditTrail | None:
+    """The trail the kill switch's lock and unlock records go to."""
+    with configured("audit"):
+        return wiring.audit_trail(cached(AuditApiSettings))
+
+
+@lru_cache(maxsize=1)
+def session_stopper() -> SessionStopper | None:
+    """`StopRuntimeSession` in AWS (None locally, and where no runtime is named)."""
+    with configured("audit"):
+        return wiring.session_stopper(cached(AuditApiSettings))
+
+
+class LockIn(BaseModel):
+    """Lock a user (`target` = their `sub`), a session (`target` = its id) or everything (no target)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: LockScope
+    target: str | None = Field(None, min_length=1, max_length=256)
+    reason: str = Field("", max_length=REASON_MAX_CHARS)
+
+
+class LockOut(BaseModel):
+    """A lock as set, and the runtime sessions in flight that were stopped."""
+
+    lock: Lock
+    stopped_sessions: list[str]
+
+
+class LocksOut(BaseModel):
+    """Every lock, oldest first."""
+
+    items: list[Lock]
+
+
+@app.get(
+    "/api/admin/locks",
+    summary="List the kill switch's locks (audit admin group only)",
+    operation_id="listLocks",
+    responses=documented(200, "every lock", 404, 503),
+)
+def list_locks() -> LocksOut:
+    """Every lock in force."""
+    admins_only(app.current_event.raw_event)
+    return LocksOut(items=lock_store().list_all())
+
+
+@app.post(
+    "/api/admin/locks",
+    summary="Lock a user, a session or everything (audit admin group only)",
+    operation_id="createLock",
+    responses=documented(200, "the lock, in force within a second on every runtime", 404, 422, 503),
+)
+def create_lock(request: Annotated[LockIn, Body()]) -> LockOut:
+    """Every model call, tool call and new turn of the scope is refused within a second; in AWS the
+    scope's sessions in flight are stopped too. Recorded in the audit trail."""
+    admins_only(app.current_event.raw_event)
+    admin = actor_of(app.current_event.raw_event)
+    lock = locks.make_lock(request.scope, request.target, admin.id, request.reason)
+    stopped = locks.set_lock(lock_store(), lock, admin_trail(), session_stopper())
+    logger.info("lock set", extra={"lock": lock.key, "stopped": len(stopped)})
+    return LockOut(lock=lock, stopped_sessions=stopped)
+
+
+@app.delete(
+    "/api/admin/locks",
+    summary="Lift a lock (audit admin group only)",
+    operation_id="deleteLock",
+    responses=documented(200, "whether there was such a lock", 404, 422, 503),
+)
+def delete_lock(
+    scope: Annotated[LockScope, Query(description="user, session or all")],
+    target: Annotated[
+        str | None, Query(min_length=1, max_length=256, description="the user or session")
+    ] = None,
+) -> dict[str, bool]:
+    """Lift the lock of `scope` on `target`; recorded in the audit trail."""
+    admins_only(app.current_event.raw_event)
+    admin = actor_of(app.current_event.raw_event)
+    removed = locks.remove_lock(lock_store(), scope, target, admin.id, admin_trail())
+    logger.info("lock lifted", extra={"scope": scope.value, "removed": removed})
+    return {"removed": removed}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -35,8 +35,8 @@ from agentarch.core.identity import Actor, actor_from_claims
 from agentarch.handlers.observability import logger, metrics
 from agentarch.services.chat import AgentTimeout, AgentUnavailable, AnsweredTooLate, MalformedAgentReply
 from agentarch.services.conversations import ApprovalNotPending, ConversationNotFound
-from agentarch.services.memory import DeleteIncomplete
 from agentarch.services.locks import Locked
+from agentarch.services.memory import DeleteIncomplete
 from agentarch.services.quotas import QuotaExceeded
 
 
@@ -166,8 +166,7 @@ DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | No
 ERROR_STATUSES: dict[int, str] = {
     400: "the body cannot be read as JSON (`malformed_json`)",
     401: "no valid access token with the API scope, or no identity in it (`unauthorized`)",
-    403: "an administrator has paused this user, this conversation or the assistant (`locked`): "
-    "nothing ran",
+    403: "an administrator has paused this user, this conversation or the assistant (`locked`): nothing ran",
     404: "no such route, or no such conversation of yours (`not_found`)",
     409: "a request with the same Idempotency-Key is still running (`request_in_progress`), or the "
     "approval sent is not pending in this conversation: decided already, expired (15 minutes), "

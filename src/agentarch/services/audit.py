@@ -155,7 +155,9 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-_LATER_FIELDS = frozenset({"untrusted_args", "read", "lock_action", "lock", "reason"})  # absent from older records: hashed only when set
+_LATER_FIELDS = frozenset(
+    {"untrusted_args", "read", "lock_action", "lock", "reason"}
+)  # absent from older records: hashed only when set
 
 
 def record_hash(fields: Mapping[str, Any]) -> str:

@@ -36,13 +36,13 @@ from agentarch.core.errors import StorageUnavailable
 from agentarch.core.identity import Actor
 from agentarch.core.timestamps import utc_now
 from agentarch.services import conversations, quotas
-from agentarch.services.locks import LockGate, Locked
 from agentarch.services.conversations import (
     ApprovalNotPending,
     ConversationDeleted,
     ConversationIndex,
     ConversationNotFound,
 )
+from agentarch.services.locks import Locked, LockGate
 from agentarch.services.memory import MemoryEvents
 
 if TYPE_CHECKING:  # a pattern without a trail does not import it at cold start

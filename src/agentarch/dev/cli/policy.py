@@ -1,4 +1,5 @@
-"""`agentarch policy validate|test|explain`: the tool policy author's tools.
+"""`agentarch policy validate|test|explain`: the tool policy author's tools; `agentarch policy
+lock|unlock|locks`: the kill switch (services/locks.py), on the local stack or a deployed table.
 
 The decisions are the agent's own: the same folder loader, the same argument normalisation (each
 tool's argument schema) and the same `decide` the agent's authorizer step calls.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -25,8 +27,10 @@ from agentarch.agent.policy import (
     decide,
     load_tool_policy,
 )
+from agentarch.config import Env
 from agentarch.core.decisions import Decision, PolicyMode
 from agentarch.core.identity import Actor
+from agentarch.services.locks import REASON_MAX_CHARS
 
 
 class PolicyCase(BaseModel):
@@ -114,10 +118,46 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     explain.add_argument("--mode", choices=[m.value for m in PolicyMode], default=PolicyMode.ENFORCE.value)
     explain.add_argument("--policies", type=Path, default=DEFAULT_POLICY_DIR, metavar="DIR")
+    where = argparse.ArgumentParser(add_help=False)
+    place = where.add_argument_group("where the locks are (default: the local stack's state directory)")
+    place.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get(Env.STATE_DIR, ".agentarch/state")),
+        help="the local stack's state directory; its SQLite file holds the locks and the audit trail",
+    )
+    place.add_argument("--table", help="a deployed locks table instead (terraform output locks_table_name)")
+    place.add_argument("--audit-table", help="with --table: the audit table the lock is recorded in")
+    place.add_argument(
+        "--runtime-arn", help="with --table: stop the scope's sessions in flight (StopRuntimeSession)"
+    )
+    place.add_argument("--region", help="the tables' AWS region (default: your AWS configuration's)")
+    place.add_argument("--by", default=os.environ.get("USER", "admin"), help="who sets it (the audit record)")
+    for action, text in (
+        ("lock", "refuse every model call, tool call and new turn of a scope"),
+        ("unlock", "lift a lock"),
+    ):
+        parser_ = sub.add_parser(
+            action,
+            parents=[where],
+            help=text,
+            description=f"{text[0].upper()}{text[1:]}, within a second on every runtime (the agent reads "
+            "the lock table before each model call and tool call, the chat service before each turn). "
+            "Recorded in the audit trail (session `kill-switch`).",
+        )
+        scope = parser_.add_mutually_exclusive_group(required=True)
+        scope.add_argument("--user", help="a user's `sub`")
+        scope.add_argument("--session", help="a session id")
+        scope.add_argument("--all", action="store_true", help="everyone, every session")
+        if action == "lock":
+            parser_.add_argument("--reason", default="", help=f"why (at most {REASON_MAX_CHARS} characters)")
+    sub.add_parser("locks", parents=[where], help="list the locks in force", description="List every lock.")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one `agentarch policy` action."""
+    if args.policy_command in ("lock", "unlock", "locks"):
+        return _kill_switch(args)
     folder = args.folder if args.policy_command == "validate" else args.policies
     try:
         policy = load_tool_policy(folder)
@@ -130,6 +170,52 @@ def run(args: argparse.Namespace) -> int:
     if args.policy_command == "test":
         return _run_cases(policy, args.file)
     return _explain(policy, args)
+
+
+def _kill_switch(args: argparse.Namespace) -> int:
+    from agentarch.adapters import wiring
+    from agentarch.config import StorageSettings
+    from agentarch.core.errors import InvalidInput, StorageUnavailable
+    from agentarch.services import locks
+
+    if args.table:
+        values = {Env.STORAGE_BACKEND: "aws", Env.LOCKS_TABLE: args.table, Env.AUDIT_TABLE: args.audit_table}
+        values |= {Env.AGENT_RUNTIME_ARN: args.runtime_arn, Env.AWS_REGION: args.region}
+    else:
+        from agentarch.dev.sqlite import DATABASE_FILE, register
+
+        register()
+        values = {Env.STORAGE_BACKEND: "sqlite", Env.SQLITE_PATH: str(args.state_dir / DATABASE_FILE)}
+    settings = StorageSettings.model_validate({k.value: v for k, v in values.items() if v is not None})
+    try:
+        store = wiring.lock_store(settings)
+        assert store is not None  # a storage backend is always named here
+        if args.policy_command == "locks":
+            for lock in store.list_all():
+                print(f"{lock.key}\t{lock.locked_at.isoformat()}\t{lock.locked_by}\t{lock.reason}")
+            return 0
+        trail = wiring.audit_trail(settings) if (not args.table or args.audit_table) else None
+        scope, target = (
+            ("user", args.user) if args.user else ("session", args.session) if args.session else ("all", None)
+        )
+        if args.policy_command == "lock":
+            lock = locks.make_lock(scope, target, args.by, args.reason)
+            stopped = locks.set_lock(store, lock, trail, wiring.session_stopper(settings))
+            print(
+                f"locked {lock.key}" + (f"; stopped {len(stopped)} session(s) in flight" if stopped else "")
+            )
+            return 0
+        removed = locks.remove_lock(store, scope, target, args.by, trail)
+        print(f"unlocked {locks.make_lock(scope, target, args.by).key}" if removed else "no such lock")
+        return 0 if removed else 1
+    except InvalidInput as exc:
+        print(f"agentarch policy {args.policy_command}: {exc}", file=sys.stderr)
+        return 2
+    except StorageUnavailable as exc:
+        print(
+            f"agentarch policy {args.policy_command}: the lock table is unavailable ({exc})", file=sys.stderr
+        )
+        return 3
 
 
 def evaluate(policy: ToolPolicy, case: PolicyCase) -> tuple[Decision, tuple[str, ...], tuple[str, ...]]:

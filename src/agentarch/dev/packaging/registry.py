@@ -137,9 +137,17 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             entry_module="agentarch.handlers.audit",
             entry_callable="lambda_handler",
             artifact="audit.zip",
-            description="audit Lambda: GET /api/audit, the audit trail for the admin group",
+            description="audit Lambda: GET /api/audit, the audit trail, and /api/admin/locks, the kill switch, "
+            "for the admin group",
             allowed_packages=_LAMBDA_PACKAGES,
-            routes=(("GET", "/api/audit"),),
+            botocore_models=("bedrock-agentcore",),
+            environment={"AWS_DATA_PATH": LAMBDA_AWS_DATA_PATH},
+            routes=(
+                ("GET", "/api/audit"),
+                ("GET", "/api/admin/locks"),
+                ("POST", "/api/admin/locks"),
+                ("DELETE", "/api/admin/locks"),
+            ),
             min_pattern=3,
         ),
         FunctionSpec(
