@@ -186,8 +186,9 @@ def test_a_turn_stops_at_its_token_budget_and_says_so(tools: list[BaseTool]) -> 
     result = run_turn(graph, [], "what is 17 * 23?", turn)
 
     # Then the tool ran, but no model call was made past the budget: the user reads why it stopped
-    assert [call.name for call in result.tool_calls] == ["calculator"]
+    assert [(call.name, call.decision.value) for call in result.tool_calls] == [("calculator", "allow")]
     assert "used its budget of 1 model tokens" in result.response
+    assert result.stopped == "token_budget"
     assert turn.spent == result.usage.total > 0
 
 

@@ -164,15 +164,17 @@ class Turn:
         self.lock = self.gate.lock_on(self.principal.id if self.principal else None, self.session_id)
         return self.lock
 
-    def breaker(self) -> StopReason | None:
-        """Whether the turn must stop before its next step: locked, out of time or out of tokens (the
-        tool-call caps are checked per call, in `authorize`, and set `stopped` there)."""
+    def breaker(self, model_call: bool) -> StopReason | None:
+        """Whether the turn must stop before its next step: locked or out of time; before a model call
+        also out of tokens (a call the model asked for within its budget still runs). The tool-call
+        caps are checked per call, in `authorize`, and set `stopped` there."""
         if self.stopped is None and self.locked() is not None:
             self.stopped = StopReason.LOCKED
         seconds = self.caps.seconds
         if self.stopped is None and seconds is not None and time.monotonic() - self.started >= seconds:
             self.stopped = StopReason.TIME_CAP
-        if self.stopped is None and self.token_budget is not None and self.spent >= self.token_budget:
+        budget = self.token_budget
+        if self.stopped is None and model_call and budget is not None and self.spent >= budget:
             self.stopped = StopReason.TOKEN_BUDGET
         return self.stopped
 
@@ -228,7 +230,7 @@ def build_graph(
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
         turn = _turn(config)
-        if turn.breaker() is not None:  # locked, out of time, tokens or tool calls: no model call
+        if turn.breaker(model_call=True) is not None:  # locked, out of time, tokens or tool calls: no model call
             return {"messages": [AIMessage(turn.stop_sentence())]}
         if turn.offered is None:  # once per turn: the principal does not change within it
             principal = turn.principal
@@ -336,7 +338,7 @@ def _breaker_refusal(turn: Turn, call: ModelToolCall) -> tuple[Decision, tuple[s
     """A call the runaway breaker refuses before the policy sees it: a lock, the turn's time, or a
     tool-call cap. The turn then ends at its next model call (`Turn.breaker`)."""
     name = call["name"]
-    if turn.breaker() is StopReason.LOCKED:
+    if turn.breaker(model_call=False) is StopReason.LOCKED:
         return (
             Decision.DENY,
             (KILL_SWITCH_POLICY,),

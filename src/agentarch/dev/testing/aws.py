@@ -49,6 +49,7 @@ TABLE_NAME = "agentarch-conversations"
 AUDIT_TABLE_NAME = "agentarch-audit"
 QUOTAS_TABLE_NAME = "agentarch-quotas"
 IDEMPOTENCY_TABLE_NAME = "agentarch-idempotency"
+LOCKS_TABLE_NAME = "agentarch-locks"
 REGION = "us-east-1"
 SERVICE_DEFAULT_MAX_RESULTS = 20
 FAKE_CREDENTIALS = {
@@ -176,6 +177,11 @@ def _table_keyed_on_id(dynamodb: Any, name: str) -> None:
 
 def create_quotas_table(dynamodb: Any, name: str = QUOTAS_TABLE_NAME) -> None:
     """The quota counters table, as Terraform makes it (partition key `id`)."""
+    _table_keyed_on_id(dynamodb, name)
+
+
+def create_locks_table(dynamodb: Any, name: str = LOCKS_TABLE_NAME) -> None:
+    """The kill switch's locks table, as Terraform makes it (partition key `id`)."""
     _table_keyed_on_id(dynamodb, name)
 
 
