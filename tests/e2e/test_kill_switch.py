@@ -56,20 +56,20 @@ def test_a_locked_user_is_refused_until_unlocked_and_the_trail_says_so(stack: Ru
         assert locked.status_code == 200, locked.text
         assert locked.json()["lock"]["scope"] == "user" and locked.json()["stopped_sessions"] == []
 
-        refused = bob.post("/chat", json={"message": "what is 2 + 2?"})
+        refused = bob.post("/chat", json={"message": "hello"})
         assert refused.status_code == 403
         error = refused.json()["error"]
         assert error["code"] == "locked"
         assert error["message"] == "an administrator has paused your account; nothing was run"
         assert "runaway" not in refused.text  # the admin's reason is for the trail, not for the user
-        assert carol.post("/chat", json={"message": "what is 2 + 2?"}).status_code == 200  # others go on
+        assert carol.post("/chat", json={"message": "hello"}).status_code == 200  # others go on
 
         listed = admin.get("/admin/locks").json()["items"]
         assert [(lock["scope"], lock["target"]) for lock in listed] == [("user", bob_sub)]
 
         lifted = admin.delete("/admin/locks", params={"scope": "user", "target": bob_sub})
         assert lifted.status_code == 200 and lifted.json() == {"removed": True}
-        again = bob.post("/chat", json={"message": "what is 2 + 2?"})
+        again = bob.post("/chat", json={"message": "hello"})
         assert again.status_code == 200, again.text
 
         assert lock_records(admin)[-2:] == [
@@ -107,8 +107,13 @@ def test_a_turn_in_flight_stops_at_its_next_step_once_its_session_is_locked(stac
         assert body["response"] == "I stopped here: an administrator has paused this conversation. Nothing more was done."
         assert all(call["decision"] != "allow" for call in body["tool_calls"])  # the calculator never ran
 
+        # The next turn is refused: by the chat service (403), or, while its gate still holds the answer
+        # it read less than a second before the lock, by the agent at its first step (nothing runs).
         next_turn = carol.post("/chat", json={"message": "what is 1 + 1?", "session_id": session})
-        assert next_turn.status_code == 403 and next_turn.json()["error"]["code"] == "locked"
+        if next_turn.status_code == 200:
+            assert next_turn.json()["stopped"] == "locked" and next_turn.json()["tool_calls"] == []
+        else:
+            assert (next_turn.status_code, next_turn.json()["error"]["code"]) == (403, "locked")
         assert admin.delete("/admin/locks", params={"scope": "session", "target": session}).json() == {
             "removed": True
         }
@@ -141,12 +146,12 @@ def test_the_cli_locks_everyone_and_lists_and_lifts_it(stack: RunningStack) -> N
 
     with client(stack, CAROL) as carol, client(stack, ALICE) as admin:
         assert cli("lock", "--all", "--reason", "incident 42", "--by", "oncall").stdout == "locked all#*\n"
-        refused = carol.post("/chat", json={"message": "what is 2 + 2?"})
+        refused = carol.post("/chat", json={"message": "hello"})
         assert refused.status_code == 403
         assert refused.json()["error"]["message"] == "an administrator has paused the assistant; nothing was run"
         assert cli("locks").stdout.startswith("all#*\t")
 
         assert cli("unlock", "--all").stdout == "unlocked all#*\n"
         assert cli("unlock", "--all").returncode == 1  # nothing left to lift
-        assert carol.post("/chat", json={"message": "what is 2 + 2?"}).status_code == 200
+        assert carol.post("/chat", json={"message": "hello"}).status_code == 200
         assert ("lock", "all#*", "incident 42") in lock_records(admin)
