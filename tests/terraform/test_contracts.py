@@ -71,6 +71,7 @@ EXPECTED_STORAGE_ENV = {  # no HISTORY_TURNS: only the agent reloads history
     "CONVERSATION_EXPIRY_DAYS",
     "AUDIT_TABLE",  # turn records; no AUDIT_KEY_ID: a turn record digests nothing
     "AUDIT_RETENTION_DAYS",
+    "LOCKS_TABLE",  # the kill switch, read before each new turn
 }
 EXPECTED_AUDIT_ENV = {
     "ALLOWED_ORIGINS",
@@ -78,6 +79,8 @@ EXPECTED_AUDIT_ENV = {
     "STORAGE_BACKEND",
     "AUDIT_TABLE",
     "AUDIT_ADMIN_GROUP",
+    "LOCKS_TABLE",  # the kill switch's routes
+    "AGENT_RUNTIME_ARN",  # a new lock stops the scope's sessions in flight (StopRuntimeSession)
 }
 EXPECTED_CONVERSATIONS_ENV = {
     "ALLOWED_ORIGINS",
@@ -182,6 +185,7 @@ def test_each_function_gets_exactly_its_environment(name: str) -> None:
             "AUDIT_TABLE",
             "AUDIT_RETENTION_DAYS",
             "AUDIT_KEY_ID",
+            "LOCKS_TABLE",  # the kill switch, read before each model call and tool call
         }
         if with_storage
         else EXPECTED_TRAIL_ONLY_ENV | {"AUDIT_KEY_ID"}
@@ -383,7 +387,7 @@ def test_the_audit_table_is_append_only_for_every_role() -> None:
     assert granted == {
         "chat": {"dynamodb:PutItem", "dynamodb:Query"},  # turn records
         "runtime": {"dynamodb:PutItem", "dynamodb:Query"},  # tool-call records
-        "audit": {"dynamodb:Query"},  # GET /api/audit
+        "audit": {"dynamodb:PutItem", "dynamodb:Query"},  # GET /api/audit; lock and unlock records
     }
     conditions = plain(module_dir("audit").outputs["put_conditions"].body)["value"]
     attributes = next(c for c in conditions if c["variable"] == "dynamodb:Attributes")

@@ -71,11 +71,14 @@ def test_openapi_covers_every_route_of_every_lambda(tmp_path: Path) -> None:
         ("GET", "/api/conversations/{session_id}"),
         ("DELETE", "/api/conversations/{session_id}"),
         ("GET", "/api/audit"),
+        ("GET", "/api/admin/locks"),
+        ("POST", "/api/admin/locks"),
+        ("DELETE", "/api/admin/locks"),
     }
     assert "ChatRequest" in document["components"]["schemas"]
     chat = document["paths"]["/api/chat"]["post"]
     assert any(p["in"] == "header" and p["name"].lower() == "idempotency-key" for p in chat["parameters"])
-    assert {"409", "422", "429"} <= set(chat["responses"])
+    assert {"403", "409", "422", "429"} <= set(chat["responses"])
 
 
 def test_dev_refuses_a_busy_port_with_a_clear_message(

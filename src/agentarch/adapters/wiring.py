@@ -52,8 +52,8 @@ class Backend(Protocol):
         """Each user's daily quota counters."""
         ...
 
-    def lock_store(self, settings: StorageSettings) -> LockStore:
-        """The kill switch's locks."""
+    def lock_store(self, settings: StorageSettings) -> LockStore | None:
+        """The kill switch's locks; None where the backend keeps none."""
         ...
 
     def idempotency_store(self, settings: GovernanceSettings) -> BasePersistenceLayer:
@@ -108,11 +108,14 @@ class AwsBackend:
 
         return KmsArgumentKey(settings.audit_key_id, region=settings.aws_region)
 
-    def lock_store(self, settings: StorageSettings) -> LockStore:
+    def lock_store(self, settings: StorageSettings) -> LockStore | None:
+        """The locks table `LOCKS_TABLE` names; None without one (a stack deployed before the kill
+        switch existed keeps running, with no kill switch)."""
+        if not settings.locks_table:
+            return None
         from agentarch.adapters.aws_locks import DynamoLockStore
 
-        table = required(settings.locks_table, Env.LOCKS_TABLE, Env.STORAGE_BACKEND, "aws")
-        return DynamoLockStore(table, region=settings.aws_region)
+        return DynamoLockStore(settings.locks_table, region=settings.aws_region)
 
     def quota_store(self, settings: GovernanceSettings) -> QuotaStore:
         from agentarch.adapters.aws_quotas import DynamoQuotaStore

@@ -147,6 +147,12 @@ module "runtime" {
       actions   = ["kms:GenerateMac"]
       resources = [module.audit_trail.argument_key_arn]
     },
+    {
+      # The kill switch: read before each model call and each tool call.
+      sid       = "ReadLocks"
+      actions   = ["dynamodb:BatchGetItem"]
+      resources = [module.data.locks_table_arn]
+    },
   ]
 
   environment_variables = {
@@ -161,6 +167,7 @@ module "runtime" {
     AUDIT_TABLE          = module.audit_trail.table_name
     AUDIT_RETENTION_DAYS = tostring(local.audit_retention_days)
     AUDIT_KEY_ID         = module.audit_trail.argument_key_arn
+    LOCKS_TABLE          = module.data.locks_table_name
   }
 }
 
@@ -213,6 +220,7 @@ module "chat" {
     CHAT_QUOTAS                   = module.limits.chat_quotas_json
     AUDIT_TABLE                   = module.audit_trail.table_name
     AUDIT_RETENTION_DAYS          = tostring(local.audit_retention_days)
+    LOCKS_TABLE                   = module.data.locks_table_name
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -256,6 +264,12 @@ module "chat" {
       sid       = "AuditChainHead"
       actions   = ["dynamodb:Query"]
       resources = [module.audit_trail.table_arn]
+    },
+    {
+      # The kill switch: read before each new turn.
+      sid       = "ReadLocks"
+      actions   = ["dynamodb:BatchGetItem"]
+      resources = [module.data.locks_table_arn]
     },
   ]
 }
@@ -325,20 +339,26 @@ module "audit" {
   source = "../../modules/lambda_function"
 
   name                      = "${var.name}-audit"
-  description               = "GET /api/audit: the audit trail, for the audit admin group only"
+  description               = "GET /api/audit and /api/admin/locks: the audit trail and the kill switch, for the audit admin group only"
   artifact_path             = "${local.artifacts_dir}/audit.zip"
   handler                   = "agentarch.handlers.audit.lambda_handler"
   powertools_layer_version  = var.powertools_layer_version
-  botocore_data_path        = false # boto3's own DynamoDB model: the zip carries no API description
   timeout_seconds           = module.timeouts.conversations_lambda_seconds
   api_gateway_execution_arn = module.front_door.execution_arn
-  api_gateway_routes        = { list = "GET/api/audit" }
+  api_gateway_routes = {
+    list       = "GET/api/audit"
+    list_locks = "GET/api/admin/locks"
+    lock       = "POST/api/admin/locks"
+    unlock     = "DELETE/api/admin/locks"
+  }
 
   environment = {
     ALLOWED_ORIGINS              = var.web_origin
     MAX_BODY_BYTES               = tostring(local.max_body_bytes)
     STORAGE_BACKEND              = "aws"
     AUDIT_TABLE                  = module.audit_trail.table_name
+    LOCKS_TABLE                  = module.data.locks_table_name
+    AGENT_RUNTIME_ARN            = module.runtime.runtime_arn # a new lock stops its sessions in flight
     AUDIT_ADMIN_GROUP            = module.identity.audit_admin_group
     POWERTOOLS_SERVICE_NAME      = "audit"
     POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
@@ -350,6 +370,23 @@ module "audit" {
       sid       = "AuditRead"
       actions   = ["dynamodb:Query"]
       resources = [module.audit_trail.table_arn, "${module.audit_trail.table_arn}/index/*"]
+    },
+    # Each lock and unlock is appended to the trail (append-only, as for every writer).
+    {
+      sid        = "AuditAppend"
+      actions    = ["dynamodb:PutItem"]
+      resources  = [module.audit_trail.table_arn]
+      conditions = module.audit_trail.put_conditions
+    },
+    {
+      sid       = "ManageLocks"
+      actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
+      resources = [module.data.locks_table_arn]
+    },
+    {
+      sid       = "StopLockedSessions"
+      actions   = ["bedrock-agentcore:StopRuntimeSession"]
+      resources = [module.runtime.runtime_arn, "${module.runtime.runtime_arn}/runtime-endpoint/*"]
     },
   ]
 }
@@ -373,6 +410,9 @@ module "front_door" {
     get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }
     list_audit_records  = { path = "/api/audit", method = "GET", lambda_invoke_arn = module.audit.invoke_arn }
+    list_locks          = { path = "/api/admin/locks", method = "GET", lambda_invoke_arn = module.audit.invoke_arn }
+    create_lock         = { path = "/api/admin/locks", method = "POST", lambda_invoke_arn = module.audit.invoke_arn }
+    delete_lock         = { path = "/api/admin/locks", method = "DELETE", lambda_invoke_arn = module.audit.invoke_arn }
   }
 }
 

@@ -37,3 +37,13 @@ output "tickets_table_arn" {
   description = "ARN of the tickets table (for the agent runtime's ticket tools: PutItem, Scan, UpdateItem)."
   value       = aws_dynamodb_table.tickets.arn
 }
+
+output "locks_table_name" {
+  description = "Name of the kill switch's locks table (LOCKS_TABLE)."
+  value       = aws_dynamodb_table.locks.name
+}
+
+output "locks_table_arn" {
+  description = "ARN of the locks table (BatchGetItem for the chat Lambda and the agent; PutItem, DeleteItem, Scan for the audit Lambda)."
+  value       = aws_dynamodb_table.locks.arn
+}
