@@ -71,6 +71,11 @@ output "audit_table_name" {
   value       = module.audit_trail.table_name
 }
 
+output "locks_table_name" {
+  description = "The kill switch's DynamoDB table: `agentarch policy lock --table <this> --audit-table <audit_table_name> --runtime-arn <runtime_arn> --user <sub>`."
+  value       = module.data.locks_table_name
+}
+
 output "audit_admin_group" {
   description = "Cognito group whose members may read GET /api/audit (add a user with aws cognito-idp admin-add-user-to-group)."
   value       = module.identity.audit_admin_group
