@@ -95,9 +95,9 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
     # Only the AWS backend of each port: the local stack's SQLite storage never ships
     assert not any("sqlite" in n for n in modules)
     adapters = {  # the AWS adapters of the ports each handler uses
-        "chat": {"aws_memory", "aws_conversations", "aws_audit"},
+        "chat": {"aws_memory", "aws_conversations", "aws_audit", "aws_locks"},
         "conversations": {"aws_memory", "aws_conversations"},
-        "audit": {"aws_audit"},
+        "audit": {"aws_audit", "aws_locks"},  # the trail and the kill switch
         "evaluator": set(),  # reads only the spans it is handed
         "notary": {"aws_notary"},  # KMS and the checkpoint bucket, never the writers' tables
         "eval_scopes": set(),  # changes only the trigger event it is handed
