@@ -13,7 +13,7 @@ from agentarch.adapters.aws_locks import DynamoLockStore
 from agentarch.dev.sqlite import SqliteDatabase, SqliteLockStore
 from agentarch.dev.testing.aws import LOCKS_TABLE_NAME, REGION, create_locks_table
 from agentarch.services import locks
-from agentarch.services.locks import LockGate, Locked, LockScope, LockStore
+from agentarch.services.locks import Locked, LockGate, LockScope, LockStore
 
 
 @pytest.fixture(params=["aws", "sqlite"])

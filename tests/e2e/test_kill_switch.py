@@ -46,7 +46,9 @@ def sub_of(stack: RunningStack, user: tuple[str, str]) -> str:
 
 
 def lock_records(admin: httpx.Client) -> list[tuple[Any, ...]]:
-    return [(r["lock_action"], r["lock"], r["reason"]) for r in every_record(admin, 50, session="kill-switch")]
+    return [
+        (r["lock_action"], r["lock"], r["reason"]) for r in every_record(admin, 50, session="kill-switch")
+    ]
 
 
 def test_a_locked_user_is_refused_until_unlocked_and_the_trail_says_so(stack: RunningStack) -> None:
@@ -104,7 +106,10 @@ def test_a_turn_in_flight_stops_at_its_next_step_once_its_session_is_locked(stac
         assert answer["status"] == 200, answer
         body = answer["body"]
         assert body["stopped"] == "locked"
-        assert body["response"] == "I stopped here: an administrator has paused this conversation. Nothing more was done."
+        assert (
+            body["response"]
+            == "I stopped here: an administrator has paused this conversation. Nothing more was done."
+        )
         assert all(call["decision"] != "allow" for call in body["tool_calls"])  # the calculator never ran
 
         # The next turn is refused: by the chat service (403), or, while its gate still holds the answer
@@ -137,7 +142,7 @@ def test_only_audit_admins_reach_the_lock_routes(stack: RunningStack) -> None:
 
 def test_the_cli_locks_everyone_and_lists_and_lifts_it(stack: RunningStack) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
+        return subprocess.run(
             [sys.executable, "-m", "agentarch.dev.cli", "policy", *args, "--state-dir", str(stack.state_dir)],
             capture_output=True,
             text=True,
@@ -148,7 +153,9 @@ def test_the_cli_locks_everyone_and_lists_and_lifts_it(stack: RunningStack) -> N
         assert cli("lock", "--all", "--reason", "incident 42", "--by", "oncall").stdout == "locked all#*\n"
         refused = carol.post("/chat", json={"message": "hello"})
         assert refused.status_code == 403
-        assert refused.json()["error"]["message"] == "an administrator has paused the assistant; nothing was run"
+        assert (
+            refused.json()["error"]["message"] == "an administrator has paused the assistant; nothing was run"
+        )
         assert cli("locks").stdout.startswith("all#*\t")
 
         assert cli("unlock", "--all").stdout == "unlocked all#*\n"

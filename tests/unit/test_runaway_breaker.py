@@ -94,9 +94,7 @@ def test_a_turn_past_its_wall_time_stops_before_the_next_model_call(tools: list[
 
 
 def test_the_token_budget_is_a_stop_reason_and_lets_the_asked_call_run(tools: list[BaseTool]) -> None:
-    result = run_turn(
-        build_graph(Arithmetic(), tools, load_tool_policy()), [], "add", _turn(token_budget=10)
-    )
+    result = run_turn(build_graph(Arithmetic(), tools, load_tool_policy()), [], "add", _turn(token_budget=10))
 
     assert [call.decision for call in result.tool_calls] == [Decision.ALLOW]
     assert result.stopped is StopReason.TOKEN_BUDGET
@@ -120,7 +118,9 @@ def test_a_lock_set_while_a_turn_runs_stops_it_at_its_next_tool_call(
     assert [call.decision for call in result.tool_calls] == [Decision.ALLOW, Decision.DENY]
     assert result.tool_calls[-1].policies == [KILL_SWITCH_POLICY]
     assert result.stopped is StopReason.LOCKED
-    assert result.response == "I stopped here: an administrator has paused your account. Nothing more was done."
+    assert (
+        result.response == "I stopped here: an administrator has paused your account. Nothing more was done."
+    )
     assert model.calls == 2  # no model call after the lock
 
 

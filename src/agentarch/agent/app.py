@@ -98,9 +98,11 @@ class AgentService:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
         actor = request.actor if self._trust_payload_identity else None
         history: list[BaseMessage] = []
+        earlier: list[str] = []  # others' words earlier turns read, as their calls recorded them
         if self._memory is not None and actor is not None:
             recent = self._memory.recent_messages(actor.id, session_id, self._history_turns)
             history = [HumanMessage(m.text) if m.role == "user" else AIMessage(m.text) for m in recent]
+            earlier = [label for m in recent for call in m.tool_calls for label in call.read]
         turn = Turn(
             principal=actor,
             session_id=session_id,
@@ -115,6 +117,7 @@ class AgentService:
             gate=self._gate,
             caps=self._caps,
         )
+        turn.provenance.recall(earlier)
         if self._audit is not None and actor is not None:
             self._audit.hand_over(session_id, request.audit_head)  # no Query for the head per record
         with telemetry.turn_attributes(session_id, actor.id if actor else None, self._telemetry):

@@ -156,6 +156,7 @@ class Turn:
     started: float = field(default_factory=time.monotonic)
     stopped: StopReason | None = None  # set when the breaker ends the turn
     lock: Lock | None = None  # the lock that ended it
+    brought: dict[str, list[str]] = field(default_factory=dict)  # call id → untrusted sources it read
 
     def locked(self) -> Lock | None:
         """The lock that covers this turn's user or session now (read at most ~1 s stale), or None."""
@@ -230,7 +231,9 @@ def build_graph(
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[BaseMessage]]:
         turn = _turn(config)
-        if turn.breaker(model_call=True) is not None:  # locked, out of time, tokens or tool calls: no model call
+        if (
+            turn.breaker(model_call=True) is not None
+        ):  # locked, out of time, tokens or tool calls: no model call
             return {"messages": [AIMessage(turn.stop_sentence())]}
         if turn.offered is None:  # once per turn: the principal does not change within it
             principal = turn.principal
@@ -321,6 +324,7 @@ def run_turn(
             output=outputs.get(decided.call_id, ""),
             decision=decided.decision,
             policies=list(decided.policies),
+            read=turn.brought.get(decided.call_id, []),
         )
         for decided in turn.trace
     ]
@@ -412,7 +416,10 @@ def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
     tool_config: RunnableConfig = {"configurable": {"turn": turn, "call_id": decided.call_id}}
     try:
         raw = tool.invoke(call["args"], config=tool_config)
+        known = len(turn.provenance.untrusted)
         output = turn.provenance.read(tool, raw, turn.principal.id if turn.principal else "")
+        brought = turn.provenance.untrusted[known:]
+        turn.brought[decided.call_id] = list(dict.fromkeys(source.label for source in brought))
     except Exception as exc:
         if handle is not None and turn.audit is not None:
             turn.audit.tool_call_finished(handle, outcome="error", error=type(exc).__name__)

@@ -132,6 +132,12 @@ class Provenance:
         """Per argument: does it trace to the user?"""
         return {str(name): self.traces(value) for name, value in args.items()}
 
+    def recall(self, labels: Sequence[str]) -> None:
+        """Sources an earlier turn of the session read (their labels, as that turn's calls recorded
+        them): the approval card of this turn can name them."""
+        for label in labels:
+            self.untrusted.append(Source("", label))
+
     def why(self) -> str | None:
         """What the user reads on an approval card asked after untrusted content: whose words led here."""
         labels = list(dict.fromkeys(source.label for source in self.untrusted))

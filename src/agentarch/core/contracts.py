@@ -46,6 +46,11 @@ class ToolCall(BaseModel):
     output: str = ""
     decision: Decision = Decision.ALLOW
     policies: list[str] = Field(default_factory=list, description="the tool policies that decided the call")
+    read: list[str] = Field(
+        default_factory=list,
+        description="others' words this call's output brought in (\"ticket T-12, written by <sub>\"): a later "
+        "turn's approval card names them",
+    )
 
 
 class PendingCall(BaseModel):
