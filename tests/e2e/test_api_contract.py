@@ -48,7 +48,16 @@ def run_schemathesis(
 def test_every_answer_is_documented_and_none_is_a_server_error(
     contract_stack: RunningStack, tmp_path: Path
 ) -> None:
-    result = run_schemathesis(contract_stack, openapi_document(), tmp_path, "--max-examples", "80")
+    # Not createLock: a generated lock on everyone would pause the other routes mid-run (see schemathesis.toml).
+    result = run_schemathesis(
+        contract_stack,
+        openapi_document(),
+        tmp_path,
+        "--max-examples",
+        "80",
+        "--exclude-operation-id",
+        "createLock",
+    )
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "No issues found" in result.stdout

@@ -116,6 +116,7 @@ def test_each_route_answers_exactly_the_statuses_its_document_lists(
     alice.send(CHAT, content=b"message=hi", headers={"Content-Type": "text/plain"})  # 415
     alice.every_route(session="short", json_body={"message": ""}, query={"limit": "0"})  # 422
     same_key_while_the_first_runs(stack, alice)  # 409
+    locked_out(stack, alice)  # 403
     # what the gateway refuses
     alice.every_route(token="")  # 401
     alice.every_route(content=b"x" * 40_000, headers={"Content-Type": "application/json"})  # 413
@@ -149,6 +150,18 @@ def test_each_route_answers_exactly_the_statuses_its_document_lists(
         expected[route].discard(500)
     undocumented_or_never_seen = {route: sorted(seen[route] ^ expected[route]) for route in ROUTES}
     assert undocumented_or_never_seen == {route: [] for route in ROUTES}
+
+
+def locked_out(stack: RunningStack, probe: Probe) -> None:
+    """A chat in a session an admin locked (the kill switch): 403 `locked`."""
+    session = "s" + uuid.uuid4().hex + "0" * 16
+    admin = {"Authorization": f"Bearer {probe.token}"}  # alice is in the audit admin group
+    lock = {"scope": "session", "target": session}
+    assert httpx.post(f"{stack.url}/api/admin/locks", json=lock, headers=admin).status_code == 200
+    try:
+        probe.send(CHAT, json_body={"message": "hi", "session_id": session})
+    finally:
+        httpx.delete(f"{stack.url}/api/admin/locks", params=lock, headers=admin)
 
 
 def same_key_while_the_first_runs(stack: RunningStack, probe: Probe) -> None:

@@ -138,6 +138,13 @@ def test_only_audit_admins_reach_the_lock_routes(stack: RunningStack) -> None:
         assert admin.get("/admin/locks").json() == {"items": []}  # nothing was locked by carol
         invalid = admin.post("/admin/locks", json={"scope": "user"})
         assert invalid.status_code == 422 and "user id" in invalid.json()["error"]["message"]
+        broken = admin.post(
+            "/admin/locks", content=b'{"scope": ', headers={"Content-Type": "application/json"}
+        )
+        assert (broken.status_code, broken.json()["error"]["code"]) == (400, "malformed_json")
+        as_text = admin.post("/admin/locks", content=b"scope=all", headers={"Content-Type": "text/plain"})
+        assert as_text.status_code == 415
+        assert admin.get("/admin/locks").json() == {"items": []}
 
 
 def test_the_cli_locks_everyone_and_lists_and_lifts_it(stack: RunningStack) -> None:

@@ -201,7 +201,7 @@ def list_locks() -> LocksOut:
     "/api/admin/locks",
     summary="Lock a user, a session or everything (audit admin group only)",
     operation_id="createLock",
-    responses=documented(200, "the lock, in force within a second on every runtime", 404, 422, 503),
+    responses=documented(200, "the lock, in force within a second on every runtime", 400, 404, 415, 422, 503),
 )
 def create_lock(request: Annotated[LockIn, Body()]) -> LockOut:
     """Every model call, tool call and new turn of the scope is refused within a second; in AWS the
