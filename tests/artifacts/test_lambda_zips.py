@@ -99,6 +99,7 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
         "conversations": {"aws_memory", "aws_conversations"},
         "audit": {"aws_audit"},
         "evaluator": set(),  # reads only the spans it is handed
+        "eval_scopes": set(),  # reads only the Cognito event it is handed
     }[spec.name]
     assert {f"agentarch/adapters/{adapter}.py" for adapter in adapters} <= set(names)
     assert {n.split("/")[0] for n in names} == {"agentarch"} | (
@@ -123,6 +124,16 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
         events.append(
             {"schemaVersion": "1.0", "evaluationLevel": "SESSION", "evaluationInput": {"sessionSpans": []}}
         )
+    if spec.name == "eval_scopes":  # Cognito's pre token generation trigger: its own contract
+        events = [
+            {
+                "version": "2",
+                "triggerSource": "TokenGeneration_Authentication",
+                "callerContext": {"clientId": "evalclient"},
+                "request": {"scopes": []},
+                "response": {"claimsAndScopeOverrideDetails": None},
+            }
+        ]
     config = {
         "paths": [str(task), str(lambda_neighbours.layer), str(lambda_neighbours.runtime_sdk)],
         "module": spec.entry_module,
@@ -145,6 +156,8 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
         "POWERTOOLS_SERVICE_NAME": spec.name,
         "POWERTOOLS_METRICS_NAMESPACE": "agentarch",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "EVAL_CLIENT_ID": "evalclient",
+        "EVAL_CLIENT_SCOPES": "agentarch-api/chat",
     }
 
     # When a fresh interpreter imports the handler and feeds it the events
@@ -161,6 +174,11 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
     if spec.botocore_models:
         assert result["model_path"].startswith(str(task / BOTOCORE_DATA_DIR))
 
+    if spec.name == "eval_scopes":
+        # And it gives the eval client's access token the API scopes
+        details = result["answers"][0]["response"]["claimsAndScopeOverrideDetails"]
+        assert details["accessTokenGeneration"]["scopesToAdd"] == ["agentarch-api/chat"]
+        return
     if spec.name == "evaluator":
         # And it refuses what is not an evaluator event, and says when the spans hold no turn
         assert result["answers"][0]["errorCode"] == "VALIDATION_FAILED"
