@@ -15,6 +15,7 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.page_cost",
     "bench.authorization",
     "bench.audit_pages",
+    "bench.audit_verify",
     "bench.governance_cost",
     "bench.local_stack",
     "bench.eval_suite",

@@ -53,11 +53,17 @@ class Env(StrEnum):
     # Model tokens one turn may spend: the quota reserves it at admission, the agent stops there.
     TURN_TOKEN_BUDGET = "TURN_TOKEN_BUDGET"  # noqa: S105 - a setting's name, not a secret
     # --- the audit trail (chat Lambda and agent write, the audit Lambda reads) ---
+    # Where the trail lives when the pattern keeps no conversations (pattern 2): "aws" or "sqlite";
+    # unset, the trail follows STORAGE_BACKEND (pattern 3).
+    AUDIT_BACKEND = "AUDIT_BACKEND"
     AUDIT_TABLE = "AUDIT_TABLE"  # DynamoDB table (STORAGE_BACKEND=aws); locally the SQLite file holds it
     AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"  # TTL of a session's records, from its first one
     AUDIT_KEY_ID = "AUDIT_KEY_ID"  # KMS HMAC key (GenerateMac) for argument digests: the agent, in AWS
     AUDIT_KEY_FILE = "AUDIT_KEY_FILE"  # the local stack's HMAC key file (0600, made when missing)
     AUDIT_ADMIN_GROUP = "AUDIT_ADMIN_GROUP"  # the Cognito group whose members may read the trail
+    # --- the notary (its own Lambda and role; no writer reads these) ---
+    NOTARY_KEY_ID = "NOTARY_KEY_ID"  # KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs checkpoints
+    NOTARY_BUCKET = "NOTARY_BUCKET"  # the Object Lock bucket of the signed checkpoints
 
     # --- the agent (runtime) ---
     MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
@@ -156,6 +162,7 @@ class StorageSettings(_EnvSettings):
     )
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
     # The audit trail: with STORAGE_BACKEND=aws it needs AUDIT_TABLE; with sqlite it is in SQLITE_PATH.
+    audit_backend: Literal["aws", "sqlite"] | None = Field(None, validation_alias=Env.AUDIT_BACKEND)
     audit_table: str | None = Field(None, validation_alias=Env.AUDIT_TABLE)
     audit_retention_days: int | None = Field(None, ge=1, le=3650, validation_alias=Env.AUDIT_RETENTION_DAYS)
     audit_key_id: str | None = Field(None, validation_alias=Env.AUDIT_KEY_ID)
@@ -168,6 +175,14 @@ class AuditApiSettings(StorageSettings):
     audit_admin_group: str = Field(
         "audit-admins", min_length=1, max_length=128, validation_alias=Env.AUDIT_ADMIN_GROUP
     )
+
+
+class NotarySettings(_EnvSettings):
+    """What the notary Lambda reads: its signing key and its write-once bucket."""
+
+    notary_key_id: str = Field(min_length=1, validation_alias=Env.NOTARY_KEY_ID)
+    notary_bucket: str = Field(min_length=3, validation_alias=Env.NOTARY_BUCKET)
+    aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
 
 
 class EvaluatorSettings(_EnvSettings):

@@ -88,6 +88,8 @@ EXPECTED_CONVERSATIONS_ENV = {
     "DELETE_DEADLINE_SECONDS",
 }
 EXPECTED_RUNTIME_ENV = {"MODEL_PROVIDER", "BEDROCK_MODEL_ID", "BEDROCK_REGION"}
+# Pattern 2 keeps the audit trail without conversations: the writers name its backend themselves.
+EXPECTED_TRAIL_ONLY_ENV = {"AUDIT_BACKEND", "AUDIT_TABLE", "AUDIT_RETENTION_DAYS"}
 
 
 def lambda_calls(name: str, behind_front_door: bool = True) -> dict[str, dict[str, Any]]:
@@ -160,7 +162,8 @@ def test_each_function_gets_exactly_its_environment(name: str) -> None:
     calls = lambda_calls(name)
     if "chat" in calls:
         env = {k for k in calls["chat"]["environment"] if not k.startswith("POWERTOOLS_")}
-        assert env == EXPECTED_CHAT_ENV | (EXPECTED_STORAGE_ENV if with_storage else set())
+        trail_only = EXPECTED_TRAIL_ONLY_ENV if name == "2-secure" else set()
+        assert env == EXPECTED_CHAT_ENV | (EXPECTED_STORAGE_ENV if with_storage else trail_only)
         assert calls["chat"]["environment"]["AGENT_RUNTIME_ARN"] == "${module.runtime.runtime_arn}"
     if "conversations" in calls:
         env = {k for k in calls["conversations"]["environment"] if not k.startswith("POWERTOOLS_")}
@@ -181,6 +184,8 @@ def test_each_function_gets_exactly_its_environment(name: str) -> None:
             "AUDIT_KEY_ID",
         }
         if with_storage
+        else EXPECTED_TRAIL_ONLY_ENV | {"AUDIT_KEY_ID"}
+        if name == "2-secure"
         else set()
     )
     assert set(runtime_env) == expected_runtime
@@ -439,12 +444,21 @@ def test_the_audit_lambda_reads_the_admin_group_cognito_creates() -> None:
 
 @pytest.mark.parametrize("name", ["0-direct", "1-passthrough", "2-secure"])
 def test_patterns_without_storage_grant_no_more_than_the_code_needs(name: str) -> None:
-    if name == "2-secure":
+    """Patterns 0 and 1 grant the model only; pattern 2 adds its quotas and its audit trail."""
+    if name == "2-secure":  # and the audit trail's append (PutItem) and chain head (Query)
         assert granted_by_lambda(name, "chat") == {
             "bedrock-agentcore:InvokeAgentRuntime",
             *QUOTA_ACTIONS,
             *IDEMPOTENCY_ACTIONS,
+            "dynamodb:PutItem",
+            "dynamodb:Query",
         }
+        assert granted_to_runtime(name) == MODEL_ACTIONS | {
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "kms:GenerateMac",
+        }
+        return
     assert granted_to_runtime(name) == MODEL_ACTIONS
 
 

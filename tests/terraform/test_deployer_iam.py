@@ -30,6 +30,8 @@ NEEDS = {
     "aws_s3_*": ["s3:CreateBucket", "s3:DeleteBucket", "s3:PutObject"],
     "aws_lambda_function": ["lambda:CreateFunction", "lambda:DeleteFunction", "lambda:PutFunctionConcurrency"],
     "aws_lambda_permission": ["lambda:AddPermission", "lambda:RemovePermission"],
+    "aws_lambda_event_source_mapping": ["lambda:CreateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+    "aws_s3_bucket_object_lock_configuration": ["s3:PutBucketObjectLockConfiguration"],
     "aws_api_gateway_*": ["apigateway:POST", "apigateway:DELETE", "apigateway:PATCH"],
     "aws_wafv2_*": ["wafv2:CreateWebACL", "wafv2:AssociateWebACL", "wafv2:PutLoggingConfiguration"],
     "aws_cloudwatch_log_group": ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy"],

@@ -70,7 +70,7 @@ def verify(state_dir: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> 
 def test_an_untouched_trail_verifies_clean(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, output = verify(state_dir, capsys)
     assert code == 0
-    assert "verified 8 record(s) in 2 session(s): every chain is intact" in output
+    assert "verified 8 record(s) in 2 session(s), no checkpoints read: every chain is intact" in output
 
 
 def test_a_changed_record_is_named(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,3 +157,42 @@ def test_records_print_as_json_and_csv_with_filters(
 def test_a_bad_filter_exits_2_naming_it(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "--state-dir", str(state_dir), "--since", "last tuesday"]) == 2
     assert "since: not an ISO-8601 date" in capsys.readouterr().err
+
+
+def notarised(state_dir: Path) -> None:
+    from agentarch.dev.notary import LocalNotary
+
+    assert LocalNotary(SqliteDatabase(state_dir / "agentarch.db"), state_dir).run_once() is not None
+
+
+def test_with_the_notary_a_dropped_tail_is_named(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notarised(state_dir)
+    assert verify(state_dir, capsys)[0] == 0
+    sql(state_dir, "DELETE FROM audit_records WHERE session_id = ? AND seq = 4", SESSIONS[0])
+
+    code, output = verify(state_dir, capsys)
+
+    assert code == 1
+    assert f"session {SESSIONS[0]} seq 4: the tail was truncated: records 4..4" in output
+    assert f"session {SESSIONS[0]}: first bad record seq 4" in output
+    assert "1 checkpoint(s)" in output
+
+
+def test_an_exported_bundle_verifies_offline_and_names_an_edit(
+    state_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    notarised(state_dir)
+    assert main(["audit", "export", "--state-dir", str(state_dir), "--session", SESSIONS[1]]) == 0
+    bundle = tmp_path / "bundle.jsonl"
+    bundle.write_text(capsys.readouterr().out)
+    assert SESSIONS[0] not in bundle.read_text()  # nothing about the other session
+
+    assert main(["audit", "verify-bundle", str(bundle)]) == 0
+    assert "the chain holds and seq 4 is signed by the notary" in capsys.readouterr().err
+
+    bundle.write_text(bundle.read_text().replace('"decision":"allow"', '"decision":"deny"', 1))
+    assert (
+        main(["audit", "verify-bundle", str(bundle), "--public-key", str(state_dir / "notary/notary.pub")])
+        == 1
+    )
+    assert "hash does not match" in capsys.readouterr().out

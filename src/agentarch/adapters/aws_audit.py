@@ -2,10 +2,12 @@
 
 Table contract (terraform/modules/audit creates exactly this):
   partition key `session_id` (S), sort key `seq` (N): a session's chain, in order;
-  `actor_id` (S), `recorded_at` (S, ISO-8601 UTC with milliseconds), `day` (S, `2026-11-26`),
+  `actor_id` (S), `recorded_at` (S, ISO-8601 UTC with milliseconds), `day` (S, `2026-11-26#5`: the
+  day and one of `DAY_SHARDS` shards of the session, so a busy day is no hot partition),
   `record` (S, the record's canonical JSON with its hashes), `expires_at` (N, TTL, one value per session);
   GSI `by_actor`: hash `actor_id`, range `recorded_at`; GSI `by_day`: hash `day`, range `recorded_at`
-  (both projection ALL). Every listing is a Query with `Limit`: no Scan serves a request.
+  (both projection ALL). Every listing is a Query with `Limit`: no Scan serves a request; a time
+  listing queries a day's shards and merges them newest first.
 
 Calls made (a contract test maps them to IAM actions): writers PutItem (conditional:
 `attribute_not_exists(seq)`, so nothing is ever overwritten) and Query (the chain's head); readers
@@ -23,6 +25,7 @@ from botocore.exceptions import ClientError
 from agentarch.adapters.aws_clients import LazyClient
 from agentarch.core.timestamps import format_iso_millis
 from agentarch.services.audit import (
+    DAY_SHARDS,
     AuditCursor,
     AuditQuery,
     AuditRecord,
@@ -48,7 +51,7 @@ def _item(record: AuditRecord) -> dict[str, dict[str, str]]:
         "seq": {"N": str(record.seq)},
         "actor_id": {"S": record.actor},
         "recorded_at": {"S": record.time_text},
-        "day": {"S": record.day},
+        "day": {"S": record.day_bucket},
         "record": {"S": record.to_json()},
     }
     if record.expires_at is not None:
@@ -169,35 +172,53 @@ class DynamoAuditStore:
         oldest = datetime.fromisoformat(since[:10])
         records: list[AuditRecord] = []
         read = 0
-        days = days_between(newest, oldest)
-        for visited, day in enumerate(days):
+        for visited, day in enumerate(days_between(newest, oldest)):
             if visited == MAX_DAYS_PER_PAGE:
                 # Many empty days: end the page here and go on from this day next time.
                 return records, AuditCursor(scope="0" * 16, day=day), read
+            after = cursor if cursor is not None and cursor.day == day and cursor.seq is not None else None
+            found, day_read = self._one_day(day, since, until, limit + 1 - len(records), after)
+            read += day_read
+            records += found
+            if len(records) > limit:
+                last = records[limit - 1]
+                return records[:limit], cursor_after(last, day=last.day), read
+        return records, None, read
+
+    def _one_day(
+        self, day: str, since: str, until: str, wanted: int, after: AuditCursor | None
+    ) -> tuple[list[AuditRecord], int]:
+        """The newest `wanted` records of one day (after a position), merged from its shards."""
+        upper = after.time if after is not None and after.time else until
+        position = (after.time, after.session, after.seq) if after is not None else None
+        merged: list[AuditRecord] = []
+        read = 0
+        for shard in range(DAY_SHARDS):
             request: dict[str, Any] = {
                 "IndexName": BY_DAY_INDEX,
                 "KeyConditionExpression": "#d = :d AND #t BETWEEN :since AND :until",
                 "ExpressionAttributeNames": {"#d": "day", "#t": "recorded_at"},
                 "ExpressionAttributeValues": {
-                    ":d": {"S": day},
+                    ":d": {"S": f"{day}#{shard}"},
                     ":since": {"S": since},
-                    ":until": {"S": until},
+                    ":until": {"S": upper},
                 },
                 "ScanIndexForward": False,
             }
-            if cursor is not None and cursor.day == day and cursor.seq is not None:
-                request["ExclusiveStartKey"] = _key(cursor, "recorded_at", "day")
-            while len(records) <= limit:
-                answer = self._client.query(TableName=self._table, Limit=limit + 1 - len(records), **request)
+            kept = 0
+            while kept < wanted:
+                answer = self._client.query(TableName=self._table, Limit=wanted - kept, **request)
                 read += len(answer.get("Items", []))
-                records += [_record(item) for item in answer.get("Items", [])]
+                for item in answer.get("Items", []):
+                    record = _record(item)
+                    if position is None or (record.time_text, record.session, record.seq) < position:
+                        merged.append(record)
+                        kept += 1
                 if "LastEvaluatedKey" not in answer:
                     break
                 request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-            if len(records) > limit:
-                last = records[limit - 1]
-                return records[:limit], cursor_after(last, day=last.day), read
-        return records, None, read
+        merged.sort(key=lambda r: (r.time_text, r.session, r.seq), reverse=True)
+        return merged[:wanted], read
 
     def stored(self, session: str | None = None) -> Iterator[StoredRecord]:
         if session is not None:
@@ -210,10 +231,9 @@ class DynamoAuditStore:
             }
             items = self._all(request, scan=False)
         else:  # the whole table, for an operator's verification run (never a request's)
-            items = sorted(
-                self._all({"TableName": self._table, "ConsistentRead": True}, scan=True),
-                key=lambda item: (item["session_id"]["S"], int(item["seq"]["N"])),
-            )
+            # Streams page by page: a Scan returns each partition's items together, in sort-key order,
+            # so a session arrives whole and memory stays flat at any table size.
+            items = self._all({"TableName": self._table, "ConsistentRead": True}, scan=True)
         for item in items:
             indexed = {
                 "actor": item.get("actor_id", {}).get("S", ""),
@@ -222,13 +242,12 @@ class DynamoAuditStore:
             indexed["day"] = item.get("day", {}).get("S", "")
             yield StoredRecord(item["session_id"]["S"], int(item["seq"]["N"]), indexed, item["record"]["S"])
 
-    def _all(self, request: dict[str, Any], *, scan: bool) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+    def _all(self, request: dict[str, Any], *, scan: bool) -> Iterator[dict[str, Any]]:
         while True:
             answer = self._client.scan(**request) if scan else self._client.query(**request)
-            items += answer.get("Items", [])
+            yield from answer.get("Items", [])
             if "LastEvaluatedKey" not in answer:
-                return items
+                return
             request = {**request, "ExclusiveStartKey": answer["LastEvaluatedKey"]}
 
 

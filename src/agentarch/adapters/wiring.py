@@ -166,15 +166,23 @@ def ticket_store(settings: StorageSettings) -> TicketStore:
     return _storage_required(settings).ticket_store(settings)
 
 
+def audit_backend(settings: StorageSettings) -> Backend | None:
+    """The trail's backend: `AUDIT_BACKEND` (pattern 2 keeps a trail but no conversations), else the
+    storage's (pattern 3); None when the pattern keeps no trail."""
+    if settings.audit_backend:
+        return _named(settings.audit_backend, Env.AUDIT_BACKEND)
+    return storage(settings)
+
+
 def audit_store(settings: StorageSettings) -> AuditStore | None:
     """Where audit records live; None when the pattern keeps no trail."""
-    backend = storage(settings)
+    backend = audit_backend(settings)
     return backend.audit_store(settings) if backend is not None else None
 
 
 def audit_trail(settings: StorageSettings) -> AuditTrail | None:
     """The trail a writer appends to (the agent: tool calls; the chat Lambda: turns), or None."""
-    backend = storage(settings)
+    backend = audit_backend(settings)
     if backend is None:
         return None
     from agentarch.services.audit import AuditTrail

@@ -37,7 +37,7 @@ from agentarch.agent.models import select_model
 from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
-from agentarch.core.contracts import AgentInvocation, AgentReply
+from agentarch.core.contracts import AgentInvocation, AgentReply, AuditHead
 from agentarch.core.errors import error_body
 from agentarch.core.sessions import is_runtime_session_id
 from agentarch.services.audit import AuditTrail
@@ -105,14 +105,18 @@ class AgentService:
             token_budget=(request.token_budget if actor else None) or self._turn_token_budget,
             calls=SessionCalls(self._index, actor.id, session_id) if self._index and actor else None,
         )
+        if self._audit is not None and actor is not None:
+            self._audit.hand_over(session_id, request.audit_head)  # no Query for the head per record
         with telemetry.turn_attributes(session_id, actor.id if actor else None, self._telemetry):
             result = run_turn(self._graph, history, request.prompt, turn)
+        head = self._audit.known_head(session_id) if self._audit is not None and actor is not None else None
         return AgentReply(
             response=result.response,
             session_id=session_id,
             tool_calls=result.tool_calls,
             usage=result.usage,
             pending_approval=result.pending_approval,
+            audit_head=AuditHead(seq=head.seq, hash=head.hash, expires_at=head.expires_at) if head else None,
         )
 
 
@@ -128,8 +132,8 @@ def agent_service() -> AgentService:
 
 def _new_agent_service(model: BaseChatModel | None = None) -> AgentService:
     storage = cached(StorageSettings)
-    if not storage.storage_backend:
-        return AgentService(cached(AgentSettings), model=model)
+    if not storage.storage_backend:  # pattern 2: no conversations, but a trail when AUDIT_BACKEND names one
+        return AgentService(cached(AgentSettings), audit=wiring.audit_trail(storage), model=model)
     return AgentService(
         cached(AgentSettings),
         wiring.memory_events(storage),

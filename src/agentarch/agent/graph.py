@@ -106,7 +106,7 @@ class Turn:
     trace: list[Decided] = field(default_factory=list)  # every call asked for, in order
     pending: PendingCall | None = None
     approval_used: bool = False  # an approval admits one call, once
-    audit: AuditTrail | None = None  # tool-call records, where the pattern keeps a trail (pattern 3)
+    audit: AuditTrail | None = None  # tool-call records, where the pattern keeps a trail (patterns 2 and 3)
     request_id: str | None = None  # the chat Lambda's, so a turn's records can be found together
     touched: dict[str, list[str]] = field(default_factory=dict)  # call id → resource ids a tool reports
     offered: list[str] | None = None  # the tools bound to the model this turn (decided on its first call)

@@ -90,6 +90,18 @@ class ApprovalAnswer(BaseModel):
     decision: Literal["approve", "reject"]
 
 
+class AuditHead(BaseModel):
+    """The last record of a session's audit chain, handed along with the turn (chat Lambda → agent →
+    chat Lambda) so neither writer reads it back from the store before each record. Only a hint: the
+    store's conditional put refuses a stale one and the writer then reads the head."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int = Field(ge=1)
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    expires_at: int | None = None
+
+
 class AgentInvocation(BaseModel):
     """The payload the chat Lambda (or, in patterns 0/1, the browser) sends the agent runtime."""
 
@@ -103,6 +115,7 @@ class AgentInvocation(BaseModel):
     request_id: str | None = Field(None, max_length=128)  # the chat Lambda's: the audit records name it
     # Model tokens this turn may spend (what the quota reserved); the agent stops calling the model there.
     token_budget: int | None = Field(None, ge=1)
+    audit_head: AuditHead | None = None  # the session's audit chain head as the chat Lambda knows it
 
 
 class AgentReply(BaseModel):
@@ -113,6 +126,9 @@ class AgentReply(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     usage: TokenUsage = Field(default_factory=TokenUsage)
     pending_approval: PendingCall | None = None
+    audit_head: AuditHead | None = (
+        None  # the chain head after the agent's records: the turn record follows it
+    )
 
 
 @dataclass(frozen=True)

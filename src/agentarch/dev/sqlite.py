@@ -100,6 +100,37 @@ CREATE TABLE IF NOT EXISTS audit_records (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS audit_by_actor ON audit_records (actor_id, recorded_at, session_id, seq);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit_records (recorded_at, session_id, seq);
+-- What the local notary reads (agentarch.dev.notary): every append in order (the counterpart of the
+-- DynamoDB stream's INSERT), and every UPDATE or DELETE of a record (its MODIFY and REMOVE), which
+-- the adapter never does: whoever does it is tampering, and the notary signs that it happened.
+CREATE TABLE IF NOT EXISTS audit_appends (
+    position   INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    hash       TEXT NOT NULL,
+    expires_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS audit_tampering (
+    position   INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    change     TEXT NOT NULL CHECK (change IN ('modified', 'removed')),
+    old_hash   TEXT,
+    new_hash   TEXT
+);
+CREATE TRIGGER IF NOT EXISTS audit_appended AFTER INSERT ON audit_records BEGIN
+    INSERT INTO audit_appends (session_id, seq, hash, expires_at)
+    VALUES (NEW.session_id, NEW.seq, json_extract(NEW.record, '$.hash'), json_extract(NEW.record, '$.expires_at'));
+END;
+CREATE TRIGGER IF NOT EXISTS audit_modified AFTER UPDATE ON audit_records BEGIN
+    INSERT INTO audit_tampering (session_id, seq, change, old_hash, new_hash)
+    VALUES (OLD.session_id, OLD.seq, 'modified', json_extract(OLD.record, '$.hash'),
+            json_extract(NEW.record, '$.hash'));
+END;
+CREATE TRIGGER IF NOT EXISTS audit_removed AFTER DELETE ON audit_records BEGIN
+    INSERT INTO audit_tampering (session_id, seq, change, old_hash)
+    VALUES (OLD.session_id, OLD.seq, 'removed', json_extract(OLD.record, '$.hash'));
+END;
 CREATE TABLE IF NOT EXISTS tickets (
     ticket_id  TEXT PRIMARY KEY,
     actor_id   TEXT NOT NULL,
@@ -728,13 +759,15 @@ class SqliteAuditStore:
         return records[:limit], more, len(records)
 
     def stored(self, session: str | None = None) -> Iterator[StoredRecord]:
+        # Streams: rows come off the cursor as they are read, so memory stays flat at any size.
         with self._db.connect() as connection:
-            if session is None:
-                rows = connection.execute(_AUDIT_STORED).fetchall()
-            else:
-                rows = connection.execute(_AUDIT_STORED_SESSION, (session,)).fetchall()
-        for session_id, seq, actor, recorded_at, text in rows:
-            yield StoredRecord(session_id, seq, {"actor": actor, "time": recorded_at}, text)
+            rows = (
+                connection.execute(_AUDIT_STORED)
+                if session is None
+                else connection.execute(_AUDIT_STORED_SESSION, (session,))
+            )
+            for session_id, seq, actor, recorded_at, text in rows:
+                yield StoredRecord(session_id, seq, {"actor": actor, "time": recorded_at}, text)
 
 
 # --- the backend the local stack registers -------------------------------------------------------

@@ -49,6 +49,16 @@ class AuditPageOut(BaseModel):
 
     items: list[AuditRecord]
     next_cursor: str | None
+    session_verification: SessionVerificationOut | None = None
+
+
+class SessionVerificationOut(BaseModel):
+    """With a `session` filter: that session's hash chain, recomputed from every stored record."""
+
+    state: str  # "intact" or "tampered"
+    records: int
+    first_bad_seq: int | None
+    problems: list[str]
 
 
 def admin_group() -> str:
@@ -114,7 +124,16 @@ def list_audit_records(
     query = audit.make_query(actor=actor, session=session, since=since, until=until, decision=decision)
     page = audit.list_records(store, query, limit, cursor)
     logger.info("audit page read", extra={"records": len(page.items), "read": page.read})
-    return AuditPageOut(items=page.items, next_cursor=page.next_cursor)
+    checked = None
+    if session is not None and cursor is None:  # the first page of a session carries its verdict
+        result = audit.verify(store.stored(session))
+        checked = SessionVerificationOut(
+            state="intact" if result.clean else "tampered",
+            records=result.records,
+            first_bad_seq=min((p.seq for p in result.problems), default=None),
+            problems=[f"seq {p.seq}: {p.message}" for p in result.problems],
+        )
+    return AuditPageOut(items=page.items, next_cursor=page.next_cursor, session_verification=checked)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -42,7 +42,7 @@ from agentarch.core.contracts import ApprovalAnswer
 from agentarch.core.sessions import SESSION_ID_PATTERN, new_session_id
 from agentarch.core.timestamps import utc_now
 
-if TYPE_CHECKING:  # pattern 2 keeps no trail: its cold start does not import it
+if TYPE_CHECKING:  # imported when the trail is first used, not at cold start
     from agentarch.services.audit import AuditTrail
 from agentarch.handlers.http import (
     Misconfigured,
@@ -158,7 +158,7 @@ def governance() -> Governance | None:
 
 @lru_cache(maxsize=1)
 def audit_trail() -> AuditTrail | None:
-    """The audit trail the turn records go to, when the pattern has storage (pattern 3)."""
+    """The audit trail the turn records go to (patterns 2 and 3)."""
     with configured("chat"):
         return wiring.audit_trail(cached(StorageSettings))
 

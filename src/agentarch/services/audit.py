@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -29,7 +31,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
-from agentarch.core.contracts import AuditContext
+from agentarch.core.contracts import AuditContext, AuditHead
 from agentarch.core.decisions import Decision, Outcome, PolicyMode
 from agentarch.core.errors import InvalidInput, StorageUnavailable
 from agentarch.core.pagination import (
@@ -44,6 +46,8 @@ from agentarch.core.timestamps import format_iso_millis, to_utc_millis, utc_now
 
 GENESIS = "0" * 64  # what the first record of every session links to
 APPEND_ATTEMPTS = 8  # two writers per session: a handful of collisions at most
+DAY_SHARDS = 8  # partitions of one day in the time index (DynamoDB GSI `by_day`); a listing fans out
+KNOWN_HEADS = 1024  # chain heads a writer remembers (sessions it wrote to lately)
 # A listing by time alone with no `since` looks back this far (DynamoDB reads it day bucket by day bucket).
 TIME_LISTING_LOOKBACK_DAYS = 366
 
@@ -120,9 +124,20 @@ class AuditRecord(AuditEvent):
         return self.time_text[:10]
 
     @property
+    def day_bucket(self) -> str:
+        """The time index's partition key: the day and a shard of the session (`2026-11-26#5`), so a
+        busy day spreads over `DAY_SHARDS` partitions instead of one hot one."""
+        return f"{self.day}#{day_shard(self.session)}"
+
+    @property
     def time_text(self) -> str:
         """`time` as stored: ISO-8601 UTC with milliseconds, so string order is time order."""
         return format_iso_millis(self.time)
+
+
+def day_shard(session: str) -> int:
+    """Which of the `DAY_SHARDS` partitions of a day a session's records go to (stable everywhere)."""
+    return hashlib.sha256(session.encode("utf-8")).digest()[0] % DAY_SHARDS
 
 
 def canonical_json(value: Any) -> str:
@@ -271,6 +286,26 @@ class AuditTrail:
         self._key = key
         self._retention_days = retention_days
         self._clock = clock
+        # Heads this writer knows (it wrote them, or they came with the turn): no Query per record.
+        self._heads: OrderedDict[str, ChainHead] = OrderedDict()
+        self._heads_lock = threading.Lock()
+
+    def known_head(self, session: str) -> ChainHead | None:
+        """The session's head as this writer last saw it (None: it will read the store)."""
+        with self._heads_lock:
+            return self._heads.get(session)
+
+    def hand_over(self, session: str, head: ChainHead | AuditHead | None) -> None:
+        """Take the head another writer handed along with the turn."""
+        if head is not None:
+            self._remember(session, ChainHead(head.seq, head.hash, head.expires_at))
+
+    def _remember(self, session: str, head: ChainHead) -> None:
+        with self._heads_lock:
+            self._heads[session] = head
+            self._heads.move_to_end(session)
+            while len(self._heads) > KNOWN_HEADS:
+                self._heads.popitem(last=False)
 
     # -- the agent's side: tool calls --
 
@@ -390,13 +425,17 @@ class AuditTrail:
 
     def append(self, event: AuditEvent) -> AuditRecord:
         """Append `event` to its session's chain: read the head, put conditionally, retry on a race."""
-        for _ in range(APPEND_ATTEMPTS):
-            head = self.store.head(event.session)
+        with self._heads_lock:
+            head = self._heads.pop(event.session, None)
+        for attempt in range(APPEND_ATTEMPTS):
+            if head is None or attempt:
+                head = self.store.head(event.session)  # unknown, or the known one was stale
             if head is None:
                 record = seal(event, 1, GENESIS, self._expiry(event.time))
             else:
                 record = seal(event, head.seq + 1, head.hash, head.expires_at)
             if self.store.put(record):
+                self._remember(event.session, ChainHead(record.seq, record.hash, record.expires_at))
                 return record
         raise AuditChainBusy(f"the audit chain of a session stayed busy for {APPEND_ATTEMPTS} attempts")
 
@@ -610,7 +649,7 @@ def verify(stored: Iterable[StoredRecord], now: float | None = None) -> Verifica
                     f"{record.session} (moved or swapped)",
                 )
             )
-        for name, value in (("actor", record.actor), ("time", record.time_text), ("day", record.day)):
+        for name, value in (("actor", record.actor), ("time", record.time_text), ("day", record.day_bucket)):
             if name in item.indexed and item.indexed[name] != value:
                 problems.append(
                     Problem(item.session, item.seq, f"the stored {name} differs from the record's (changed)")

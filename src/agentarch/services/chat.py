@@ -19,13 +19,14 @@ from datetime import datetime, timedelta
 from functools import reduce
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from agentarch.core.contracts import (
     AgentInvocation,
     AgentReply,
     ApprovalAnswer,
     AuditContext,
+    AuditHead,
     PendingApproval,
     TokenUsage,
     ToolCall,
@@ -42,7 +43,7 @@ from agentarch.services.conversations import (
 )
 from agentarch.services.memory import MemoryEvents
 
-if TYPE_CHECKING:  # pattern 2 keeps no trail: its cold start does not import the audit trail
+if TYPE_CHECKING:  # a pattern without a trail does not import it at cold start
     from agentarch.services.audit import AuditTrail
 
 # A turn is stored only if this much of the Lambda's time is left after the agent answered, so the
@@ -61,6 +62,8 @@ class ChatReply(BaseModel):
     pending_approval: PendingApproval | None = Field(
         None, description="a tool call waiting for the user: send its id back with approve or reject"
     )
+    # The audit chain head the agent handed back (never sent to the user): the turn record follows it.
+    _audit_head: AuditHead | None = PrivateAttr(None)
 
 
 class AgentInvoker(Protocol):
@@ -115,6 +118,7 @@ class TurnRequest:
     request_id: str | None = None  # the front door's: every record of the turn names it
     seconds_left: Callable[[], float] = field(default=_forever, compare=False)  # the Lambda's time left
     token_budget: int | None = None  # what the quota reserved for this turn: the agent stops there
+    audit_head: AuditHead | None = None  # the session's audit chain head, as the chat Lambda knows it
 
 
 Next = Callable[[TurnRequest], ChatReply]
@@ -191,6 +195,11 @@ class Audited:
     def __call__(self, request: TurnRequest, inner: Next) -> ChatReply:
         context = AuditContext(request.actor, request.session_id, request.request_id)
         started = time.monotonic()
+        known = self.trail.known_head(request.session_id)
+        if known is not None:  # hand the head along with the turn: the agent need not read it back
+            request = replace(
+                request, audit_head=AuditHead(seq=known.seq, hash=known.hash, expires_at=known.expires_at)
+            )
         try:
             reply = inner(request)
         except Exception as exc:
@@ -199,6 +208,9 @@ class Audited:
                     context, outcome="error", latency_ms=_elapsed_ms(started), error=error_code(exc)
                 )
             raise
+        head = reply._audit_head
+        if head is not None:
+            self.trail.hand_over(request.session_id, head)
         self.trail.turn(
             context,
             outcome="ok",
@@ -289,6 +301,7 @@ def _invocation(
             actor=request.actor,
             session_calls=session_calls,
             request_id=request.request_id,
+            audit_head=request.audit_head,
         )
     if store is None:
         raise ApprovalNotPending(request.approval.id)  # without storage nothing ever waits for approval
@@ -302,6 +315,7 @@ def _invocation(
         approval=taken.grant(request.approval),
         request_id=request.request_id,
         token_budget=request.token_budget,
+        audit_head=request.audit_head,
     )
 
 
@@ -317,13 +331,15 @@ def _reply(answer: dict[str, Any], session: str, store: ConversationStore | None
         pending = PendingApproval(
             id=new_approval_id(), tool=paused.tool, arguments=paused.args, requested_at=utc_now()
         )
-    return ChatReply(
+    reply = ChatReply(
         session_id=session,
         response=agent.response,
         tool_calls=agent.tool_calls,
         usage=agent.usage,
         pending_approval=pending,
     )
+    reply._audit_head = agent.audit_head
+    return reply
 
 
 def _elapsed_ms(started: float) -> int:

@@ -4,8 +4,9 @@ locals {
   agent_name    = replace(var.name, "-", "_") # AgentCore names refuse hyphens
   redirect_uri  = "${var.web_origin}/"
 
-  metrics_namespace = "agentarch/${var.name}" # the stack's own: its alarms see only its functions' metrics
-  max_body_bytes    = 32768                   # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
+  metrics_namespace    = "agentarch/${var.name}" # the stack's own: its alarms see only its functions' metrics
+  max_body_bytes       = 32768                   # one value for WAF's body-size rule and the Lambdas' MAX_BODY_BYTES
+  audit_retention_days = 400                     # a session's audit records are kept this long after its first one
 
   # The IAM actions the chat Lambda gets: exactly the boto3 calls its code (and Powertools'
   # idempotency layer) makes; a contract test derives them from the sources and compares.
@@ -47,11 +48,71 @@ module "runtime" {
   restrict_invokers = true
   invoker_role_arns = [module.chat.role_arn]
 
+  # Tool-call records: no conversations here, but the same append-only audit trail as pattern 3
+  # (PutItem conditioned, Query the chain's head when it was not handed along) and its HMAC key.
+  policy_statements = [
+    {
+      sid        = "AuditAppend"
+      actions    = ["dynamodb:PutItem"]
+      resources  = [module.audit_trail.table_arn]
+      conditions = module.audit_trail.put_conditions
+    },
+    {
+      sid       = "AuditChainHead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.audit_trail.table_arn]
+    },
+    {
+      sid       = "AuditArgumentKey"
+      actions   = ["kms:GenerateMac"]
+      resources = [module.audit_trail.argument_key_arn]
+    },
+  ]
+
   environment_variables = {
-    MODEL_PROVIDER   = "bedrock"
-    BEDROCK_MODEL_ID = var.bedrock_model_id
-    BEDROCK_REGION   = var.region
+    MODEL_PROVIDER       = "bedrock"
+    BEDROCK_MODEL_ID     = var.bedrock_model_id
+    BEDROCK_REGION       = var.region
+    AUDIT_BACKEND        = "aws"
+    AUDIT_TABLE          = module.audit_trail.table_name
+    AUDIT_RETENTION_DAYS = tostring(local.audit_retention_days)
+    AUDIT_KEY_ID         = module.audit_trail.argument_key_arn
   }
+}
+
+# The audit trail: evidence does not depend on conversations, so the recommended start keeps one too.
+module "audit_trail" {
+  source = "../../modules/audit"
+
+  name                      = var.name
+  retention_days            = local.audit_retention_days
+  deletion_protection       = false
+  checkpoint_retention_days = local.audit_retention_days
+  checkpoint_retention_mode = "GOVERNANCE" # COMPLIANCE: nobody may delete a checkpoint early (README, "The notary")
+}
+
+# The notary: its own function and role, fed by the audit table's stream; no writer may sign or
+# write checkpoints.
+module "notary" {
+  source = "../../modules/lambda_function"
+
+  name                     = "${var.name}-notary"
+  description              = "Signs the audit trail's chain heads (DynamoDB stream) into Object Lock checkpoints"
+  artifact_path            = "${local.artifacts_dir}/notary.zip"
+  handler                  = "agentarch.handlers.notary.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  botocore_data_path       = false # KMS and S3 as the Lambda runtime's boto3 knows them
+  timeout_seconds          = 25    # a batch: one KMS Sign and two S3 calls
+
+  environment = {
+    NOTARY_KEY_ID           = module.audit_trail.notary_key_arn
+    NOTARY_BUCKET           = module.audit_trail.checkpoint_bucket_name
+    POWERTOOLS_SERVICE_NAME = "notary"
+    POWERTOOLS_LOG_LEVEL    = "INFO"
+  }
+
+  policy_statements = module.audit_trail.notary_policy_statements
+  stream_sources    = { audit = { event_source_arn = module.audit_trail.stream_arn, batching_window_seconds = 60 } }
 }
 
 # Per-user daily quotas and idempotent retries (two tables), and the optional budget and token alarm.
@@ -97,6 +158,9 @@ module "chat" {
     QUOTAS_TABLE                  = module.limits.quotas_table_name
     IDEMPOTENCY_TABLE             = module.limits.idempotency_table_name
     CHAT_QUOTAS                   = module.limits.chat_quotas_json
+    AUDIT_BACKEND                 = "aws"
+    AUDIT_TABLE                   = module.audit_trail.table_name
+    AUDIT_RETENTION_DAYS          = tostring(local.audit_retention_days)
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -117,6 +181,18 @@ module "chat" {
       sid       = "IdempotencyRecords"
       actions   = local.chat_idempotency_actions
       resources = [module.limits.idempotency_table_arn]
+    },
+    # Turn records: append-only, as the runtime's.
+    {
+      sid        = "AuditAppend"
+      actions    = ["dynamodb:PutItem"]
+      resources  = [module.audit_trail.table_arn]
+      conditions = module.audit_trail.put_conditions
+    },
+    {
+      sid       = "AuditChainHead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.audit_trail.table_arn]
     },
   ]
 }
@@ -152,8 +228,10 @@ module "alarms" {
   tags              = local.tags
 
   function_names = {
-    chat = module.chat.function_name
+    chat   = module.chat.function_name
+    notary = module.notary.function_name
   }
+  stream_consumers = { notary = module.notary.function_name } # IteratorAge: the notary falling behind
 }
 
 locals {

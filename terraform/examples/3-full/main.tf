@@ -59,6 +59,35 @@ module "audit_trail" {
   name                = var.name
   retention_days      = local.audit_retention_days
   deletion_protection = var.deletion_protection
+  # Checkpoints stay as long as the records they sign; GOVERNANCE lets an administrator tear a demo
+  # down, COMPLIANCE lets nobody delete them early (README, "The notary").
+  checkpoint_retention_days = local.audit_retention_days
+  checkpoint_retention_mode = "GOVERNANCE"
+}
+
+# The notary: its own function and role, fed by the audit table's stream. It alone may sign with the
+# notary key and write the checkpoint bucket; no writer (chat, runtime) is granted either.
+module "notary" {
+  source = "../../modules/lambda_function"
+
+  name                     = "${var.name}-notary"
+  description              = "Signs the audit trail's chain heads (DynamoDB stream) into Object Lock checkpoints"
+  artifact_path            = "${local.artifacts_dir}/notary.zip"
+  handler                  = "agentarch.handlers.notary.lambda_handler"
+  powertools_layer_version = var.powertools_layer_version
+  botocore_data_path       = false # KMS and S3 as the Lambda runtime's boto3 knows them
+  timeout_seconds          = 25    # a batch: one KMS Sign and two S3 calls
+
+  environment = {
+    NOTARY_KEY_ID           = module.audit_trail.notary_key_arn
+    NOTARY_BUCKET           = module.audit_trail.checkpoint_bucket_name
+    POWERTOOLS_SERVICE_NAME = "notary"
+    POWERTOOLS_LOG_LEVEL    = "INFO"
+  }
+
+  policy_statements = module.audit_trail.notary_policy_statements
+  # Every changed session is signed at least once a minute; a failed batch is retried whole.
+  stream_sources = { audit = { event_source_arn = module.audit_trail.stream_arn, batching_window_seconds = 60 } }
 }
 
 module "memory" {
@@ -363,7 +392,9 @@ module "alarms" {
     chat          = module.chat.function_name
     conversations = module.conversations.function_name
     audit         = module.audit.function_name
+    notary        = module.notary.function_name
   }
+  stream_consumers = { notary = module.notary.function_name } # IteratorAge: the notary falling behind
 }
 
 # agentarch's trajectory checks in AWS (off by default): the evaluator Lambda as a code-based AgentCore

@@ -106,3 +106,24 @@ resource "aws_cloudwatch_metric_alarm" "agent_errors" {
 
   tags = var.tags
 }
+
+# A stream-fed function falls behind (the audit notary): records it has not signed yet age, and the
+# stream drops them after 24 hours. Alarm long before.
+resource "aws_cloudwatch_metric_alarm" "iterator_age" {
+  for_each = var.stream_consumers
+
+  alarm_name          = "${var.name}-${each.key}-iterator-age"
+  alarm_description   = "The ${each.key} function (${each.value}) is behind its stream by over ${var.iterator_age_threshold_seconds} s; the stream keeps 24 hours. Runbook: README.md, \"Alarms and what to do\"."
+  namespace           = "AWS/Lambda"
+  metric_name         = "IteratorAge"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Maximum"
+  period              = local.period
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.iterator_age_threshold_seconds * 1000
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}

@@ -7,5 +7,6 @@ output "alarm_names" {
       agent_errors          = aws_cloudwatch_metric_alarm.agent_errors.alarm_name
     },
     { for key, alarm in aws_cloudwatch_metric_alarm.throttles : "${key}_throttles" => alarm.alarm_name },
+    { for key, alarm in aws_cloudwatch_metric_alarm.iterator_age : "${key}_iterator_age" => alarm.alarm_name },
   )
 }

@@ -71,3 +71,20 @@ variable "agent_error_threshold" {
     error_message = "agent_error_threshold must be 0 or more."
   }
 }
+
+variable "stream_consumers" {
+  type        = map(string)
+  description = "Stream-fed functions (key: a short name, value: the function name) whose IteratorAge is watched: the audit notary. A stream keeps records 24 hours."
+  default     = {}
+}
+
+variable "iterator_age_threshold_seconds" {
+  type        = number
+  description = "Alarm when a stream-fed function's oldest unprocessed record is older than this (well under the stream's 24 hours)."
+  default     = 3600
+
+  validation {
+    condition     = var.iterator_age_threshold_seconds >= 60 && var.iterator_age_threshold_seconds <= 43200
+    error_message = "iterator_age_threshold_seconds must be 60 to 43200 (12 hours: half the stream's retention)."
+  }
+}

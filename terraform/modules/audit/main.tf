@@ -59,6 +59,10 @@ resource "aws_dynamodb_table" "audit" {
     projection_type = "ALL"
   }
 
+  # The notary's feed (notary.tf): every INSERT, MODIFY and REMOVE, with the item before and after.
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
   # Always on: with retention_days null the writers set no expiry, and nothing expires.
   ttl {
     attribute_name = local.expiry_attribute

@@ -25,3 +25,49 @@ output "put_conditions" {
     { test = "StringEqualsIfExists", variable = "dynamodb:ReturnValues", values = ["NONE"] },
   ]
 }
+
+output "stream_arn" {
+  description = "ARN of the table's stream (the notary's feed)."
+  value       = aws_dynamodb_table.audit.stream_arn
+}
+
+output "notary_key_arn" {
+  description = "ARN of the notary's signing key (NOTARY_KEY_ID; kms:Sign for the notary only, kms:GetPublicKey to verify)."
+  value       = aws_kms_key.notary.arn
+}
+
+output "checkpoint_bucket_name" {
+  description = "Name of the Object Lock bucket of the signed checkpoints (NOTARY_BUCKET; agentarch audit verify --bucket)."
+  value       = aws_s3_bucket.checkpoints.bucket
+}
+
+output "checkpoint_bucket_arn" {
+  description = "ARN of the checkpoint bucket."
+  value       = aws_s3_bucket.checkpoints.arn
+}
+
+output "notary_policy_statements" {
+  description = "What the notary's role needs, and no writer gets: read the stream, sign with the key, write and read checkpoints."
+  value = [
+    {
+      sid       = "AuditStream"
+      actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+      resources = [aws_dynamodb_table.audit.stream_arn]
+    },
+    {
+      sid       = "NotaryKey"
+      actions   = ["kms:Sign"]
+      resources = [aws_kms_key.notary.arn]
+    },
+    {
+      sid       = "Checkpoints"
+      actions   = ["s3:GetObject", "s3:PutObject"]
+      resources = ["${aws_s3_bucket.checkpoints.arn}/checkpoints/*"]
+    },
+    {
+      sid       = "CheckpointList"
+      actions   = ["s3:ListBucket"]
+      resources = [aws_s3_bucket.checkpoints.arn]
+    },
+  ]
+}

@@ -61,3 +61,26 @@ variable "key_deletion_window_days" {
     error_message = "key_deletion_window_days must be 7 to 30."
   }
 }
+
+# --- the notary (notary.tf) ---
+variable "checkpoint_retention_days" {
+  type        = number
+  description = "Days Object Lock keeps each checkpoint (every version) before it may be deleted. Keep it at least retention_days."
+  default     = 400
+
+  validation {
+    condition     = floor(var.checkpoint_retention_days) == var.checkpoint_retention_days && var.checkpoint_retention_days >= 1 && var.checkpoint_retention_days <= 36500
+    error_message = "checkpoint_retention_days must be a whole number of days from 1 to 36500."
+  }
+}
+
+variable "checkpoint_retention_mode" {
+  type        = string
+  description = "Object Lock mode of the checkpoints: GOVERNANCE (default: principals with s3:BypassGovernanceRetention may delete early, so a demo can be torn down) or COMPLIANCE (nobody, not even the root user, until retention ends)."
+  default     = "GOVERNANCE"
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.checkpoint_retention_mode)
+    error_message = "checkpoint_retention_mode must be GOVERNANCE or COMPLIANCE."
+  }
+}

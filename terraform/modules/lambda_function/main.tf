@@ -186,3 +186,18 @@ resource "aws_lambda_permission" "api_route" {
     }
   }
 }
+
+# Stream triggers (stream_sources): the role needs the stream's read actions among policy_statements.
+resource "aws_lambda_event_source_mapping" "stream" {
+  #checkov:skip=CKV_AWS_304:A failed batch is retried whole until it succeeds: the notary must see every record, and the IteratorAge alarm says when it falls behind.
+  for_each = var.stream_sources
+
+  event_source_arn                   = each.value.event_source_arn
+  function_name                      = aws_lambda_function.this.arn
+  starting_position                  = "TRIM_HORIZON"
+  batch_size                         = each.value.batch_size
+  maximum_batching_window_in_seconds = each.value.batching_window_seconds
+  bisect_batch_on_function_error     = false # one checkpoint covers a whole batch
+
+  depends_on = [aws_iam_role_policy.this]
+}

@@ -247,3 +247,19 @@ variable "api_gateway_routes" {
     error_message = "Each api_gateway_routes value must be METHOD/path, e.g. POST/api/chat or GET/api/conversations/* (methods GET, POST, PUT, PATCH, DELETE)."
   }
 }
+
+# --- stream triggers ---
+variable "stream_sources" {
+  type = map(object({
+    event_source_arn        = string
+    batching_window_seconds = optional(number, 60)
+    batch_size              = optional(number, 1000)
+  }))
+  description = "DynamoDB streams that invoke the function (key: a short name): the audit notary reads the audit table's. A failed batch is retried whole until the stream's 24 hours run out."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for s in values(var.stream_sources) : s.batching_window_seconds >= 0 && s.batching_window_seconds <= 300 && s.batch_size >= 1 && s.batch_size <= 10000])
+    error_message = "batching_window_seconds must be 0-300 and batch_size 1-10000."
+  }
+}

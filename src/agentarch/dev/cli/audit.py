@@ -76,7 +76,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="only this policy decision",
     )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
-    actions = parser.add_subparsers(dest="audit_command", metavar="verify")
+    actions = parser.add_subparsers(dest="audit_command", metavar="verify | export | verify-bundle")
     verify = actions.add_parser(
         "verify",
         parents=[_audit_source(suppress=True)],
@@ -87,6 +87,55 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     verify.add_argument("--session", default=argparse.SUPPRESS, help="verify only this session")
+    _evidence_options(verify)
+    verify.add_argument(
+        "--format",
+        dest="verify_format",
+        choices=("text", "jsonl"),
+        default="text",
+        help="one line per session",
+    )
+    export = actions.add_parser(
+        "export",
+        parents=[_audit_source(suppress=True)],
+        help="one session's records and the notary's proof of its head, for an investigator",
+        description="Write one session's records as JSON lines, with the newest signed checkpoint head "
+        "that covers the session and the Merkle path from its head to that checkpoint's root: enough to "
+        "verify it offline (`agentarch audit verify-bundle FILE`), and nothing about other sessions.",
+    )
+    export.add_argument("--session", required=True, default=argparse.SUPPRESS, help="the session to export")
+    export.add_argument("--format", dest="export_format", choices=("jsonl",), default="jsonl")
+    _evidence_options(export)
+    bundle = actions.add_parser(
+        "verify-bundle",
+        help="verify an exported bundle offline: chain, signature, inclusion proof, signed head reached",
+        description="Check a bundle from `agentarch audit export` with nothing but the file (and, better, "
+        "the notary's public key obtained separately: --public-key). Exit 0 when it holds, 1 naming "
+        "what does not.",
+    )
+    bundle.add_argument("file", type=Path, help="the bundle (JSON lines; - for standard input)")
+    bundle.add_argument(
+        "--public-key",
+        type=Path,
+        help="PEM or DER public key of the notary to trust instead of the one the bundle names",
+    )
+
+
+def _evidence_options(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_argument_group(
+        "the notary's checkpoints (default: the local stack's notary directory)"
+    )
+    where.add_argument(
+        "--bucket", help="a deployed notary's Object Lock bucket (terraform output audit_notary_bucket)"
+    )
+    where.add_argument(
+        "--key-id", help="its KMS signing key (terraform output audit_notary_key_id): GetPublicKey"
+    )
+    where.add_argument(
+        "--no-checkpoints",
+        action="store_true",
+        help="check the hash chains only (what a chain alone can show)",
+    )
 
 
 def _audit_store(args: argparse.Namespace) -> Any:
@@ -108,28 +157,114 @@ def run(args: argparse.Namespace) -> int:
     from agentarch.services import audit
 
     try:
+        if args.audit_command == "verify-bundle":
+            return _verify_bundle(args)
         store = _audit_store(args)
         if args.audit_command == "verify":
-            result = audit.verify(store.stored(args.session))
-            for problem in result.problems:
-                print(f"session {problem.session} seq {problem.seq}: {problem.message}")
-            verdict = "every chain is intact" if result.clean else f"{len(result.problems)} problem(s)"
-            print(
-                f"verified {result.records} record(s) in {result.sessions} session(s): {verdict}",
-                file=sys.stderr,
-            )
-            return 0 if result.clean else 1
+            return _verify(args, store)
+        if args.audit_command == "export":
+            return _export(args, store)
         query = audit.make_query(
             actor=args.actor, session=args.session, since=args.since, until=args.until, decision=args.decision
         )
         _print_records(_every_record(store, query), args.format)
-    except (audit.InvalidAuditQuery, FileNotFoundError) as exc:
+    except (audit.InvalidAuditQuery, FileNotFoundError, ValueError) as exc:
         print(f"agentarch audit: {exc}", file=sys.stderr)
         return 2
     except StorageUnavailable as exc:
         print(f"agentarch audit: the trail cannot be read ({exc})", file=sys.stderr)
         return 2
     return 0
+
+
+def _evidence(args: argparse.Namespace) -> tuple[Any, Any] | None:
+    """(checkpoints, public key) of the notary, or None with --no-checkpoints."""
+    from agentarch.services.notary import PublicKey
+
+    if getattr(args, "no_checkpoints", False):
+        return None
+    if args.bucket:
+        from agentarch.adapters.aws_notary import KmsSigner, S3Checkpoints
+
+        if not args.key_id:
+            raise ValueError(
+                "--bucket needs --key-id (the notary's KMS key: its public key checks the signatures)"
+            )
+        key = PublicKey(KmsSigner(args.key_id, region=args.region).public_key())
+        return S3Checkpoints(args.bucket, region=args.region), key
+    if args.table:
+        raise ValueError("a deployed trail needs --bucket and --key-id (or --no-checkpoints)")
+    from agentarch.dev.notary import checkpoints, public_key
+
+    try:
+        return checkpoints(args.state_dir), public_key(args.state_dir)
+    except FileNotFoundError as exc:
+        if args.audit_command == "export":
+            raise
+        print(f"agentarch audit: {exc}; checking the hash chains only", file=sys.stderr)
+        return None
+
+
+def _verify(args: argparse.Namespace, store: Any) -> int:
+    from agentarch.services.notary import check_checkpoints, verify_trail
+
+    found = _evidence(args)
+    evidence = None
+    if found is not None:
+        evidence = check_checkpoints(found[0].raw(), found[1])
+        for problem in evidence.problems:
+            print(f"notary: {problem.message}")
+    sessions = records = bad = 0
+    for report in verify_trail(store.stored(args.session), evidence):
+        if args.session and report.session != args.session:
+            continue
+        sessions += 1
+        records += report.records
+        bad += bool(report.problems)
+        if args.verify_format == "jsonl":
+            print(json.dumps(report.to_json(), sort_keys=True))
+            continue
+        for problem in report.problems:
+            print(f"session {problem.session} seq {problem.seq}: {problem.message}")
+        if report.problems:
+            print(f"session {report.session}: first bad record seq {report.first_bad}")
+        if evidence is not None and report.uncovered:
+            first, last = report.uncovered
+            print(f"session {report.session}: records {first}..{last} not yet covered by a checkpoint")
+    problems = bad + (len(evidence.problems) if evidence else 0)
+    verdict = "every chain is intact" if not problems else f"{problems} problem(s)"
+    signed = f", {evidence.checkpoints} checkpoint(s)" if evidence is not None else ", no checkpoints read"
+    print(f"verified {records} record(s) in {sessions} session(s){signed}: {verdict}", file=sys.stderr)
+    return 0 if not problems else 1
+
+
+def _export(args: argparse.Namespace, store: Any) -> int:
+    from agentarch.services.notary import export_bundle
+
+    found = _evidence(args)
+    if found is None:
+        raise ValueError("an export carries the notary's proof: drop --no-checkpoints")
+    checkpoints, key = found
+    for line in export_bundle(args.session, store.stored(args.session), checkpoints.raw(), key.pem()):
+        print(line)
+    return 0
+
+
+def _verify_bundle(args: argparse.Namespace) -> int:
+    from agentarch.services.notary import verify_bundle
+
+    trusted = args.public_key.read_bytes() if args.public_key else None
+    lines = sys.stdin if str(args.file) == "-" else args.file.read_text(encoding="utf-8").splitlines()
+    verdict = verify_bundle(lines, trusted)
+    for problem in verdict.problems:
+        print(f"session {verdict.session}: {problem}")
+    if verdict.clean:
+        print(
+            f"bundle of session {verdict.session}: {verdict.records} record(s), the chain holds and seq "
+            f"{verdict.signed_seq} is signed by the notary",
+            file=sys.stderr,
+        )
+    return 0 if verdict.clean else 1
 
 
 def _every_record(store: Any, query: Any) -> Any:

@@ -49,6 +49,7 @@ from agentarch.dev.local.ports import free_port, port_is_free
 from agentarch.dev.local.runtime_endpoint import RuntimeEndpointSpec
 from agentarch.dev.local.spans import SPAN_FILE_ENV, SPANS_FILE
 from agentarch.dev.models import OFFLINE_MODEL_ENV, OFFLINE_SEED_ENV
+from agentarch.dev.notary import LocalNotary
 from agentarch.dev.packaging.registry import FunctionSpec, lambdas_of_pattern
 from agentarch.dev.sqlite import BACKEND_NAME, DATABASE_FILE
 
@@ -148,6 +149,7 @@ class LocalStack:
         self.logs_dir = self.state_dir / "logs"
         self.run_dir = self.state_dir / "run"
         self._stopping = threading.Event()
+        self._notary: LocalNotary | None = None
         self._interrupted = threading.Event()  # Ctrl-C or SIGTERM while starting: stop at the next safe point
         self._lock = threading.Lock()
 
@@ -316,6 +318,8 @@ class LocalStack:
         """Stop every child: SIGTERM, then SIGKILL for any that lingers. A second Ctrl-C or a SIGTERM
         does not cut this short (a child left half-stopped would outlive the stack)."""
         with _signals_held():
+            if self._notary is not None:
+                self._notary.stop()
             self._stop_children()
 
     def _stop_children(self) -> None:
@@ -429,9 +433,16 @@ class LocalStack:
 
     def storage_env(self) -> dict[str, str]:
         """Pattern 3 keeps conversations, messages and the audit trail in one SQLite file under the state
-        directory; the audit's HMAC key is a 0600 file beside it, made on first use."""
-        if self.options.pattern < 3:
+        directory; pattern 2 keeps only the audit trail there. The audit's HMAC key is a 0600 file
+        beside it, made on first use."""
+        if self.options.pattern < 2:
             return {}
+        if self.options.pattern == 2:  # no conversations, but the trail (and its notary) as in pattern 3
+            return {
+                Env.AUDIT_BACKEND: BACKEND_NAME,
+                Env.SQLITE_PATH: str(self.state_dir / DATABASE_FILE),
+                Env.AUDIT_KEY_FILE: str(self.state_dir / "audit.key"),
+            }
         return {
             Env.STORAGE_BACKEND: BACKEND_NAME,
             Env.SQLITE_PATH: str(self.state_dir / DATABASE_FILE),
@@ -517,6 +528,7 @@ class LocalStack:
             self.out.write(f"starting pattern {self.options.pattern} on {self.public_url} …\n")
             self.out.flush()
             spec = self.start_backends()
+            self.start_notary()
             self.wait_healthy()
             self.checkpoint("healthy")
             app = build_app(spec, identity, self.health_report)
@@ -542,6 +554,16 @@ class LocalStack:
             self.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def start_notary(self) -> None:
+        """Patterns 2 and 3: the local notary signs the trail's chain heads (a thread of this process,
+        with its own key file; the Lambdas and the agent are never told where it is)."""
+        if self.options.pattern < 2:
+            return
+        from agentarch.dev.sqlite import SqliteDatabase
+
+        self._notary = LocalNotary(SqliteDatabase(self.state_dir / DATABASE_FILE), self.state_dir)
+        threading.Thread(target=self._notary.run_forever, name="notary", daemon=True).start()
 
     def _note_interrupt(self, signum: int, frame: object) -> None:
         self._interrupted.set()

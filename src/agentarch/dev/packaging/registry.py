@@ -143,6 +143,16 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             min_pattern=3,
         ),
         FunctionSpec(
+            name="notary",
+            kind="lambda",
+            entry_module="agentarch.handlers.notary",
+            entry_callable="lambda_handler",
+            artifact="notary.zip",
+            description="notary Lambda: signs the audit trail's chain heads from its DynamoDB stream (no route)",
+            allowed_packages=_LAMBDA_PACKAGES,
+            min_pattern=2,
+        ),
+        FunctionSpec(
             name="evaluator",
             kind="lambda",
             entry_module="agentarch.handlers.evaluator",
@@ -187,9 +197,10 @@ MANIFEST = "manifest.json"
 
 
 def lambdas_of_pattern(pattern: int) -> list[FunctionSpec]:
-    """The Lambda functions a pattern's architecture has."""
+    """The Lambda functions behind a pattern's front door (the notary, fed by a stream, runs locally as
+    a thread of the stack: agentarch.dev.notary)."""
     return [
         spec
         for spec in FUNCTIONS.values()
-        if spec.kind == "lambda" and spec.min_pattern <= pattern and not spec.optional
+        if spec.kind == "lambda" and spec.min_pattern <= pattern and not spec.optional and spec.routes
     ]

@@ -241,6 +241,8 @@ def create_audit_table(dynamodb: Any, name: str = AUDIT_TABLE_NAME) -> None:
             }
             for index, hash_key in index_keys.items()
         ],
+        # The notary's feed: every INSERT, MODIFY and REMOVE with both images.
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
 
 
@@ -251,3 +253,50 @@ def moto_audit_store() -> Iterator[tuple[DynamoAuditStore, Any]]:
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_audit_table(dynamodb)
         yield DynamoAuditStore(AUDIT_TABLE_NAME, client=dynamodb), dynamodb
+
+
+@contextmanager
+def moto_notary(dynamodb: Any, table: str = AUDIT_TABLE_NAME) -> Iterator[Any]:
+    """Inside `mock_aws()`: the notary's KMS key (ECC_NIST_P256) and Object Lock bucket, as
+    terraform/modules/audit makes them, and a function that feeds the notary what the table's stream
+    holds since the last call, as the event source mapping does. Yields that function; its
+    `checkpoints`, `signer` and `public_key` attributes are the AWS adapters and the key."""
+    from agentarch.adapters.aws_notary import KmsSigner, S3Checkpoints
+    from agentarch.handlers.notary import read_batch
+    from agentarch.services.notary import Notary, PublicKey
+
+    kms = boto3.client("kms", region_name=REGION)
+    key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"]["KeyId"]
+    s3 = boto3.client("s3", region_name=REGION)
+    bucket = "agentarch-notary"
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+    streams = boto3.client("dynamodbstreams", region_name=REGION)
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    state = {
+        "iterator": streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+    }
+    signer = KmsSigner(key_id, client=kms)
+    checkpoints = S3Checkpoints(bucket, client=s3)
+    notary = Notary(signer, checkpoints)
+
+    def feed() -> Any:
+        answer = streams.get_records(ShardIterator=state["iterator"])
+        state["iterator"] = answer["NextShardIterator"]
+        heads, events, position = read_batch(answer["Records"])
+        return notary.checkpoint(heads, events, position=position)
+
+    feed.checkpoints = checkpoints  # type: ignore[attr-defined]
+    feed.signer = signer  # type: ignore[attr-defined]
+    feed.public_key = PublicKey(signer.public_key())  # type: ignore[attr-defined]
+    feed.s3, feed.bucket = s3, bucket  # type: ignore[attr-defined]
+    yield feed

@@ -635,6 +635,7 @@ function enterApp() {
   $("who").textContent = sessionStorage.getItem("username") ? `signed in as ${sessionStorage.getItem("username")}` : "signed in";
   $("sidebar").hidden = !isConversationsEnabled();
   loadUsage();
+  if (typeof auditView !== "undefined") auditView.probe();  // audit.js: shown to the audit group only
   if (isConversationsEnabled()) {
     loadConversationPage({ fresh: true });
     const reopen = conversationInUrl();

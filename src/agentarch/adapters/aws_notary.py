@@ -1,0 +1,97 @@
+"""The notary's AWS side: KMS asymmetric signing and checkpoints in an S3 Object Lock bucket.
+
+Calls made (the notary role is the only one granted them): `kms:Sign` on the notary key,
+`s3:PutObject` (conditional: `If-None-Match: *`, so a number is never written twice) and
+`s3:ListBucket`/`s3:GetObject` on the bucket. Object keys count down (`checkpoints/<10^12 - n>.json`),
+so the newest checkpoint is the first a listing returns. `agentarch audit verify --bucket` reads them
+with an operator's credentials, and `kms:GetPublicKey` for the key the signatures check against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from agentarch.adapters.aws_clients import LazyClient
+from agentarch.services.notary import Checkpoint
+
+PREFIX = "checkpoints/"
+_TOP = 10**12
+
+
+def checkpoint_key(number: int) -> str:
+    """The object key of checkpoint `number`: newest first in a listing."""
+    return f"{PREFIX}{_TOP - number:012d}.json"
+
+
+def number_of(key: str) -> int:
+    return _TOP - int(key.removeprefix(PREFIX).removesuffix(".json"))
+
+
+class KmsSigner:
+    """`Signer` on a KMS ECC_NIST_P256 key: ECDSA_SHA_256 over the message (KMS hashes it)."""
+
+    def __init__(self, key_id: str, *, region: str | None = None, client: Any | None = None) -> None:
+        self.key_id = key_id
+        self._clients = LazyClient("kms", region, client)
+
+    def sign(self, message: bytes) -> bytes:
+        answer = self._clients.get().sign(
+            KeyId=self.key_id, Message=message, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"
+        )
+        signature: bytes = answer["Signature"]
+        return signature
+
+    def public_key(self) -> bytes:
+        """DER SubjectPublicKeyInfo (kms:GetPublicKey): for verification only."""
+        key: bytes = self._clients.get().get_public_key(KeyId=self.key_id)["PublicKey"]
+        return key
+
+
+class S3Checkpoints:
+    """`CheckpointStore` on a bucket with Object Lock: retention comes from the bucket's default."""
+
+    def __init__(self, bucket: str, *, region: str | None = None, client: Any | None = None) -> None:
+        self._bucket = bucket
+        self._clients = LazyClient("s3", region, client)
+
+    @property
+    def _client(self) -> Any:
+        return self._clients.get()
+
+    def latest(self) -> Checkpoint | None:
+        answer = self._client.list_objects_v2(Bucket=self._bucket, Prefix=PREFIX, MaxKeys=1)
+        for item in answer.get("Contents", []):
+            body = self._client.get_object(Bucket=self._bucket, Key=item["Key"])["Body"].read()
+            return Checkpoint.model_validate_json(body)
+        return None
+
+    def put(self, checkpoint: Checkpoint) -> bool:
+        try:
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=checkpoint_key(checkpoint.head.number),
+                Body=checkpoint.to_bytes(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+                ChecksumAlgorithm="SHA256",  # Object Lock buckets want an integrity checksum on every put
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            }:
+                return False
+            raise
+        return True
+
+    def raw(self) -> Iterator[tuple[int, bytes]]:
+        keys: list[str] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=PREFIX
+        ):
+            keys += [item["Key"] for item in page.get("Contents", [])]
+        for key in reversed(keys):  # oldest first
+            yield number_of(key), self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
