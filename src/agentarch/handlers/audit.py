@@ -209,7 +209,10 @@ def create_lock(request: Annotated[LockIn, Body()]) -> LockOut:
     admins_only(app.current_event.raw_event)
     admin = actor_of(app.current_event.raw_event)
     lock = locks.make_lock(request.scope, request.target, admin.id, request.reason)
-    stopped = locks.set_lock(lock_store(), lock, admin_trail(), session_stopper())
+    stopper = session_stopper()
+    stopped = locks.set_lock(
+        lock_store(), lock, admin_trail(), stopper, lambda lock: locks.sessions_in_flight(audit_store(), lock)
+    )
     logger.info("lock set", extra={"lock": lock.key, "stopped": len(stopped)})
     return LockOut(lock=lock, stopped_sessions=stopped)
 

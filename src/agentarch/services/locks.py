@@ -15,7 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,10 +25,14 @@ from agentarch.core.errors import InvalidInput
 from agentarch.core.timestamps import utc_now
 
 if TYPE_CHECKING:
-    from agentarch.services.audit import AuditTrail
+    from agentarch.services.audit import AuditStore, AuditTrail
 
 GATE_CACHE_SECONDS = 1.0  # how stale a gate's answer may be: a lock is seen within about this long
 GATE_CACHE_ENTRIES = 4096  # (user, session) pairs a gate remembers
+# A session counts as in flight when the trail holds a record of it this recent (AgentCore Runtime keeps an
+# idle session's microVM for 15 minutes): a new lock stops those sessions, in AWS.
+IN_FLIGHT_WINDOW = timedelta(minutes=15)
+IN_FLIGHT_MAX_RECORDS = 2000  # records read to find them: a lock answers in about a second
 ALL_TARGET = "*"
 REASON_MAX_CHARS = 200
 
@@ -185,14 +189,14 @@ def set_lock(
     lock: Lock,
     trail: AuditTrail | None = None,
     stopper: SessionStopper | None = None,
-    sessions_in_flight: Callable[[Lock], Iterable[str]] | None = None,
+    in_flight: Callable[[Lock], Iterable[str]] | None = None,
 ) -> list[str]:
     """Set a lock, record it, and stop the scope's sessions in flight where a runtime can; answers the
     sessions stopped. The row is written first: a failed audit write or stop still leaves it locked."""
     store.put(lock)
     stopped: list[str] = []
     if stopper is not None:
-        sessions = list(sessions_in_flight(lock)) if sessions_in_flight is not None else []
+        sessions = list(in_flight(lock)) if in_flight is not None else []
         if lock.scope is LockScope.SESSION:
             sessions = [lock.target, *(s for s in sessions if s != lock.target)]
         if sessions:
@@ -211,3 +215,26 @@ def remove_lock(
     if trail is not None:
         trail.lock_changed(by, "unlock", key, "" if removed else "no such lock")
     return removed
+
+
+def sessions_in_flight(store: AuditStore, lock: Lock, now: datetime | None = None) -> list[str]:
+    """The sessions of the lock's scope that the audit trail saw lately (`IN_FLIGHT_WINDOW`): for a user
+    lock that user's, for `all` everyone's; a session lock names its own. Best effort: a session whose
+    first turn has written nothing yet is stopped by the lock table read at its next step."""
+    if lock.scope is LockScope.SESSION:
+        return [lock.target]
+    from agentarch.core.pagination import MAX_PAGE_SIZE
+    from agentarch.services import audit
+
+    since = (now or utc_now()) - IN_FLIGHT_WINDOW
+    query = audit.make_query(actor=lock.target if lock.scope is LockScope.USER else None, since=since)
+    found: dict[str, None] = {}
+    cursor, read = None, 0
+    while read < IN_FLIGHT_MAX_RECORDS:
+        page = audit.list_records(store, query, MAX_PAGE_SIZE, cursor)
+        read += len(page.items) or 1
+        found |= dict.fromkeys(r.session for r in page.items if r.session != audit.LOCKS_SESSION)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return list(found)

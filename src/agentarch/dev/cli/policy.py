@@ -200,7 +200,16 @@ def _kill_switch(args: argparse.Namespace) -> int:
         )
         if args.policy_command == "lock":
             lock = locks.make_lock(scope, target, args.by, args.reason)
-            stopped = locks.set_lock(store, lock, trail, wiring.session_stopper(settings))
+            trail_store = trail.store if trail is not None else None
+            stopped = locks.set_lock(
+                store,
+                lock,
+                trail,
+                wiring.session_stopper(settings),
+                (lambda lock: locks.sessions_in_flight(trail_store, lock))
+                if trail_store is not None
+                else None,
+            )
             print(
                 f"locked {lock.key}" + (f"; stopped {len(stopped)} session(s) in flight" if stopped else "")
             )
