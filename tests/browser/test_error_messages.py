@@ -31,6 +31,12 @@ def answer_with(status: int, code: str, message: str, headers: dict[str, str] | 
 SEND_FAILURES = [
     (400, "malformed_json", "the body is not JSON", "could not read the page's request. Reload the page"),
     (401, "unauthorized", "sign in first", "Your sign-in has expired. Sign in again."),
+    (
+        403,
+        "locked",
+        "an administrator has paused your account; nothing was run",
+        "An administrator has paused your account: nothing was run.",
+    ),
     (404, "not_found", "no such conversation", "This conversation no longer exists"),
     (413, "payload_too_large", "bodies over 32768 bytes", "Your message is too large for the service"),
     (415, "unsupported_media_type", "send application/json", "does not accept this request"),

@@ -49,6 +49,11 @@ async function describeFailure(response, during) {
     case 401:
       return during === "sign-in" ? "Wrong username or password." : "Your sign-in has expired. Sign in again.";
     case 403:
+      if (code === "locked") {
+        const what = /your account/.test(error.message || "") ? "your account"
+          : /conversation/.test(error.message || "") ? "this conversation" : "the assistant";
+        return `An administrator has paused ${what}: nothing was run. Try again later or ask whoever runs it.`;
+      }
       return "Access denied: this account may not do that.";
     case 404:
       return conversation ? "This conversation no longer exists: it was deleted, or it belongs to someone else."
