@@ -23,7 +23,7 @@ def test_unknown_function_exits_2_names_the_known_ones_and_writes_nothing(
     out = tmp_path / "dist"
     assert main(["chat", "no-such-function", "--out", str(out)]) == 2
     error = capsys.readouterr().err
-    assert "'no-such-function'" in error and "chat, conversations, audit, evaluator, agent" in error
+    assert "'no-such-function'" in error and "chat, conversations, audit, notary, evaluator, agent" in error
     assert not out.exists()
 
 
