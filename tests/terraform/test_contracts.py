@@ -374,7 +374,7 @@ def test_the_audit_table_is_append_only_for_every_role() -> None:
         for statement in audit_table_statements(statements):
             actions = set(statement["actions"])
             granted[role] = granted.get(role, set()) | actions
-            assert actions <= {"dynamodb:PutItem", "dynamodb:Query"}, (
+            assert actions <= {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan"}, (
                 f"{role}: {sorted(actions)} on the audit table"
             )
             if "dynamodb:PutItem" in actions:
@@ -383,7 +383,10 @@ def test_the_audit_table_is_append_only_for_every_role() -> None:
     assert granted == {
         "chat": {"dynamodb:PutItem", "dynamodb:Query"},  # turn records
         "runtime": {"dynamodb:PutItem", "dynamodb:Query"},  # tool-call records
-        "audit": {"dynamodb:Query"},  # GET /api/audit
+        "audit": {
+            "dynamodb:Query",
+            "dynamodb:Scan",
+        },  # GET /api/audit and its verification state (reads only)
     }
     conditions = plain(module_dir("audit").outputs["put_conditions"].body)["value"]
     attributes = next(c for c in conditions if c["variable"] == "dynamodb:Attributes")

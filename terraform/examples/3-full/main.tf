@@ -348,7 +348,7 @@ module "audit" {
   policy_statements = [
     {
       sid       = "AuditRead"
-      actions   = ["dynamodb:Query"]
+      actions   = ["dynamodb:Query", "dynamodb:Scan"] # Scan: the session's verification state
       resources = [module.audit_trail.table_arn, "${module.audit_trail.table_arn}/index/*"]
     },
   ]
