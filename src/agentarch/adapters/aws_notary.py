@@ -1,10 +1,12 @@
 """The notary's AWS side: KMS asymmetric signing and checkpoints in an S3 Object Lock bucket.
 
-Calls made (the notary role is the only one granted them): `kms:Sign` on the notary key,
+Calls made by the notary (its role alone is granted the first two): `kms:Sign` on the notary key,
 `s3:PutObject` (conditional: `If-None-Match: *`, so a number is never written twice) and
-`s3:ListBucket`/`s3:GetObject` on the bucket. Object keys count down (`checkpoints/<10^12 - n>.json`),
-so the newest checkpoint is the first a listing returns. `agentarch audit verify --bucket` reads them
-with an operator's credentials, and `kms:GetPublicKey` for the key the signatures check against.
+`s3:ListBucket`/`s3:GetObject` on the bucket. The audit Lambda reads checkpoints (ListBucket,
+GetObject) and the public key (`kms:GetPublicKey`), nothing that signs or writes. Object keys count
+down (`checkpoints/<10^12 - n>.json`), so the newest checkpoint is the first a listing returns.
+`agentarch audit verify --bucket` reads them with an operator's credentials, and `kms:GetPublicKey`
+for the key the signatures check against.
 """
 
 from __future__ import annotations
@@ -46,8 +48,14 @@ class KmsSigner:
 
     def public_key(self) -> bytes:
         """DER SubjectPublicKeyInfo (kms:GetPublicKey): for verification only."""
-        key: bytes = self._clients.get().get_public_key(KeyId=self.key_id)["PublicKey"]
-        return key
+        return kms_public_key(self.key_id, client=self._clients.get())
+
+
+def kms_public_key(key_id: str, *, region: str | None = None, client: Any | None = None) -> bytes:
+    """The notary key's public half, DER SubjectPublicKeyInfo (kms:GetPublicKey): what a reader (the
+    audit Lambda, `agentarch audit verify --bucket`) checks signatures with; it can sign nothing."""
+    key: bytes = LazyClient("kms", region, client).get().get_public_key(KeyId=key_id)["PublicKey"]
+    return key
 
 
 class S3Checkpoints:
@@ -87,11 +95,16 @@ class S3Checkpoints:
             raise
         return True
 
-    def raw(self) -> Iterator[tuple[int, bytes]]:
+    def raw(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Checkpoints numbered above `after`, oldest first: the listing runs newest first, so it stops
+        at the first number already read."""
         keys: list[str] = []
         for page in self._client.get_paginator("list_objects_v2").paginate(
             Bucket=self._bucket, Prefix=PREFIX
         ):
-            keys += [item["Key"] for item in page.get("Contents", [])]
+            newer = [item["Key"] for item in page.get("Contents", []) if number_of(item["Key"]) > after]
+            keys += newer
+            if len(newer) < len(page.get("Contents", [])):
+                break
         for key in reversed(keys):  # oldest first
             yield number_of(key), self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()

@@ -184,13 +184,13 @@ def _evidence(args: argparse.Namespace) -> tuple[Any, Any] | None:
     if getattr(args, "no_checkpoints", False):
         return None
     if args.bucket:
-        from agentarch.adapters.aws_notary import KmsSigner, S3Checkpoints
+        from agentarch.adapters.aws_notary import S3Checkpoints, kms_public_key
 
         if not args.key_id:
             raise ValueError(
                 "--bucket needs --key-id (the notary's KMS key: its public key checks the signatures)"
             )
-        key = PublicKey(KmsSigner(args.key_id, region=args.region).public_key())
+        key = PublicKey(kms_public_key(args.key_id, region=args.region))
         return S3Checkpoints(args.bucket, region=args.region), key
     if args.table:
         raise ValueError("a deployed trail needs --bucket and --key-id (or --no-checkpoints)")
