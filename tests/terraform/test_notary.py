@@ -30,11 +30,11 @@ SIGNING_OR_WRITING = (
 STACKS = ("2-secure", "3-full")
 
 
-READER = "audit"  # GET /api/audit: reads the checkpoints and the public key, nothing else of the notary's
+READER = "audit"  # GET /api/audit: reads the checkpoints and checks their signatures (kms:Verify), no more
 READER_GRANTS = {
     "${module.audit_trail.checkpoint_bucket_arn}/checkpoints/*": ["s3:GetObject"],
     "${module.audit_trail.checkpoint_bucket_arn}": ["s3:ListBucket"],
-    "${module.audit_trail.notary_key_arn}": ["kms:GetPublicKey"],
+    "${module.audit_trail.notary_key_arn}": ["kms:Verify"],
 }
 
 
@@ -71,7 +71,7 @@ def test_no_writer_role_may_use_the_notary_key_or_write_its_bucket(name: str) ->
             assert "kms:Sign" not in json.dumps(plain(block.body))
 
 
-def test_the_audit_reader_may_read_checkpoints_and_the_public_key_and_nothing_else_of_the_notarys() -> None:
+def test_the_audit_reader_may_read_checkpoints_and_check_signatures_and_nothing_else_of_the_notarys() -> None:
     statements = call_args(example("3-full"), READER)["policy_statements"]
     notarys = {
         resource: statement["actions"]
@@ -82,7 +82,7 @@ def test_the_audit_reader_may_read_checkpoints_and_the_public_key_and_nothing_el
     assert notarys == READER_GRANTS
     assert not {a for s in statements for a in s["actions"]} & set(SIGNING_OR_WRITING)
     code = boto3_actions("agentarch.handlers.audit")
-    assert {a for a in code if a.startswith("kms:")} == {"kms:GetPublicKey"}  # what its code calls of KMS
+    assert {a for a in code if a.startswith("kms:")} == {"kms:Verify"}  # what its code calls of KMS
     env = call_args(example("3-full"), READER)["environment"]
     assert (env["NOTARY_BUCKET"], env["NOTARY_KEY_ID"]) == (
         "${module.audit_trail.checkpoint_bucket_name}",

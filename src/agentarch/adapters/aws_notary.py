@@ -52,10 +52,34 @@ class KmsSigner:
 
 
 def kms_public_key(key_id: str, *, region: str | None = None, client: Any | None = None) -> bytes:
-    """The notary key's public half, DER SubjectPublicKeyInfo (kms:GetPublicKey): what a reader (the
-    audit Lambda, `agentarch audit verify --bucket`) checks signatures with; it can sign nothing."""
+    """The notary key's public half, DER SubjectPublicKeyInfo (kms:GetPublicKey): what
+    `agentarch audit verify --bucket` checks signatures with in process."""
     key: bytes = LazyClient("kms", region, client).get().get_public_key(KeyId=key_id)["PublicKey"]
     return key
+
+
+class KmsSignatureCheck:
+    """`SignatureCheck` by KMS `Verify` with the notary key: for the audit Lambda, whose zip carries no
+    crypto library. kms:Verify checks; it cannot sign."""
+
+    def __init__(self, key_id: str, *, region: str | None = None, client: Any | None = None) -> None:
+        self._key_id = key_id
+        self._clients = LazyClient("kms", region, client)
+
+    def verifies(self, signature: bytes, message: bytes) -> bool:
+        try:
+            answer = self._clients.get().verify(
+                KeyId=self._key_id,
+                Message=message,
+                MessageType="RAW",
+                Signature=signature,
+                SigningAlgorithm="ECDSA_SHA_256",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "KMSInvalidSignatureException":
+                return False
+            raise
+        return bool(answer.get("SignatureValid"))
 
 
 class S3Checkpoints:
@@ -96,15 +120,16 @@ class S3Checkpoints:
         return True
 
     def raw(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
-        """Checkpoints numbered above `after`, oldest first: the listing runs newest first, so it stops
-        at the first number already read."""
-        keys: list[str] = []
-        for page in self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self._bucket, Prefix=PREFIX
-        ):
-            newer = [item["Key"] for item in page.get("Contents", []) if number_of(item["Key"]) > after]
-            keys += newer
-            if len(newer) < len(page.get("Contents", [])):
-                break
-        for key in reversed(keys):  # oldest first
-            yield number_of(key), self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        """Checkpoints numbered above `after`, oldest first: one listing finds the newest number (keys
+        count down, so it comes first), then each key is known and read in turn. A number whose object
+        is gone is skipped: `check_checkpoints` names the gap."""
+        answer = self._client.list_objects_v2(Bucket=self._bucket, Prefix=PREFIX, MaxKeys=1)
+        newest = max((number_of(item["Key"]) for item in answer.get("Contents", [])), default=0)
+        for number in range(after + 1, newest + 1):
+            try:
+                body = self._client.get_object(Bucket=self._bucket, Key=checkpoint_key(number))["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                    continue
+                raise
+            yield number, body

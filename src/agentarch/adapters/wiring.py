@@ -22,13 +22,13 @@ if TYPE_CHECKING:  # each port's types; the modules themselves load when a port 
     from agentarch.services.audit import ArgumentKey, AuditStore, AuditTrail
     from agentarch.services.conversations import ConversationIndex
     from agentarch.services.memory import MemoryEvents
-    from agentarch.services.notary import CheckpointStore, PublicKey, SessionVerifier
+    from agentarch.services.notary import CheckpointStore, SessionVerifier, SignatureCheck
     from agentarch.services.quotas import QuotaStore
     from agentarch.services.tickets import TicketStore
 
 
-# The notary's checkpoints (read-only) and a way to its public key, fetched on first use.
-NotaryReading = tuple["CheckpointStore", "Callable[[], PublicKey]"]
+# The notary's checkpoints (read-only) and what checks their signatures, made on first use.
+NotaryReading = tuple["CheckpointStore", "Callable[[], SignatureCheck]"]
 
 
 class Backend(Protocol):
@@ -55,7 +55,7 @@ class Backend(Protocol):
         ...
 
     def notary_checkpoints(self, settings: AuditApiSettings) -> NotaryReading | None:
-        """The notary's checkpoints and a way to its public key, read-only; None without a notary."""
+        """The notary's checkpoints, read-only, and what checks their signatures; None without a notary."""
         ...
 
     def quota_store(self, settings: GovernanceSettings) -> QuotaStore:
@@ -115,18 +115,17 @@ class AwsBackend:
         return KmsArgumentKey(settings.audit_key_id, region=settings.aws_region)
 
     def notary_checkpoints(self, settings: AuditApiSettings) -> NotaryReading | None:
-        """The Object Lock bucket (s3:ListBucket, s3:GetObject) and the key's public half
-        (kms:GetPublicKey, on first use): nothing that signs or writes."""
+        """The Object Lock bucket (s3:ListBucket, s3:GetObject) and KMS `Verify` with the notary key
+        (kms:Verify): nothing that signs or writes, and no crypto library in the zip."""
         if not settings.notary_bucket:
             return None
-        from agentarch.adapters.aws_notary import S3Checkpoints, kms_public_key
-        from agentarch.services.notary import PublicKey
+        from agentarch.adapters.aws_notary import KmsSignatureCheck, S3Checkpoints
 
         key_id = required(
             settings.notary_key_id, Env.NOTARY_KEY_ID, Env.NOTARY_BUCKET, settings.notary_bucket
         )
         checkpoints = S3Checkpoints(settings.notary_bucket, region=settings.aws_region)
-        return checkpoints, lambda: PublicKey(kms_public_key(key_id, region=settings.aws_region))
+        return checkpoints, lambda: KmsSignatureCheck(key_id, region=settings.aws_region)
 
     def quota_store(self, settings: GovernanceSettings) -> QuotaStore:
         from agentarch.adapters.aws_quotas import DynamoQuotaStore

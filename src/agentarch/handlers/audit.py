@@ -66,6 +66,7 @@ class NotaryOut(BaseModel):
     """The notary's checkpoints as read: how many, the newest one's time, and what is wrong with them."""
 
     readable: bool
+    caught_up: bool  # false: older checkpoints are still being read (a budget per request); look again
     checkpoints: int
     latest: str | None
     problems: list[ProblemOut]
@@ -169,7 +170,7 @@ def session_verification(store: AuditStore, session: str) -> SessionVerification
     """One session's state: its chain, the newest signed head, what no checkpoint covers yet."""
     verifier = session_verifier()
     try:
-        report, evidence = verifier.session(session, store.stored(session))
+        report, evidence = verifier.session_state(session, store.stored(session))
         readable = True
     except (StorageUnavailable, OSError, ValueError) as exc:  # the chain still says what it can
         logger.warning("the notary's checkpoints cannot be read", extra={"error": type(exc).__name__})
@@ -191,6 +192,7 @@ def session_verification(store: AuditStore, session: str) -> SessionVerification
         if not verifier.notarised
         else NotaryOut(
             readable=readable,
+            caught_up=evidence.caught_up if evidence else False,
             checkpoints=evidence.checkpoints if evidence else 0,
             latest=evidence.latest if evidence else None,
             problems=[ProblemOut(seq=p.seq, tamper=p.tamper, message=p.message) for p in evidence.problems]

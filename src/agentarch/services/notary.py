@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import groupby
+from itertools import groupby, islice
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,6 +39,9 @@ from agentarch.services.audit import GENESIS, AuditRecord, Problem, StoredRecord
 CHECKPOINT_ALGORITHM = "ECDSA_SHA_256"  # P-256 over SHA-256 of the head's canonical JSON
 CHECKPOINT_ATTEMPTS = 8  # two notaries racing for a number: retry on the next
 BUNDLE_FORMAT = "agentarch-audit-bundle/1"
+# A reader that stays up (the audit Lambda) checks at most this many new checkpoints per request, so a
+# cold start after a long quiet never runs past the API's timeout; the next request goes on from there.
+CHECKPOINTS_PER_CALL = 500
 
 Change = Literal["modified", "removed"]
 
@@ -260,6 +263,15 @@ class Notary:
 # --- verifying ------------------------------------------------------------------------------------
 
 
+class SignatureCheck(Protocol):
+    """Checks the notary's signatures: its public key in process (`PublicKey`), or KMS `Verify` where
+    no crypto library ships (the audit Lambda's zip vendors nothing)."""
+
+    def verifies(self, signature: bytes, message: bytes) -> bool:
+        """Whether `signature` is the notary's ECDSA P-256 signature over SHA-256 of `message`."""
+        ...
+
+
 class PublicKey:
     """The notary's public key (PEM or DER SubjectPublicKeyInfo, as KMS GetPublicKey returns it)."""
 
@@ -292,7 +304,7 @@ class PublicKey:
         return data.decode()
 
 
-def signature_valid(checkpoint: Checkpoint, key: PublicKey) -> bool:
+def signature_valid(checkpoint: Checkpoint, key: SignatureCheck) -> bool:
     try:
         signature = base64.b64decode(checkpoint.signature, validate=True)
     except ValueError:
@@ -319,6 +331,7 @@ class Evidence:
     problems: list[Problem] = field(default_factory=list)
     checkpoints: int = 0
     latest: str | None = None  # time of the newest valid checkpoint
+    caught_up: bool = True  # a reader with a budget (`SessionVerifier`): whether it read the newest one
     next_number: int = 1  # where checking goes on: the number expected next, and the head it links to
     prev_digest: str = GENESIS
 
@@ -329,7 +342,7 @@ class Evidence:
 
 
 def check_checkpoints(
-    raw: Iterable[tuple[int, bytes]], key: PublicKey, evidence: Evidence | None = None
+    raw: Iterable[tuple[int, bytes]], key: SignatureCheck, evidence: Evidence | None = None
 ) -> Evidence:
     """Check each checkpoint's signature, its numbering and its link to the previous one.
 
@@ -563,43 +576,52 @@ class SessionVerifier:
     """Each session's verification state for a reader that stays up (the audit Lambda): the checks of
     `agentarch audit verify` (`check_checkpoints`, then `check_session`), reading each checkpoint once.
 
-    Checkpoints are read on demand and only those newer than the last read; a failed read drops what
-    was gathered, so the next call starts over. Without a notary (`checkpoints` None), the chain alone.
+    Checkpoints are read on demand and only those newer than the last read, at most `per_call` a
+    call (`Evidence.caught_up` says whether it got to the newest); a failed read drops what was
+    gathered, so the next call starts over. Without a notary (`checkpoints` None), the chain alone.
     """
 
     def __init__(
-        self, checkpoints: CheckpointStore | None, public_key: Callable[[], PublicKey] | None
+        self,
+        checkpoints: CheckpointStore | None,
+        signatures: Callable[[], SignatureCheck] | None,
+        *,
+        per_call: int = CHECKPOINTS_PER_CALL,
     ) -> None:
         self._checkpoints = checkpoints
-        self._public_key = public_key
-        self._key: PublicKey | None = None
+        self._signatures = signatures
+        self._key: SignatureCheck | None = None
+        self._per_call = per_call
         self._evidence: Evidence | None = None
         self._lock = threading.Lock()
 
     @property
     def notarised(self) -> bool:
-        return self._checkpoints is not None and self._public_key is not None
+        return self._checkpoints is not None and self._signatures is not None
 
-    def evidence(self) -> Evidence | None:
+    def checked_evidence(self) -> Evidence | None:
         """The checked checkpoints so far, brought up to date; None without a notary."""
-        if self._checkpoints is None or self._public_key is None:
+        if self._checkpoints is None or self._signatures is None:
             return None
         with self._lock:
             if self._key is None:
-                self._key = self._public_key()
+                self._key = self._signatures()
             current = self._evidence or Evidence()
+            current_count = current.checkpoints
             self._evidence = None
-            updated = check_checkpoints(self._checkpoints.raw(current.read_up_to), self._key, current)
+            fresh = islice(self._checkpoints.raw(current.read_up_to), self._per_call)
+            updated = check_checkpoints(fresh, self._key, current)
+            updated.caught_up = updated.checkpoints - current_count < self._per_call
             self._evidence = updated
             return updated
 
-    def session(
+    def session_state(
         self, session: str, stored: Iterable[StoredRecord], *, now: float | None = None
     ) -> tuple[SessionReport, Evidence | None]:
         """One session's report (and the evidence it was checked against)."""
         import time as _time
 
-        evidence = self.evidence()
+        evidence = self.checked_evidence()
         return check_session(session, stored, evidence, _time.time() if now is None else now), evidence
 
 
@@ -732,6 +754,7 @@ __all__ = [
     "PublicKey",
     "SessionReport",
     "SessionVerifier",
+    "SignatureCheck",
     "Signer",
     "TamperEvent",
     "check_checkpoints",

@@ -102,6 +102,7 @@ const auditView = (() => {
         : `records 1..${v.signed_seq} are covered by a signed checkpoint`;
       if (v.notary.latest) signed += ` (newest checkpoint ${v.notary.latest.replace("T", " ").slice(0, 19)})`;
       if (!v.notary.readable) signed += " — the checkpoints cannot be read right now";
+      else if (!v.notary.caught_up) signed += " — older checkpoints are still being read: look again";
       open = v.uncovered ? `records ${v.uncovered[0]}..${v.uncovered[1]} (the notary signs them within a minute)` : "none";
     }
     box.replaceChildren(head, line("audit-verdict-chain", "Chain", chain),
