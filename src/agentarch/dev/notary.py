@@ -19,10 +19,13 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentarch.core.timestamps import format_iso_millis, utc_now
-from agentarch.dev.sqlite import SqliteDatabase
 from agentarch.services.notary import Checkpoint, HeadEntry, Notary, PublicKey, TamperEvent
+
+if TYPE_CHECKING:  # the SQLite backend reads this module's checkpoints: no import cycle at run time
+    from agentarch.dev.sqlite import SqliteDatabase
 
 NOTARY_DIR = "notary"
 KEY_FILE = "notary.key"
