@@ -600,6 +600,7 @@ TAMPER_CLASSES = (
     "checkpoint missing",  # a gap in the checkpoints' numbers
     "checkpoint forged",  # a checkpoint whose signature does not verify
     "checkpoint edited",  # a checkpoint unreadable, moved, relinked, or not matching what it signs
+    "unmigrated",  # not tampering: a time index written before sharding (`agentarch audit migrate`)
 )
 
 
@@ -668,8 +669,17 @@ def verify(stored: Iterable[StoredRecord], now: float | None = None) -> Verifica
                     "moved",
                 )
             )
+        if item.indexed.get("day") == record.day:  # the unsharded form, from before the index was sharded
+            problems.append(
+                Problem(
+                    item.session,
+                    item.seq,
+                    "the stored day is unsharded (written before sharding: `agentarch audit migrate`)",
+                    "unmigrated",
+                )
+            )
         for name, value in (("actor", record.actor), ("time", record.time_text), ("day", record.day_bucket)):
-            if name in item.indexed and item.indexed[name] != value:
+            if name in item.indexed and item.indexed[name] != value and item.indexed[name] != record.day:
                 problems.append(
                     Problem(item.session, item.seq, f"the stored {name} differs from the record's (changed)")
                 )

@@ -76,7 +76,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="only this policy decision",
     )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
-    actions = parser.add_subparsers(dest="audit_command", metavar="verify | export | verify-bundle")
+    actions = parser.add_subparsers(dest="audit_command", metavar="verify | export | verify-bundle | migrate")
     verify = actions.add_parser(
         "verify",
         parents=[_audit_source(suppress=True)],
@@ -106,6 +106,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     export.add_argument("--session", required=True, default=argparse.SUPPRESS, help="the session to export")
     export.add_argument("--format", dest="export_format", choices=("jsonl",), default="jsonl")
     _evidence_options(export)
+    migrate = actions.add_parser(
+        "migrate",
+        help="re-index a deployed table's items written before the time index was sharded (one-shot)",
+        description="Give every item whose `day` is the bare UTC day (written before sharding) its sharded "
+        "`day` (`2026-11-26#5`), so listings by time find it and verify stops naming it `unmigrated`. Only "
+        "`day` changes, each update conditioned on its old value; the notary does not count it as tampering. "
+        "Needs dynamodb:Scan and dynamodb:UpdateItem on the table (an operator's, no deployed role's).",
+    )
+    migrate.add_argument("--table", required=True, help="the audit table (terraform output audit_table_name)")
+    migrate.add_argument("--region", default=None, help="its AWS region")
+    migrate.add_argument("--dry-run", action="store_true", help="count the unsharded items, change nothing")
     bundle = actions.add_parser(
         "verify-bundle",
         help="verify an exported bundle offline: chain, signature, inclusion proof, signed head reached",
@@ -159,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.audit_command == "verify-bundle":
             return _verify_bundle(args)
+        if args.audit_command == "migrate":
+            return _migrate(args)
         store = _audit_store(args)
         if args.audit_command == "verify":
             return _verify(args, store)
@@ -247,6 +260,16 @@ def _export(args: argparse.Namespace, store: Any) -> int:
     checkpoints, key = found
     for line in export_bundle(args.session, store.stored(args.session), checkpoints.raw(), key.pem()):
         print(line)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    import boto3
+
+    from agentarch.dev.audit_migration import reindex_days, summary
+
+    result = reindex_days(boto3.client("dynamodb", region_name=args.region), args.table, dry_run=args.dry_run)
+    print(summary(result, dry_run=args.dry_run))
     return 0
 
 
