@@ -364,4 +364,7 @@ def test_the_admin_views_verifier_says_what_verify_says_reading_each_checkpoint_
     rig.overwrite(first, 2, json.dumps(record))
     report, _ = verifier.session_state(first, rig.store.stored(first))
     assert report.to_json() == rig.reports()[first].to_json()
-    assert (report.first_bad, report.problems[0].tamper) == (1, "rewritten")  # after the last head that matches
+    assert (report.first_bad, report.problems[0].tamper) == (
+        1,
+        "rewritten",
+    )  # after the last head that matches
