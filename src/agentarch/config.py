@@ -175,7 +175,7 @@ class AuditApiSettings(StorageSettings):
         "audit-admins", min_length=1, max_length=128, validation_alias=Env.AUDIT_ADMIN_GROUP
     )
     # The notary's checkpoints, read-only, for each session's verification state: in AWS its bucket
-    # and its key (kms:GetPublicKey); locally its directory. Unset: the view shows the chains alone.
+    # and its key (kms:Verify); locally its directory. Unset: the view shows the chains alone.
     notary_bucket: str | None = Field(None, min_length=3, validation_alias=Env.NOTARY_BUCKET)
     notary_key_id: str | None = Field(None, min_length=1, validation_alias=Env.NOTARY_KEY_ID)
     notary_dir: Path | None = Field(None, validation_alias=Env.NOTARY_DIR)

@@ -3,7 +3,7 @@
 Calls made by the notary (its role alone is granted the first two): `kms:Sign` on the notary key,
 `s3:PutObject` (conditional: `If-None-Match: *`, so a number is never written twice) and
 `s3:ListBucket`/`s3:GetObject` on the bucket. The audit Lambda reads checkpoints (ListBucket,
-GetObject) and the public key (`kms:GetPublicKey`), nothing that signs or writes. Object keys count
+GetObject) and checks signatures with `kms:Verify`, nothing that signs or writes. Object keys count
 down (`checkpoints/<10^12 - n>.json`), so the newest checkpoint is the first a listing returns.
 `agentarch audit verify --bucket` reads them with an operator's credentials, and `kms:GetPublicKey`
 for the key the signatures check against.

@@ -491,7 +491,7 @@ class LocalStack:
 
     def notary_reader_env(self, function: FunctionSpec) -> dict[str, str]:
         """The audit Lambda reads the local notary's checkpoints and public key (its bucket and
-        kms:GetPublicKey in AWS); no writer is told where they are."""
+        kms:Verify in AWS); no writer is told where they are."""
         if function.name != "audit" or self.options.pattern < 2:
             return {}
         return {Env.NOTARY_DIR: str(self.state_dir / NOTARY_DIR)}
