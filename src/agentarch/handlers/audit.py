@@ -170,15 +170,11 @@ def session_verification(store: AuditStore, session: str) -> SessionVerification
     """One session's state: its chain, the newest signed head, what no checkpoint covers yet."""
     verifier = session_verifier()
     try:
-        report, evidence = verifier.session_state(session, store.stored(session))
-        readable = True
+        evidence, readable = verifier.checked_evidence(), True
     except (StorageUnavailable, OSError, ValueError) as exc:  # the chain still says what it can
         logger.warning("the notary's checkpoints cannot be read", extra={"error": type(exc).__name__})
-        report, evidence, readable = (
-            check_session(session, store.stored(session), None, time.time()),
-            None,
-            False,
-        )
+        evidence, readable = None, False
+    report = check_session(session, store.stored(session), evidence, time.time())
     return SessionVerificationOut(
         state=report.state,
         records=report.records,

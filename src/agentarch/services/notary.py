@@ -573,8 +573,8 @@ def verify_trail(
 
 
 class SessionVerifier:
-    """Each session's verification state for a reader that stays up (the audit Lambda): the checks of
-    `agentarch audit verify` (`check_checkpoints`, then `check_session`), reading each checkpoint once.
+    """The notary's evidence for a reader that stays up (the audit Lambda), checked as `agentarch audit
+    verify` checks it (`check_checkpoints`; a session is then `check_session`), each checkpoint once.
 
     Checkpoints are read on demand and only those newer than the last read, at most `per_call` a
     call (`Evidence.caught_up` says whether it got to the newest); a failed read drops what was
@@ -614,15 +614,6 @@ class SessionVerifier:
             updated.caught_up = updated.checkpoints - current_count < self._per_call
             self._evidence = updated
             return updated
-
-    def session_state(
-        self, session: str, stored: Iterable[StoredRecord], *, now: float | None = None
-    ) -> tuple[SessionReport, Evidence | None]:
-        """One session's report (and the evidence it was checked against)."""
-        import time as _time
-
-        evidence = self.checked_evidence()
-        return check_session(session, stored, evidence, _time.time() if now is None else now), evidence
 
 
 # --- evidence for an investigator ---------------------------------------------------------------
