@@ -61,9 +61,12 @@ class Env(StrEnum):
     AUDIT_KEY_ID = "AUDIT_KEY_ID"  # KMS HMAC key (GenerateMac) for argument digests: the agent, in AWS
     AUDIT_KEY_FILE = "AUDIT_KEY_FILE"  # the local stack's HMAC key file (0600, made when missing)
     AUDIT_ADMIN_GROUP = "AUDIT_ADMIN_GROUP"  # the Cognito group whose members may read the trail
-    # --- the notary (its own Lambda and role; no writer reads these) ---
+    # --- the notary (its own Lambda and role; the audit reader reads its checkpoints; no writer does) ---
     NOTARY_KEY_ID = "NOTARY_KEY_ID"  # KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs checkpoints
     NOTARY_BUCKET = "NOTARY_BUCKET"  # the Object Lock bucket of the signed checkpoints
+    NOTARY_DIR = (
+        "NOTARY_DIR"  # the local notary's directory (public key, checkpoints): the local audit Lambda's
+    )
 
     # --- the agent (runtime) ---
     MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
@@ -175,6 +178,11 @@ class AuditApiSettings(StorageSettings):
     audit_admin_group: str = Field(
         "audit-admins", min_length=1, max_length=128, validation_alias=Env.AUDIT_ADMIN_GROUP
     )
+    # The notary's checkpoints, read-only, for each session's verification state: in AWS its bucket
+    # and its key (kms:Verify); locally its directory. Unset: the view shows the chains alone.
+    notary_bucket: str | None = Field(None, min_length=3, validation_alias=Env.NOTARY_BUCKET)
+    notary_key_id: str | None = Field(None, min_length=1, validation_alias=Env.NOTARY_KEY_ID)
+    notary_dir: Path | None = Field(None, validation_alias=Env.NOTARY_DIR)
 
 
 class NotarySettings(_EnvSettings):

@@ -97,7 +97,7 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
     adapters = {  # the AWS adapters of the ports each handler uses
         "chat": {"aws_memory", "aws_conversations", "aws_audit"},
         "conversations": {"aws_memory", "aws_conversations"},
-        "audit": {"aws_audit"},
+        "audit": {"aws_audit", "aws_notary"},  # reads checkpoints, checks signatures with kms:Verify
         "evaluator": set(),  # reads only the spans it is handed
         "notary": {"aws_notary"},  # KMS and the checkpoint bucket, never the writers' tables
         "eval_scopes": set(),  # reads only the Cognito event it is handed

@@ -78,6 +78,8 @@ EXPECTED_AUDIT_ENV = {
     "STORAGE_BACKEND",
     "AUDIT_TABLE",
     "AUDIT_ADMIN_GROUP",
+    "NOTARY_BUCKET",  # the checkpoints, read-only: each session's verification state
+    "NOTARY_KEY_ID",  # kms:GetPublicKey, to check their signatures
 }
 EXPECTED_CONVERSATIONS_ENV = {
     "ALLOWED_ORIGINS",

@@ -340,16 +340,36 @@ module "audit" {
     STORAGE_BACKEND              = "aws"
     AUDIT_TABLE                  = module.audit_trail.table_name
     AUDIT_ADMIN_GROUP            = module.identity.audit_admin_group
+    NOTARY_BUCKET                = module.audit_trail.checkpoint_bucket_name # read-only: each session's signed head
+    NOTARY_KEY_ID                = module.audit_trail.notary_key_arn         # kms:Verify only, never Sign
     POWERTOOLS_SERVICE_NAME      = "audit"
     POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL         = "INFO"
   }
 
+  # The trail, the notary's checkpoints and its public key, all read-only: a session's verification
+  # state is what `agentarch audit verify` says. kms:Verify checks a signature (the zip carries no crypto
+  # library); nothing here signs (kms:Sign) or writes the bucket.
   policy_statements = [
     {
       sid       = "AuditRead"
       actions   = ["dynamodb:Query", "dynamodb:Scan"] # Scan: the session's verification state
       resources = [module.audit_trail.table_arn, "${module.audit_trail.table_arn}/index/*"]
+    },
+    {
+      sid       = "CheckpointRead"
+      actions   = ["s3:GetObject"]
+      resources = ["${module.audit_trail.checkpoint_bucket_arn}/checkpoints/*"]
+    },
+    {
+      sid       = "CheckpointList"
+      actions   = ["s3:ListBucket"]
+      resources = [module.audit_trail.checkpoint_bucket_arn]
+    },
+    {
+      sid       = "NotarySignatureCheck"
+      actions   = ["kms:Verify"]
+      resources = [module.audit_trail.notary_key_arn]
     },
   ]
 }

@@ -49,7 +49,7 @@ from agentarch.dev.local.ports import free_port, port_is_free
 from agentarch.dev.local.runtime_endpoint import RuntimeEndpointSpec
 from agentarch.dev.local.spans import SPAN_FILE_ENV, SPANS_FILE
 from agentarch.dev.models import OFFLINE_MODEL_ENV, OFFLINE_SEED_ENV
-from agentarch.dev.notary import LocalNotary
+from agentarch.dev.notary import NOTARY_DIR, LocalNotary
 from agentarch.dev.packaging.registry import FunctionSpec, lambdas_of_pattern
 from agentarch.dev.sqlite import BACKEND_NAME, DATABASE_FILE
 
@@ -486,7 +486,15 @@ class LocalStack:
                 if self.options.agent_read_timeout_seconds
                 else {}
             )
+            | self.notary_reader_env(function)
         )
+
+    def notary_reader_env(self, function: FunctionSpec) -> dict[str, str]:
+        """The audit Lambda reads the local notary's checkpoints and public key (its bucket and
+        kms:Verify in AWS); no writer is told where they are."""
+        if function.name != "audit" or self.options.pattern < 2:
+            return {}
+        return {Env.NOTARY_DIR: str(self.state_dir / NOTARY_DIR)}
 
     # ---- the whole thing ---------------------------------------------------------------------
 
