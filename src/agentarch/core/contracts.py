@@ -103,6 +103,9 @@ class AgentInvocation(BaseModel):
     request_id: str | None = Field(None, max_length=128)  # the chat Lambda's: the audit records name it
     # Model tokens this turn may spend (what the quota reserved); the agent stops calling the model there.
     token_budget: int | None = Field(None, ge=1)
+    # Answer as an event stream (`agentarch.core.streaming`): text as the model writes it, tool calls
+    # as they are decided, the whole reply last.
+    stream: bool = False
 
 
 class AgentReply(BaseModel):
