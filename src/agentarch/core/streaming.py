@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 EVENT_STREAM = "text/event-stream"
+PRELUDE_DELIMITER = b"\x00" * 8  # Lambda's HTTP response stream: a JSON prelude, 8 NULs, the body
 TEXT, TOOL_CALL, REPLY, PENDING_APPROVAL, STOPPED, DONE, ERROR = (
     "text",
     "tool_call",

@@ -42,7 +42,6 @@ from agentarch.handlers.http import cors_headers
 
 QUEUE_EVENTS = 64  # events waiting for a slow reader before the turn itself waits
 DEADLINE_MARGIN_SECONDS = 1.0  # the error event must leave before the function is stopped
-PRELUDE_DELIMITER = b"\x00" * 8  # Lambda's HTTP response stream: JSON prelude, 8 NULs, the body
 STREAM_HEADERS = {
     "Content-Type": f"{streaming.EVENT_STREAM}; charset=utf-8",
     "Cache-Control": "no-cache",
@@ -78,7 +77,10 @@ def stream_handler(event: dict[str, Any], context: Any) -> Iterator[bytes]:
     """The function's response stream as Lambda carries it to API Gateway: a JSON prelude (status and
     headers), eight NUL bytes, then the body as it is written."""
     answer = respond(event, context)
-    yield json.dumps({"statusCode": answer.status, "headers": answer.headers}).encode() + PRELUDE_DELIMITER
+    yield (
+        json.dumps({"statusCode": answer.status, "headers": answer.headers}).encode()
+        + streaming.PRELUDE_DELIMITER
+    )
     yield from answer.body
 
 
