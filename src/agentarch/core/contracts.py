@@ -105,7 +105,7 @@ class AgentInvocation(BaseModel):
     token_budget: int | None = Field(None, ge=1)
     # Answer as an event stream (`agentarch.core.streaming`): text as the model writes it, tool calls
     # as they are decided, the whole reply last.
-    stream: bool = False
+    stream: bool | None = None
 
 
 class AgentReply(BaseModel):
