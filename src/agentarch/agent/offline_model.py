@@ -123,7 +123,7 @@ def offline_usage(prompt: Sequence[BaseMessage], answer: AIMessage) -> UsageMeta
 def _in_words(result: str, tool: str) -> str:
     """A tool result as the offline model tells it: the policy's refusals and pauses, plainly."""
     if result.startswith("Waiting for the user's approval"):
-        return f"I need your approval before I run {tool}: approve or reject it below. ({result})"
+        return f"I need your approval before I run {tool}: approve or reject it below."  # said once
     if result.startswith("Not permitted"):
         return f"I am not allowed to do that. {result}"
     return result

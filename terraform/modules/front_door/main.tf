@@ -42,7 +42,7 @@ locals {
     for k, r in var.routes : k => replace(replace(r.lambda_invoke_arn, "/2015-03-31/functions/", "/2021-11-15/functions/"), "/invocations", "/response-streaming-invocations")
     if r.transfer_mode == "STREAM"
   }
-  mapped_routes     = { for k, r in var.routes : k => r if r.integration == "http" }
+  mapped_routes = { for k, r in var.routes : k => r if r.integration == "http" }
 
   # Methods per path, for the preflight answer.
   cors_paths = { for p in local.route_paths : p => sort(distinct([for r in var.routes : r.method if trim(r.path, "/") == p])) }

@@ -496,6 +496,7 @@ async function onSend(event) {
   const box = $("message");
   const text = box.value.trim();
   if (!text) { showError("Type a message first."); return; }
+  if (state.quotaSpent) { showError($("usage").textContent); return; }
   const length = characters(text);
   if (length > MAX_MESSAGE_CHARS) {
     showError(`Your message is ${length.toLocaleString("en-US")} characters; the limit is 4,000. Shorten it and send it again.`);
