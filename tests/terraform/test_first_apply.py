@@ -258,7 +258,9 @@ def _chain_conditions() -> tuple[dict[str, float], list[str], dict[str, str]]:
     chain = module_dir("timeout_chain")
     defaults = {name: float(plain(v.body)["default"]) for name, v in chain.variables.items()}  # bool: 0/1
     conditions = [
-        _hcl_to_python(v["condition"]) for b in chain.variables.values() for v in plain(b.body).get("validation", [])
+        _hcl_to_python(v["condition"])
+        for b in chain.variables.values()
+        for v in plain(b.body).get("validation", [])
     ]
     conditions += [
         _hcl_to_python(p["condition"])

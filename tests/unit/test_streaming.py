@@ -161,3 +161,38 @@ def test_the_web_adapters_request_becomes_the_api_gateway_event() -> None:
     assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"]}
     assert event["body"] == '{"message": "hi"}'
     assert isinstance(lambda_context, AdapterContext) and lambda_context.get_remaining_time_in_millis() > 0
+
+
+def test_the_web_adapters_app_streams_the_same_route_as_the_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from agentarch.handlers import chat_stream
+    from agentarch.handlers.chat_stream import StreamedResponse
+
+    def respond(event: dict[str, Any], context: Any) -> StreamedResponse:
+        assert event["requestContext"]["authorizer"]["claims"]["sub"] == "u-1"
+        return StreamedResponse(
+            200, {"Content-Type": "text/event-stream"}, iter([b"data: 1\n\n", b"data: 2\n\n"])
+        )
+
+    monkeypatch.setattr(chat_stream, "respond", respond)
+    sent: list[dict[str, Any]] = []
+    context = json.dumps({"resourcePath": "/api/chat", "authorizer": {"claims": {"sub": "u-1"}}}).encode()
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/chat",
+        "headers": [(b"x-amzn-request-context", context)],
+    }
+    inbox = [{"type": "http.request", "body": b"{}", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(chat_stream.app(scope, receive, send))
+
+    assert sent[0]["status"] == 200
+    assert [m.get("body") for m in sent[1:]] == [b"data: 1\n\n", b"data: 2\n\n", b""]

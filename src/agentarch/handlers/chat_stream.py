@@ -27,11 +27,12 @@ event (504 `agent_timeout`), never a silent cut.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,9 +286,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if not message.get("more_body"):
             break
     event, context = event_from_adapter(scope, body)
-    from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
-
-    answer = await run_in_threadpool(respond, event, context)
+    answer = await asyncio.to_thread(respond, event, context)
     await send(
         {
             "type": "http.response.start",
@@ -295,12 +294,11 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             "headers": [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()],
         }
     )
-    chunks: AsyncIterator[bytes] = iterate_in_threadpool(answer.body)
     try:
-        async for chunk in chunks:
+        while (chunk := await asyncio.to_thread(next, answer.body, None)) is not None:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
     finally:  # a client gone away: the turn goes on without it, and is waited for
         close = getattr(answer.body, "close", None)
         if close is not None:
-            await run_in_threadpool(close)
+            await asyncio.to_thread(close)

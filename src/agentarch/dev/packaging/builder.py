@@ -318,7 +318,7 @@ def stream_launcher(spec: FunctionSpec) -> str:
         "#!/bin/bash\n"
         "# Written by `agentarch build`: the Lambda Web Adapter's entry for a streamed answer.\n"
         'export PYTHONPATH="${LAMBDA_TASK_ROOT:-/var/task}:/opt/python:${PYTHONPATH:-}"\n'
-        f'exec python -m uvicorn {spec.stream_app} --host 127.0.0.1 --port "${{PORT:-{STREAM_PORT}}}" '
+        f'exec python3 -m uvicorn {spec.stream_app} --host 127.0.0.1 --port "${{PORT:-{STREAM_PORT}}}" '
         "--no-access-log --timeout-keep-alive 900\n"
     )
 
