@@ -17,6 +17,7 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.audit_pages",
     "bench.governance_cost",
     "bench.local_stack",
+    "bench.streaming",
     "bench.eval_suite",
     "bench.artifact_sizes",
 )
