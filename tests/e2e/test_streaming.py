@@ -146,7 +146,7 @@ def test_a_retry_during_the_stream_is_409_and_after_it_replays_the_stored_answer
         first: dict[str, Any] = {}
         runner = threading.Thread(
             target=lambda: first.update(
-                zip(("answer", "events"), stream(http, body, **{"Idempotency-Key": key}))
+                zip(("answer", "events"), stream(http, body, **{"Idempotency-Key": key}), strict=True)
             )
         )
         runner.start()
@@ -173,13 +173,15 @@ def test_a_client_that_goes_away_leaves_the_turn_complete_stored_and_audited_onc
     stack: RunningStack,
 ) -> None:
     token = stack.token(ALICE)
-    with httpx.Client(
-        base_url=f"{stack.url}/api", headers={"Authorization": f"Bearer {token}"}, timeout=60
-    ) as http:
-        with http.stream("POST", "/chat", json={"message": "what time is it?"}, headers=SSE) as answer:
-            for line in answer.iter_lines():
-                if line.startswith("data:") and json.loads(line[5:])["type"] == "tool_call":
-                    break  # the user closes the tab mid-answer
+    with (
+        httpx.Client(
+            base_url=f"{stack.url}/api", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as http,
+        http.stream("POST", "/chat", json={"message": "what time is it?"}, headers=SSE) as answer,
+    ):
+        for line in answer.iter_lines():
+            if line.startswith("data:") and json.loads(line[5:])["type"] == "tool_call":
+                break  # the user closes the tab mid-answer
     with stack.client(ALICE) as http:
         listed = []
         for _ in range(100):

@@ -225,11 +225,12 @@ def stream_turn(
     """
     produced: list[BaseMessage] = []
     told = 0
-    for mode, chunk in graph.stream(
+    streamed: Iterator[Any] = graph.stream(
         {"messages": [*history, *_opening(prompt, turn)]},
         config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
         stream_mode=["messages", "updates"],
-    ):
+    )
+    for mode, chunk in streamed:
         if mode == "messages":
             message, meta = chunk
             if isinstance(message, AIMessageChunk) and meta.get("langgraph_node") == "model":

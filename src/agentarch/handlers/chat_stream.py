@@ -204,7 +204,8 @@ class AdapterContext:
         except ValueError:
             data = {}
         data = data if isinstance(data, dict) else {}
-        env = data.get("env_config") if isinstance(data.get("env_config"), dict) else {}
+        found = data.get("env_config")
+        env: dict[str, Any] = found if isinstance(found, dict) else {}
         self.aws_request_id = str(data.get("request_id") or "")
         self.invoked_function_arn = str(data.get("invoked_function_arn") or "")
         self.function_name = str(env.get("function_name") or "chat")
