@@ -52,6 +52,7 @@ class Env(StrEnum):
     CHAT_QUOTAS = "CHAT_QUOTAS"  # JSON: {"default": {limits}, "groups": {"<group>": {limits}}}
     # Model tokens one turn may spend: the quota reserves it at admission, the agent stops there.
     TURN_TOKEN_BUDGET = "TURN_TOKEN_BUDGET"  # noqa: S105 - a setting's name, not a secret
+    TURN_OUTPUT_MAX_CHARS = "TURN_OUTPUT_MAX_CHARS"
     # --- the audit trail (chat Lambda and agent write, the audit Lambda reads) ---
     # Where the trail lives when the pattern keeps no conversations (pattern 2): "aws" or "sqlite";
     # unset, the trail follows STORAGE_BACKEND (pattern 3).
@@ -253,6 +254,10 @@ class GovernanceSettings(_EnvSettings):
     chat_quotas: QuotaPolicy = Field(DEFAULT_POLICY, validation_alias=Env.CHAT_QUOTAS)
     turn_token_budget: int = Field(
         DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET
+    )
+    # A streamed turn's answer stops here, with a `stopped` event (the JSON route is bounded by the budget).
+    turn_output_max_chars: int = Field(
+        20_000, ge=100, le=1_000_000, validation_alias=Env.TURN_OUTPUT_MAX_CHARS
     )
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
 

@@ -635,7 +635,12 @@ def test_timeout_chain_defaults_match_the_python_defaults_and_hold(name: str) ->
     cfg = example(name)
     assert plain(cfg.module_calls["timeouts"].body)["source"] == "../../modules/timeout_chain"
     args = call_args(cfg, "chat")
-    assert args["timeout_seconds"] == "${module.timeouts.lambda_seconds}"
+    assert args["timeout_seconds"] == "${module.timeouts.chat_lambda_seconds}"
+    # streamed answers: the stream's own timeout above the streaming Lambda's, which is above the agent's
+    assert "var.stream_integration_ms > var.stream_lambda_seconds * 1000" in conditions
+    assert "var.stream_lambda_seconds >= var.agent_total_seconds + local.answer_margin_seconds" in conditions
+    assert call_args(cfg, "front_door")["stream_timeout_ms"] == "${module.timeouts.stream_integration_ms}"
+    assert plain(cfg.module_calls["timeouts"].body)["streaming"] == "${var.chat_streaming}"
     env = args["environment"]
     assert env["AGENT_TOTAL_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_total_seconds)}"
     assert env["AGENT_CONNECT_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_connect_seconds)}"

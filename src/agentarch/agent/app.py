@@ -4,7 +4,9 @@
 Payload in: `{"prompt", "actor": {"id", "groups"}, "session_calls", "approval"}`; the session is the
 one AgentCore names in the request (`X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, handed to the
 entrypoint as `context.session_id`), never a second copy in the payload. Out: `{"response",
-"session_id", "tool_calls", "usage", "pending_approval"}`.
+"session_id", "tool_calls", "usage", "pending_approval"}` — or, when the payload asks for `stream`,
+Server-Sent Events (`agentarch.core.streaming`) as the model writes: AgentCore answers
+`text/event-stream` when the entrypoint yields.
 
 The actor, the session's call counts and an approval are trusted only with IAM inbound auth (the
 secure patterns), where the chat Lambda is the runtime's only caller and has verified the user.
@@ -21,6 +23,7 @@ import gc
 gc.disable()
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp, RequestContext
@@ -32,12 +35,21 @@ from starlette.responses import JSONResponse
 
 from agentarch.adapters import wiring
 from agentarch.agent import telemetry
-from agentarch.agent.graph import SessionCalls, Turn, build_graph, run_turn
+from agentarch.agent.graph import (
+    SessionCalls,
+    TextDelta,
+    Turn,
+    TurnResult,
+    build_graph,
+    run_turn,
+    stream_turn,
+)
 from agentarch.agent.models import select_model
 from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
-from agentarch.core.contracts import AgentInvocation, AgentReply, AuditHead
+from agentarch.core import streaming
+from agentarch.core.contracts import AgentInvocation, AgentReply, AuditHead, ToolCall
 from agentarch.core.errors import error_body
 from agentarch.core.sessions import is_runtime_session_id
 from agentarch.services.audit import AuditTrail
@@ -88,6 +100,31 @@ class AgentService:
 
     def invoke(self, request: AgentInvocation, session_id: str) -> AgentReply:
         """Answer one prompt, in the context of the session's recent turns when there is a store."""
+        history, turn = self._prepare(request, session_id)
+        with telemetry.turn_attributes(
+            session_id, turn.principal.id if turn.principal else None, self._telemetry
+        ):
+            result = run_turn(self._graph, history, request.prompt, turn)
+        return self._reply(result, turn)
+
+    def stream(self, request: AgentInvocation, session_id: str) -> Iterator[dict[str, Any]]:
+        """The same turn as `invoke`, told as events (`agentarch.core.streaming`) as it happens."""
+        history, turn = self._prepare(request, session_id)
+        with telemetry.turn_attributes(
+            session_id, turn.principal.id if turn.principal else None, self._telemetry
+        ):
+            for item in stream_turn(self._graph, history, request.prompt, turn):
+                if isinstance(item, TextDelta):
+                    yield {"type": streaming.TEXT, "text": item.text}
+                elif isinstance(item, ToolCall):
+                    yield {
+                        "type": streaming.TOOL_CALL,
+                        "call": item.model_dump(mode="json", exclude={"output"}),
+                    }
+                else:
+                    yield {"type": streaming.REPLY, "reply": self._reply(item, turn).model_dump(mode="json")}
+
+    def _prepare(self, request: AgentInvocation, session_id: str) -> tuple[list[BaseMessage], Turn]:
         actor = request.actor if self._trust_payload_identity else None
         history: list[BaseMessage] = []
         if self._memory is not None and actor is not None:
@@ -107,12 +144,15 @@ class AgentService:
         )
         if self._audit is not None and actor is not None:
             self._audit.hand_over(session_id, request.audit_head)  # no Query for the head per record
-        with telemetry.turn_attributes(session_id, actor.id if actor else None, self._telemetry):
-            result = run_turn(self._graph, history, request.prompt, turn)
-        head = self._audit.known_head(session_id) if self._audit is not None and actor is not None else None
+        return history, turn
+
+    def _reply(self, result: TurnResult, turn: Turn) -> AgentReply:
+        """The turn's answer, with the session's audit chain head handed back to the chat Lambda."""
+        audited = self._audit is not None and turn.principal is not None
+        head = self._audit.known_head(turn.session_id) if self._audit is not None and audited else None
         return AgentReply(
             response=result.response,
-            session_id=session_id,
+            session_id=turn.session_id,
             tool_calls=result.tool_calls,
             usage=result.usage,
             pending_approval=result.pending_approval,
@@ -149,7 +189,9 @@ app = BedrockAgentCoreApp()
 
 
 @app.entrypoint
-def invoke(payload: dict[str, Any], context: RequestContext) -> dict[str, Any] | JSONResponse:
+def invoke(
+    payload: dict[str, Any], context: RequestContext
+) -> dict[str, Any] | JSONResponse | Iterator[dict[str, Any]]:
     """AgentCore entrypoint: validate the payload, run one turn in the runtime's session, answer JSON."""
     try:
         request = AgentInvocation.model_validate(payload)
@@ -159,11 +201,27 @@ def invoke(payload: dict[str, Any], context: RequestContext) -> dict[str, Any] |
     session_id = context.session_id or ""
     if not is_runtime_session_id(session_id):
         return _error(400, "invalid_session", "the runtime session id (33-256 characters) is missing")
+    if request.stream:
+        return _streamed(request, session_id)
     try:
         return agent_service().invoke(request, session_id).model_dump()
     except Exception:
         logger.exception("agent turn failed")
         return _error(500, "agent_error", "the agent failed to answer")
+
+
+def _streamed(request: AgentInvocation, session_id: str) -> Iterator[dict[str, Any]]:
+    """The turn's events; a failure mid-stream ends it with an error event (the status is sent already)."""
+    try:
+        yield from agent_service().stream(request, session_id)
+    except Exception:
+        logger.exception("agent turn failed")
+        request_id = BedrockAgentCoreContext.get_request_id() or ""
+        yield {
+            "type": streaming.ERROR,
+            "status": 500,
+            **error_body("agent_error", "the agent failed to answer", request_id),
+        }
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

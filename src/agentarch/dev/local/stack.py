@@ -405,6 +405,8 @@ class LocalStack:
                 function.handler,
                 socket_path,
             ]
+            if function.stream_entry:  # its STREAM routes reach it as InvokeWithResponseStream
+                service += ["--stream-handler", function.stream_entry]
             self.spawn(
                 f"lambda-{function.name}",
                 [*service, "--reserved-concurrency", str(reserved)],
@@ -413,7 +415,10 @@ class LocalStack:
                 socket_path,
             )
             routes += [
-                LambdaRoute(method, path, function.name, socket_path) for method, path in function.routes
+                LambdaRoute(
+                    method, path, function.name, socket_path, (method, path) in function.stream_routes
+                )
+                for method, path in function.routes
             ]
 
         return FrontDoorSpec(
