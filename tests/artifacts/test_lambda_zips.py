@@ -99,6 +99,8 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
         "conversations": {"aws_memory", "aws_conversations"},
         "audit": {"aws_audit"},
         "evaluator": set(),  # reads only the spans it is handed
+        "notary": {"aws_notary"},  # KMS and the checkpoint bucket, never the writers' tables
+        "eval_scopes": set(),  # changes only the trigger event it is handed
     }[spec.name]
     assert {f"agentarch/adapters/{adapter}.py" for adapter in adapters} <= set(names)
     assert {n.split("/")[0] for n in names} == {"agentarch"} | (
@@ -123,6 +125,18 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
         events.append(
             {"schemaVersion": "1.0", "evaluationLevel": "SESSION", "evaluationInput": {"sessionSpans": []}}
         )
+    if spec.name == "notary":  # fed by the audit table's stream: a batch with nothing to sign
+        events = [{"Records": []}]
+    if spec.name == "eval_scopes":  # Cognito's pre token generation trigger, for another app client
+        events = [
+            {
+                "version": "2",
+                "triggerSource": "TokenGeneration_Authentication",
+                "callerContext": {"clientId": "the-web-client"},
+                "request": {},
+                "response": {},
+            }
+        ]
     config = {
         "paths": [str(task), str(lambda_neighbours.layer), str(lambda_neighbours.runtime_sdk)],
         "module": spec.entry_module,
@@ -138,6 +152,10 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
         "STORAGE_BACKEND": "aws",
         "CONVERSATIONS_TABLE": "agentarch-conversations",
         "MEMORY_ID": "agentarch_memory-abcdefghij",
+        "NOTARY_KEY_ID": "alias/agentarch-audit-notary",
+        "NOTARY_BUCKET": "agentarch-audit-checkpoints",
+        "EVAL_CLIENT_ID": "the-eval-client",
+        "EVAL_CLIENT_SCOPES": "agentarch-api/chat",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -161,6 +179,14 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
     if spec.botocore_models:
         assert result["model_path"].startswith(str(task / BOTOCORE_DATA_DIR))
 
+    if spec.name == "notary":
+        # And a batch with no new head and no tampering writes no checkpoint (no KMS, no S3 call)
+        assert result["answers"][0] == {"checkpoint": None}
+        return
+    if spec.name == "eval_scopes":
+        # And a token of any other app client leaves the trigger unchanged: no scope is added
+        assert result["answers"][0]["response"] == {}
+        return
     if spec.name == "evaluator":
         # And it refuses what is not an evaluator event, and says when the spans hold no turn
         assert result["answers"][0]["errorCode"] == "VALIDATION_FAILED"
