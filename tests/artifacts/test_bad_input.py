@@ -24,7 +24,8 @@ def test_unknown_function_exits_2_names_the_known_ones_and_writes_nothing(
     assert main(["chat", "no-such-function", "--out", str(out)]) == 2
     error = capsys.readouterr().err
     assert (
-        "'no-such-function'" in error and "chat, conversations, audit, notary, evaluator, eval_scopes, agent" in error
+        "'no-such-function'" in error
+        and "chat, conversations, audit, notary, evaluator, eval_scopes, agent" in error
     )
     assert not out.exists()
 
