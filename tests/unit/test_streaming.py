@@ -196,3 +196,97 @@ def test_the_web_adapters_app_streams_the_same_route_as_the_handler(monkeypatch:
 
     assert sent[0]["status"] == 200
     assert [m.get("body") for m in sent[1:]] == [b"data: 1\n\n", b"data: 2\n\n", b""]
+
+
+# ---- the front door's STREAM integration is bounded by its own timeout --------------------------
+
+
+async def _front_door_over(tmp_path: Any, server: Any, stream_timeout: float) -> tuple[Any, Any]:
+    """A front door whose STREAM route reaches a Unix socket served by `server` (or by nothing that
+    ever answers, when `server` is None: connections are queued and never read, as a frozen Lambda)."""
+    import asyncio
+    import socket
+
+    from agentarch.dev.local.frontdoor import FrontDoor, FrontDoorSpec, LambdaRoute
+    from agentarch.dev.local.identity import LocalIdentity
+
+    path = str(tmp_path / "lambda.sock")
+    if server is None:
+        frozen = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        frozen.bind(path)
+        frozen.listen(8)
+        keep: Any = frozen
+    else:
+        keep = await asyncio.start_unix_server(server, path)
+    route = LambdaRoute("POST", "/api/chat", "chat", path, stream=True)
+    spec = FrontDoorSpec(
+        pattern=3,
+        public_url="http://127.0.0.1:1",
+        runtime_url="http://127.0.0.1:2",
+        runtime_arn="arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local",
+        routes=(route,),
+        api_scope="agentarch/api",
+        rate_limit=10,
+        rate_window_seconds=60,
+        max_body_bytes=1024,
+        allowed_origins=(),
+        web_dir=tmp_path,
+        integration_timeout_seconds=29.0,
+        stream_timeout_seconds=stream_timeout,
+    )
+    front = FrontDoor(spec, LocalIdentity(tmp_path / "identity", issuer="http://127.0.0.1:1/local-auth"))
+    return front, keep
+
+
+def _request() -> Any:
+    from starlette.requests import Request
+
+    return Request({"type": "http", "method": "POST", "path": "/api/chat", "headers": [], "query_string": b""})
+
+
+def test_a_stream_route_whose_function_never_answers_is_a_504_at_the_stream_timeout(tmp_path: Any) -> None:
+    """A frozen function (connections accepted by the kernel, never answered) must not hold the
+    client for the 5 idle minutes: the route's stream timeout ends the wait with a 504."""
+    import asyncio
+
+    async def scenario() -> Any:
+        front, frozen = await _front_door_over(tmp_path, None, stream_timeout=0.3)
+        try:
+            return await asyncio.wait_for(
+                front.to_streaming_lambda(_request(), front.spec.routes[0], {}), timeout=10
+            )
+        finally:
+            frozen.close()
+
+    answer = asyncio.run(scenario())
+    assert answer.status_code == 504
+    assert json.loads(answer.body)["error"]["code"] == "integration_timeout"
+
+
+def test_a_stream_still_running_at_the_stream_timeout_is_cut_there(tmp_path: Any) -> None:
+    import asyncio
+
+    from agentarch.core.streaming import PRELUDE_DELIMITER
+
+    async def stalls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        first = json.dumps({"statusCode": 200}).encode() + PRELUDE_DELIMITER + b"data: one\n\n"
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        writer.write(f"{len(first):x}\r\n".encode() + first + b"\r\n")
+        await writer.drain()
+        await asyncio.sleep(30)  # then nothing: the function is still working
+
+    async def scenario() -> tuple[int, bytes]:
+        front, server = await _front_door_over(tmp_path, stalls, stream_timeout=0.5)
+        try:
+            answer = await front.to_streaming_lambda(_request(), front.spec.routes[0], {})
+            received = b""
+            async with asyncio.timeout(10):
+                async for chunk in answer.body_iterator:
+                    received += chunk
+            return answer.status_code, received
+        finally:
+            server.close()
+
+    status, received = asyncio.run(scenario())
+    assert (status, received) == (200, b"data: one\n\n")

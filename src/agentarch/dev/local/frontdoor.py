@@ -12,6 +12,7 @@ issuer (with Cognito-like throttling of failed sign-ins) and `GET /local/config`
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -47,6 +48,7 @@ from agentarch.dev.local.request_body import BodyTooLarge, read_body
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
 STREAM_IDLE_SECONDS = 300.0  # a STREAM integration: 5 min without a byte ends it (regional endpoints)
+STREAM_TIMEOUT_SECONDS = 900.0  # a STREAM integration's own timeout bounds the whole stream (≤ 15 min)
 PRELUDE_MAX_BYTES = 64 * 1024
 LOGIN_MAX_BODY_BYTES = 4096
 USERNAME_MAX_CHARS, PASSWORD_MAX_CHARS = 128, 256  # Cognito's limits
@@ -92,6 +94,7 @@ class FrontDoorSpec:
     allowed_origins: tuple[str, ...]
     web_dir: Path
     integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+    stream_timeout_seconds: float = STREAM_TIMEOUT_SECONDS  # the front_door module's stream_timeout_ms
 
 
 class RateLimiter:
@@ -186,7 +189,8 @@ class FrontDoor:
             )
             for route in spec.routes
         }
-        # A STREAM integration is not bounded by the integration timeout but by the stream's idle time.
+        # A STREAM integration is not bounded by the integration timeout but by its own (the stream
+        # timeout, over the whole response: to_streaming_lambda) and by the stream's idle time.
         self.streams = {
             route.function: httpx.AsyncClient(
                 transport=httpx.AsyncHTTPTransport(uds=route.socket_path),
@@ -397,13 +401,18 @@ class FrontDoor:
         self, request: Request, route: LambdaRoute, event: dict[str, Any]
     ) -> Response:
         """A STREAM integration: the function's response stream, its prelude read for the status and
-        headers, then every chunk passed on as it comes (nothing buffered, no content encoding)."""
+        headers, then every chunk passed on as it comes (nothing buffered, no content encoding).
+
+        The route's stream timeout bounds the whole response, as a STREAM integration's timeout does
+        in API Gateway: no prelude by then is a 504, a stream still running then is cut."""
         client = self.streams[route.function]
+        deadline = asyncio.get_running_loop().time() + self.spec.stream_timeout_seconds
         try:
-            answer = await client.send(
-                client.build_request("POST", route.invoke_path, json=event), stream=True
-            )
-        except httpx.TimeoutException:
+            async with asyncio.timeout_at(deadline):
+                answer = await client.send(
+                    client.build_request("POST", route.invoke_path, json=event), stream=True
+                )
+        except (TimeoutError, httpx.TimeoutException):
             return self.gateway_error(
                 request, 504, "integration_timeout", "the backend did not answer in time"
             )
@@ -421,32 +430,50 @@ class FrontDoor:
                 )
             return self.gateway_error(request, 502, "internal_error", "the backend failed")
         chunks = answer.aiter_raw()
-        head = b""
         try:
-            while PRELUDE_DELIMITER not in head:
-                if len(head) > PRELUDE_MAX_BYTES:
-                    raise ValueError("no prelude")
-                head += await anext(chunks)
-            prelude_raw, _, rest = head.partition(PRELUDE_DELIMITER)
-            prelude = json.loads(prelude_raw)
-            status = int(prelude.get("statusCode", 200))
-            headers = {str(k): str(v) for k, v in (prelude.get("headers") or {}).items()}
+            async with asyncio.timeout_at(deadline):
+                prelude, rest = await self.read_prelude(chunks)
+        except (TimeoutError, httpx.TimeoutException):
+            await answer.aclose()
+            return self.gateway_error(
+                request, 504, "integration_timeout", "the backend did not answer in time"
+            )
         except (StopAsyncIteration, ValueError, TypeError, AttributeError, httpx.HTTPError):
             await answer.aclose()
             return self.gateway_error(request, 502, "internal_error", "the backend failed")
+        status, headers = prelude
 
         async def body() -> AsyncIterator[bytes]:
             try:
                 if rest:
                     yield rest
-                async for chunk in chunks:
+                while True:
+                    async with asyncio.timeout_at(deadline):  # around the read only, never the yield
+                        chunk = await anext(chunks)
                     yield chunk
-            except httpx.HTTPError:
-                return  # the function stopped (its timeout): the stream ends, as API Gateway's does
+            except (StopAsyncIteration, TimeoutError, httpx.HTTPError):
+                return  # the end, the stream timeout, or the function stopped: as API Gateway's ends
             finally:
                 await answer.aclose()
 
         return StreamingResponse(body(), status_code=status, headers=headers)
+
+    @staticmethod
+    async def read_prelude(
+        chunks: AsyncIterator[bytes],
+    ) -> tuple[tuple[int, dict[str, str]], bytes]:
+        """The status and headers a streaming function writes first, and the body bytes read with
+        them; `ValueError` (or `StopAsyncIteration`) when there is no prelude."""
+        head = b""
+        while PRELUDE_DELIMITER not in head:
+            if len(head) > PRELUDE_MAX_BYTES:
+                raise ValueError("no prelude")
+            head += await anext(chunks)
+        prelude_raw, _, rest = head.partition(PRELUDE_DELIMITER)
+        prelude = json.loads(prelude_raw)
+        status = int(prelude.get("statusCode", 200))
+        headers = {str(k): str(v) for k, v in (prelude.get("headers") or {}).items()}
+        return (status, headers), rest
 
     async def passthrough(self, request: Request, body: str) -> Response:
         # Pattern 1: the integration maps {message, session_id} to the runtime payload and forwards

@@ -43,7 +43,13 @@ import uvicorn
 from agentarch.config import API_SCOPE, DEFAULT_MAX_BODY_BYTES, Env
 from agentarch.dev.lambda_events import LOCAL_ACCOUNT, LOCAL_REGION
 from agentarch.dev.local.environments import preexec
-from agentarch.dev.local.frontdoor import INTEGRATION_TIMEOUT_SECONDS, FrontDoorSpec, LambdaRoute, build_app
+from agentarch.dev.local.frontdoor import (
+    INTEGRATION_TIMEOUT_SECONDS,
+    STREAM_TIMEOUT_SECONDS,
+    FrontDoorSpec,
+    LambdaRoute,
+    build_app,
+)
 from agentarch.dev.local.identity import JWKS_PATH, LocalIdentity, UserSpec, write_private
 from agentarch.dev.local.ports import free_port, port_is_free
 from agentarch.dev.local.runtime_endpoint import RuntimeEndpointSpec
@@ -79,6 +85,7 @@ class StackOptions:
     agent_workers: int = 4
     agent_read_timeout_seconds: float | None = None
     integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+    stream_timeout_seconds: float = STREAM_TIMEOUT_SECONDS  # a STREAM route's (the chat route's)
     policy_mode: str | None = None  # ENFORCE or LOG_ONLY; None: the agent's default (ENFORCE)
     policy_dir: Path | None = None  # None: the packaged tool policy
     chat_quotas: str | None = None  # CHAT_QUOTAS (JSON); None: the built-in default limits
@@ -434,6 +441,7 @@ class LocalStack:
             allowed_origins=(self.public_url, f"http://localhost:{options.port}"),
             web_dir=WEB_DIR,
             integration_timeout_seconds=options.integration_timeout_seconds,
+            stream_timeout_seconds=options.stream_timeout_seconds,
         )
 
     def storage_env(self) -> dict[str, str]:
