@@ -113,6 +113,9 @@ class Turn:
     session_calls: Mapping[str, int] = field(default_factory=dict)  # before this turn
     approval: ApprovalGrant | None = None
     approvals_possible: bool = False
+    # False where the browser writes the history and the approvals (patterns 0 and 1): a consequential
+    # tool (metadata `consequential`) is neither offered to the model nor run.
+    consequential_allowed: bool = True
     mode: PolicyMode = PolicyMode.ENFORCE
     now: datetime | None = None
     ran: Counter[str] = field(default_factory=Counter)  # calls permitted to run so far, per tool
@@ -180,7 +183,13 @@ def build_graph(
             return {"messages": [AIMessage(budget_spent(turn.token_budget))]}
         if turn.offered is None:  # once per turn: the principal does not change within it
             principal = turn.principal
-            turn.offered = [t.name for t in tools if principal and policy.may_ever_allow(principal, t.name)]
+            turn.offered = [
+                t.name
+                for t in tools
+                if principal
+                and policy.may_ever_allow(principal, t.name)
+                and (turn.consequential_allowed or not consequential(t))
+            ]
         offered = [tool for tool in tools if tool.name in turn.offered]
         bound = model.bind_tools(offered) if offered else model
         answer = bound.invoke([SystemMessage(SYSTEM_PROMPT), *state["messages"]])
@@ -408,6 +417,18 @@ def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
     return ToolMessage(output, tool_call_id=decided.call_id, name=call["name"])
 
 
+# Why a consequential tool is not offered where the browser calls the runtime (patterns 0 and 1).
+CONSEQUENTIAL_UNAVAILABLE = (
+    "changes something outside this conversation, and here the browser itself writes the history "
+    "and the approvals, so nothing vouches for them: it runs only behind the secure front door (patterns 2 and 3)."
+)
+
+
+def consequential(tool: BaseTool) -> bool:
+    """Whether a tool changes something outside the conversation (`metadata["consequential"]`)."""
+    return bool((tool.metadata or {}).get("consequential"))
+
+
 def _non_sensitive(tool: BaseTool | None) -> tuple[str, ...]:
     """The arguments a tool declares safe to keep as they are (`metadata["non_sensitive"]`)."""
     return tuple((tool.metadata or {}).get("non_sensitive", ())) if tool is not None else ()
@@ -434,6 +455,8 @@ def _authorize_one(
         return Decision.DENY, (), f"Not permitted: there is no tool called {name!r}."
     if turn.principal is None:
         return Decision.DENY, (), f"Not permitted: {name} needs a signed-in user, and none was verified."
+    if not turn.consequential_allowed and consequential(tool):
+        return Decision.DENY, (), f"Not permitted: {name} {CONSEQUENTIAL_UNAVAILABLE}"
     try:
         args = normalise_arguments(tool, call["args"])
     except ValidationError as exc:

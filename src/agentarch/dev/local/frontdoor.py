@@ -33,16 +33,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from agentarch.adapters.cognito_tokens import AccessTokenVerifier, TokenRejected
 from agentarch.core.errors import NO_SUCH_ENDPOINT, error_body
 from agentarch.core.sessions import SESSION_HEADER, SESSION_ID_PATTERN, new_session_id
 from agentarch.core.streaming import PRELUDE_DELIMITER, wants_stream
 from agentarch.dev.lambda_events import LOCAL_ACCOUNT, rest_api_event
 from agentarch.dev.local.identity import (
     JWKS_PATH,
-    AccessTokenVerifier,
     LocalIdentity,
     LoginFailed,
-    TokenRejected,
 )
 from agentarch.dev.local.request_body import BodyTooLarge, read_body
 

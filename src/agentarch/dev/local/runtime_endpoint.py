@@ -34,11 +34,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from agentarch.adapters.cognito_tokens import AccessTokenVerifier, TokenRejected
 from agentarch.core.errors import error_body
 from agentarch.core.sessions import SESSION_HEADER, is_runtime_session_id
 from agentarch.core.streaming import ERROR, EVENT_STREAM, sse
 from agentarch.dev.local.environments import AtCapacity, EnvironmentPool, preexec
-from agentarch.dev.local.identity import AccessTokenVerifier, TokenRejected
 from agentarch.dev.local.request_body import BodyTooLarge, read_body
 from agentarch.dev.local.sigv4 import SignatureRejected, SigV4Verifier
 
