@@ -241,7 +241,9 @@ async def _front_door_over(tmp_path: Any, server: Any, stream_timeout: float) ->
 def _request() -> Any:
     from starlette.requests import Request
 
-    return Request({"type": "http", "method": "POST", "path": "/api/chat", "headers": [], "query_string": b""})
+    return Request(
+        {"type": "http", "method": "POST", "path": "/api/chat", "headers": [], "query_string": b""}
+    )
 
 
 def test_a_stream_route_whose_function_never_answers_is_a_504_at_the_stream_timeout(tmp_path: Any) -> None:

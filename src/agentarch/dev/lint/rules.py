@@ -55,7 +55,7 @@ def _list(value: Any) -> list[Any]:
 
 def _block_present(res: Resource, name: str) -> tuple[bool | None, Any]:
     """Is nested block `name` there? Uses our own reading of a dynamic block tfparse dropped."""
-    if name in res.body and res.body[name] is not None:
+    if name in res.body and res.body[name] is not None and name not in res.dropped_dynamic:
         return True, res.body[name]
     if name not in res.dropped_dynamic:
         return False, None

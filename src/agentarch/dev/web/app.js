@@ -812,6 +812,10 @@ async function start() {
     warning.textContent = pattern === 0
       ? "Insecure pattern 0: this page calls the agent runtime directly with your token. No rate limit, no validation, nowhere for business logic."
       : "Insecure pattern 1: the front door forwards your token to the runtime, so the same token also opens the runtime directly (the bypass gap).";
+    // The agent verifies your token and answers as you, but this browser writes the history and
+    // any approval, so tools that change something (tickets, comments) are not available here.
+    warning.textContent += " Tools that change something (opening a ticket, commenting on one) are not available:"
+      + " this page itself would write the history and the approvals they rely on. They run behind the secure front door (patterns 2 and 3).";
   }
   $("login-form").addEventListener("submit", localSignIn);
   $("hosted-login").addEventListener("click", hostedSignIn);
