@@ -100,7 +100,7 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
         "audit": {"aws_audit"},
         "evaluator": set(),  # reads only the spans it is handed
         "notary": {"aws_notary"},  # KMS and the checkpoint bucket, never the writers' tables
-        "eval_scopes": set(),  # changes only the trigger event it is handed
+        "eval_scopes": set(),  # reads only the Cognito event it is handed
     }[spec.name]
     assert {f"agentarch/adapters/{adapter}.py" for adapter in adapters} <= set(names)
     # Beside agentarch: the botocore models, and for a streaming function the Web Adapter's start
@@ -136,15 +136,22 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
         )
     if spec.name == "notary":  # fed by the audit table's stream: a batch with nothing to sign
         events = [{"Records": []}]
-    if spec.name == "eval_scopes":  # Cognito's pre token generation trigger, for another app client
+    if spec.name == "eval_scopes":  # Cognito's pre token generation trigger: its own contract
         events = [
+            {
+                "version": "2",
+                "triggerSource": "TokenGeneration_Authentication",
+                "callerContext": {"clientId": "evalclient"},
+                "request": {"scopes": []},
+                "response": {"claimsAndScopeOverrideDetails": None},
+            },
             {
                 "version": "2",
                 "triggerSource": "TokenGeneration_Authentication",
                 "callerContext": {"clientId": "the-web-client"},
                 "request": {},
                 "response": {},
-            }
+            },
         ]
     config = {
         "paths": [str(task), str(lambda_neighbours.layer), str(lambda_neighbours.runtime_sdk)],
@@ -163,8 +170,6 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
         "MEMORY_ID": "agentarch_memory-abcdefghij",
         "NOTARY_KEY_ID": "alias/agentarch-audit-notary",
         "NOTARY_BUCKET": "agentarch-audit-checkpoints",
-        "EVAL_CLIENT_ID": "the-eval-client",
-        "EVAL_CLIENT_SCOPES": "agentarch-api/chat",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -172,6 +177,8 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
         "POWERTOOLS_SERVICE_NAME": spec.name,
         "POWERTOOLS_METRICS_NAMESPACE": "agentarch",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "EVAL_CLIENT_ID": "evalclient",
+        "EVAL_CLIENT_SCOPES": "agentarch-api/chat",
     }
 
     # When a fresh interpreter imports the handler and feeds it the events
@@ -193,8 +200,11 @@ def test_lambda_zip_answers_api_gateway_events_with_only_the_layer_beside_it(
         assert result["answers"][0] == {"checkpoint": None}
         return
     if spec.name == "eval_scopes":
+        # And it gives the eval client's access token the API scopes
+        details = result["answers"][0]["response"]["claimsAndScopeOverrideDetails"]
+        assert details["accessTokenGeneration"]["scopesToAdd"] == ["agentarch-api/chat"]
         # And a token of any other app client leaves the trigger unchanged: no scope is added
-        assert result["answers"][0]["response"] == {}
+        assert result["answers"][1]["response"] == {}
         return
     if spec.name == "evaluator":
         # And it refuses what is not an evaluator event, and says when the spans hold no turn
