@@ -182,7 +182,7 @@ class AgentService:
 
     def _reply(self, result: TurnResult, turn: Turn) -> AgentReply:
         """The turn's answer, with the session's audit chain head handed back to the chat Lambda."""
-        audited = self._audit is not None and turn.principal is not None
+        audited = turn.audit is not None and turn.principal is not None
         head = self._audit.known_head(turn.session_id) if self._audit is not None and audited else None
         return AgentReply(
             response=result.response,
