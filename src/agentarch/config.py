@@ -52,6 +52,7 @@ class Env(StrEnum):
     CHAT_QUOTAS = "CHAT_QUOTAS"  # JSON: {"default": {limits}, "groups": {"<group>": {limits}}}
     # Model tokens one turn may spend: the quota reserves it at admission, the agent stops there.
     TURN_TOKEN_BUDGET = "TURN_TOKEN_BUDGET"  # noqa: S105 - a setting's name, not a secret
+    TURN_OUTPUT_MAX_CHARS = "TURN_OUTPUT_MAX_CHARS"
     # --- the audit trail (chat Lambda and agent write, the audit Lambda reads) ---
     # Where the trail lives when the pattern keeps no conversations (pattern 2): "aws" or "sqlite";
     # unset, the trail follows STORAGE_BACKEND (pattern 3).
@@ -95,6 +96,10 @@ class Env(StrEnum):
     # IAM (default): the caller is the chat Lambda and the payload's actor is trusted. JWT (patterns 0
     # and 1): a browser calls the runtime, so the payload names nobody the agent can trust.
     AGENT_INBOUND_AUTH = "AGENT_INBOUND_AUTH"
+    # With JWT inbound auth, the runtime's authorizer (its discovery URL and allowed clients, as
+    # Terraform's jwt_authorizer): the agent verifies the forwarded token again and takes the user from it.
+    AGENT_JWT_DISCOVERY_URL = "AGENT_JWT_DISCOVERY_URL"
+    AGENT_JWT_ALLOWED_CLIENTS = "AGENT_JWT_ALLOWED_CLIENTS"  # comma-separated app client ids
 
     # --- AWS standard (set by Lambda and AgentCore themselves) ---
     AWS_REGION = "AWS_REGION"
@@ -262,6 +267,10 @@ class GovernanceSettings(_EnvSettings):
     turn_token_budget: int = Field(
         DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET
     )
+    # A streamed turn's answer stops here, with a `stopped` event (the JSON route is bounded by the budget).
+    turn_output_max_chars: int = Field(
+        20_000, ge=100, le=1_000_000, validation_alias=Env.TURN_OUTPUT_MAX_CHARS
+    )
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
 
     @field_validator("chat_quotas", mode="before")
@@ -290,11 +299,18 @@ class AgentSettings(_EnvSettings):
     policy_mode: PolicyMode = Field(PolicyMode.ENFORCE, validation_alias=Env.POLICY_MODE)
     policy_dir: Path | None = Field(None, validation_alias=Env.POLICY_DIR)
     inbound_auth: Literal["IAM", "JWT"] = Field("IAM", validation_alias=Env.AGENT_INBOUND_AUTH)
+    jwt_discovery_url: str | None = Field(None, validation_alias=Env.AGENT_JWT_DISCOVERY_URL)
+    jwt_allowed_clients_text: str = Field("", validation_alias=Env.AGENT_JWT_ALLOWED_CLIENTS)
     telemetry: Literal["on", "off"] = Field("on", validation_alias=Env.AGENT_TELEMETRY)
     # The cap of a turn whose caller reserved none (patterns 0 and 1, where the browser calls).
     turn_token_budget: int = Field(
         DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET
     )
+
+    @property
+    def jwt_allowed_clients(self) -> tuple[str, ...]:
+        """The app clients whose access tokens the agent accepts (JWT inbound auth)."""
+        return tuple(c.strip() for c in self.jwt_allowed_clients_text.split(",") if c.strip())
 
     @property
     def resolved_provider(self) -> Literal["bedrock", "offline"]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from agentarch.dev.packaging.builder import LAMBDA_SIZE_TARGET
-from agentarch.dev.packaging.registry import BOTOCORE_DATA_DIR, FunctionSpec
+from agentarch.dev.packaging.registry import BOTOCORE_DATA_DIR, STREAM_ENTRY_POINT, FunctionSpec
 from agentarch.dev.testing import rest_api_event
 from tests.artifacts.conftest import LAMBDA_SPECS, PROBE_MARK, Built, LambdaNeighbours, run_probe, unpack
 
@@ -103,9 +103,18 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
         "eval_scopes": set(),  # reads only the Cognito event it is handed
     }[spec.name]
     assert {f"agentarch/adapters/{adapter}.py" for adapter in adapters} <= set(names)
-    assert {n.split("/")[0] for n in names} == {"agentarch"} | (
-        {BOTOCORE_DATA_DIR} if spec.botocore_models else set()
+    # Beside agentarch: the botocore models, and for a streaming function the Web Adapter's start
+    # script and the ASGI server it runs (its requirements, with their own dependencies)
+    tops = (
+        {n.split("/")[0] for n in names}
+        - {"agentarch"}
+        - ({BOTOCORE_DATA_DIR} if spec.botocore_models else set())
     )
+    if spec.stream_app:
+        assert STREAM_ENTRY_POINT in tops
+        assert {t.split("-")[0] for t in tops if t.endswith(".dist-info")} >= set(spec.extra_requirements)
+    else:
+        assert tops == set()
     for service in spec.botocore_models:
         assert any(n.endswith("/service-2.json.gz") and service in n for n in names)
     # And it stays under the 1 MiB target without the layer
