@@ -18,6 +18,7 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.audit_verify",
     "bench.governance_cost",
     "bench.local_stack",
+    "bench.streaming",
     "bench.eval_suite",
     "bench.injection",
     "bench.artifact_sizes",

@@ -58,6 +58,7 @@ class Env(StrEnum):
     TURN_MAX_TOOL_CALLS = "TURN_MAX_TOOL_CALLS"
     SESSION_MAX_TOOL_CALLS = "SESSION_MAX_TOOL_CALLS"
     TURN_MAX_SECONDS = "TURN_MAX_SECONDS"
+    TURN_OUTPUT_MAX_CHARS = "TURN_OUTPUT_MAX_CHARS"
     # --- the audit trail (chat Lambda and agent write, the audit Lambda reads) ---
     # Where the trail lives when the pattern keeps no conversations (pattern 2): "aws" or "sqlite";
     # unset, the trail follows STORAGE_BACKEND (pattern 3).
@@ -67,9 +68,12 @@ class Env(StrEnum):
     AUDIT_KEY_ID = "AUDIT_KEY_ID"  # KMS HMAC key (GenerateMac) for argument digests: the agent, in AWS
     AUDIT_KEY_FILE = "AUDIT_KEY_FILE"  # the local stack's HMAC key file (0600, made when missing)
     AUDIT_ADMIN_GROUP = "AUDIT_ADMIN_GROUP"  # the Cognito group whose members may read the trail
-    # --- the notary (its own Lambda and role; no writer reads these) ---
+    # --- the notary (its own Lambda and role; the audit reader reads its checkpoints; no writer does) ---
     NOTARY_KEY_ID = "NOTARY_KEY_ID"  # KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs checkpoints
     NOTARY_BUCKET = "NOTARY_BUCKET"  # the Object Lock bucket of the signed checkpoints
+    NOTARY_DIR = (
+        "NOTARY_DIR"  # the local notary's directory (public key, checkpoints): the local audit Lambda's
+    )
 
     # --- the agent (runtime) ---
     MODEL_PROVIDER = "MODEL_PROVIDER"  # "bedrock" or "offline"
@@ -98,6 +102,10 @@ class Env(StrEnum):
     # IAM (default): the caller is the chat Lambda and the payload's actor is trusted. JWT (patterns 0
     # and 1): a browser calls the runtime, so the payload names nobody the agent can trust.
     AGENT_INBOUND_AUTH = "AGENT_INBOUND_AUTH"
+    # With JWT inbound auth, the runtime's authorizer (its discovery URL and allowed clients, as
+    # Terraform's jwt_authorizer): the agent verifies the forwarded token again and takes the user from it.
+    AGENT_JWT_DISCOVERY_URL = "AGENT_JWT_DISCOVERY_URL"
+    AGENT_JWT_ALLOWED_CLIENTS = "AGENT_JWT_ALLOWED_CLIENTS"  # comma-separated app client ids
 
     # --- AWS standard (set by Lambda and AgentCore themselves) ---
     AWS_REGION = "AWS_REGION"
@@ -187,6 +195,11 @@ class AuditApiSettings(StorageSettings):
     audit_admin_group: str = Field(
         "audit-admins", min_length=1, max_length=128, validation_alias=Env.AUDIT_ADMIN_GROUP
     )
+    # The notary's checkpoints, read-only, for each session's verification state: in AWS its bucket
+    # and its key (kms:Verify); locally its directory. Unset: the view shows the chains alone.
+    notary_bucket: str | None = Field(None, min_length=3, validation_alias=Env.NOTARY_BUCKET)
+    notary_key_id: str | None = Field(None, min_length=1, validation_alias=Env.NOTARY_KEY_ID)
+    notary_dir: Path | None = Field(None, validation_alias=Env.NOTARY_DIR)
 
 
 class NotarySettings(_EnvSettings):
@@ -266,6 +279,10 @@ class GovernanceSettings(_EnvSettings):
     turn_token_budget: int = Field(
         DEFAULT_TURN_TOKEN_BUDGET, ge=100, le=10_000_000, validation_alias=Env.TURN_TOKEN_BUDGET
     )
+    # A streamed turn's answer stops here, with a `stopped` event (the JSON route is bounded by the budget).
+    turn_output_max_chars: int = Field(
+        20_000, ge=100, le=1_000_000, validation_alias=Env.TURN_OUTPUT_MAX_CHARS
+    )
     aws_region: str | None = Field(None, validation_alias=Env.AWS_REGION)
 
     @field_validator("chat_quotas", mode="before")
@@ -294,6 +311,8 @@ class AgentSettings(_EnvSettings):
     policy_mode: PolicyMode = Field(PolicyMode.ENFORCE, validation_alias=Env.POLICY_MODE)
     policy_dir: Path | None = Field(None, validation_alias=Env.POLICY_DIR)
     inbound_auth: Literal["IAM", "JWT"] = Field("IAM", validation_alias=Env.AGENT_INBOUND_AUTH)
+    jwt_discovery_url: str | None = Field(None, validation_alias=Env.AGENT_JWT_DISCOVERY_URL)
+    jwt_allowed_clients_text: str = Field("", validation_alias=Env.AGENT_JWT_ALLOWED_CLIENTS)
     telemetry: Literal["on", "off"] = Field("on", validation_alias=Env.AGENT_TELEMETRY)
     # The cap of a turn whose caller reserved none (patterns 0 and 1, where the browser calls).
     turn_token_budget: int = Field(
@@ -308,6 +327,11 @@ class AgentSettings(_EnvSettings):
     turn_max_seconds: float = Field(
         DEFAULT_TURN_MAX_SECONDS, gt=0, le=3600, validation_alias=Env.TURN_MAX_SECONDS
     )
+
+    @property
+    def jwt_allowed_clients(self) -> tuple[str, ...]:
+        """The app clients whose access tokens the agent accepts (JWT inbound auth)."""
+        return tuple(c.strip() for c in self.jwt_allowed_clients_text.split(",") if c.strip())
 
     @property
     def resolved_provider(self) -> Literal["bedrock", "offline"]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from agentarch.dev.packaging.builder import LAMBDA_SIZE_TARGET
-from agentarch.dev.packaging.registry import BOTOCORE_DATA_DIR, FunctionSpec
+from agentarch.dev.packaging.registry import BOTOCORE_DATA_DIR, STREAM_ENTRY_POINT, FunctionSpec
 from agentarch.dev.testing import rest_api_event
 from tests.artifacts.conftest import LAMBDA_SPECS, PROBE_MARK, Built, LambdaNeighbours, run_probe, unpack
 
@@ -97,15 +97,28 @@ def test_lambda_zip_holds_only_its_handlers_modules(built: Built, spec: Function
     adapters = {  # the AWS adapters of the ports each handler uses
         "chat": {"aws_memory", "aws_conversations", "aws_audit", "aws_locks"},
         "conversations": {"aws_memory", "aws_conversations"},
-        "audit": {"aws_audit", "aws_locks"},  # the trail and the kill switch
+        "audit": {
+            "aws_audit",
+            "aws_notary",
+            "aws_locks",
+        },  # the trail, checkpoints (kms:Verify), the kill switch
         "evaluator": set(),  # reads only the spans it is handed
         "notary": {"aws_notary"},  # KMS and the checkpoint bucket, never the writers' tables
         "eval_scopes": set(),  # reads only the Cognito event it is handed
     }[spec.name]
     assert {f"agentarch/adapters/{adapter}.py" for adapter in adapters} <= set(names)
-    assert {n.split("/")[0] for n in names} == {"agentarch"} | (
-        {BOTOCORE_DATA_DIR} if spec.botocore_models else set()
+    # Beside agentarch: the botocore models, and for a streaming function the Web Adapter's start
+    # script and the ASGI server it runs (its requirements, with their own dependencies)
+    tops = (
+        {n.split("/")[0] for n in names}
+        - {"agentarch"}
+        - ({BOTOCORE_DATA_DIR} if spec.botocore_models else set())
     )
+    if spec.stream_app:
+        assert STREAM_ENTRY_POINT in tops
+        assert {t.split("-")[0] for t in tops if t.endswith(".dist-info")} >= set(spec.extra_requirements)
+    else:
+        assert tops == set()
     for service in spec.botocore_models:
         assert any(n.endswith("/service-2.json.gz") and service in n for n in names)
     # And it stays under the 1 MiB target without the layer

@@ -9,7 +9,7 @@ import pytest
 
 from agentarch.dev.packaging.archive import ZIP_EPOCH
 from agentarch.dev.packaging.builder import build, read_manifest
-from agentarch.dev.packaging.registry import MANIFEST
+from agentarch.dev.packaging.registry import MANIFEST, STREAM_ENTRY_POINT
 from tests.artifacts.conftest import LAMBDA_SPECS, Built
 
 
@@ -32,7 +32,10 @@ def test_zip_entries_are_sorted_stamped_and_plain(built: Built) -> None:
         names = [info.filename for info in infos]
         assert names == sorted(names), name
         assert {info.date_time for info in infos} == {ZIP_EPOCH}, name
-        assert {info.external_attr >> 16 for info in infos} == {0o100644}, name
+        # Plain files, except the Web Adapter's start script, which Lambda must be able to run
+        modes = {info.filename: info.external_attr >> 16 for info in infos}
+        assert {mode for entry, mode in modes.items() if entry != STREAM_ENTRY_POINT} == {0o100644}, name
+        assert modes.get(STREAM_ENTRY_POINT, 0o100755) == 0o100755, name
         assert {info.create_system for info in infos} == {3}, name
         assert not [n for n in names if n.endswith((".pyc", "/")) or "__pycache__" in n], name
 

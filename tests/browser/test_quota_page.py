@@ -33,9 +33,12 @@ def test_the_remaining_quota_is_shown_and_a_spent_one_is_said_plainly(
     expect(page.locator("#messages li.assistant")).to_have_count(2)
     expect(usage).to_contain_text("Today's quota is spent (messages)")
 
-    ask(page, "what is 3 + 3?")
+    expect(usage).to_contain_text("resets at midnight UTC, in")
+    expect(page.locator("#send")).to_be_disabled()  # nothing to send until the reset
+    page.fill("#message", "what is 3 + 3?")
+    page.press("#message", "Enter")
 
-    expect(page.get_by_test_id("error")).to_contain_text("You have used today's messages")
+    expect(page.get_by_test_id("error")).to_contain_text("Today's quota is spent (messages)")
     expect(page.get_by_test_id("error")).to_contain_text("resets at midnight UTC")
     expect(page.locator("#messages li.assistant")).to_have_count(2)  # the agent did not answer
     expect(page.locator("#message")).to_have_value("what is 3 + 3?")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,9 +26,12 @@ from agentarch.services.audit import AuditRecord, AuditStore, AuditTrail, day_sh
 from agentarch.services.notary import (
     Checkpoint,
     CheckpointStore,
+    Evidence,
     PublicKey,
     SessionReport,
+    SessionVerifier,
     check_checkpoints,
+    check_session,
     verify_trail,
 )
 from tests.contract.test_audit_trail import Clock, FixedKey
@@ -45,6 +49,7 @@ class Rig:
     remove: Any  # (session, seq) -> None
     overwrite_checkpoint: Any  # (number, bytes) -> None
     remove_checkpoint: Any  # (number) -> None
+    signatures: Any = None  # what the audit Lambda checks signatures with (kms:Verify in AWS)
 
     def reports(self) -> dict[str, SessionReport]:
         evidence = check_checkpoints(self.checkpoints.raw(), self.key)
@@ -91,6 +96,7 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path, aws_credentials: None) -
             remove=lambda s, q: raw("DELETE FROM audit_records WHERE session_id = ? AND seq = ?", (s, q)),
             overwrite_checkpoint=overwrite_checkpoint,
             remove_checkpoint=lambda n: notary.checkpoints.path(n).unlink(),
+            signatures=public_key(tmp_path),
         )
     else:
         from agentarch.adapters.aws_notary import checkpoint_key
@@ -138,6 +144,7 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path, aws_credentials: None) -
                 remove=remove,
                 overwrite_checkpoint=overwrite_checkpoint,
                 remove_checkpoint=remove_checkpoint,
+                signatures=feed.signature_check,
             )
 
 
@@ -336,3 +343,37 @@ def test_the_notary_skips_a_ttl_expiry_and_records_any_other_remove() -> None:
         [remove({"type": "Service", "principalId": "dynamodb.amazonaws.com"}), remove(None)]
     )
     assert [e.change for e in events] == ["removed"]
+
+
+def state(verifier: SessionVerifier, session: str, stored: Any) -> tuple[SessionReport, Evidence | None]:
+    """What the audit Lambda does for a session's first page."""
+    evidence = verifier.checked_evidence()
+    return check_session(session, stored, evidence, time.time()), evidence
+
+
+def test_the_admin_views_verifier_says_what_verify_says_reading_each_checkpoint_once(rig: Rig) -> None:
+    # Given the audit Lambda's verifier (kms:Verify in AWS), with a budget of two checkpoints a call
+    verifier = SessionVerifier(rig.checkpoints, lambda: rig.signatures, per_call=2)
+    first = session_of(rig, turns=1)
+    report, evidence = state(verifier, first, rig.store.stored(first))
+    assert (report.state, report.signed_seq, evidence and evidence.checkpoints) == ("signed", 2, 1)
+    assert evidence is not None and evidence.caught_up
+
+    # When three more checkpoints come, it reads two now and the third on the next call
+    sessions = [session_of(rig, turns=1) for _ in range(3)]
+    _, evidence = state(verifier, sessions[-1], rig.store.stored(sessions[-1]))
+    assert evidence is not None and (evidence.checkpoints, evidence.caught_up) == (3, False)
+    report, evidence = state(verifier, sessions[-1], rig.store.stored(sessions[-1]))
+    assert evidence is not None and (evidence.checkpoints, report.state) == (4, "signed")
+
+    # And a record rewritten with recomputed hashes reads as verify reads it (only seq 2 was signed)
+    record = json.loads(stored_text(rig, first, 2))
+    record["outcome"] = "error"
+    record["hash"] = record_hash(record)
+    rig.overwrite(first, 2, json.dumps(record))
+    report, _ = state(verifier, first, rig.store.stored(first))
+    assert report.to_json() == rig.reports()[first].to_json()
+    assert (report.first_bad, report.problems[0].tamper) == (
+        1,
+        "rewritten",
+    )  # after the last head that matches

@@ -97,7 +97,9 @@ def moved_away(path: Path) -> Iterator[None]:
 def test_each_route_answers_exactly_the_statuses_its_document_lists(
     stack_factory: Callable[..., RunningStack],
 ) -> None:
-    stack = stack_factory(3, "--rate-limit", "80", "--rate-window", "600", "--integration-timeout", "2")
+    stack = stack_factory(
+        3, "--rate-limit", "80", "--rate-window", "600", "--integration-timeout", "2", "--stream-timeout", "2"
+    )
     throttled = stack_factory(3, "--reserved-concurrency", "0")
     seen: dict[Route, set[int]] = {}
     alice = Probe(stack, seen, stack.token(ALICE))

@@ -51,10 +51,10 @@ def test_pattern_1_gap_the_same_token_works_at_the_runtime_directly(
 
     assert stack.config()["pattern"] == 1 and stack.config()["insecure"] is True
     assert through_front_door.status_code == 200
-    # The agent answers (the model runs and costs), but no verified identity reaches it in patterns
-    # 0 and 1, so the tool policy denies every tool call: fail closed.
-    assert through_front_door.json()["tool_calls"][0]["decision"] == "deny"
-    assert "needs a signed-in user" in through_front_door.json()["response"]
+    # The runtime validated the user's token and hands it to the agent, which verifies it again and
+    # takes the user from it: the calculator answers as in the secure patterns.
+    assert through_front_door.json()["tool_calls"][0]["decision"] == "allow"
+    assert "391" in through_front_door.json()["response"]
     # The gap, documented: no front door, no rate limit, no validation — and it still answers.
     assert bypass.status_code == 200
     assert bypass.json()["response"].startswith("[offline model]")
@@ -73,8 +73,13 @@ def test_pattern_0_the_runtime_accepts_the_user_token_and_has_no_api(
     no_token = httpx.post(direct.request.url, json={"prompt": "hi", "session_id": SESSION})
 
     assert stack.config()["api_url"] is None
-    assert direct.status_code == 200 and "needs a signed-in user" in direct.json()["response"]
-    # A payload that names an actor is not believed: the runtime verified a JWT, not the payload.
-    forged_actor = direct_call(stack, token, actor={"id": "admin", "groups": ["support"]})
-    assert forged_actor.json()["tool_calls"][0]["decision"] == "deny"
+    assert direct.status_code == 200 and "391" in direct.json()["response"]
+    assert direct.json()["tool_calls"][0]["decision"] == "allow"
+    # A payload that names an actor is not believed: the user is the token's, and a consequential
+    # tool stays unavailable whoever asks (the browser writes the history and approvals here).
+    forged_actor = direct_call(
+        stack, token, prompt="open a ticket: printer is broken", actor={"id": "admin", "groups": ["support"]}
+    )
+    assert forged_actor.status_code == 200
+    assert all(call["decision"] != "allow" for call in forged_actor.json()["tool_calls"])
     assert no_token.status_code == 403

@@ -41,6 +41,9 @@ PACKAGE_DIR = Path(agentarch.__file__).resolve().parent
 # botocore service name → IAM prefix
 SERVICES = {"dynamodb": "dynamodb", "bedrock-agentcore": "bedrock-agentcore", "kms": "kms"}
 SCANNED_PACKAGES = ("agentarch.adapters", "agentarch.services")
+# Where a call named like an AWS operation is one: only adapters touch boto3 (services cannot import
+# them or boto3, test_structure says so), so `key.verify(...)` in a service is cryptography's, not KMS's.
+BOTO3_CALLERS = ("agentarch.adapters",)
 # Library classes that make boto3 calls on the project's behalf → (their module, the service).
 LIBRARY_CLIENTS = {
     "aws_lambda_powertools.utilities.idempotency.DynamoDBPersistenceLayer": (
@@ -372,7 +375,7 @@ def boto3_actions(entry: str) -> set[str]:
                 elif isinstance(func, ast.Attribute):
                     attr = func.attr
                     receiver = func.value
-                    if attr in ops and module.startswith(SCANNED_PACKAGES):
+                    if attr in ops and module.startswith(BOTO3_CALLERS):
                         candidates = ops[attr]
                         for service in candidates:
                             if not info.clients or service in info.clients:

@@ -44,7 +44,14 @@ MODEL_ACTIONS = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
 AGENT_ENTRY = "agentarch.agent.app"
 TICKETS_ADAPTER = "agentarch.adapters.aws_tickets"  # the agent's create_ticket tool writes through it
 # Set by the agent_runtime module from its own variables, never through environment_variables.
-MODULE_RUNTIME_ENV = {"AWS_REGION", "POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"}
+MODULE_RUNTIME_ENV = {
+    "AWS_REGION",
+    "POLICY_MODE",
+    "POLICY_DIR",
+    "AGENT_INBOUND_AUTH",
+    "AGENT_JWT_DISCOVERY_URL",
+    "AGENT_JWT_ALLOWED_CLIENTS",
+}
 CHECKED_PREFIXES = ("dynamodb:", "bedrock-agentcore:", "bedrock:", "kms:")
 MEMORY_KEY_ACTIONS = {"kms:Decrypt", "kms:GenerateDataKey"}  # only with memory_kms_key_arn
 
@@ -81,6 +88,8 @@ EXPECTED_AUDIT_ENV = {
     "AUDIT_ADMIN_GROUP",
     "LOCKS_TABLE",  # the kill switch's routes
     "AGENT_RUNTIME_ARN",  # a new lock stops the scope's sessions in flight (StopRuntimeSession)
+    "NOTARY_BUCKET",  # the checkpoints, read-only: each session's verification state
+    "NOTARY_KEY_ID",  # kms:GetPublicKey, to check their signatures
 }
 EXPECTED_CONVERSATIONS_ENV = {
     "ALLOWED_ORIGINS",
@@ -208,7 +217,9 @@ def test_runtime_environment_is_never_an_empty_map() -> None:
     assert plain(locals_["environment_variables"][0]) == (
         "${merge({AWS_REGION = local.region}, var.environment_variables, "
         '{POLICY_MODE = var.policy_mode, AGENT_INBOUND_AUTH = var.jwt_authorizer == null ? "IAM" : "JWT"}, '
-        "{for name, value in {POLICY_DIR = var.policy_dir} : name => value if value != null})}"
+        "{for name, value in {POLICY_DIR = var.policy_dir} : name => value if value != null}, "
+        "var.jwt_authorizer == null ? {} : {AGENT_JWT_DISCOVERY_URL = var.jwt_authorizer.discovery_url, "
+        'AGENT_JWT_ALLOWED_CLIENTS = join(",", var.jwt_authorizer.allowed_clients)})}'
     )
     assert (
         plain(module_dir("agent_runtime").resources[("aws_bedrockagentcore_agent_runtime", "this")].body)[
@@ -226,7 +237,10 @@ def test_the_tool_policy_settings_of_the_runtime_module_are_the_ones_the_agent_r
     # Names the module sets itself are Env names, and a caller cannot override them by hand
     assert MODULE_RUNTIME_ENV <= ENV_NAMES
     (guard,) = variables["environment_variables"]["validation"]
-    assert '["POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"]' in guard["condition"]
+    assert (
+        '["POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH", "AGENT_JWT_DISCOVERY_URL", "AGENT_JWT_ALLOWED_CLIENTS"]'
+        in guard["condition"]
+    )
     # policy_mode: the agent's modes and default, validated in the module
     (mode_check,) = variables["policy_mode"]["validation"]
     assert 'contains(["ENFORCE", "LOG_ONLY"], var.policy_mode)' in mode_check["condition"]
@@ -378,7 +392,7 @@ def test_the_audit_table_is_append_only_for_every_role() -> None:
         for statement in audit_table_statements(statements):
             actions = set(statement["actions"])
             granted[role] = granted.get(role, set()) | actions
-            assert actions <= {"dynamodb:PutItem", "dynamodb:Query"}, (
+            assert actions <= {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan"}, (
                 f"{role}: {sorted(actions)} on the audit table"
             )
             if "dynamodb:PutItem" in actions:
@@ -387,7 +401,11 @@ def test_the_audit_table_is_append_only_for_every_role() -> None:
     assert granted == {
         "chat": {"dynamodb:PutItem", "dynamodb:Query"},  # turn records
         "runtime": {"dynamodb:PutItem", "dynamodb:Query"},  # tool-call records
-        "audit": {"dynamodb:PutItem", "dynamodb:Query"},  # GET /api/audit; lock and unlock records
+        "audit": {
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+        },  # GET /api/audit, its verification state; lock and unlock records
     }
     conditions = plain(module_dir("audit").outputs["put_conditions"].body)["value"]
     attributes = next(c for c in conditions if c["variable"] == "dynamodb:Attributes")
@@ -639,7 +657,12 @@ def test_timeout_chain_defaults_match_the_python_defaults_and_hold(name: str) ->
     cfg = example(name)
     assert plain(cfg.module_calls["timeouts"].body)["source"] == "../../modules/timeout_chain"
     args = call_args(cfg, "chat")
-    assert args["timeout_seconds"] == "${module.timeouts.lambda_seconds}"
+    assert args["timeout_seconds"] == "${module.timeouts.chat_lambda_seconds}"
+    # streamed answers: the stream's own timeout above the streaming Lambda's, which is above the agent's
+    assert "var.stream_integration_ms > var.stream_lambda_seconds * 1000" in conditions
+    assert "var.stream_lambda_seconds >= var.agent_total_seconds + local.answer_margin_seconds" in conditions
+    assert call_args(cfg, "front_door")["stream_timeout_ms"] == "${module.timeouts.stream_integration_ms}"
+    assert plain(cfg.module_calls["timeouts"].body)["streaming"] == "${var.chat_streaming}"
     env = args["environment"]
     assert env["AGENT_TOTAL_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_total_seconds)}"
     assert env["AGENT_CONNECT_TIMEOUT_SECONDS"] == "${tostring(module.timeouts.agent_connect_seconds)}"

@@ -249,15 +249,18 @@ def test_7_readme_does_not_call_the_passthrough_a_proxy_integration() -> None:
 def _hcl_to_python(expression: Any) -> str:
     expr = str(expression).removeprefix("${").removesuffix("}")
     expr = re.sub(r"(?:var|local)\.(\w+)", r"t['\1']", expr)
+    expr = re.sub(r"!(?!=)", " not ", expr)
     return expr.replace("&&", " and ").replace("||", " or ")
 
 
 def _chain_conditions() -> tuple[dict[str, float], list[str], dict[str, str]]:
     """The timeout_chain module: variable defaults, every condition, and its locals, as Python."""
     chain = module_dir("timeout_chain")
-    defaults = {name: float(plain(v.body)["default"]) for name, v in chain.variables.items()}
+    defaults = {name: float(plain(v.body)["default"]) for name, v in chain.variables.items()}  # bool: 0/1
     conditions = [
-        _hcl_to_python(v["condition"]) for b in chain.variables.values() for v in plain(b.body)["validation"]
+        _hcl_to_python(v["condition"])
+        for b in chain.variables.values()
+        for v in plain(b.body).get("validation", [])
     ]
     conditions += [
         _hcl_to_python(p["condition"])

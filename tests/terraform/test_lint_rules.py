@@ -58,6 +58,12 @@ BREAKAGES: dict[str, list[tuple[str, str]]] = {
     ],
     "agentcore-wildcard-iam": [('["bedrock-agentcore:InvokeAgentRuntime"]', '["bedrock-agentcore:*"]')],
     "timeout-chain": [("  timeout                        = 28\n", "  timeout                        = 30\n")],
+    "stream-integration": [
+        (
+            "  timeout_milliseconds    = 29000\n",
+            '  timeout_milliseconds    = 29000\n  response_transfer_mode  = "STREAM"\n',
+        )
+    ],
     "cors-wildcard": [("\"'https://app.example.com'\"", "\"'*'\"")],
     "access-logs": [
         (
@@ -87,6 +93,16 @@ MORE_BREAKAGES: list[tuple[str, list[tuple[str, str]]]] = [
         [("resources = [aws_bedrockagentcore_agent_runtime.agent.agent_runtime_arn]", 'resources = ["*"]')],
     ),
     ("timeout-chain", [('AGENT_TOTAL_TIMEOUT_SECONDS = "25"', 'AGENT_TOTAL_TIMEOUT_SECONDS = "28"')]),
+    (  # a non-proxy integration cannot stream
+        "stream-integration",
+        [
+            ('  type                    = "AWS_PROXY"\n', '  type                    = "AWS"\n'),
+            (
+                "  timeout_milliseconds    = 29000\n",
+                '  timeout_milliseconds    = 29000\n  response_transfer_mode  = "STREAM"\n',
+            ),
+        ],
+    ),
     (  # a resource policy that only allows the chat role: an Allow adds nothing within the account
         "runtime-resource-policy",
         [
@@ -158,6 +174,25 @@ def test_each_rule_reports_its_broken_fixture_at_the_right_line(
         assert hit.file == tmp_path.resolve() / "main.tf" or rule == "unresolved"
         assert lines[hit.line - 1].startswith(("resource ", "data ", "module ")), "line points at the block"
         assert hit.hint
+
+
+def test_a_stream_integration_with_the_streaming_uri_passes(tmp_path: Path) -> None:
+    streaming = (
+        '  uri                     = "arn:aws:apigateway:eu-west-1:lambda:path/2021-11-15/functions/'
+        'arn:aws:lambda:eu-west-1:123456789012:function:chat/response-streaming-invocations"\n'
+        '  timeout_milliseconds    = 29000\n  response_transfer_mode  = "STREAM"\n'
+    )
+    path = broken(
+        tmp_path,
+        [
+            (
+                "  uri                     = aws_lambda_function.chat.invoke_arn\n  timeout_milliseconds    = 29000\n",
+                streaming,
+            )
+        ],
+    )
+
+    assert [f for f in lint_paths([path]) if f.rule == "stream-integration"] == []
 
 
 def test_a_runtime_with_user_tokens_and_no_front_door_is_a_warning() -> None:

@@ -30,13 +30,21 @@ SIGNING_OR_WRITING = (
 STACKS = ("2-secure", "3-full")
 
 
+READER = "audit"  # GET /api/audit: reads the checkpoints and checks their signatures (kms:Verify), no more
+READER_GRANTS = {
+    "${module.audit_trail.checkpoint_bucket_arn}/checkpoints/*": ["s3:GetObject"],
+    "${module.audit_trail.checkpoint_bucket_arn}": ["s3:ListBucket"],
+    "${module.audit_trail.notary_key_arn}": ["kms:Verify"],
+}
+
+
 def writer_statements(name: str) -> dict[str, list[dict[str, Any]]]:
-    """Every role of the example but the notary's: the Lambdas (writers and readers) and the runtime."""
+    """Every role of the example but the notary's and its reader's: the Lambdas and the runtime."""
     cfg = example(name)
     roles = {
         call: call_args(cfg, call).get("policy_statements", [])
         for call, block in cfg.module_calls.items()
-        if block.body.get("source") == "../../modules/lambda_function" and call != "notary"
+        if block.body.get("source") == "../../modules/lambda_function" and call not in {"notary", READER}
     }
     roles["runtime"] = call_args(cfg, "runtime").get("policy_statements", [])
     return roles
@@ -61,6 +69,25 @@ def test_no_writer_role_may_use_the_notary_key_or_write_its_bucket(name: str) ->
     for (rtype, _), block in module.data.items():
         if rtype == "aws_iam_policy_document":
             assert "kms:Sign" not in json.dumps(plain(block.body))
+
+
+def test_the_audit_reader_may_read_checkpoints_and_check_signatures_and_nothing_else_of_the_notarys() -> None:
+    statements = call_args(example("3-full"), READER)["policy_statements"]
+    notarys = {
+        resource: statement["actions"]
+        for statement in statements
+        for resource in statement["resources"]
+        if any(f"module.audit_trail.{output}" in resource for output in NOTARY_OUTPUTS)
+    }
+    assert notarys == READER_GRANTS
+    assert not {a for s in statements for a in s["actions"]} & set(SIGNING_OR_WRITING)
+    code = boto3_actions("agentarch.handlers.audit")
+    assert {a for a in code if a.startswith("kms:")} == {"kms:Verify"}  # what its code calls of KMS
+    env = call_args(example("3-full"), READER)["environment"]
+    assert (env["NOTARY_BUCKET"], env["NOTARY_KEY_ID"]) == (
+        "${module.audit_trail.checkpoint_bucket_name}",
+        "${module.audit_trail.notary_key_arn}",
+    )
 
 
 @pytest.mark.parametrize("name", STACKS)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agentarch.adapters import wiring
+from agentarch.config import AuditApiSettings
 from agentarch.core.contracts import AuditContext
 from agentarch.core.identity import Actor
-from agentarch.dev.sqlite import SqliteAuditStore, SqliteDatabase
+from agentarch.dev.notary import LocalNotary
+from agentarch.dev.sqlite import DATABASE_FILE, SqliteAuditStore, SqliteDatabase
 from agentarch.dev.testing import LocalLambdaContext, rest_api_event
 from agentarch.handlers import audit as audit_handler
-from agentarch.services.audit import AuditTrail
+from agentarch.services.audit import AuditTrail, record_hash
+from agentarch.services.notary import SessionVerifier
 
 ADMIN = {"sub": "admin-1", "cognito:groups": "users,audit-admins"}
 USER = {"sub": "user-1", "cognito:groups": "users"}
@@ -102,3 +108,168 @@ def test_a_date_out_of_range_is_a_422_naming_the_filter(trail: AuditTrail, momen
 
         assert status == 422, body
         assert body["error"]["code"] == "validation_error" and body["error"]["message"].startswith(name)
+
+
+# --- a session's verification state: the checks of `agentarch audit verify`, against the notary -----
+
+SESSION = "s-verified-0123456789abcdef0123456789"
+
+
+@dataclass
+class Notarised:
+    """A trail on SQLite, its local notary, and the audit Lambda reading the notary's directory."""
+
+    trail: AuditTrail
+    notary: LocalNotary
+    path: Path
+
+    def turns(self, n: int) -> None:
+        for k in range(n):
+            self.trail.turn(
+                AuditContext(actor=Actor(id="user-1"), session=SESSION), outcome="ok", latency_ms=k
+            )
+
+    def state(self) -> dict[str, Any]:
+        status, body = get("/api/audit", ADMIN, session=SESSION)
+        assert status == 200, body
+        verdict: dict[str, Any] = body["session_verification"]
+        return verdict
+
+    def rewrite(self, seq: int, *, recompute: bool) -> None:
+        """What a writer's credentials allow: change a record (and, with `recompute`, every hash after it)."""
+        connection = sqlite3.connect(self.path, isolation_level=None)
+        rows = connection.execute(
+            "SELECT seq, record FROM audit_records WHERE session_id = ? ORDER BY seq", (SESSION,)
+        ).fetchall()
+        prev = None
+        for number, text in rows:
+            fields = json.loads(text)
+            if number == seq:
+                fields["latency_ms"] = 999_999
+            if number >= seq and recompute:
+                if prev is not None:
+                    fields["prev_hash"] = prev
+                fields["hash"] = record_hash(fields)
+            if number >= seq:
+                connection.execute(
+                    "UPDATE audit_records SET record = ? WHERE session_id = ? AND seq = ?",
+                    (json.dumps(fields), SESSION, number),
+                )
+            prev = fields["hash"]
+        connection.close()
+
+
+@pytest.fixture
+def notarised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Notarised]:
+    path = tmp_path / DATABASE_FILE
+    database = SqliteDatabase(path)
+    store = SqliteAuditStore(database)
+    notary = LocalNotary(database, tmp_path)
+    settings = AuditApiSettings.model_validate(
+        {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": str(path), "NOTARY_DIR": str(tmp_path / "notary")}
+    )
+    verifier = wiring.session_verifier(settings)  # one per test, as one per execution environment
+    monkeypatch.setattr(audit_handler, "audit_store", lambda: store)
+    monkeypatch.setattr(audit_handler, "session_verifier", lambda: verifier)
+    ticks = iter(range(10_000))
+    yield Notarised(AuditTrail(store, clock=lambda: T0 + timedelta(seconds=next(ticks))), notary, path)
+
+
+def test_a_session_shows_what_the_notary_signed_and_the_window_not_yet_covered(notarised: Notarised) -> None:
+    # Given three turns, signed by the notary
+    notarised.turns(3)
+    notarised.notary.run_once()
+    signed = notarised.state()
+    assert (signed["state"], signed["records"], signed["signed_seq"], signed["uncovered"]) == (
+        "signed",
+        3,
+        3,
+        None,
+    )
+    assert signed["first_bad_seq"] is None and signed["tamper"] is None and signed["problems"] == []
+    assert signed["notary"]["checkpoints"] == 1 and signed["notary"]["problems"] == []
+
+    # When two more turns come before the next checkpoint
+    notarised.turns(2)
+    partly = notarised.state()
+    # Then the view says which records no checkpoint covers yet
+    assert (partly["state"], partly["signed_seq"], partly["last_seq"], partly["uncovered"]) == (
+        "partly signed",
+        3,
+        5,
+        [4, 5],
+    )
+
+    # And once the notary signs them, they are covered (the Lambda reads only the new checkpoint)
+    notarised.notary.run_once()
+    again = notarised.state()
+    assert (again["state"], again["signed_seq"], again["uncovered"], again["notary"]["checkpoints"]) == (
+        "signed",
+        5,
+        None,
+        2,
+    )
+
+
+def test_an_edited_record_shows_as_the_first_bad_record_with_its_class(notarised: Notarised) -> None:
+    notarised.turns(3)
+    notarised.notary.run_once()
+
+    notarised.rewrite(2, recompute=False)
+    edited = notarised.state()
+    assert (edited["state"], edited["first_bad_seq"], edited["tamper"]) == ("tampered", 2, "edited")
+    assert edited["problems"][0] == {
+        "seq": 2,
+        "tamper": "edited",
+        "message": "the record was changed: its hash does not match",
+    }
+
+    notarised.notary.run_once()  # the notary saw the UPDATE (a stream MODIFY in AWS) and signed that too
+    assert "overwritten" in {p["tamper"] for p in notarised.state()["problems"]}
+
+
+def test_a_chain_rewritten_with_recomputed_hashes_shows_as_rewritten(notarised: Notarised) -> None:
+    # Given seq 1 signed, then seq 2..3 signed
+    notarised.turns(1)
+    notarised.notary.run_once()
+    notarised.turns(2)
+    notarised.notary.run_once()
+
+    # When a writer rewrites seq 2 and recomputes every hash after it (the chain alone holds)
+    notarised.rewrite(2, recompute=True)
+    state = notarised.state()
+
+    # Then the signed head of seq 3 no longer matches: the first changed record is after seq 1
+    assert (state["state"], state["first_bad_seq"], state["tamper"]) == ("tampered", 2, "rewritten")
+
+
+def test_without_a_notary_the_view_shows_the_chain_alone(
+    trail: AuditTrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_handler, "session_verifier", lambda: SessionVerifier(None, None))
+    trail.turn(AuditContext(actor=Actor(id="user-1"), session=SESSION), outcome="ok", latency_ms=1)
+
+    status, body = get("/api/audit", ADMIN, session=SESSION)
+
+    assert status == 200
+    state = body["session_verification"]
+    assert (state["state"], state["notary"], state["uncovered"], state["problems"]) == (
+        "unsigned",
+        None,
+        [1, 1],
+        [],
+    )
+
+
+def test_a_forged_checkpoint_is_named_beside_the_session(notarised: Notarised) -> None:
+    notarised.turns(2)
+    checkpoint = notarised.notary.run_once()
+    assert checkpoint is not None
+    target = notarised.notary.checkpoints.path(checkpoint.head.number)
+    target.chmod(0o600)
+    target.write_bytes(checkpoint.model_copy(update={"signature": "AAAA"}).to_bytes())
+
+    state = notarised.state()
+
+    assert [p["tamper"] for p in state["notary"]["problems"]] == ["checkpoint forged"]
+    assert state["signed_seq"] is None  # a forged checkpoint covers nothing

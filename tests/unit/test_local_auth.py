@@ -15,12 +15,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from agentarch.adapters.cognito_tokens import AccessTokenVerifier, TokenRejected
 from agentarch.config import API_SCOPE
 from agentarch.dev.local.identity import (
-    AccessTokenVerifier,
     LocalIdentity,
     LoginFailed,
-    TokenRejected,
     UserSpec,
 )
 from agentarch.dev.local.sigv4 import SignatureRejected, SigV4Verifier

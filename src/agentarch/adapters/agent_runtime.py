@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from agentarch.core.streaming import ERROR, EVENT_STREAM, REPLY, parse_sse
 from agentarch.services.chat import AgentTimeout, AgentUnavailable
 
 __all__ = ["AgentRuntimeClient", "AgentTimeout", "AgentUnavailable", "RuntimeTarget"]
@@ -89,6 +90,43 @@ class AgentRuntimeClient:
 
     def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]:
         """Send one JSON payload to the runtime and return its JSON answer."""
+        return _json_reply(self._call(payload, session_id, "application/json").read())
+
+    def stream(
+        self,
+        payload: dict[str, Any],
+        session_id: str,
+        on_event: Callable[[dict[str, Any]], None],
+        seconds_left: Callable[[], float],
+    ) -> dict[str, Any]:
+        """Ask the runtime for an event stream: hand each event to `on_event` as it arrives and return
+        the agent's whole reply (its last event). The stream is read as it comes: nothing waits for
+        the end. It stops with `AgentTimeout` when `seconds_left` says the caller's own deadline is
+        near (a stream is not bounded by the read timeout, which counts the time between bytes)."""
+        body = self._call({**payload, "stream": True}, session_id, EVENT_STREAM)
+        try:
+            if not _is_event_stream(body):
+                return _json_reply(body.read())
+            for event in parse_sse(_lines(body)):
+                kind = event.get("type")
+                if kind == REPLY and isinstance(event.get("reply"), dict):
+                    reply: dict[str, Any] = event["reply"]
+                    return reply
+                if kind == ERROR:
+                    raise AgentUnavailable("the agent failed while answering")
+                if seconds_left() <= 0:
+                    raise AgentTimeout("the stream outlived the deadline")
+                on_event(event)
+        except ReadTimeoutError:
+            raise AgentTimeout(f"no event within {self._target.read_timeout_seconds:g} s") from None
+        except (ConnectionClosedError, ValueError):
+            raise AgentUnavailable("the agent's stream broke off") from None
+        finally:
+            body.close()  # a stream left early (the cap, a deadline) is closed, not drained
+        raise AgentUnavailable("the agent's stream ended without a reply")
+
+    def _call(self, payload: dict[str, Any], session_id: str, accept: str) -> Any:
+        """One invocation with the bounded retries; the answer's body, not yet read."""
         body = json.dumps(payload).encode("utf-8")
         deadline = self._clock() + self._target.deadline_seconds
         for attempt in range(1, self._target.max_attempts + 1):
@@ -98,10 +136,9 @@ class AgentRuntimeClient:
                     qualifier=self._target.qualifier,
                     runtimeSessionId=session_id,
                     contentType="application/json",
-                    accept="application/json",
+                    accept=accept,
                     payload=body,
                 )
-                raw = answer["response"].read()
                 break
             except ReadTimeoutError:
                 raise AgentTimeout(f"no answer within {self._target.read_timeout_seconds:g} s") from None
@@ -118,13 +155,56 @@ class AgentRuntimeClient:
             if self._clock() + pause + self._target.attempt_seconds > deadline:
                 raise AgentUnavailable(reason)  # another whole attempt would outlive the deadline
             (self._sleep or time.sleep)(pause)
-        try:
-            reply = json.loads(raw)
-        except ValueError:
-            raise AgentUnavailable("the agent answered something that is not JSON") from None
-        if not isinstance(reply, dict):
-            raise AgentUnavailable("the agent answered an unexpected document")
-        return reply
+        return _Body(answer["response"], answer.get("contentType", ""))
+
+
+class _Body:
+    """The runtime's answer body with the content type it came with."""
+
+    def __init__(self, stream: Any, content_type: str) -> None:
+        self.stream = stream
+        self.content_type = content_type
+
+    def read(self) -> bytes:
+        raw: bytes = self.stream.read()
+        return raw
+
+    def close(self) -> None:
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            close()
+
+
+def _is_event_stream(body: Any) -> bool:
+    return str(getattr(body, "content_type", "")).lower().startswith(EVENT_STREAM)
+
+
+def _lines(body: Any) -> Iterator[bytes]:
+    """The body's lines as they arrive. botocore's `iter_lines` reads fixed 1 KiB chunks, which waits
+    for a whole KiB of small events; urllib3's `read1` hands over whatever has arrived."""
+    raw = getattr(body.stream, "_raw_stream", None)
+    read = getattr(raw, "read1", None) or body.stream.read
+    pending = b""
+    while True:
+        chunk = read(65536)
+        if not chunk:
+            break
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
+def _json_reply(raw: bytes) -> dict[str, Any]:
+    try:
+        reply = json.loads(raw)
+    except ValueError:
+        raise AgentUnavailable("the agent answered something that is not JSON") from None
+    if not isinstance(reply, dict):
+        raise AgentUnavailable("the agent answered an unexpected document")
+    return reply
 
 
 def _region_from_arn(arn: str) -> str | None:

@@ -1,10 +1,12 @@
 """The notary's AWS side: KMS asymmetric signing and checkpoints in an S3 Object Lock bucket.
 
-Calls made (the notary role is the only one granted them): `kms:Sign` on the notary key,
+Calls made by the notary (its role alone is granted the first two): `kms:Sign` on the notary key,
 `s3:PutObject` (conditional: `If-None-Match: *`, so a number is never written twice) and
-`s3:ListBucket`/`s3:GetObject` on the bucket. Object keys count down (`checkpoints/<10^12 - n>.json`),
-so the newest checkpoint is the first a listing returns. `agentarch audit verify --bucket` reads them
-with an operator's credentials, and `kms:GetPublicKey` for the key the signatures check against.
+`s3:ListBucket`/`s3:GetObject` on the bucket. The audit Lambda reads checkpoints (ListBucket,
+GetObject) and checks signatures with `kms:Verify`, nothing that signs or writes. Object keys count
+down (`checkpoints/<10^12 - n>.json`), so the newest checkpoint is the first a listing returns.
+`agentarch audit verify --bucket` reads them with an operator's credentials, and `kms:GetPublicKey`
+for the key the signatures check against.
 """
 
 from __future__ import annotations
@@ -46,8 +48,38 @@ class KmsSigner:
 
     def public_key(self) -> bytes:
         """DER SubjectPublicKeyInfo (kms:GetPublicKey): for verification only."""
-        key: bytes = self._clients.get().get_public_key(KeyId=self.key_id)["PublicKey"]
-        return key
+        return kms_public_key(self.key_id, client=self._clients.get())
+
+
+def kms_public_key(key_id: str, *, region: str | None = None, client: Any | None = None) -> bytes:
+    """The notary key's public half, DER SubjectPublicKeyInfo (kms:GetPublicKey): what
+    `agentarch audit verify --bucket` checks signatures with in process."""
+    key: bytes = LazyClient("kms", region, client).get().get_public_key(KeyId=key_id)["PublicKey"]
+    return key
+
+
+class KmsSignatureCheck:
+    """`SignatureCheck` by KMS `Verify` with the notary key: for the audit Lambda, whose zip carries no
+    crypto library. kms:Verify checks; it cannot sign."""
+
+    def __init__(self, key_id: str, *, region: str | None = None, client: Any | None = None) -> None:
+        self._key_id = key_id
+        self._clients = LazyClient("kms", region, client)
+
+    def verifies(self, signature: bytes, message: bytes) -> bool:
+        try:
+            answer = self._clients.get().verify(
+                KeyId=self._key_id,
+                Message=message,
+                MessageType="RAW",
+                Signature=signature,
+                SigningAlgorithm="ECDSA_SHA_256",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "KMSInvalidSignatureException":
+                return False
+            raise
+        return bool(answer.get("SignatureValid"))
 
 
 class S3Checkpoints:
@@ -87,11 +119,17 @@ class S3Checkpoints:
             raise
         return True
 
-    def raw(self) -> Iterator[tuple[int, bytes]]:
-        keys: list[str] = []
-        for page in self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self._bucket, Prefix=PREFIX
-        ):
-            keys += [item["Key"] for item in page.get("Contents", [])]
-        for key in reversed(keys):  # oldest first
-            yield number_of(key), self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+    def raw(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Checkpoints numbered above `after`, oldest first: one listing finds the newest number (keys
+        count down, so it comes first), then each key is known and read in turn. A number whose object
+        is gone is skipped: `check_checkpoints` names the gap."""
+        answer = self._client.list_objects_v2(Bucket=self._bucket, Prefix=PREFIX, MaxKeys=1)
+        newest = max((number_of(item["Key"]) for item in answer.get("Contents", [])), default=0)
+        for number in range(after + 1, newest + 1):
+            try:
+                body = self._client.get_object(Bucket=self._bucket, Key=checkpoint_key(number))["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                    continue
+                raise
+            yield number, body

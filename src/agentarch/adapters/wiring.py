@@ -12,17 +12,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from agentarch.config import Env, GovernanceSettings, SettingsError, StorageSettings
+from agentarch.config import AuditApiSettings, Env, GovernanceSettings, SettingsError, StorageSettings
 
 if TYPE_CHECKING:  # each port's types; the modules themselves load when a port is asked for
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
     from agentarch.services.audit import ArgumentKey, AuditStore, AuditTrail
     from agentarch.services.conversations import ConversationIndex
     from agentarch.services.locks import LockStore, SessionStopper
     from agentarch.services.memory import MemoryEvents
+    from agentarch.services.notary import CheckpointStore, SessionVerifier, SignatureCheck
     from agentarch.services.quotas import QuotaStore
     from agentarch.services.tickets import TicketStore
+
+
+# The notary's checkpoints (read-only) and what checks their signatures, made on first use.
+NotaryReading = tuple["CheckpointStore", "Callable[[], SignatureCheck]"]
 
 
 class Backend(Protocol):
@@ -46,6 +53,10 @@ class Backend(Protocol):
 
     def argument_key(self, settings: StorageSettings) -> ArgumentKey | None:
         """The HMAC key of argument digests; None for a writer that digests nothing."""
+        ...
+
+    def notary_checkpoints(self, settings: AuditApiSettings) -> NotaryReading | None:
+        """The notary's checkpoints, read-only, and what checks their signatures; None without a notary."""
         ...
 
     def quota_store(self, settings: GovernanceSettings) -> QuotaStore:
@@ -116,6 +127,19 @@ class AwsBackend:
         from agentarch.adapters.aws_locks import DynamoLockStore
 
         return DynamoLockStore(settings.locks_table, region=settings.aws_region)
+
+    def notary_checkpoints(self, settings: AuditApiSettings) -> NotaryReading | None:
+        """The Object Lock bucket (s3:ListBucket, s3:GetObject) and KMS `Verify` with the notary key
+        (kms:Verify): nothing that signs or writes, and no crypto library in the zip."""
+        if not settings.notary_bucket:
+            return None
+        from agentarch.adapters.aws_notary import KmsSignatureCheck, S3Checkpoints
+
+        key_id = required(
+            settings.notary_key_id, Env.NOTARY_KEY_ID, Env.NOTARY_BUCKET, settings.notary_bucket
+        )
+        checkpoints = S3Checkpoints(settings.notary_bucket, region=settings.aws_region)
+        return checkpoints, lambda: KmsSignatureCheck(key_id, region=settings.aws_region)
 
     def quota_store(self, settings: GovernanceSettings) -> QuotaStore:
         from agentarch.adapters.aws_quotas import DynamoQuotaStore
@@ -222,6 +246,16 @@ def session_stopper(settings: StorageSettings) -> SessionStopper | None:
     from agentarch.adapters.aws_locks import RuntimeSessionStopper
 
     return RuntimeSessionStopper(settings.agent_runtime_arn, region=settings.aws_region)
+
+
+def session_verifier(settings: AuditApiSettings) -> SessionVerifier:
+    """Each session's verification state, from the trail's backend's notary checkpoints (or the
+    chains alone when it has no notary)."""
+    from agentarch.services.notary import SessionVerifier
+
+    backend = audit_backend(settings)
+    reading = backend.notary_checkpoints(settings) if backend is not None else None
+    return SessionVerifier(*reading) if reading is not None else SessionVerifier(None, None)
 
 
 def quota_store(settings: GovernanceSettings) -> QuotaStore:

@@ -4,12 +4,18 @@
 Payload in: `{"prompt", "actor": {"id", "groups"}, "session_calls", "approval"}`; the session is the
 one AgentCore names in the request (`X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, handed to the
 entrypoint as `context.session_id`), never a second copy in the payload. Out: `{"response",
-"session_id", "tool_calls", "usage", "pending_approval"}`.
+"session_id", "tool_calls", "usage", "pending_approval"}` — or, when the payload asks for `stream`,
+Server-Sent Events (`agentarch.core.streaming`) as the model writes: AgentCore answers
+`text/event-stream` when the entrypoint yields.
 
 The actor, the session's call counts and an approval are trusted only with IAM inbound auth (the
 secure patterns), where the chat Lambda is the runtime's only caller and has verified the user.
 With JWT inbound auth (patterns 0 and 1) a browser writes the payload, so the agent ignores all
-three: no principal, and the tool policy denies every call (fail closed).
+three. The runtime has validated the caller's access token and hands it on (its
+`request_header_allowlist` holds `Authorization`): the agent verifies it again against the user
+pool's keys and takes the user and groups from it. No valid token: no principal, and the tool policy
+denies every call (fail closed). Even with one, consequential tools stay unavailable there: the
+browser, not a trusted caller, writes the history and the approvals they would rely on.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import gc
 gc.disable()
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp, RequestContext
@@ -31,14 +38,31 @@ from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
 from agentarch.adapters import wiring
+from agentarch.adapters.cognito_tokens import (
+    JWKS_SUFFIX,
+    AccessTokenVerifier,
+    TokenRejected,
+    issuer_of_discovery_url,
+)
 from agentarch.agent import telemetry
-from agentarch.agent.graph import Caps, SessionCalls, Turn, build_graph, run_turn
+from agentarch.agent.graph import (
+    Caps,
+    SessionCalls,
+    TextDelta,
+    Turn,
+    TurnResult,
+    build_graph,
+    run_turn,
+    stream_turn,
+)
 from agentarch.agent.models import select_model
 from agentarch.agent.policy import load_tool_policy
 from agentarch.agent.tools import TicketService, WeatherService, build_tools
 from agentarch.config import AgentSettings, StorageSettings, cached
-from agentarch.core.contracts import AgentInvocation, AgentReply, AuditHead
+from agentarch.core import streaming
+from agentarch.core.contracts import AgentInvocation, AgentReply, AuditHead, ToolCall
 from agentarch.core.errors import error_body
+from agentarch.core.identity import Actor, actor_from_claims
 from agentarch.core.sessions import is_runtime_session_id
 from agentarch.services.audit import AuditTrail
 from agentarch.services.conversations import ConversationIndex
@@ -82,6 +106,7 @@ class AgentService:
         self._history_turns = history_turns
         self._mode = settings.policy_mode
         self._trust_payload_identity = settings.inbound_auth == "IAM"
+        self._tokens = _token_verifier(settings)
         self._turn_token_budget = settings.turn_token_budget
         # Approvals are held by the chat Lambda next to the conversation: only with storage.
         self._approvals_possible = memory is not None
@@ -94,44 +119,110 @@ class AgentService:
             seconds=settings.turn_max_seconds,
         )
 
-    def invoke(self, request: AgentInvocation, session_id: str) -> AgentReply:
-        """Answer one prompt, in the context of the session's recent turns when there is a store."""
-        actor = request.actor if self._trust_payload_identity else None
+    def invoke(
+        self, request: AgentInvocation, session_id: str, authorization: str | None = None
+    ) -> AgentReply:
+        """Answer one prompt, in the context of the session's recent turns when there is a store.
+        `authorization` is the header the runtime handed on (JWT inbound auth only)."""
+        history, turn = self._prepare(request, session_id, authorization)
+        with telemetry.turn_attributes(
+            session_id, turn.principal.id if turn.principal else None, self._telemetry
+        ):
+            result = run_turn(self._graph, history, request.prompt, turn)
+        return self._reply(result, turn)
+
+    def stream(
+        self, request: AgentInvocation, session_id: str, authorization: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The same turn as `invoke`, told as events (`agentarch.core.streaming`) as it happens."""
+        history, turn = self._prepare(request, session_id, authorization)
+        with telemetry.turn_attributes(
+            session_id, turn.principal.id if turn.principal else None, self._telemetry
+        ):
+            for item in stream_turn(self._graph, history, request.prompt, turn):
+                if isinstance(item, TextDelta):
+                    yield {"type": streaming.TEXT, "text": item.text}
+                elif isinstance(item, ToolCall):
+                    yield {
+                        "type": streaming.TOOL_CALL,
+                        "call": item.model_dump(mode="json", exclude={"output"}),
+                    }
+                else:
+                    yield {"type": streaming.REPLY, "reply": self._reply(item, turn).model_dump(mode="json")}
+
+    def _prepare(
+        self, request: AgentInvocation, session_id: str, authorization: str | None
+    ) -> tuple[list[BaseMessage], Turn]:
+        trusted = self._trust_payload_identity
+        actor = request.actor if trusted else self.token_user(authorization)
+        caller = actor if trusted else None  # what only a trusted caller's payload may say
         history: list[BaseMessage] = []
         earlier: list[str] = []  # others' words earlier turns read, as their calls recorded them
-        if self._memory is not None and actor is not None:
-            recent = self._memory.recent_messages(actor.id, session_id, self._history_turns)
+        if self._memory is not None and caller is not None:
+            recent = self._memory.recent_messages(caller.id, session_id, self._history_turns)
             history = [HumanMessage(m.text) if m.role == "user" else AIMessage(m.text) for m in recent]
             earlier = [label for m in recent for call in m.tool_calls for label in call.read]
         turn = Turn(
             principal=actor,
             session_id=session_id,
-            session_calls=request.session_calls if actor else {},
-            approval=request.approval if actor else None,
-            approvals_possible=self._approvals_possible,
+            session_calls=request.session_calls if caller else {},
+            approval=request.approval if caller else None,
+            approvals_possible=self._approvals_possible and trusted,
+            consequential_allowed=trusted,
             mode=self._mode,
-            audit=self._audit,
-            request_id=request.request_id if actor else None,
-            token_budget=(request.token_budget if actor else None) or self._turn_token_budget,
-            calls=SessionCalls(self._index, actor.id, session_id) if self._index and actor else None,
+            audit=self._audit if trusted else None,
+            request_id=request.request_id if caller else None,
+            token_budget=(request.token_budget if caller else None) or self._turn_token_budget,
+            calls=SessionCalls(self._index, caller.id, session_id) if self._index and caller else None,
             gate=self._gate,
             caps=self._caps,
         )
         turn.provenance.recall(earlier)
-        if self._audit is not None and actor is not None:
+        if self._audit is not None and caller is not None:
             self._audit.hand_over(session_id, request.audit_head)  # no Query for the head per record
-        with telemetry.turn_attributes(session_id, actor.id if actor else None, self._telemetry):
-            result = run_turn(self._graph, history, request.prompt, turn)
-        head = self._audit.known_head(session_id) if self._audit is not None and actor is not None else None
+        return history, turn
+
+    def token_user(self, authorization: str | None) -> Actor | None:
+        """The user of a forwarded access token verified against the pool's keys; None when there is
+        no verifier, no token, or a token that does not verify (the turn then has no principal)."""
+        if self._tokens is None or not authorization:
+            return None
+        try:
+            claims = self._tokens.verify(authorization)
+        except TokenRejected as exc:
+            logger.warning("forwarded token refused: %s", exc)  # the reason only, never the token
+            return None
+        return actor_from_claims(claims, authorization)
+
+    def _reply(self, result: TurnResult, turn: Turn) -> AgentReply:
+        """The turn's answer, with the session's audit chain head handed back to the chat Lambda."""
+        audited = turn.audit is not None and turn.principal is not None
+        head = self._audit.known_head(turn.session_id) if self._audit is not None and audited else None
         return AgentReply(
             response=result.response,
-            session_id=session_id,
+            session_id=turn.session_id,
             tool_calls=result.tool_calls,
             usage=result.usage,
             pending_approval=result.pending_approval,
             audit_head=AuditHead(seq=head.seq, hash=head.hash, expires_at=head.expires_at) if head else None,
             stopped=result.stopped,
         )
+
+
+def _token_verifier(settings: AgentSettings) -> AccessTokenVerifier | None:
+    """With JWT inbound auth and the runtime's authorizer configured, a verifier for its tokens."""
+    if settings.inbound_auth != "JWT" or not settings.jwt_discovery_url or not settings.jwt_allowed_clients:
+        return None
+    issuer = issuer_of_discovery_url(settings.jwt_discovery_url)
+    return AccessTokenVerifier(
+        f"{issuer}{JWKS_SUFFIX}", issuer, settings.jwt_allowed_clients, required_scope=None
+    )
+
+
+def _forwarded_authorization(context: RequestContext) -> str | None:
+    """The Authorization header the runtime handed on (its request header allowlist), if any."""
+    headers = context.request_headers or {}
+    return next((v for k, v in headers.items() if k.lower() == "authorization"), None)
 
 
 _built: list[AgentService] = []  # the process's one agent, once built
@@ -169,7 +260,9 @@ app = BedrockAgentCoreApp()
 
 
 @app.entrypoint
-def invoke(payload: dict[str, Any], context: RequestContext) -> dict[str, Any] | JSONResponse:
+def invoke(
+    payload: dict[str, Any], context: RequestContext
+) -> dict[str, Any] | JSONResponse | Iterator[dict[str, Any]]:
     """AgentCore entrypoint: validate the payload, run one turn in the runtime's session, answer JSON."""
     try:
         request = AgentInvocation.model_validate(payload)
@@ -179,11 +272,30 @@ def invoke(payload: dict[str, Any], context: RequestContext) -> dict[str, Any] |
     session_id = context.session_id or ""
     if not is_runtime_session_id(session_id):
         return _error(400, "invalid_session", "the runtime session id (33-256 characters) is missing")
+    authorization = _forwarded_authorization(context)
+    if request.stream:
+        return _streamed(request, session_id, authorization)
     try:
-        return agent_service().invoke(request, session_id).model_dump()
+        return agent_service().invoke(request, session_id, authorization).model_dump()
     except Exception:
         logger.exception("agent turn failed")
         return _error(500, "agent_error", "the agent failed to answer")
+
+
+def _streamed(
+    request: AgentInvocation, session_id: str, authorization: str | None
+) -> Iterator[dict[str, Any]]:
+    """The turn's events; a failure mid-stream ends it with an error event (the status is sent already)."""
+    try:
+        yield from agent_service().stream(request, session_id, authorization)
+    except Exception:
+        logger.exception("agent turn failed")
+        request_id = BedrockAgentCoreContext.get_request_id() or ""
+        yield {
+            "type": streaming.ERROR,
+            "status": 500,
+            **error_body("agent_error", "the agent failed to answer", request_id),
+        }
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.messages import ToolCall as ModelToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
@@ -133,6 +140,9 @@ class Turn:
     session_calls: Mapping[str, int] = field(default_factory=dict)  # before this turn
     approval: ApprovalGrant | None = None
     approvals_possible: bool = False
+    # False where the browser writes the history and the approvals (patterns 0 and 1): a consequential
+    # tool (metadata `consequential`) is neither offered to the model nor run.
+    consequential_allowed: bool = True
     mode: PolicyMode = PolicyMode.ENFORCE
     now: datetime | None = None
     ran: Counter[str] = field(default_factory=Counter)  # calls permitted to run so far, per tool
@@ -237,7 +247,13 @@ def build_graph(
             return {"messages": [AIMessage(turn.stop_sentence())]}
         if turn.offered is None:  # once per turn: the principal does not change within it
             principal = turn.principal
-            turn.offered = [t.name for t in tools if principal and policy.may_ever_allow(principal, t.name)]
+            turn.offered = [
+                t.name
+                for t in tools
+                if principal
+                and policy.may_ever_allow(principal, t.name)
+                and (turn.consequential_allowed or not consequential(t))
+            ]
         offered = [tool for tool in tools if tool.name in turn.offered]
         bound = model.bind_tools(offered) if offered else model
         answer = bound.invoke([SystemMessage(SYSTEM_PROMPT), *state["messages"]])
@@ -293,6 +309,80 @@ def run_turn(
     With `turn.approval` the turn resumes the paused call: the prompt records the user's answer and
     the call itself goes straight to `authorize`, marked approved (or rejected) for that call only.
     """
+    start = len(history) + 1
+    opening = _opening(history, prompt, turn)
+    try:
+        state = graph.invoke(
+            {"messages": [*history, *opening]},
+            config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
+        )
+    except GraphRecursionError:
+        # A model that loops (on denied calls, say) ends its turn with a plain sentence, not an error.
+        turn.stopped = turn.stopped or StopReason.LOOPED
+        state = {"messages": [*history, *opening, AIMessage(LOOPED)]}
+    return _result(state["messages"][start:], turn)
+
+
+def stream_turn(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    history: Sequence[BaseMessage],
+    prompt: str,
+    turn: Turn,
+) -> Iterator[TextDelta | ToolCall | TurnResult]:
+    """The same turn as `run_turn`, told as it happens: each piece of text as the model writes it,
+    each tool call once the policy has decided it, and last the whole `TurnResult`.
+
+    The model is asked to stream (LangGraph's `messages` mode), so the first words leave before the
+    model has finished; the nodes' updates give the messages the turn produced, in order.
+    """
+    produced: list[BaseMessage] = []
+    streamed: Iterator[Any] = graph.stream(
+        {"messages": [*history, *_opening(history, prompt, turn)]},
+        config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
+        stream_mode=["messages", "updates"],
+    )
+    try:
+        yield from _told(streamed, produced, turn)
+    except GraphRecursionError:
+        # As in `run_turn`: a model that loops ends its turn with a plain sentence.
+        turn.stopped = turn.stopped or StopReason.LOOPED
+        produced.append(AIMessage(LOOPED))
+        yield TextDelta(LOOPED)
+    yield _result(produced, turn)
+
+
+def _told(streamed: Iterator[Any], produced: list[BaseMessage], turn: Turn) -> Iterator[TextDelta | ToolCall]:
+    """The stream's text pieces and decided calls, collecting the turn's messages into `produced`."""
+    told = 0
+    for mode, chunk in streamed:
+        if mode == "messages":
+            message, meta = chunk
+            if isinstance(message, AIMessageChunk) and meta.get("langgraph_node") == "model":
+                text = _text(message)
+                if text:
+                    yield TextDelta(text)
+            continue
+        for update in chunk.values():
+            produced.extend((update or {}).get("messages", []))
+        for decided in turn.trace[told:]:
+            yield ToolCall(
+                name=decided.call["name"],
+                args=decided.call["args"],
+                decision=decided.decision,
+                policies=list(decided.policies),
+            )
+        told = len(turn.trace)
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer's text, as the model produced it."""
+
+    text: str
+
+
+def _opening(history: Sequence[BaseMessage], prompt: str, turn: Turn) -> list[BaseMessage]:
+    """The turn's first messages: the prompt, and with an approval the call it answers."""
     opening: list[BaseMessage] = [HumanMessage(prompt)]
     for message in [*history, *opening]:
         if isinstance(message, HumanMessage):  # the user's own words, the only ones arguments trace to
@@ -305,17 +395,11 @@ def run_turn(
                 tool_calls=[ModelToolCall(name=approval.tool, args=approval.args, id=approval.call_id)],
             )
         )
-    start = len(history) + 1
-    try:
-        state = graph.invoke(
-            {"messages": [*history, *opening]},
-            config={"recursion_limit": MAX_STEPS, "configurable": {"turn": turn}},
-        )
-    except GraphRecursionError:
-        # A model that loops (on denied calls, say) ends its turn with a plain sentence, not an error.
-        turn.stopped = turn.stopped or StopReason.LOOPED
-        state = {"messages": [*history, *opening, AIMessage(LOOPED)]}
-    produced: list[BaseMessage] = state["messages"][start:]
+    return opening
+
+
+def _result(produced: Sequence[BaseMessage], turn: Turn) -> TurnResult:
+    """What the turn's messages and its decisions come to."""
     outputs = {m.tool_call_id: str(m.content) for m in produced if isinstance(m, ToolMessage)}
     calls = [
         ToolCall(
@@ -430,6 +514,18 @@ def _run_recorded(turn: Turn, tool: BaseTool, decided: Decided) -> ToolMessage:
     return ToolMessage(output, tool_call_id=decided.call_id, name=call["name"])
 
 
+# Why a consequential tool is not offered where the browser calls the runtime (patterns 0 and 1).
+CONSEQUENTIAL_UNAVAILABLE = (
+    "changes something outside this conversation, and here the browser itself writes the history "
+    "and the approvals, so nothing vouches for them: it runs only behind the secure front door (patterns 2 and 3)."
+)
+
+
+def consequential(tool: BaseTool) -> bool:
+    """Whether a tool changes something outside the conversation (`metadata["consequential"]`)."""
+    return bool((tool.metadata or {}).get("consequential"))
+
+
 def _non_sensitive(tool: BaseTool | None) -> tuple[str, ...]:
     """The arguments a tool declares safe to keep as they are (`metadata["non_sensitive"]`)."""
     return tuple((tool.metadata or {}).get("non_sensitive", ())) if tool is not None else ()
@@ -456,6 +552,8 @@ def _authorize_one(
         return Decision.DENY, (), f"Not permitted: there is no tool called {name!r}."
     if turn.principal is None:
         return Decision.DENY, (), f"Not permitted: {name} needs a signed-in user, and none was verified."
+    if not turn.consequential_allowed and consequential(tool):
+        return Decision.DENY, (), f"Not permitted: {name} {CONSEQUENTIAL_UNAVAILABLE}"
     try:
         args = normalise_arguments(tool, call["args"])
     except ValidationError as exc:
@@ -577,7 +675,7 @@ def _text_of(message: BaseMessage) -> str:
     return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in message.content)
 
 
-def _text(message: AIMessage) -> str:
+def _text(message: AIMessage | AIMessageChunk) -> str:
     if isinstance(message.content, str):
         return message.content
     parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in message.content]

@@ -9,21 +9,31 @@ is the offline model.
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolCall, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolCall,
+    ToolCallChunk,
+    ToolMessage,
+)
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 OFFLINE_PREFIX = "[offline model]"
+_TOKEN = re.compile(r"\S+\s*|\s+")  # a word and the space after it: what the offline model streams
 
 _TIME = re.compile(r"\b(time|date|today|day is it|what day|clock)\b", re.IGNORECASE)
 _ARITHMETIC = re.compile(r"[-+(]*\d[\d.,]*\s*(?:(?:\*\*|[-+*/%^×÷]|//)\s*[-+(]*\s*\d[\d.,]*\s*\)*\s*)+")
@@ -124,7 +134,7 @@ def offline_usage(prompt: Sequence[BaseMessage], answer: AIMessage) -> UsageMeta
 def _in_words(result: str, tool: str) -> str:
     """A tool result as the offline model tells it: the policy's refusals and pauses, plainly."""
     if result.startswith("Waiting for the user's approval"):
-        return f"I need your approval before I run {tool}: approve or reject it below. ({result})"
+        return f"I need your approval before I run {tool}: approve or reject it below."  # said once
     if result.startswith("Not permitted"):
         return f"I am not allowed to do that. {result}"
     return result
@@ -165,6 +175,37 @@ class OfflineChatModel(BaseChatModel):
         message = self._respond(messages)
         message.usage_metadata = offline_usage(messages, message)
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """Token by token, as Bedrock's ConverseStream answers: the configured latency is spread over
+        the tokens, so the first word leaves well before the answer is complete."""
+        message = self._respond(messages)
+        usage = offline_usage(messages, message)
+        text = str(message.content)
+        pieces = _TOKEN.findall(text) or [""]
+        pause = self.latency_seconds / (len(pieces) + (1 if message.tool_calls else 0))
+        for piece in pieces:
+            if pause:
+                time.sleep(pause)
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            if run_manager is not None and piece:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+        if pause and message.tool_calls:
+            time.sleep(pause)
+        calls = [
+            ToolCallChunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+            for i, c in enumerate(message.tool_calls)
+        ]
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(content="", tool_call_chunks=calls, usage_metadata=usage)
+        )
 
     def _respond(self, messages: list[BaseMessage]) -> AIMessage:
         if messages and isinstance(messages[-1], ToolMessage):

@@ -209,6 +209,8 @@ def build_tools(weather: WeatherService, tickets: TicketService | None = None) -
     """The tools the agent may call, in the order the model sees them."""
     # `provenance`: per field of the output, whose words it is (agent/provenance.py) — `system` is
     # trusted, `author` only when the asking user wrote it, `outside` never.
+    # `consequential`: the tool changes something outside the conversation (agent/graph.py keeps it
+    # from turns whose history and approvals a browser writes).
     service = tickets or TicketService(None)
     return [
         StructuredTool.from_function(
@@ -228,7 +230,7 @@ def build_tools(weather: WeatherService, tickets: TicketService | None = None) -
         StructuredTool.from_function(
             service.create_ticket,
             name="create_ticket",
-            metadata={"non_sensitive": ["severity"], "provenance": {"text": "system"}},
+            metadata={"non_sensitive": ["severity"], "provenance": {"text": "system"}, "consequential": True},
             description=(
                 "Open a support ticket with a short title, a severity (low, medium or high) and a body. "
                 "Runs only once the user approves it."
@@ -254,7 +256,11 @@ def build_tools(weather: WeatherService, tickets: TicketService | None = None) -
         StructuredTool.from_function(
             service.comment_on_ticket,
             name="comment_on_ticket",
-            metadata={"non_sensitive": ["ticket_id"], "provenance": {"text": "system"}},
+            metadata={
+                "non_sensitive": ["ticket_id"],
+                "provenance": {"text": "system"},
+                "consequential": True,
+            },
             description="Add a comment to a support ticket, by its id; the ticket's author reads it.",
         ),
     ]

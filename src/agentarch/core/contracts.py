@@ -129,6 +129,9 @@ class AgentInvocation(BaseModel):
     # Model tokens this turn may spend (what the quota reserved); the agent stops calling the model there.
     token_budget: int | None = Field(None, ge=1)
     audit_head: AuditHead | None = None  # the session's audit chain head as the chat Lambda knows it
+    # Answer as an event stream (`agentarch.core.streaming`): text as the model writes it, tool calls
+    # as they are decided, the whole reply last.
+    stream: bool | None = None
 
 
 class AgentReply(BaseModel):

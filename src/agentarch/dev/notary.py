@@ -17,12 +17,15 @@ import hashlib
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentarch.core.timestamps import format_iso_millis, utc_now
-from agentarch.dev.sqlite import SqliteDatabase
 from agentarch.services.notary import Checkpoint, HeadEntry, Notary, PublicKey, TamperEvent
+
+if TYPE_CHECKING:  # the SQLite backend reads this module's checkpoints: no import cycle at run time
+    from agentarch.dev.sqlite import SqliteDatabase
 
 NOTARY_DIR = "notary"
 KEY_FILE = "notary.key"
@@ -102,14 +105,19 @@ class DirectoryCheckpoints:
             out.write(checkpoint.to_bytes())
         return True
 
-    def raw(self) -> Iterator[tuple[int, bytes]]:
+    def raw(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
         for number in self._numbers():
-            yield number, self.path(number).read_bytes()
+            if number > after:
+                yield number, self.path(number).read_bytes()
 
 
 def public_key(state_dir: Path) -> PublicKey:
     """The local notary's public key (what `agentarch audit verify` checks signatures with)."""
-    path = state_dir / NOTARY_DIR / PUBLIC_KEY_FILE
+    return _public_key_in(state_dir / NOTARY_DIR)
+
+
+def _public_key_in(directory: Path) -> PublicKey:
+    path = directory / PUBLIC_KEY_FILE
     if not path.exists():
         raise FileNotFoundError(f"no notary public key at {path} (the local notary has not run yet)")
     return PublicKey(path.read_bytes())
@@ -117,6 +125,12 @@ def public_key(state_dir: Path) -> PublicKey:
 
 def checkpoints(state_dir: Path) -> DirectoryCheckpoints:
     return DirectoryCheckpoints(state_dir / NOTARY_DIR / CHECKPOINT_DIR)
+
+
+def reading(directory: Path) -> tuple[DirectoryCheckpoints, Callable[[], PublicKey]]:
+    """What a reader of the notary's `directory` (`<state>/notary`, the local audit Lambda's
+    `NOTARY_DIR`) gets: its checkpoints, and its public key, read on first use. Never the key file."""
+    return DirectoryCheckpoints(directory / CHECKPOINT_DIR), lambda: _public_key_in(directory)
 
 
 class LocalNotary:
@@ -184,4 +198,4 @@ class LocalNotary:
         self._stop.set()
 
 
-__all__ = ["DirectoryCheckpoints", "FileSigner", "LocalNotary", "checkpoints", "public_key"]
+__all__ = ["DirectoryCheckpoints", "FileSigner", "LocalNotary", "checkpoints", "public_key", "reading"]

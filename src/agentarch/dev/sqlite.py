@@ -35,7 +35,8 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import S
 from pydantic import Field
 
 from agentarch.adapters import wiring
-from agentarch.config import Env, GovernanceSettings, SettingsError, StorageSettings
+from agentarch.adapters.wiring import NotaryReading
+from agentarch.config import AuditApiSettings, Env, GovernanceSettings, SettingsError, StorageSettings
 from agentarch.core.contracts import PendingApproval, ToolCall
 from agentarch.core.errors import StorageUnavailable
 from agentarch.core.pagination import CursorState, Page, check_limit, decode_cursor, encode_cursor, scope_of
@@ -927,6 +928,14 @@ class SqliteBackend:
         if settings.audit_key_file is None:
             return None
         return FileArgumentKey(settings.audit_key_file.expanduser())
+
+    def notary_checkpoints(self, settings: AuditApiSettings) -> NotaryReading | None:
+        """The local notary's write-once directory `NOTARY_DIR` names, and its public key file."""
+        if settings.notary_dir is None:
+            return None
+        from agentarch.dev.notary import reading
+
+        return reading(settings.notary_dir.expanduser())
 
     def quota_store(self, settings: GovernanceSettings) -> SqliteQuotaStore:
         return SqliteQuotaStore(database(settings))

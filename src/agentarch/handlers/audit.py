@@ -10,13 +10,14 @@ parameter tells that the route exists.
 from __future__ import annotations
 
 import gc
+import time
 
 # A cold start makes long-lived objects only: no garbage collection while the module loads; they
 # are frozen (never scanned again) and collection turns back on at the end of the module.
 gc.disable()
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentarch.adapters import wiring
 from agentarch.config import AuditApiSettings, Env, HttpSettings, SettingsError, cached, load
 from agentarch.core.decisions import Decision
-from agentarch.core.errors import NO_SUCH_ENDPOINT
+from agentarch.core.errors import NO_SUCH_ENDPOINT, StorageUnavailable
 from agentarch.core.pagination import MAX_CURSOR_CHARS, MAX_PAGE_SIZE
 from agentarch.handlers.http import (
     NotFound,
@@ -40,6 +41,7 @@ from agentarch.handlers.observability import logger, metrics, tracer
 from agentarch.services import audit, locks
 from agentarch.services.audit import AuditRecord, AuditStore, AuditTrail
 from agentarch.services.locks import REASON_MAX_CHARS, Lock, LockScope, LockStore, SessionStopper
+from agentarch.services.notary import SessionVerifier, check_session
 
 http_settings = load(HttpSettings)
 app = build_resolver(http_settings)
@@ -54,13 +56,39 @@ class AuditPageOut(BaseModel):
     session_verification: SessionVerificationOut | None = None
 
 
-class SessionVerificationOut(BaseModel):
-    """With a `session` filter: that session's hash chain, recomputed from every stored record."""
+class ProblemOut(BaseModel):
+    """One broken place: the record, its tamper class (`services.audit.TAMPER_CLASSES`), what is wrong."""
 
-    state: str  # "intact" or "tampered"
+    seq: int
+    tamper: str
+    message: str
+
+
+class NotaryOut(BaseModel):
+    """The notary's checkpoints as read: how many, the newest one's time, and what is wrong with them."""
+
+    readable: bool
+    caught_up: bool  # false: older checkpoints are still being read (a budget per request); look again
+    checkpoints: int
+    latest: str | None
+    problems: list[ProblemOut]
+
+
+class SessionVerificationOut(BaseModel):
+    """With a `session` filter: that session checked as `agentarch audit verify` checks it: its hash
+    chain, recomputed from every stored record, against the heads the notary signed."""
+
+    # "signed": a checkpoint covers every record; "partly signed": the newest ones are not covered
+    # yet; "unsigned": none is (or no notary is configured: `notary` is null); "tampered": see problems.
+    state: Literal["signed", "partly signed", "unsigned", "tampered"]
     records: int
+    last_seq: int
+    signed_seq: int | None  # the newest record a signed checkpoint covers
+    uncovered: tuple[int, int] | None  # (first, last) seq not yet covered by a checkpoint
     first_bad_seq: int | None
-    problems: list[str]
+    tamper: str | None  # the first bad record's tamper class
+    problems: list[ProblemOut]
+    notary: NotaryOut | None
 
 
 def admin_group() -> str:
@@ -128,13 +156,7 @@ def list_audit_records(
     logger.info("audit page read", extra={"records": len(page.items), "read": page.read})
     checked = None
     if session is not None and cursor is None:  # the first page of a session carries its verdict
-        result = audit.verify(store.stored(session))
-        checked = SessionVerificationOut(
-            state="intact" if result.clean else "tampered",
-            records=result.records,
-            first_bad_seq=min((p.seq for p in result.problems), default=None),
-            problems=[f"seq {p.seq}: {p.message}" for p in result.problems],
-        )
+        checked = session_verification(store, session)
     return AuditPageOut(items=page.items, next_cursor=page.next_cursor, session_verification=checked)
 
 
@@ -235,6 +257,46 @@ def delete_lock(
     removed = locks.remove_lock(lock_store(), scope, target, admin.id, admin_trail())
     logger.info("lock lifted", extra={"scope": scope.value, "removed": removed})
     return {"removed": removed}
+
+
+@lru_cache(maxsize=1)
+def session_verifier() -> SessionVerifier:
+    """The checks `agentarch audit verify` runs, against the notary's checkpoints (read-only), kept
+    for the execution environment's life so each checkpoint is read once."""
+    with configured("audit"):
+        return wiring.session_verifier(cached(AuditApiSettings))
+
+
+def session_verification(store: AuditStore, session: str) -> SessionVerificationOut:
+    """One session's state: its chain, the newest signed head, what no checkpoint covers yet."""
+    verifier = session_verifier()
+    try:
+        evidence, readable = verifier.checked_evidence(), True
+    except (StorageUnavailable, OSError, ValueError) as exc:  # the chain still says what it can
+        logger.warning("the notary's checkpoints cannot be read", extra={"error": type(exc).__name__})
+        evidence, readable = None, False
+    report = check_session(session, store.stored(session), evidence, time.time())
+    return SessionVerificationOut(
+        state=report.state,
+        records=report.records,
+        last_seq=report.last_seq,
+        signed_seq=report.signed_seq,
+        uncovered=report.uncovered,
+        first_bad_seq=report.first_bad,
+        tamper=report.problems[0].tamper if report.problems else None,
+        problems=[ProblemOut(seq=p.seq, tamper=p.tamper, message=p.message) for p in report.problems],
+        notary=None
+        if not verifier.notarised
+        else NotaryOut(
+            readable=readable,
+            caught_up=evidence.caught_up if evidence else False,
+            checkpoints=evidence.checkpoints if evidence else 0,
+            latest=evidence.latest if evidence else None,
+            problems=[ProblemOut(seq=p.seq, tamper=p.tamper, message=p.message) for p in evidence.problems]
+            if evidence
+            else [],
+        ),
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

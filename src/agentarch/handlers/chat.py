@@ -11,6 +11,7 @@ import gc
 gc.disable()
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
@@ -120,6 +121,10 @@ def conversation_store() -> ConversationStore | None:
         return ConversationStore(wiring.conversation_index(settings), wiring.memory_events(settings))
 
 
+# Where a streamed turn's events go: set by `agentarch.handlers.chat_stream` for an event whose client
+# asked for `text/event-stream`, None otherwise (the JSON answer). One event at a time per environment.
+turn_events: ContextVar[Callable[[dict[str, Any]], None] | None] = ContextVar("turn_events", default=None)
+
 # Letters, digits and `-_.:` (a UUID, a ULID, a hash), 8 to 128 of them.
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 # Same key, same body: the first answer for this long; Powertools keys the record by function and
@@ -140,6 +145,7 @@ class Governance:
     policy: QuotaPolicy
     idempotency: BasePersistenceLayer
     turn_token_budget: int
+    turn_output_max_chars: int = 20_000
 
 
 @lru_cache(maxsize=1)
@@ -154,6 +160,7 @@ def governance() -> Governance | None:
             settings.chat_quotas,
             wiring.idempotency_store(settings),
             settings.turn_token_budget,
+            settings.turn_output_max_chars,
         )
 
 
@@ -191,8 +198,11 @@ def post_chat(
 
     Within the caller's daily quota only (429 `quota_exceeded` otherwise, before the agent runs), and
     only while no administrator's lock covers the caller or the session (403 `locked`).
+    With `Accept: text/event-stream` the answer streams as Server-Sent Events (`agentarch.handlers.
+    chat_stream`): text as the model writes it, each tool call, then the same reply in a `done` event.
     """
     context = app.lambda_context
+    events, guard = turn_events.get(), governance()
     turn = TurnRequest(
         actor=current_actor(app),
         session_id=request.session_id or new_session_id(),
@@ -200,6 +210,8 @@ def post_chat(
         approval=request.approval,
         request_id=app.current_event.request_context.request_id,
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        events=events,
+        output_cap=guard.turn_output_max_chars if events is not None and guard is not None else None,
     )
     answer = chat.pipeline(
         *steps(request, idempotency_key), turn=chat.Answer(agent_client(), conversation_store())

@@ -351,14 +351,7 @@ def guarded_resolve(
 def _early_error(
     resolver: APIGatewayRestResolver, settings: HttpSettings, event: dict[str, Any], exc: ApiError
 ) -> dict[str, Any]:
-    headers = {"Content-Type": content_types.APPLICATION_JSON}
-    origin = (event.get("headers") or {}).get("origin") or (event.get("headers") or {}).get("Origin")
-    allowed = settings.allowed_origins
-    if "*" in allowed:
-        headers["Access-Control-Allow-Origin"] = "*"
-    elif origin in allowed:
-        headers["Access-Control-Allow-Origin"] = origin
-        headers["Vary"] = "Origin"
+    headers = {"Content-Type": content_types.APPLICATION_JSON, **cors_headers(settings, event)}
     request_id = ((event.get("requestContext") or {}).get("requestId")) or ""
     body = error_body(exc.code, exc.message, request_id)
     return {
@@ -367,6 +360,17 @@ def _early_error(
         "body": json.dumps(body),
         "isBase64Encoded": False,
     }
+
+
+def cors_headers(settings: HttpSettings, event: dict[str, Any]) -> dict[str, str]:
+    """The CORS headers the resolver would add, for answers it does not make itself."""
+    origin = (event.get("headers") or {}).get("origin") or (event.get("headers") or {}).get("Origin")
+    allowed = settings.allowed_origins
+    if "*" in allowed:
+        return {"Access-Control-Allow-Origin": "*"}
+    if origin in allowed:
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {}
 
 
 def _error(

@@ -5,7 +5,8 @@ bucket; the writers (chat Lambda, agent runtime) get neither. For each batch (th
 mapping waits at most a minute to fill one) it writes one checkpoint: the newest head of every session
 inserted into, and every MODIFY or REMOVE as tampering - IAM cannot stop a writer's `PutItem` from
 overwriting an item, so the stream is where an overwrite shows. A REMOVE by DynamoDB's own TTL
-(`userIdentity` type `Service`, principal `dynamodb.amazonaws.com`) is expiry, not tampering.
+(`userIdentity` type `Service`, principal `dynamodb.amazonaws.com`) is expiry, not tampering; a
+MODIFY that only moves an item's `day` to its shard (`agentarch audit migrate`) is a re-index.
 
 A failed batch raises: the event source mapping retries it (the stream keeps 24 hours; an alarm on
 the mapping's IteratorAge fires well before).
@@ -23,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agentarch.config import NotarySettings, cached
 from agentarch.core.timestamps import format_iso_millis, utc_now
 from agentarch.handlers.observability import logger
+from agentarch.services.audit import day_shard
 from agentarch.services.notary import HeadEntry, Notary, TamperEvent
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
@@ -57,6 +59,25 @@ def is_expiry(stream_record: dict[str, Any]) -> bool:
     return identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL
 
 
+def is_reindex(stream_record: dict[str, Any]) -> bool:
+    """A MODIFY that only moved an item from the unsharded time index to its shard
+    (`agentarch audit migrate`): the record, its hash and every other attribute unchanged."""
+    change = stream_record.get("dynamodb", {})
+    old, new = change.get("OldImage") or {}, change.get("NewImage") or {}
+    if stream_record.get("eventName") != "MODIFY" or set(old) != set(new):
+        return False
+    if any(old[name] != new[name] for name in old if name != "day"):
+        return False
+    record, _ = _hash(new)
+    if record is None or not isinstance(record.get("time"), str):
+        return False
+    day = record["time"][:10]
+    session = new.get("session_id", {}).get("S", "")
+    return bool(
+        old.get("day", {}).get("S") == day and new.get("day", {}).get("S") == f"{day}#{day_shard(session)}"
+    )
+
+
 def read_batch(records: Iterable[dict[str, Any]]) -> tuple[list[HeadEntry], list[TamperEvent], str | None]:
     """The heads inserted and the tampering seen in one batch of stream records."""
     heads: list[HeadEntry] = []
@@ -74,7 +95,7 @@ def read_batch(records: Iterable[dict[str, Any]]) -> tuple[list[HeadEntry], list
         _, old_hash = _hash(change.get("OldImage"))
         if name == "INSERT" and new is not None and new_hash is not None:
             heads.append(HeadEntry(session=session, seq=seq, hash=new_hash, expires_at=new.get("expires_at")))
-        elif name == "MODIFY" or (name == "REMOVE" and not is_expiry(item)):
+        elif (name == "MODIFY" and not is_reindex(item)) or (name == "REMOVE" and not is_expiry(item)):
             events.append(
                 TamperEvent(
                     session=session,

@@ -650,13 +650,32 @@ def days_between(newest: datetime, oldest: datetime) -> Iterator[str]:
 # --- verifying ---------------------------------------------------------------------------------
 
 
+# What `verify` tells apart (`audit verify --format jsonl` and the admin view name them):
+TAMPER_CLASSES = (
+    "edited",  # a record changed (its hash, or an indexed copy, no longer matches), or unreadable
+    "moved",  # a record stored under another session or seq than its own (moved or swapped)
+    "removed",  # records missing in the middle of a chain
+    "relinked",  # a record does not link to its predecessor (inserted, replaced or reordered)
+    "rewritten",  # the chain differs from a signed head though its hashes were recomputed
+    "truncated",  # newest records dropped after the notary signed them
+    "session removed",  # a whole session gone after the notary signed it
+    "overwritten",  # the notary saw a record modified (a stream MODIFY)
+    "deleted",  # the notary saw a record removed (a stream REMOVE, not a TTL expiry)
+    "checkpoint missing",  # a gap in the checkpoints' numbers
+    "checkpoint forged",  # a checkpoint whose signature does not verify
+    "checkpoint edited",  # a checkpoint unreadable, moved, relinked, or not matching what it signs
+    "unmigrated",  # not tampering: a time index written before sharding (`agentarch audit migrate`)
+)
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One broken place in a chain."""
+    """One broken place in a chain, and its tamper class (one of `TAMPER_CLASSES`)."""
 
     session: str
     seq: int
     message: str
+    tamper: str = "edited"
 
 
 @dataclass
@@ -711,17 +730,29 @@ def verify(stored: Iterable[StoredRecord], now: float | None = None) -> Verifica
                     item.seq,
                     f"stored at seq {item.seq} but the record is seq {record.seq} of session "
                     f"{record.session} (moved or swapped)",
+                    "moved",
+                )
+            )
+        if item.indexed.get("day") == record.day:  # the unsharded form, from before the index was sharded
+            problems.append(
+                Problem(
+                    item.session,
+                    item.seq,
+                    "the stored day is unsharded (written before sharding: `agentarch audit migrate`)",
+                    "unmigrated",
                 )
             )
         for name, value in (("actor", record.actor), ("time", record.time_text), ("day", record.day_bucket)):
-            if name in item.indexed and item.indexed[name] != value:
+            if name in item.indexed and item.indexed[name] != value and item.indexed[name] != record.day:
                 problems.append(
                     Problem(item.session, item.seq, f"the stored {name} differs from the record's (changed)")
                 )
         if item.seq > expected_seq and not expired:
             missing = f"{expected_seq}" if item.seq == expected_seq + 1 else f"{expected_seq}..{item.seq - 1}"
             problems.append(
-                Problem(item.session, item.seq, f"record(s) {missing} before it are missing (removed)")
+                Problem(
+                    item.session, item.seq, f"record(s) {missing} before it are missing (removed)", "removed"
+                )
             )
         if previous is not None and item.seq == previous.seq + 1 and record.prev_hash != previous.hash:
             problems.append(
@@ -729,11 +760,14 @@ def verify(stored: Iterable[StoredRecord], now: float | None = None) -> Verifica
                     item.session,
                     item.seq,
                     f"does not link to seq {previous.seq} (that record was changed, replaced or reordered)",
+                    "relinked",
                 )
             )
         if item.seq == 1 and record.prev_hash != GENESIS:
             problems.append(
-                Problem(item.session, item.seq, "the first record does not link to the genesis value")
+                Problem(
+                    item.session, item.seq, "the first record does not link to the genesis value", "relinked"
+                )
             )
         previous, expected_seq = record, item.seq + 1
     return result
@@ -741,6 +775,7 @@ def verify(stored: Iterable[StoredRecord], now: float | None = None) -> Verifica
 
 __all__ = [
     "GENESIS",
+    "TAMPER_CLASSES",
     "ArgumentKey",
     "AuditCursor",
     "AuditEvent",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
+from agentarch.core import streaming
 from agentarch.core.contracts import (
     AgentInvocation,
     AgentReply,
@@ -82,6 +83,23 @@ class AgentInvoker(Protocol):
     def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]: ...
 
 
+class StreamingAgentInvoker(AgentInvoker, Protocol):
+    """An invoker that can also hand over the agent's events as they come (`agentarch.core.streaming`)
+    and return its whole reply at the end."""
+
+    def stream(
+        self,
+        payload: dict[str, Any],
+        session_id: str,
+        on_event: Callable[[dict[str, Any]], None],
+        seconds_left: Callable[[], float],
+    ) -> dict[str, Any]: ...
+
+
+class OutputCapReached(Exception):
+    """A streamed turn wrote more than its output cap: the rest is not read."""
+
+
 class AgentTimeout(Exception):
     """The agent did not answer within the read timeout."""
 
@@ -126,6 +144,10 @@ class TurnRequest:
     seconds_left: Callable[[], float] = field(default=_forever, compare=False)  # the Lambda's time left
     token_budget: int | None = None  # what the quota reserved for this turn: the agent stops there
     audit_head: AuditHead | None = None  # the session's audit chain head, as the chat Lambda knows it
+    # A streamed turn: where its events go as they come (None: the whole answer at the end), and the
+    # characters of answer text it may write before the stream is stopped.
+    events: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False)
+    output_cap: int | None = None
 
 
 Next = Callable[[TurnRequest], ChatReply]
@@ -282,9 +304,7 @@ def send_message(
         session_calls = conversation.tool_counts
     try:
         invocation = _invocation(request, store, session_calls)
-        reply = _reply(
-            agent.invoke(invocation.model_dump(mode="json", exclude_none=True), session), session, store
-        )
+        reply = _reply(_ask(agent, invocation, request), session, store)
         if store is not None and reply.response:  # an empty answer leaves nothing to store
             if request.seconds_left() < STORE_MARGIN_SECONDS:
                 raise AnsweredTooLate("no time left to store the turn")
@@ -299,6 +319,65 @@ def send_message(
     if store is not None and reply.response:
         _record(store, request, reply)
     return reply
+
+
+def _ask(agent: AgentInvoker, invocation: AgentInvocation, request: TurnRequest) -> dict[str, Any]:
+    """The agent's answer; for a streamed turn its events go to `request.events` as they come.
+
+    A stream that reaches the turn's output cap is stopped there: the user is told (`stopped`), and
+    the turn is what was written so far, its output tokens estimated from that text (the agent's own
+    count never arrived) — charged and stored like any other answer.
+    """
+    payload = invocation.model_dump(mode="json", exclude_none=True)
+    stream = getattr(agent, "stream", None)
+    if request.events is None or stream is None:
+        return agent.invoke(payload, request.session_id)
+    told = _Told(request.events, request.output_cap)
+    try:
+        answer: dict[str, Any] = stream(
+            payload,
+            request.session_id,
+            told,
+            lambda: request.seconds_left() - STORE_MARGIN_SECONDS,
+        )
+    except OutputCapReached:
+        return told.stopped()
+    return answer
+
+
+@dataclass
+class _Told:
+    """What a streamed turn has told the user so far, and the output cap it is held to."""
+
+    events: Callable[[dict[str, Any]], None]
+    cap: int | None
+    text: str = ""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == streaming.TEXT:
+            piece = str(event.get("text", ""))
+            if self.cap is not None and len(self.text) + len(piece) > self.cap:
+                piece = piece[: max(self.cap - len(self.text), 0)]
+                self.text += piece
+                if piece:
+                    self.events({"type": streaming.TEXT, "text": piece})
+                raise OutputCapReached
+            self.text += piece
+            self.events({"type": streaming.TEXT, "text": piece})
+        elif kind == streaming.TOOL_CALL and isinstance(event.get("call"), dict):
+            self.calls.append(event["call"])
+            self.events({"type": streaming.TOOL_CALL, "call": event["call"]})
+
+    def stopped(self) -> dict[str, Any]:
+        message = f"The answer reached this turn's limit of {self.cap:,} characters and was stopped there."
+        self.events({"type": streaming.STOPPED, "reason": "output_cap", "message": message})
+        return {
+            "response": f"{self.text}\n\n[{message}]",
+            "tool_calls": self.calls,
+            "usage": {"output_tokens": len(self.text) // 4 + 1},
+        }
 
 
 def _record(store: ConversationStore, request: TurnRequest, reply: ChatReply) -> None:

@@ -24,10 +24,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import groupby
+from itertools import groupby, islice
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,6 +39,9 @@ from agentarch.services.audit import GENESIS, AuditRecord, Problem, StoredRecord
 CHECKPOINT_ALGORITHM = "ECDSA_SHA_256"  # P-256 over SHA-256 of the head's canonical JSON
 CHECKPOINT_ATTEMPTS = 8  # two notaries racing for a number: retry on the next
 BUNDLE_FORMAT = "agentarch-audit-bundle/1"
+# A reader that stays up (the audit Lambda) checks at most this many new checkpoints per request, so a
+# cold start after a long quiet never runs past the API's timeout; the next request goes on from there.
+CHECKPOINTS_PER_CALL = 200  # a GET and a kms:Verify each: a few seconds, well inside the Lambda timeout
 
 Change = Literal["modified", "removed"]
 
@@ -194,8 +198,9 @@ class CheckpointStore(Protocol):
         """Store a new checkpoint; False (nothing written) when its number is taken."""
         ...
 
-    def raw(self) -> Iterator[tuple[int, bytes]]:
-        """Every stored checkpoint as stored (number from its name, bytes), in number order."""
+    def raw(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Every stored checkpoint numbered above `after`, as stored (number from its name, bytes), in
+        number order."""
         ...
 
 
@@ -258,6 +263,15 @@ class Notary:
 # --- verifying ------------------------------------------------------------------------------------
 
 
+class SignatureCheck(Protocol):
+    """Checks the notary's signatures: its public key in process (`PublicKey`), or KMS `Verify` where
+    no crypto library ships (the audit Lambda's zip vendors nothing)."""
+
+    def verifies(self, signature: bytes, message: bytes) -> bool:
+        """Whether `signature` is the notary's ECDSA P-256 signature over SHA-256 of `message`."""
+        ...
+
+
 class PublicKey:
     """The notary's public key (PEM or DER SubjectPublicKeyInfo, as KMS GetPublicKey returns it)."""
 
@@ -290,7 +304,7 @@ class PublicKey:
         return data.decode()
 
 
-def signature_valid(checkpoint: Checkpoint, key: PublicKey) -> bool:
+def signature_valid(checkpoint: Checkpoint, key: SignatureCheck) -> bool:
     try:
         signature = base64.b64decode(checkpoint.signature, validate=True)
     except ValueError:
@@ -317,55 +331,93 @@ class Evidence:
     problems: list[Problem] = field(default_factory=list)
     checkpoints: int = 0
     latest: str | None = None  # time of the newest valid checkpoint
+    caught_up: bool = True  # a reader with a budget (`SessionVerifier`): whether it read the newest one
+    next_number: int = 1  # where checking goes on: the number expected next, and the head it links to
+    prev_digest: str = GENESIS
+
+    @property
+    def read_up_to(self) -> int:
+        """The highest checkpoint number read so far (0 before the first)."""
+        return self.next_number - 1
 
 
-def check_checkpoints(raw: Iterable[tuple[int, bytes]], key: PublicKey) -> Evidence:
+def check_checkpoints(
+    raw: Iterable[tuple[int, bytes]], key: SignatureCheck, evidence: Evidence | None = None
+) -> Evidence:
     """Check each checkpoint's signature, its numbering and its link to the previous one.
 
     A checkpoint that fails its signature (forged, or edited after signing) contributes nothing; a
     number missing from the sequence, or a link to a head other than the previous one, is named.
+    Given the `evidence` of earlier checkpoints, it goes on from there (`raw` then holds only the
+    checkpoints after `evidence.read_up_to`): a reader that stays up reads each checkpoint once.
     """
-    evidence = Evidence()
-    expected, prev_digest = 1, GENESIS
+    evidence = Evidence() if evidence is None else evidence
+    expected, prev_digest = evidence.next_number, evidence.prev_digest
     for number, data in raw:
         evidence.checkpoints += 1
         where = f"checkpoint {number}"
         try:
             checkpoint = Checkpoint.model_validate_json(data)
         except (ValueError, ValidationError):
-            evidence.problems.append(Problem("", number, f"{where} cannot be read (edited or forged)"))
+            evidence.problems.append(
+                Problem("", number, f"{where} cannot be read (edited or forged)", "checkpoint edited")
+            )
             expected, prev_digest = number + 1, ""
             continue
         if number > expected:
             missing = f"{expected}" if number == expected + 1 else f"{expected}..{number - 1}"
             evidence.problems.append(
-                Problem("", number, f"checkpoint(s) {missing} before {where} are missing")
+                Problem(
+                    "", number, f"checkpoint(s) {missing} before {where} are missing", "checkpoint missing"
+                )
             )
         if not signature_valid(checkpoint, key):
             evidence.problems.append(
-                Problem("", number, f"{where}: the signature does not verify (forged or edited checkpoint)")
+                Problem(
+                    "",
+                    number,
+                    f"{where}: the signature does not verify (forged or edited checkpoint)",
+                    "checkpoint forged",
+                )
             )
             expected, prev_digest = number + 1, ""
             continue
         head = checkpoint.head
         if head.number != number:
             evidence.problems.append(
-                Problem("", number, f"{where} is signed as checkpoint {head.number} (moved)")
+                Problem(
+                    "", number, f"{where} is signed as checkpoint {head.number} (moved)", "checkpoint edited"
+                )
             )
         if number == expected and prev_digest and head.prev != prev_digest:
             evidence.problems.append(
-                Problem("", number, f"{where} does not link to checkpoint {number - 1} (replaced or edited)")
+                Problem(
+                    "",
+                    number,
+                    f"{where} does not link to checkpoint {number - 1} (replaced or edited)",
+                    "checkpoint edited",
+                )
             )
         leaves = [leaf_hash(e) for e in checkpoint.entries]
         if merkle_root(leaves).hex() != head.root or head.size != len(leaves):
             evidence.problems.append(
-                Problem("", number, f"{where}: its entries do not match the signed root (edited)")
+                Problem(
+                    "",
+                    number,
+                    f"{where}: its entries do not match the signed root (edited)",
+                    "checkpoint edited",
+                )
             )
             expected, prev_digest = number + 1, head.digest()
             continue
         if tampering_digest(checkpoint.tampering) != head.tampering:
             evidence.problems.append(
-                Problem("", number, f"{where}: its tampering list does not match the signed digest (edited)")
+                Problem(
+                    "",
+                    number,
+                    f"{where}: its tampering list does not match the signed digest (edited)",
+                    "checkpoint edited",
+                )
             )
         for entry in checkpoint.entries:
             evidence.signed.setdefault(entry.session, []).append(
@@ -375,6 +427,7 @@ def check_checkpoints(raw: Iterable[tuple[int, bytes]], key: PublicKey) -> Evide
             evidence.tampering.setdefault(event.session, []).append(event)
         evidence.latest = head.time
         expected, prev_digest = number + 1, head.digest()
+    evidence.next_number, evidence.prev_digest = expected, prev_digest
     return evidence
 
 
@@ -414,6 +467,8 @@ class SessionReport:
             "last_seq": self.last_seq,
             "signed_seq": self.signed_seq,
             "first_bad_seq": self.first_bad,
+            "tamper": self.problems[0].tamper if self.problems else None,
+            "tamper_classes": sorted({p.tamper for p in self.problems}),
             "uncovered": list(self.uncovered) if self.uncovered else None,
             "problems": [p.message for p in self.problems],
         }
@@ -457,6 +512,7 @@ def check_session(
                 expected.seq if chain.problems else matched + 1,
                 f"the chain was rewritten: seq {expected.seq} differs from the head signed in checkpoint "
                 f"{expected.number} (the first changed record is after seq {matched})",
+                "rewritten",
             )
         )
     if signed:
@@ -469,6 +525,7 @@ def check_session(
                     session,
                     1,
                     f"the whole session was removed (checkpoint {newest.number} signed seq {newest.seq})",
+                    "session removed",
                 )
             )
         elif report.last_seq < newest.seq and not expired:
@@ -478,11 +535,17 @@ def check_session(
                     report.last_seq + 1,
                     f"the tail was truncated: records {report.last_seq + 1}..{newest.seq}, signed in checkpoint "
                     f"{newest.number}, are gone",
+                    "truncated",
                 )
             )
     for event in evidence.tampering.get(session, []) if evidence else []:
         report.problems.append(
-            Problem(session, event.seq, f"the notary saw seq {event.seq} {event.change} at {event.seen_at}")
+            Problem(
+                session,
+                event.seq,
+                f"the notary saw seq {event.seq} {event.change} at {event.seen_at}",
+                "overwritten" if event.change == "modified" else "deleted",
+            )
         )
     report.problems.sort(key=lambda p: p.seq)
     return report
@@ -507,6 +570,50 @@ def verify_trail(
         for session in sorted(set(evidence.signed) | set(evidence.tampering)):
             if session not in seen:
                 yield check_session(session, (), evidence, moment)
+
+
+class SessionVerifier:
+    """The notary's evidence for a reader that stays up (the audit Lambda), checked as `agentarch audit
+    verify` checks it (`check_checkpoints`; a session is then `check_session`), each checkpoint once.
+
+    Checkpoints are read on demand and only those newer than the last read, at most `per_call` a
+    call (`Evidence.caught_up` says whether it got to the newest); a failed read drops what was
+    gathered, so the next call starts over. Without a notary (`checkpoints` None), the chain alone.
+    """
+
+    def __init__(
+        self,
+        checkpoints: CheckpointStore | None,
+        signatures: Callable[[], SignatureCheck] | None,
+        *,
+        per_call: int = CHECKPOINTS_PER_CALL,
+    ) -> None:
+        self._checkpoints = checkpoints
+        self._signatures = signatures
+        self._key: SignatureCheck | None = None
+        self._per_call = per_call
+        self._evidence: Evidence | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def notarised(self) -> bool:
+        return self._checkpoints is not None and self._signatures is not None
+
+    def checked_evidence(self) -> Evidence | None:
+        """The checked checkpoints so far, brought up to date; None without a notary."""
+        if self._checkpoints is None or self._signatures is None:
+            return None
+        with self._lock:
+            if self._key is None:
+                self._key = self._signatures()
+            current = self._evidence or Evidence()
+            current_count = current.checkpoints
+            self._evidence = None
+            fresh = islice(self._checkpoints.raw(current.read_up_to), self._per_call)
+            updated = check_checkpoints(fresh, self._key, current)
+            updated.caught_up = updated.checkpoints - current_count < self._per_call
+            self._evidence = updated
+            return updated
 
 
 # --- evidence for an investigator ---------------------------------------------------------------
@@ -637,6 +744,8 @@ __all__ = [
     "Notary",
     "PublicKey",
     "SessionReport",
+    "SessionVerifier",
+    "SignatureCheck",
     "Signer",
     "TamperEvent",
     "check_checkpoints",

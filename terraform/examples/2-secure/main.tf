@@ -15,8 +15,17 @@ locals {
 }
 
 # The timeout chain, checked in one place: API Gateway 29 s > Lambda 28 s >= agent deadline 25 s + 2 s.
+locals {
+  # The chat function's routes stream when chat_streaming is on (all of its routes: the Web Adapter
+  # serves the whole function). The adapter's public layer, unless another is named.
+  chat_transfer_mode    = var.chat_streaming ? "STREAM" : "BUFFERED"
+  web_adapter_layer_arn = coalesce(var.lambda_web_adapter_layer_arn, "arn:aws:lambda:${var.region}:753240598075:layer:LambdaAdapterLayerArm64:25")
+}
+
 module "timeouts" {
   source = "../../modules/timeout_chain"
+
+  streaming = var.chat_streaming
 }
 
 module "identity" {
@@ -138,9 +147,11 @@ module "chat" {
   artifact_path             = "${local.artifacts_dir}/chat.zip"
   handler                   = "agentarch.handlers.chat.lambda_handler"
   powertools_layer_version  = var.powertools_layer_version
-  timeout_seconds           = module.timeouts.lambda_seconds
+  timeout_seconds           = module.timeouts.chat_lambda_seconds
   api_gateway_execution_arn = module.front_door.execution_arn
   api_gateway_routes        = { chat = "POST/api/chat", usage = "GET/api/usage" } # exactly its routes
+  # Streamed answers: the Web Adapter serves the zip's run.sh (every route of the function).
+  response_streaming = var.chat_streaming ? { web_adapter_layer_arn = local.web_adapter_layer_arn } : null
 
   # The cap on every user together: at most this many agent turns at once (see the variable's cost note).
   reserved_concurrent_executions = var.chat_reserved_concurrency
@@ -205,13 +216,14 @@ module "front_door" {
   authorization_scopes   = [module.identity.api_scope]
   allowed_origins        = [var.web_origin]
   integration_timeout_ms = module.timeouts.api_integration_ms
+  stream_timeout_ms      = module.timeouts.stream_integration_ms
   max_body_bytes         = local.max_body_bytes
   logging_enabled        = var.api_gateway_logging
   log_kms_key_arn        = var.log_kms_key_arn
 
   routes = {
-    chat  = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
-    usage = { path = "/api/usage", method = "GET", lambda_invoke_arn = module.chat.invoke_arn }
+    chat  = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true, transfer_mode = local.chat_transfer_mode }
+    usage = { path = "/api/usage", method = "GET", lambda_invoke_arn = module.chat.invoke_arn, transfer_mode = local.chat_transfer_mode }
   }
 }
 

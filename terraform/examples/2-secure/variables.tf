@@ -103,3 +103,19 @@ variable "eval_client_enabled" {
   description = "Let `agentarch eval --against` sign in to this stack: a dedicated Cognito app client (SRP only, 15-minute tokens) and a pre token generation trigger (the eval_scopes Lambda, eval_scopes.zip) giving its access tokens the API scopes. Moves the user pool to the Essentials feature plan. Off by default."
   default     = false
 }
+variable "chat_streaming" {
+  type        = bool
+  description = "Stream the chat answers (Server-Sent Events through API Gateway STREAM and the Lambda Web Adapter) to clients that ask for text/event-stream; JSON stays for the others. Off: every answer is buffered (29 s limit)."
+  default     = false
+}
+
+variable "lambda_web_adapter_layer_arn" {
+  type        = string
+  description = "The Lambda Web Adapter layer version for arm64 in this region, used when chat_streaming is on; null: AWS's public layer arn:aws:lambda:<region>:753240598075:layer:LambdaAdapterLayerArm64:25 (see github.com/awslabs/aws-lambda-web-adapter for the current version and the regions that have it; China and GovCloud regions use other accounts)."
+  default     = null
+
+  validation {
+    condition     = var.lambda_web_adapter_layer_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.lambda_web_adapter_layer_arn))
+    error_message = "lambda_web_adapter_layer_arn must be a layer version ARN: arn:aws:lambda:<region>:<account>:layer:<name>:<version>."
+  }
+}

@@ -13,8 +13,17 @@ locals {
 
 # The timeout chain, checked in one place: API Gateway 29 s > Lambda 28 s >= agent deadline 25 s + 2 s;
 # the conversations Lambda (28 s) deletes Memory events until 3 s before its timeout.
+locals {
+  # The chat function's routes stream when chat_streaming is on (all of its routes: the Web Adapter
+  # serves the whole function). The adapter's public layer, unless another is named.
+  chat_transfer_mode    = var.chat_streaming ? "STREAM" : "BUFFERED"
+  web_adapter_layer_arn = coalesce(var.lambda_web_adapter_layer_arn, "arn:aws:lambda:${var.region}:753240598075:layer:LambdaAdapterLayerArm64:25")
+}
+
 module "timeouts" {
   source = "../../modules/timeout_chain"
+
+  streaming = var.chat_streaming
 }
 
 module "identity" {
@@ -194,9 +203,11 @@ module "chat" {
   artifact_path             = "${local.artifacts_dir}/chat.zip"
   handler                   = "agentarch.handlers.chat.lambda_handler"
   powertools_layer_version  = var.powertools_layer_version
-  timeout_seconds           = module.timeouts.lambda_seconds
+  timeout_seconds           = module.timeouts.chat_lambda_seconds
   api_gateway_execution_arn = module.front_door.execution_arn
   api_gateway_routes        = { chat = "POST/api/chat", usage = "GET/api/usage" } # exactly its routes
+  # Streamed answers: the Web Adapter serves the zip's run.sh (every route of the function).
+  response_streaming = var.chat_streaming ? { web_adapter_layer_arn = local.web_adapter_layer_arn } : null
 
   # The cap on every user together: at most this many agent turns at once (see the variable's cost note).
   reserved_concurrent_executions = var.chat_reserved_concurrency
@@ -360,15 +371,20 @@ module "audit" {
     LOCKS_TABLE                  = module.data.locks_table_name
     AGENT_RUNTIME_ARN            = module.runtime.runtime_arn # a new lock stops its sessions in flight
     AUDIT_ADMIN_GROUP            = module.identity.audit_admin_group
+    NOTARY_BUCKET                = module.audit_trail.checkpoint_bucket_name # read-only: each session's signed head
+    NOTARY_KEY_ID                = module.audit_trail.notary_key_arn         # kms:Verify only, never Sign
     POWERTOOLS_SERVICE_NAME      = "audit"
     POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL         = "INFO"
   }
 
+  # The trail, the notary's checkpoints and its public key, all read-only: a session's verification
+  # state is what `agentarch audit verify` says. kms:Verify checks a signature (the zip carries no crypto
+  # library); nothing here signs (kms:Sign) or writes the bucket.
   policy_statements = [
     {
       sid       = "AuditRead"
-      actions   = ["dynamodb:Query"]
+      actions   = ["dynamodb:Query", "dynamodb:Scan"] # Scan: the session's verification state
       resources = [module.audit_trail.table_arn, "${module.audit_trail.table_arn}/index/*"]
     },
     # Each lock and unlock is appended to the trail (append-only, as for every writer).
@@ -388,6 +404,21 @@ module "audit" {
       actions   = ["bedrock-agentcore:StopRuntimeSession"]
       resources = [module.runtime.runtime_arn, "${module.runtime.runtime_arn}/runtime-endpoint/*"]
     },
+    {
+      sid       = "CheckpointRead"
+      actions   = ["s3:GetObject"]
+      resources = ["${module.audit_trail.checkpoint_bucket_arn}/checkpoints/*"]
+    },
+    {
+      sid       = "CheckpointList"
+      actions   = ["s3:ListBucket"]
+      resources = [module.audit_trail.checkpoint_bucket_arn]
+    },
+    {
+      sid       = "NotarySignatureCheck"
+      actions   = ["kms:Verify"]
+      resources = [module.audit_trail.notary_key_arn]
+    },
   ]
 }
 
@@ -399,13 +430,14 @@ module "front_door" {
   authorization_scopes   = [module.identity.api_scope]
   allowed_origins        = [var.web_origin]
   integration_timeout_ms = module.timeouts.api_integration_ms
+  stream_timeout_ms      = module.timeouts.stream_integration_ms
   max_body_bytes         = local.max_body_bytes
   logging_enabled        = var.api_gateway_logging
   log_kms_key_arn        = var.log_kms_key_arn
 
   routes = {
-    chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true }
-    usage               = { path = "/api/usage", method = "GET", lambda_invoke_arn = module.chat.invoke_arn }
+    chat                = { path = "/api/chat", method = "POST", lambda_invoke_arn = module.chat.invoke_arn, relax_waf_body_rules = true, transfer_mode = local.chat_transfer_mode }
+    usage               = { path = "/api/usage", method = "GET", lambda_invoke_arn = module.chat.invoke_arn, transfer_mode = local.chat_transfer_mode }
     list_conversations  = { path = "/api/conversations", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     get_conversation    = { path = "/api/conversations/{session_id}", method = "GET", lambda_invoke_arn = module.conversations.invoke_arn }
     delete_conversation = { path = "/api/conversations/{session_id}", method = "DELETE", lambda_invoke_arn = module.conversations.invoke_arn }

@@ -28,7 +28,9 @@ locals {
   # The Memory client reads only AWS_REGION, which the runtime does not set: set it, as FAST does.
   # Never empty, so never {} (the provider fails on an empty map). The tool policy's settings come
   # from their own variables; with a JWT authorizer a browser calls the runtime, so the agent must
-  # not trust the actor named in the payload (AGENT_INBOUND_AUTH=JWT).
+  # not trust the actor named in the payload (AGENT_INBOUND_AUTH=JWT): it verifies the token the
+  # runtime hands on (request_header_allowlist) against the same issuer and clients, and takes the
+  # user from it.
   environment_variables = merge(
     { AWS_REGION = local.region },
     var.environment_variables,
@@ -37,6 +39,10 @@ locals {
       AGENT_INBOUND_AUTH = var.jwt_authorizer == null ? "IAM" : "JWT"
     },
     { for name, value in { POLICY_DIR = var.policy_dir } : name => value if value != null },
+    var.jwt_authorizer == null ? {} : {
+      AGENT_JWT_DISCOVERY_URL   = var.jwt_authorizer.discovery_url
+      AGENT_JWT_ALLOWED_CLIENTS = join(",", var.jwt_authorizer.allowed_clients)
+    },
   )
 
   # The log group the service would otherwise create itself, with no retention, outliving destroy.

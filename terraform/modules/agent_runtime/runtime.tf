@@ -50,6 +50,15 @@ resource "aws_bedrockagentcore_agent_runtime" "this" {
     }
   }
 
+  # With a JWT authorizer the runtime hands the validated token on to the agent, which verifies it
+  # again and takes the user and groups from it (nothing else in the request names the user).
+  dynamic "request_header_configuration" {
+    for_each = var.jwt_authorizer == null ? [] : [var.jwt_authorizer]
+    content {
+      request_header_allowlist = ["Authorization"]
+    }
+  }
+
   tags = var.tags
 
   lifecycle {

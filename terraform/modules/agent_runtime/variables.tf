@@ -67,8 +67,8 @@ variable "environment_variables" {
   default     = {}
 
   validation {
-    condition     = length(setintersection(keys(var.environment_variables), ["POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH"])) == 0
-    error_message = "Set the tool policy with policy_mode and policy_dir, not environment_variables; AGENT_INBOUND_AUTH follows jwt_authorizer."
+    condition     = length(setintersection(keys(var.environment_variables), ["POLICY_MODE", "POLICY_DIR", "AGENT_INBOUND_AUTH", "AGENT_JWT_DISCOVERY_URL", "AGENT_JWT_ALLOWED_CLIENTS"])) == 0
+    error_message = "Set the tool policy with policy_mode and policy_dir, not environment_variables; AGENT_INBOUND_AUTH and the AGENT_JWT_ settings follow jwt_authorizer."
   }
 }
 
@@ -148,7 +148,7 @@ variable "jwt_authorizer" {
     allowed_clients  = optional(list(string), [])
     allowed_audience = optional(list(string), [])
   })
-  description = "Patterns 0 and 1 only: trust bearer JWTs from this issuer (the agent is told AGENT_INBOUND_AUTH=JWT: the payload's actor is then not trusted). Null (the default) means IAM (SigV4) inbound auth."
+  description = "Patterns 0 and 1 only: trust bearer JWTs from this issuer (the agent is told AGENT_INBOUND_AUTH=JWT: the payload's actor is then not trusted; the runtime forwards the Authorization header and the agent verifies the token again against this issuer and allowed_clients, so name the clients). Null (the default) means IAM (SigV4) inbound auth."
   default     = null
 
   validation {

@@ -4,7 +4,7 @@
 # asymmetric KMS key and writes checkpoints that chain to each other into a bucket with Object Lock.
 
 # Signs checkpoints (ECDSA P-256 over SHA-256). Only the notary's role is granted kms:Sign; anyone may be
-# granted kms:GetPublicKey to verify (the public key verifies offline too).
+# granted kms:Verify (the audit Lambda) or kms:GetPublicKey (the public key verifies offline too).
 resource "aws_kms_key" "notary" {
   #checkov:skip=CKV_AWS_7:KMS rotates symmetric encryption keys only; an asymmetric signing key cannot rotate automatically.
   #checkov:skip=CKV2_AWS_64:The default key policy applies: the account administers the key through IAM, and only the notary role is granted kms:Sign.

@@ -32,7 +32,7 @@ output "stream_arn" {
 }
 
 output "notary_key_arn" {
-  description = "ARN of the notary's signing key (NOTARY_KEY_ID; kms:Sign for the notary only, kms:GetPublicKey to verify)."
+  description = "ARN of the notary's signing key (NOTARY_KEY_ID; kms:Sign for the notary only; kms:Verify for the audit reader, kms:GetPublicKey for verify --bucket)."
   value       = aws_kms_key.notary.arn
 }
 

@@ -36,7 +36,13 @@ locals {
   )
 
   integration_types = { lambda = "AWS_PROXY", http = "HTTP", http_proxy = "HTTP_PROXY" }
-  mapped_routes     = { for k, r in var.routes : k => r if r.integration == "http" }
+  # A STREAM route calls the function through Lambda's InvokeWithResponseStream: the same function
+  # ARN under the 2021-11-15 API path (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode-lambda.html).
+  streaming_uris = {
+    for k, r in var.routes : k => replace(replace(r.lambda_invoke_arn, "/2015-03-31/functions/", "/2021-11-15/functions/"), "/invocations", "/response-streaming-invocations")
+    if r.transfer_mode == "STREAM"
+  }
+  mapped_routes = { for k, r in var.routes : k => r if r.integration == "http" }
 
   # Methods per path, for the preflight answer.
   cors_paths = { for p in local.route_paths : p => sort(distinct([for r in var.routes : r.method if trim(r.path, "/") == p])) }
@@ -132,8 +138,9 @@ resource "aws_api_gateway_integration" "route" {
   http_method             = aws_api_gateway_method.route[each.key].http_method
   type                    = local.integration_types[each.value.integration]
   integration_http_method = each.value.integration == "lambda" ? "POST" : each.value.method
-  uri                     = each.value.integration == "lambda" ? each.value.lambda_invoke_arn : each.value.http_uri
-  timeout_milliseconds    = var.integration_timeout_ms
+  uri                     = each.value.integration == "lambda" ? lookup(local.streaming_uris, each.key, each.value.lambda_invoke_arn) : each.value.http_uri
+  timeout_milliseconds    = each.value.transfer_mode == "STREAM" ? var.stream_timeout_ms : var.integration_timeout_ms
+  response_transfer_mode  = each.value.transfer_mode
 
   # "http" is NOT a proxy integration: it forwards no header unless mapped, and the body through
   # request_template. The runtime session header defaults to the request id (a UUID: AgentCore wants

@@ -27,8 +27,9 @@ variable "routes" {
     authorization        = optional(string, "COGNITO_USER_POOLS")
     authorization_scopes = optional(list(string))
     relax_waf_body_rules = optional(bool, false)
+    transfer_mode        = optional(string, "BUFFERED")
   }))
-  description = "Routes by name: path (e.g. /api/conversations/{session_id}), method, and an integration: \"lambda\" (Lambda proxy, lambda_invoke_arn), \"http\" (a non-proxy HTTP integration to http_uri: the Authorization header is forwarded, the JSON body mapped by request_template, 401/403 become 401 and other errors 502; pattern 1) or \"http_proxy\" (HTTP proxy to http_uri). authorization: COGNITO_USER_POOLS (default; with authorization_scopes, else the module's), AWS_IAM or NONE. relax_waf_body_rules: the route carries free text (a chat prompt), so WAF's XSS/LFI/RFI/SSRF body rules only count there (paths without {parameters}). OPTIONS is added per path, never authorized."
+  description = "Routes by name: path (e.g. /api/conversations/{session_id}), method, and an integration: \"lambda\" (Lambda proxy, lambda_invoke_arn), \"http\" (a non-proxy HTTP integration to http_uri: the Authorization header is forwarded, the JSON body mapped by request_template, 401/403 become 401 and other errors 502; pattern 1) or \"http_proxy\" (HTTP proxy to http_uri). authorization: COGNITO_USER_POOLS (default; with authorization_scopes, else the module's), AWS_IAM or NONE. relax_waf_body_rules: the route carries free text (a chat prompt), so WAF's XSS/LFI/RFI/SSRF body rules only count there (paths without {parameters}). transfer_mode: BUFFERED (default) or STREAM, a lambda route whose function streams its response (Lambda Web Adapter): API Gateway calls the function's response-streaming-invocations and passes the chunks on as they come, bounded by stream_timeout_ms instead of integration_timeout_ms. OPTIONS is added per path, never authorized."
 
   validation {
     condition = alltrue([
@@ -51,6 +52,11 @@ variable "routes" {
   }
 
   validation {
+    condition     = alltrue([for r in var.routes : contains(["BUFFERED", "STREAM"], r.transfer_mode) && (r.transfer_mode == "STREAM" ? r.integration == "lambda" : true)])
+    error_message = "Each route's transfer_mode must be BUFFERED or STREAM; only a lambda (proxy) route can stream (HTTP APIs and non-proxy integrations cannot)."
+  }
+
+  validation {
     condition     = length(distinct([for r in var.routes : "${r.method} ${r.path}"])) == length(var.routes)
     error_message = "Two routes share the same method and path."
   }
@@ -64,6 +70,17 @@ variable "integration_timeout_ms" {
   validation {
     condition     = var.integration_timeout_ms >= 50 && var.integration_timeout_ms <= 29000
     error_message = "integration_timeout_ms must be between 50 and 29000."
+  }
+}
+
+variable "stream_timeout_ms" {
+  type        = number
+  description = "Timeout of a STREAM route in milliseconds (50-900000: API Gateway ends a stream after 15 minutes, and after 5 idle minutes on a regional endpoint); keep it above the streaming function's timeout."
+  default     = 900000
+
+  validation {
+    condition     = var.stream_timeout_ms >= 50 && var.stream_timeout_ms <= 900000
+    error_message = "stream_timeout_ms must be between 50 and 900000 (15 minutes)."
   }
 }
 

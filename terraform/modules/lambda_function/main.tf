@@ -5,11 +5,22 @@ data "aws_partition" "current" {}
 locals {
   python_tag     = replace(var.runtime, ".", "")
   powertools_arn = var.powertools_layer_version == null ? null : "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-${local.python_tag}-${var.architecture}:${var.powertools_layer_version}"
-  layers         = compact(concat([local.powertools_arn], var.extra_layer_arns))
+  streaming      = var.response_streaming != null
+  layers         = compact(concat([local.powertools_arn], var.extra_layer_arns, local.streaming ? [var.response_streaming.web_adapter_layer_arn] : []))
+  # Streaming: the Web Adapter (AWS_LAMBDA_EXEC_WRAPPER) starts the zip's run.sh and relays each
+  # event to it as HTTP, streaming the answer back (its settings: the adapter's README).
+  handler = local.streaming ? "run.sh" : var.handler
+  web_adapter = local.streaming ? {
+    AWS_LAMBDA_EXEC_WRAPPER      = "/opt/bootstrap"
+    AWS_LWA_INVOKE_MODE          = "response_stream"
+    AWS_LWA_PORT                 = tostring(var.response_streaming.port)
+    AWS_LWA_READINESS_CHECK_PATH = "/healthz"
+    PORT                         = tostring(var.response_streaming.port)
+  } : {}
 
   # botocore reads the API descriptions shipped in agentarch's zips first (lambda_build/README.md);
   # other functions do not carry them.
-  environment = merge(var.botocore_data_path ? { AWS_DATA_PATH = "/var/task/botocore_data" } : {}, var.environment)
+  environment = merge(var.botocore_data_path ? { AWS_DATA_PATH = "/var/task/botocore_data" } : {}, local.web_adapter, var.environment)
 
   create_role = var.role_arn == null
   role_arn    = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
@@ -106,7 +117,7 @@ resource "aws_lambda_function" "this" {
   role                           = local.role_arn
   filename                       = var.artifact_path
   source_code_hash               = filebase64sha256(var.artifact_path)
-  handler                        = var.handler
+  handler                        = local.handler
   runtime                        = var.runtime
   architectures                  = [var.architecture]
   memory_size                    = var.memory_size

@@ -42,6 +42,20 @@ variable "handler" {
   }
 }
 
+variable "response_streaming" {
+  type = object({
+    web_adapter_layer_arn = string
+    port                  = optional(number, 8080)
+  })
+  description = "Stream the function's responses (API Gateway STREAM routes): the managed Python runtime cannot stream by itself, so the Lambda Web Adapter layer (web_adapter_layer_arn, e.g. arn:aws:lambda:<region>:753240598075:layer:LambdaAdapterLayerArm64:25) runs the zip's run.sh, an ASGI server on port, in response_stream mode; the handler becomes run.sh. null (default): a plain handler, buffered responses."
+  default     = null
+
+  validation {
+    condition     = var.response_streaming == null ? true : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.response_streaming.web_adapter_layer_arn))
+    error_message = "response_streaming.web_adapter_layer_arn must be a layer version ARN: arn:aws:lambda:<region>:<account>:layer:<name>:<version>."
+  }
+}
+
 variable "runtime" {
   type        = string
   description = "Lambda managed runtime. agentarch's zips are built for python3.13 (python3.12 also works); any current managed runtime is accepted for other functions (the Powertools layer needs Python)."

@@ -77,3 +77,32 @@ variable "conversations_lambda_seconds" {
     error_message = "conversations_lambda_seconds must be between 10 and 28: below API Gateway's 29 s integration timeout, with room for the delete deadline (timeout - 3 s)."
   }
 }
+
+# --- streamed answers (the chat route in STREAM mode) ---
+variable "streaming" {
+  type        = bool
+  description = "Whether the chat routes stream (API Gateway STREAM): then the 29 s integration limit does not bound them; stream_integration_ms and the chat Lambda's own timeout (stream_lambda_seconds) do."
+  default     = false
+}
+
+variable "stream_integration_ms" {
+  type        = number
+  description = "Timeout of the STREAM routes in milliseconds (50-900000: a stream lasts at most 15 minutes)."
+  default     = 900000
+
+  validation {
+    condition     = var.stream_integration_ms >= 50 && var.stream_integration_ms <= 900000
+    error_message = "stream_integration_ms must be between 50 and 900000."
+  }
+}
+
+variable "stream_lambda_seconds" {
+  type        = number
+  description = "Chat Lambda timeout in seconds when it streams (10-900): a streamed turn ends with an error event a second before it, and the turn must still be stored (2 s) after its last event."
+  default     = 120
+
+  validation {
+    condition     = var.stream_lambda_seconds >= 10 && var.stream_lambda_seconds <= 900
+    error_message = "stream_lambda_seconds must be between 10 and 900."
+  }
+}

@@ -84,7 +84,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--read", default=None, metavar="TEXT", help="only tool calls made after reading a source naming TEXT"
     )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
-    actions = parser.add_subparsers(dest="audit_command", metavar="verify | export | verify-bundle")
+    actions = parser.add_subparsers(dest="audit_command", metavar="verify | export | verify-bundle | migrate")
     verify = actions.add_parser(
         "verify",
         parents=[_audit_source(suppress=True)],
@@ -114,6 +114,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     export.add_argument("--session", required=True, default=argparse.SUPPRESS, help="the session to export")
     export.add_argument("--format", dest="export_format", choices=("jsonl",), default="jsonl")
     _evidence_options(export)
+    migrate = actions.add_parser(
+        "migrate",
+        help="re-index a deployed table's items written before the time index was sharded (one-shot)",
+        description="Give every item whose `day` is the bare UTC day (written before sharding) its sharded "
+        "`day` (`2026-11-26#5`), so listings by time find it and verify stops naming it `unmigrated`. Only "
+        "`day` changes, each update conditioned on its old value; the notary does not count it as tampering. "
+        "Needs dynamodb:Scan and dynamodb:UpdateItem on the table (an operator's, no deployed role's).",
+    )
+    migrate.add_argument("--table", required=True, help="the audit table (terraform output audit_table_name)")
+    migrate.add_argument("--region", default=None, help="its AWS region")
+    migrate.add_argument("--dry-run", action="store_true", help="count the unsharded items, change nothing")
     bundle = actions.add_parser(
         "verify-bundle",
         help="verify an exported bundle offline: chain, signature, inclusion proof, signed head reached",
@@ -167,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.audit_command == "verify-bundle":
             return _verify_bundle(args)
+        if args.audit_command == "migrate":
+            return _migrate(args)
         store = _audit_store(args)
         if args.audit_command == "verify":
             return _verify(args, store)
@@ -198,13 +211,13 @@ def _evidence(args: argparse.Namespace) -> tuple[Any, Any] | None:
     if getattr(args, "no_checkpoints", False):
         return None
     if args.bucket:
-        from agentarch.adapters.aws_notary import KmsSigner, S3Checkpoints
+        from agentarch.adapters.aws_notary import S3Checkpoints, kms_public_key
 
         if not args.key_id:
             raise ValueError(
                 "--bucket needs --key-id (the notary's KMS key: its public key checks the signatures)"
             )
-        key = PublicKey(KmsSigner(args.key_id, region=args.region).public_key())
+        key = PublicKey(kms_public_key(args.key_id, region=args.region))
         return S3Checkpoints(args.bucket, region=args.region), key
     if args.table:
         raise ValueError("a deployed trail needs --bucket and --key-id (or --no-checkpoints)")
@@ -261,6 +274,16 @@ def _export(args: argparse.Namespace, store: Any) -> int:
     checkpoints, key = found
     for line in export_bundle(args.session, store.stored(args.session), checkpoints.raw(), key.pem()):
         print(line)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    import boto3
+
+    from agentarch.dev.audit_migration import reindex_days, summary
+
+    result = reindex_days(boto3.client("dynamodb", region_name=args.region), args.table, dry_run=args.dry_run)
+    print(summary(result, dry_run=args.dry_run))
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="how long the front door waits for a Lambda or the runtime (API Gateway: 0.05 to 29)",
     )
     parser.add_argument(
+        "--stream-timeout",
+        type=_stream_timeout,
+        default=900.0,
+        metavar="SECONDS",
+        help="how long a streamed route's whole response may take, as the front_door module's "
+        "stream_timeout_ms (API Gateway: 0.05 to 900)",
+    )
+    parser.add_argument(
         "--policy-mode",
         choices=[mode.value for mode in PolicyMode],
         default=None,
@@ -149,14 +158,23 @@ def _chat_quotas(args: argparse.Namespace) -> str | None:
     return json.dumps({"default": limits})
 
 
-def _integration_timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"want seconds, got {text!r}") from None
-    if not 0.05 <= value <= 29:
-        raise argparse.ArgumentTypeError("API Gateway's integration timeout is 0.05 to 29 seconds")
-    return value
+def _timeout(what: str, most: float) -> Callable[[str], float]:
+    """An argparse type for seconds between API Gateway's 0.05 and `most`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"want seconds, got {text!r}") from None
+        if not 0.05 <= value <= most:
+            raise argparse.ArgumentTypeError(f"API Gateway's {what} is 0.05 to {most:g} seconds")
+        return value
+
+    return parse
+
+
+_integration_timeout = _timeout("integration timeout", 29)
+_stream_timeout = _timeout("stream timeout", 900)
 
 
 def _user_spec(text: str) -> UserSpec:
@@ -239,6 +257,7 @@ def run(args: argparse.Namespace) -> int:
         agent_workers=args.agent_workers,
         agent_read_timeout_seconds=args.agent_read_timeout,
         integration_timeout_seconds=args.integration_timeout,
+        stream_timeout_seconds=args.stream_timeout,
         policy_mode=args.policy_mode,
         policy_dir=policy_dir.resolve() if policy_dir else None,
         chat_quotas=_chat_quotas(args),

@@ -243,10 +243,26 @@ def _find_dropped_dynamic_blocks(tree: Tree) -> None:
             continue
         for dyn in source.get("dynamic", []):
             for name, spec in dyn.items():
-                if name == BLOCK_MARK or not isinstance(spec, dict) or name in res.body:
+                if name == BLOCK_MARK or not isinstance(spec, dict):
+                    continue
+                if name in res.body and not _reads_its_iterator(res.body[name], name):
                     continue
                 for_each = str(spec.get("for_each", ""))
                 res.dropped_dynamic[name] = for_each
+
+
+def _reads_its_iterator(value: Any, block: str) -> bool:
+    """Whether a dynamic block tfparse kept still holds `<block>.value...` unevaluated: with several
+    dynamic blocks in one resource it sometimes keeps one without resolving its iterator, which is as
+    good as dropped (our own reading then applies)."""
+    if isinstance(value, dict):
+        attribute = value.get("__attribute__")
+        if isinstance(attribute, str) and attribute.startswith(f"{block}.value"):
+            return True
+        return any(_reads_its_iterator(v, block) for v in value.values())
+    if isinstance(value, list):
+        return any(_reads_its_iterator(v, block) for v in value)
+    return False
 
 
 def dynamic_from_input(res: Resource, block: str) -> tuple[bool | None, Any]:

@@ -55,7 +55,7 @@ def _list(value: Any) -> list[Any]:
 
 def _block_present(res: Resource, name: str) -> tuple[bool | None, Any]:
     """Is nested block `name` there? Uses our own reading of a dynamic block tfparse dropped."""
-    if name in res.body and res.body[name] is not None:
+    if name in res.body and res.body[name] is not None and name not in res.dropped_dynamic:
         return True, res.body[name]
     if name not in res.dropped_dynamic:
         return False, None
@@ -377,6 +377,47 @@ def check_timeout_chain(tree: Tree) -> Iterator[Hit]:
                         "killed before the client's deadline answers"
                     ),
                 )
+
+
+STREAMING_URI = re.compile(r":lambda:path/2021-11-15/functions/.+/response-streaming-invocations$")
+
+
+def check_stream_integration(tree: Tree) -> Iterator[Hit]:
+    """A STREAM integration streams only as a REST proxy integration calling the function's
+    response-streaming-invocations (the 2015-03-31 invoke ARN buffers: the client waits for it all)."""
+    for integ in tree.of("aws_api_gateway_integration"):
+        mode = integ.body.get("response_transfer_mode")
+        if unresolved(mode):
+            yield integ, f"UNRESOLVED:{integ.address}: its response_transfer_mode"
+            continue
+        if mode != "STREAM":
+            continue
+        kind = integ.body.get("type")
+        if kind not in ("AWS_PROXY", "HTTP_PROXY"):
+            yield (
+                integ,
+                f"{integ.address} streams, but its type is {kind}: only proxy integrations can stream",
+            )
+            continue
+        if kind != "AWS_PROXY":
+            continue
+        uri = integ.body.get("uri")
+        if isinstance(uri, str) and not STREAMING_URI.search(uri):
+            yield (
+                integ,
+                f"{integ.address} streams, but its uri is not the function's response-streaming-invocations",
+            )
+        elif unresolved(uri):
+            named = str(uri.get("__attribute__", "")) if isinstance(uri, dict) else ""
+            if re.search(
+                r"aws_lambda_function\.[\w-]+(\[[^\]]*\])?\.(invoke_arn|qualified_invoke_arn)$", named
+            ):
+                yield (
+                    integ,
+                    f"{integ.address} streams, but its uri is the function's invoke_arn, which buffers",
+                )
+            else:
+                yield integ, f"UNRESOLVED:{integ.address}: its uri, so whether it is the streaming one"
 
 
 def check_cors_wildcard(tree: Tree) -> Iterator[Hit]:
@@ -735,6 +776,15 @@ RULES: tuple[Rule, ...] = (
         "Keep the Lambda timeout below the API Gateway integration timeout (29 s by default) and the "
         "agent call's total deadline below the Lambda timeout.",
         check_timeout_chain,
+    ),
+    Rule(
+        "stream-integration",
+        "error",
+        "A STREAM integration that cannot stream: not a REST proxy integration, or not the Lambda "
+        "response-streaming-invocations URI.",
+        'Use type = "AWS_PROXY" and uri = "arn:aws:apigateway:<region>:lambda:path/2021-11-15/functions/'
+        '<function ARN>/response-streaming-invocations" (HTTP APIs cannot stream).',
+        check_stream_integration,
     ),
     Rule(
         "cors-wildcard",

@@ -12,12 +12,13 @@ issuer (with Cognito-like throttling of failed sign-ins) and `GET /local/config`
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,24 +28,27 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from agentarch.adapters.cognito_tokens import AccessTokenVerifier, TokenRejected
 from agentarch.core.errors import NO_SUCH_ENDPOINT, error_body
 from agentarch.core.sessions import SESSION_HEADER, SESSION_ID_PATTERN, new_session_id
+from agentarch.core.streaming import PRELUDE_DELIMITER, wants_stream
 from agentarch.dev.lambda_events import LOCAL_ACCOUNT, rest_api_event
 from agentarch.dev.local.identity import (
     JWKS_PATH,
-    AccessTokenVerifier,
     LocalIdentity,
     LoginFailed,
-    TokenRejected,
 )
 from agentarch.dev.local.request_body import BodyTooLarge, read_body
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
+STREAM_IDLE_SECONDS = 300.0  # a STREAM integration: 5 min without a byte ends it (regional endpoints)
+STREAM_TIMEOUT_SECONDS = 900.0  # a STREAM integration's own timeout bounds the whole stream (≤ 15 min)
+PRELUDE_MAX_BYTES = 64 * 1024
 LOGIN_MAX_BODY_BYTES = 4096
 USERNAME_MAX_CHARS, PASSWORD_MAX_CHARS = 128, 256  # Cognito's limits
 HealthReport = Callable[[], Awaitable[dict[str, Any]]]
@@ -58,6 +62,7 @@ class LambdaRoute:
     resource: str
     function: str
     socket_path: str
+    stream: bool = False  # the integration's response_transfer_mode is STREAM
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -66,7 +71,9 @@ class LambdaRoute:
 
     @property
     def invoke_path(self) -> str:
-        """The Lambda Invoke API path for the function."""
+        """The Lambda Invoke API path for the function (InvokeWithResponseStream for a STREAM route)."""
+        if self.stream:
+            return f"/2021-11-15/functions/{self.function}/response-streaming-invocations"
         return f"/2015-03-31/functions/{self.function}/invocations"
 
 
@@ -86,6 +93,7 @@ class FrontDoorSpec:
     allowed_origins: tuple[str, ...]
     web_dir: Path
     integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+    stream_timeout_seconds: float = STREAM_TIMEOUT_SECONDS  # the front_door module's stream_timeout_ms
 
 
 class RateLimiter:
@@ -179,6 +187,17 @@ class FrontDoor:
                 timeout=spec.integration_timeout_seconds,
             )
             for route in spec.routes
+        }
+        # A STREAM integration is not bounded by the integration timeout but by its own (the stream
+        # timeout, over the whole response: to_streaming_lambda) and by the stream's idle time.
+        self.streams = {
+            route.function: httpx.AsyncClient(
+                transport=httpx.AsyncHTTPTransport(uds=route.socket_path),
+                base_url="http://lambda",
+                timeout=httpx.Timeout(STREAM_IDLE_SECONDS, connect=spec.integration_timeout_seconds),
+            )
+            for route in spec.routes
+            if route.stream
         }
         self.api_url = f"{spec.public_url}/api" if spec.pattern != 0 else None
         self.runtime_id = spec.runtime_arn.rpartition("/")[2]
@@ -345,6 +364,8 @@ class FrontDoor:
     ) -> Response:
         route, params = found
         event = proxy_event(request, route, params, body, claims, ip)
+        if route.stream:
+            return await self.to_streaming_lambda(request, route, event)
         try:
             answer = await self.functions[route.function].post(route.invoke_path, json=event)
         except httpx.TimeoutException:
@@ -375,6 +396,84 @@ class FrontDoor:
             headers=headers,
         )
 
+    async def to_streaming_lambda(
+        self, request: Request, route: LambdaRoute, event: dict[str, Any]
+    ) -> Response:
+        """A STREAM integration: the function's response stream, its prelude read for the status and
+        headers, then every chunk passed on as it comes (nothing buffered, no content encoding).
+
+        The route's stream timeout bounds the whole response, as a STREAM integration's timeout does
+        in API Gateway: no prelude by then is a 504, a stream still running then is cut."""
+        client = self.streams[route.function]
+        deadline = asyncio.get_running_loop().time() + self.spec.stream_timeout_seconds
+        try:
+            async with asyncio.timeout_at(deadline):
+                answer = await client.send(
+                    client.build_request("POST", route.invoke_path, json=event), stream=True
+                )
+        except (TimeoutError, httpx.TimeoutException):
+            return self.gateway_error(
+                request, 504, "integration_timeout", "the backend did not answer in time"
+            )
+        except httpx.HTTPError:
+            return self.gateway_error(request, 502, "bad_gateway", "the backend is not reachable")
+        if answer.status_code != 200 or answer.headers.get("x-amz-function-error"):
+            await answer.aclose()
+            if answer.status_code == 429:
+                return self.gateway_error(
+                    request,
+                    503,
+                    "service_unavailable",
+                    "the service is at its concurrency limit; retry shortly",
+                    {"Retry-After": "1"},
+                )
+            return self.gateway_error(request, 502, "internal_error", "the backend failed")
+        chunks = answer.aiter_raw()
+        try:
+            async with asyncio.timeout_at(deadline):
+                prelude, rest = await self.read_prelude(chunks)
+        except (TimeoutError, httpx.TimeoutException):
+            await answer.aclose()
+            return self.gateway_error(
+                request, 504, "integration_timeout", "the backend did not answer in time"
+            )
+        except (StopAsyncIteration, ValueError, TypeError, AttributeError, httpx.HTTPError):
+            await answer.aclose()
+            return self.gateway_error(request, 502, "internal_error", "the backend failed")
+        status, headers = prelude
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                if rest:
+                    yield rest
+                while True:
+                    async with asyncio.timeout_at(deadline):  # around the read only, never the yield
+                        chunk = await anext(chunks)
+                    yield chunk
+            except (StopAsyncIteration, TimeoutError, httpx.HTTPError):
+                return  # the end, the stream timeout, or the function stopped: as API Gateway's ends
+            finally:
+                await answer.aclose()
+
+        return StreamingResponse(body(), status_code=status, headers=headers)
+
+    @staticmethod
+    async def read_prelude(
+        chunks: AsyncIterator[bytes],
+    ) -> tuple[tuple[int, dict[str, str]], bytes]:
+        """The status and headers a streaming function writes first, and the body bytes read with
+        them; `ValueError` (or `StopAsyncIteration`) when there is no prelude."""
+        head = b""
+        while PRELUDE_DELIMITER not in head:
+            if len(head) > PRELUDE_MAX_BYTES:
+                raise ValueError("no prelude")
+            head += await anext(chunks)
+        prelude_raw, _, rest = head.partition(PRELUDE_DELIMITER)
+        prelude = json.loads(prelude_raw)
+        status = int(prelude.get("statusCode", 200))
+        headers = {str(k): str(v) for k, v in (prelude.get("headers") or {}).items()}
+        return (status, headers), rest
+
     async def passthrough(self, request: Request, body: str) -> Response:
         # Pattern 1: the integration maps {message, session_id} to the runtime payload and forwards
         # the user's own JWT. The runtime must trust that JWT — so it trusts it from anyone.
@@ -394,27 +493,58 @@ class FrontDoor:
             return self.gateway_error(
                 request, 422, "validation_error", "session_id: is not a valid session id"
             )
+        streamed = wants_stream(request.headers.get("accept"))
         try:
-            answer = await self.upstream.post(
-                f"{self.spec.runtime_url}/runtimes/{self.runtime_id}/invocations",
-                params={"qualifier": "DEFAULT", "accountId": self.account_id},
-                json={"prompt": message},
-                headers={
-                    "Authorization": request.headers.get("authorization", ""),
-                    SESSION_HEADER: session_id,
-                },
+            answer = await self.upstream.send(
+                self.upstream.build_request(
+                    "POST",
+                    f"{self.spec.runtime_url}/runtimes/{self.runtime_id}/invocations",
+                    params={"qualifier": "DEFAULT", "accountId": self.account_id},
+                    json={"prompt": message, **({"stream": True} if streamed else {})},
+                    headers={
+                        "Authorization": request.headers.get("authorization", ""),
+                        SESSION_HEADER: session_id,
+                    },
+                ),
+                stream=True,
             )
         except httpx.TimeoutException:
             return self.gateway_error(request, 504, "integration_timeout", "the agent did not answer in time")
         except httpx.HTTPError:
             return self.gateway_error(request, 502, "bad_gateway", "the agent runtime is not reachable")
-        if answer.status_code in (401, 403):
-            return self.gateway_error(
-                request, 401, "unauthorized", "sign in again: the runtime refused the token"
-            )
         if answer.status_code != 200:
+            await answer.aclose()
+            if answer.status_code in (401, 403):
+                return self.gateway_error(
+                    request, 401, "unauthorized", "sign in again: the runtime refused the token"
+                )
             return self.gateway_error(request, 502, "agent_error", "the agent could not answer")
-        return Response(answer.content, headers={"Content-Type": "application/json", **self.cors(request)})
+        if streamed and answer.headers.get("content-type", "").startswith("text/event-stream"):
+
+            async def relay() -> AsyncIterator[bytes]:
+                try:
+                    async for chunk in answer.aiter_raw():
+                        yield chunk
+                except httpx.HTTPError:
+                    return
+                finally:
+                    await answer.aclose()
+
+            return StreamingResponse(
+                relay(),
+                headers={
+                    "Content-Type": "text/event-stream",
+                    "Cache-Control": "no-cache",
+                    **self.cors(request),
+                },
+            )
+        try:
+            content = await answer.aread()
+        except httpx.HTTPError:
+            return self.gateway_error(request, 504, "integration_timeout", "the agent did not answer in time")
+        finally:
+            await answer.aclose()
+        return Response(content, headers={"Content-Type": "application/json", **self.cors(request)})
 
     async def health(self, request: Request) -> Response:
         report: dict[str, Any] = await self.health_report() if self.health_report else {"status": "ok"}

@@ -23,7 +23,7 @@ import importlib
 import json
 import multiprocessing
 import multiprocessing.forkserver
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -32,7 +32,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from agentarch.dev import sqlite
@@ -71,18 +71,39 @@ PRELOADED_LIBRARIES = [
 _PROCESSES = multiprocessing.get_context("forkserver")
 
 
-def run_environment(channel: Connection, function_name: str, handler: str, timeout_seconds: float) -> None:
+def run_environment(
+    channel: Connection, function_name: str, handler: str, timeout_seconds: float, stream_handler: str = ""
+) -> None:
     """The loop of one execution environment: receive an event, run it, send the result; repeat
-    until the service goes away. The handler's own output (Powertools logs) goes to the log."""
+    until the service goes away. The handler's own output (Powertools logs) goes to the log.
+
+    A streamed invocation (`{"stream": true}`) runs `stream_handler`, a generator of the response's
+    bytes, and sends each piece as it is written (`C` + bytes), then `E` (or `X` + the error).
+    """
     sqlite.register()  # STORAGE_BACKEND=sqlite: the local stack's storage, as the stack configures it
     function = load_handler(handler)  # the cold start
+    streamer: Callable[[dict[str, Any], Any], Iterator[bytes]] | None = (
+        load_handler(stream_handler) if stream_handler else None  # type: ignore[assignment]
+    )
     channel.send_bytes(b'{"ready": true}')
     while True:
         try:
-            event = json.loads(channel.recv_bytes())
+            request = json.loads(channel.recv_bytes())
         except (EOFError, OSError):
             return
+        event, streamed = request["event"], bool(request.get("stream"))
         context = LocalLambdaContext(function_name, timeout_seconds, account_id=LOCAL_ACCOUNT)
+        if streamed and streamer is not None:
+            try:
+                for piece in streamer(event, context):
+                    channel.send_bytes(b"C" + piece)
+                channel.send_bytes(b"E")
+            except (EOFError, OSError):
+                return
+            except Exception as exc:
+                error = {"errorType": type(exc).__name__, "errorMessage": "Unhandled error"}
+                channel.send_bytes(b"X" + json.dumps(error).encode("utf-8"))
+            continue
         try:
             answer: dict[str, Any] = {"result": function(event, context)}
         except Exception as exc:  # the Lambda service reports unhandled errors as a function error
@@ -106,11 +127,15 @@ class LambdaEnvironment:
         self.pid = process.pid or 0
 
     @classmethod
-    async def start(cls, function_name: str, handler: str, timeout_seconds: float) -> LambdaEnvironment:
+    async def start(
+        cls, function_name: str, handler: str, timeout_seconds: float, stream_handler: str = ""
+    ) -> LambdaEnvironment:
         """Start a process and wait for its cold start (the handler import) to finish."""
         ours, theirs = _PROCESSES.Pipe()
         process = _PROCESSES.Process(
-            target=run_environment, args=(theirs, function_name, handler, timeout_seconds), daemon=True
+            target=run_environment,
+            args=(theirs, function_name, handler, timeout_seconds, stream_handler),
+            daemon=True,
         )
         await asyncio.to_thread(process.start)
         theirs.close()
@@ -132,13 +157,32 @@ class LambdaEnvironment:
 
     async def invoke(self, event: dict[str, Any], timeout_seconds: float) -> dict[str, Any]:
         """Run one event; `TimeoutError` past the function's timeout."""
-        try:
-            self.channel.send_bytes(json.dumps(event).encode("utf-8"))
-        except OSError:
-            raise EnvironmentFailed("the environment exited") from None
+        self._send({"event": event})
         return await asyncio.wait_for(self._read(), timeout_seconds)
 
-    async def _read(self) -> dict[str, Any]:
+    def _send(self, request: dict[str, Any]) -> None:
+        try:
+            self.channel.send_bytes(json.dumps(request).encode("utf-8"))
+        except OSError:
+            raise EnvironmentFailed("the environment exited") from None
+
+    async def invoke_streaming(self, event: dict[str, Any]) -> None:
+        """Hand over one event whose response is streamed; read it with `next_piece`."""
+        self._send({"event": event, "stream": True})
+
+    async def next_piece(self, timeout_seconds: float) -> tuple[str, bytes]:
+        """The next message of a streamed response: (`C`, bytes), (`E`, b"") or (`X`, error JSON)."""
+        raw = await asyncio.wait_for(self._raw(), timeout_seconds)
+        return raw[:1].decode(), raw[1:]
+
+    async def _raw(self) -> bytes:
+        await self._readable()
+        try:
+            return self.channel.recv_bytes(MAX_RESULT_BYTES * 2)
+        except (EOFError, OSError):
+            raise EnvironmentFailed("the environment exited") from None
+
+    async def _readable(self) -> None:
         loop = asyncio.get_running_loop()
         while not self.channel.poll():
             readable: asyncio.Future[None] = loop.create_future()
@@ -147,6 +191,9 @@ class LambdaEnvironment:
                 await readable
             finally:
                 loop.remove_reader(self.channel.fileno())
+
+    async def _read(self) -> dict[str, Any]:
+        await self._readable()
         try:
             raw = self.channel.recv_bytes(MAX_RESULT_BYTES * 2)
         except (EOFError, OSError):
@@ -168,6 +215,67 @@ def _settle(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+async def _pieces(
+    pool: EnvironmentPool[LambdaEnvironment], env: LambdaEnvironment, timeout_seconds: float
+) -> AsyncIterator[bytes]:
+    """A streamed response's bytes until its end, the function's timeout, or its environment's death."""
+    deadline = asyncio.get_running_loop().time() + timeout_seconds
+    ended = False
+    try:
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            kind, piece = await env.next_piece(max(left, 0.0))
+            if kind != "C":
+                ended = kind == "E" or kind == "X"
+                return
+            yield piece
+    except (TimeoutError, EnvironmentFailed):
+        return  # the function timed out or died: the stream ends there, as Lambda cuts it
+    finally:
+        if ended:
+            await pool.release(env, True)
+        else:
+            _DRAINING.add(asyncio.get_running_loop().create_task(_drain(pool, env, deadline)))
+
+
+async def _drain(pool: EnvironmentPool[LambdaEnvironment], env: LambdaEnvironment, deadline: float) -> None:
+    """Read a response nobody reads any more to its end, then free the environment."""
+    try:
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            kind, _ = await env.next_piece(max(left, 0.0))
+            if kind != "C":
+                await pool.release(env, True)
+                return
+    except (TimeoutError, EnvironmentFailed):
+        await pool.release(env, False)
+    finally:
+        _DRAINING.difference_update({t for t in _DRAINING if t.done()})
+
+
+async def _event_and_environment(
+    request: Request, pool: EnvironmentPool[LambdaEnvironment]
+) -> tuple[dict[str, Any], LambdaEnvironment] | Response:
+    """The invocation's event and a free environment for it, or the Invoke API's refusal."""
+    try:
+        event = json.loads(await request.body())
+    except ValueError:
+        return JSONResponse({"Message": "Could not parse request body into json"}, status_code=400)
+    try:
+        return event, await pool.acquire()
+    except AtCapacity:
+        return JSONResponse(
+            {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Message": "Rate Exceeded."},
+            status_code=429,
+            headers={"x-amzn-ErrorType": "TooManyRequestsException"},
+        )
+    except EnvironmentFailed:
+        return _function_error("Runtime.InitError", "the function could not initialise")
+
+
+_DRAINING: set[asyncio.Task[None]] = set()  # responses read to their end after their reader left
+
+
 def _function_error(error_type: str, message: str) -> JSONResponse:
     return JSONResponse(
         {"errorType": error_type, "errorMessage": message}, headers={"X-Amz-Function-Error": "Unhandled"}
@@ -175,31 +283,29 @@ def _function_error(error_type: str, message: str) -> JSONResponse:
 
 
 def build_app(
-    function_name: str, handler: str, timeout_seconds: float, reserved_concurrency: int, idle_seconds: float
+    function_name: str,
+    handler: str,
+    timeout_seconds: float,
+    reserved_concurrency: int,
+    idle_seconds: float,
+    stream_handler: str = "",
 ) -> Starlette:
-    """The Lambda Invoke API for one function, over a pool of execution environments."""
+    """The Lambda Invoke API for one function, over a pool of execution environments; with a
+    `stream_handler`, also `InvokeWithResponseStream` as API Gateway's STREAM integration calls it."""
     limit = UNRESERVED_LIMIT if reserved_concurrency < 0 else reserved_concurrency
     pool: EnvironmentPool[LambdaEnvironment] = EnvironmentPool(
-        lambda _n: LambdaEnvironment.start(function_name, handler, timeout_seconds), limit, idle_seconds
+        lambda _n: LambdaEnvironment.start(function_name, handler, timeout_seconds, stream_handler),
+        limit,
+        idle_seconds,
     )
 
     async def invoke(request: Request) -> Response:
         if request.path_params["name"] != function_name:
             return JSONResponse({"Message": "Function not found"}, status_code=404)
-        try:
-            event = json.loads(await request.body())
-        except ValueError:
-            return JSONResponse({"Message": "Could not parse request body into json"}, status_code=400)
-        try:
-            env = await pool.acquire()
-        except AtCapacity:
-            return JSONResponse(
-                {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Message": "Rate Exceeded."},
-                status_code=429,
-                headers={"x-amzn-ErrorType": "TooManyRequestsException"},
-            )
-        except EnvironmentFailed:
-            return _function_error("Runtime.InitError", "the function could not initialise")
+        taken = await _event_and_environment(request, pool)
+        if isinstance(taken, Response):
+            return taken
+        event, env = taken
         reusable = False
         try:
             answer = await env.invoke(event, timeout_seconds)
@@ -213,6 +319,24 @@ def build_app(
         if "error" in answer:
             return _function_error(answer["error"]["errorType"], answer["error"]["errorMessage"])
         return JSONResponse(answer["result"])
+
+    async def invoke_streaming(request: Request) -> Response:
+        """`InvokeWithResponseStream`: the function's response bytes as it writes them (the HTTP
+        prelude, eight NULs, the body), still one event at a time per environment. The function's
+        timeout bounds the whole stream; a reader that goes away does not stop the function: the
+        environment is drained to the end of its response before it takes another event."""
+        if request.path_params["name"] != function_name or not stream_handler:
+            return JSONResponse({"Message": "Function not found"}, status_code=404)
+        taken = await _event_and_environment(request, pool)
+        if isinstance(taken, Response):
+            return taken
+        event, env = taken
+        try:
+            await env.invoke_streaming(event)
+        except EnvironmentFailed:
+            await pool.release(env, False)
+            return _function_error("Runtime.ExitError", "the runtime exited before answering")
+        return StreamingResponse(_pieces(pool, env, timeout_seconds), media_type="application/octet-stream")
 
     async def ping(request: Request) -> Response:
         stats = pool.stats()
@@ -228,6 +352,11 @@ def build_app(
     return Starlette(
         routes=[
             Route("/2015-03-31/functions/{name}/invocations", invoke, methods=["POST"]),
+            Route(
+                "/2021-11-15/functions/{name}/response-streaming-invocations",
+                invoke_streaming,
+                methods=["POST"],
+            ),
             Route("/ping", ping, methods=["GET"]),
         ],
         lifespan=lifespan,
@@ -253,8 +382,16 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--timeout", type=float, default=28.0)
     serve.add_argument("--reserved-concurrency", type=int, default=-1)
     serve.add_argument("--idle-seconds", type=float, default=300.0)
+    serve.add_argument("--stream-handler", default="", help="the generator InvokeWithResponseStream runs")
     args = parser.parse_args(argv)
-    app = build_app(args.name, args.handler, args.timeout, args.reserved_concurrency, args.idle_seconds)
+    app = build_app(
+        args.name,
+        args.handler,
+        args.timeout,
+        args.reserved_concurrency,
+        args.idle_seconds,
+        args.stream_handler,
+    )
     serve_on_socket(app, args.socket)
 
 

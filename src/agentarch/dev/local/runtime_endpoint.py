@@ -31,12 +31,14 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from agentarch.adapters.cognito_tokens import AccessTokenVerifier, TokenRejected
+from agentarch.core.errors import error_body
 from agentarch.core.sessions import SESSION_HEADER, is_runtime_session_id
+from agentarch.core.streaming import ERROR, EVENT_STREAM, sse
 from agentarch.dev.local.environments import AtCapacity, EnvironmentPool, preexec
-from agentarch.dev.local.identity import AccessTokenVerifier, TokenRejected
 from agentarch.dev.local.request_body import BodyTooLarge, read_body
 from agentarch.dev.local.sigv4 import SignatureRejected, SigV4Verifier
 
@@ -198,7 +200,7 @@ class RuntimeEndpoint:
             return _aws_error(
                 400, "ValidationException", "runtimeSessionId must be 33 to 256 characters", origin
             )
-        return await self.forward(body, session_id, origin)
+        return await self.forward(body, session_id, origin, headers.get("authorization"))
 
     def authenticate(self, request: Request, headers: dict[str, str], body: bytes) -> None:
         """SigV4 over what was received (IAM inbound auth), or the user's JWT (patterns 0 and 1)."""
@@ -210,8 +212,18 @@ class RuntimeEndpoint:
         url = f"{request.url.scheme}://{headers.get('host', '')}{raw_path}" + (f"?{query}" if query else "")
         self.sigv4.verify(request.method, url, headers, body)
 
-    async def forward(self, body: bytes, session_id: str, origin: str | None) -> Response:
-        """The turn on a free worker; a worker found dead before it got the request is replaced once."""
+    async def forward(
+        self, body: bytes, session_id: str, origin: str | None, authorization: str | None = None
+    ) -> Response:
+        """The turn on a free worker; a worker found dead before it got the request is replaced once.
+
+        An event-stream answer (the entrypoint yielded) is passed on as it comes, chunk by chunk, as
+        AgentCore streams it; the worker is free again once the stream has ended. In JWT mode the
+        caller's verified token is handed to the agent (`request_header_allowlist = ["Authorization"]`).
+        """
+        headers = {"Content-Type": "application/json", SESSION_HEADER: session_id}
+        if authorization and self.spec.mode == "jwt":
+            headers["Authorization"] = authorization
         for _attempt in range(2):
             try:
                 worker = await self.pool.acquire(wait_seconds=AGENT_TIMEOUT_SECONDS)
@@ -219,36 +231,62 @@ class RuntimeEndpoint:
                 return _aws_error(429, "ThrottlingException", "every agent worker is busy", origin)
             except RuntimeError:
                 return _aws_error(424, "RuntimeClientError", "the agent runtime could not start", origin)
-            reusable = False
             try:
-                answer = await worker.client.post(
-                    "/invocations",
-                    content=body,
-                    headers={"Content-Type": "application/json", SESSION_HEADER: session_id},
-                )
-                reusable = True
+                sent = worker.client.build_request("POST", "/invocations", content=body, headers=headers)
+                answer = await worker.client.send(sent, stream=True)
                 break
             except httpx.ConnectError:
+                await self.pool.release(worker, False)
                 continue  # the worker died while idle: nothing reached it, so another may take the turn
             except httpx.TimeoutException:
+                await self.pool.release(worker, False)
                 return _aws_error(504, "RuntimeTimeoutException", "the agent did not answer in time", origin)
             except httpx.HTTPError:
+                await self.pool.release(worker, False)
                 return _aws_error(424, "RuntimeClientError", "the agent runtime is not reachable", origin)
-            finally:
-                await self.pool.release(worker, reusable)
         else:
             return _aws_error(424, "RuntimeClientError", "the agent runtime is not reachable", origin)
-        if answer.status_code >= 400:
-            return _aws_error(
-                424, "RuntimeClientError", f"the agent answered HTTP {answer.status_code}", origin
-            )
         out_headers = {
             "Content-Type": answer.headers.get("content-type", "application/json"),
             SESSION_HEADER: session_id,
         }
         if origin:
             out_headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
-        return Response(answer.content, status_code=200, headers=out_headers)
+        if answer.headers.get("content-type", "").startswith(EVENT_STREAM) and answer.status_code == 200:
+            return StreamingResponse(self._relay(worker, answer), status_code=200, headers=out_headers)
+        try:
+            content = await answer.aread()
+        except httpx.HTTPError:
+            await self.pool.release(worker, False)
+            return _aws_error(504, "RuntimeTimeoutException", "the agent did not answer in time", origin)
+        finally:
+            await answer.aclose()
+        await self.pool.release(worker, True)
+        if answer.status_code >= 400:
+            return _aws_error(
+                424, "RuntimeClientError", f"the agent answered HTTP {answer.status_code}", origin
+            )
+        return Response(content, status_code=200, headers=out_headers)
+
+    async def _relay(self, worker: AgentWorker, answer: httpx.Response) -> AsyncIterator[bytes]:
+        """An agent's event stream, chunk by chunk. A stream the caller left early leaves the worker
+        mid-turn: it is thrown away (its turn goes no further), never handed the next request."""
+        finished = False
+        try:
+            async for chunk in answer.aiter_raw():
+                yield chunk
+            finished = True
+        except httpx.HTTPError:
+            yield sse(
+                {
+                    "type": ERROR,
+                    "status": 504,
+                    **error_body("agent_timeout", "the agent stopped answering", ""),
+                }
+            )
+        finally:
+            await answer.aclose()
+            await self.pool.release(worker, finished)
 
     async def ping(self, request: Request) -> Response:
         stats = self.pool.stats()

@@ -40,16 +40,23 @@ from typing import IO
 import httpx
 import uvicorn
 
+from agentarch.adapters.cognito_tokens import DISCOVERY_SUFFIX
 from agentarch.config import API_SCOPE, DEFAULT_MAX_BODY_BYTES, Env
 from agentarch.dev.lambda_events import LOCAL_ACCOUNT, LOCAL_REGION
 from agentarch.dev.local.environments import preexec
-from agentarch.dev.local.frontdoor import INTEGRATION_TIMEOUT_SECONDS, FrontDoorSpec, LambdaRoute, build_app
-from agentarch.dev.local.identity import JWKS_PATH, LocalIdentity, UserSpec, write_private
+from agentarch.dev.local.frontdoor import (
+    INTEGRATION_TIMEOUT_SECONDS,
+    STREAM_TIMEOUT_SECONDS,
+    FrontDoorSpec,
+    LambdaRoute,
+    build_app,
+)
+from agentarch.dev.local.identity import JWKS_PATH, LOCAL_CLIENT_ID, LocalIdentity, UserSpec, write_private
 from agentarch.dev.local.ports import free_port, port_is_free
 from agentarch.dev.local.runtime_endpoint import RuntimeEndpointSpec
 from agentarch.dev.local.spans import SPAN_FILE_ENV, SPANS_FILE
 from agentarch.dev.models import OFFLINE_MODEL_ENV, OFFLINE_SEED_ENV
-from agentarch.dev.notary import LocalNotary
+from agentarch.dev.notary import NOTARY_DIR, LocalNotary
 from agentarch.dev.packaging.registry import FunctionSpec, lambdas_of_pattern
 from agentarch.dev.sqlite import BACKEND_NAME, DATABASE_FILE
 
@@ -79,6 +86,7 @@ class StackOptions:
     agent_workers: int = 4
     agent_read_timeout_seconds: float | None = None
     integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+    stream_timeout_seconds: float = STREAM_TIMEOUT_SECONDS  # a STREAM route's (the chat route's)
     policy_mode: str | None = None  # ENFORCE or LOG_ONLY; None: the agent's default (ENFORCE)
     policy_dir: Path | None = None  # None: the packaged tool policy
     chat_quotas: str | None = None  # CHAT_QUOTAS (JSON); None: the built-in default limits
@@ -145,6 +153,7 @@ class LocalStack:
         self.out = out or sys.stdout
         self.state_dir = options.state_dir.resolve()
         self.public_url = f"http://127.0.0.1:{options.port}"
+        self.issuer = f"{self.public_url}/local-auth"  # the local identity issuer (a user pool's issuer)
         self.children: list[Child] = []
         self.logs_dir = self.state_dir / "logs"
         self.run_dir = self.state_dir / "run"
@@ -157,7 +166,7 @@ class LocalStack:
 
     def prepare_identity(self) -> tuple[LocalIdentity, list[tuple[str, str | None]]]:
         """Keys and users; returns (identity, [(username, password shown or None)])."""
-        identity = LocalIdentity(self.state_dir, issuer=f"{self.public_url}/local-auth")
+        identity = LocalIdentity(self.state_dir, issuer=self.issuer)
         shown: list[tuple[str, str | None]] = []
         if self.options.users:
             for spec in self.options.users:
@@ -359,6 +368,9 @@ class LocalStack:
         agent_env.update(self.storage_env())
         # Patterns 0/1: a browser calls the runtime, so the payload's actor is nobody the agent trusts.
         agent_env[Env.AGENT_INBOUND_AUTH] = "IAM" if options.pattern >= 2 else "JWT"
+        if options.pattern < 2:  # the runtime's authorizer, as Terraform tells the agent: it verifies again
+            agent_env[Env.AGENT_JWT_DISCOVERY_URL] = f"{self.issuer}{DISCOVERY_SUFFIX}"
+            agent_env[Env.AGENT_JWT_ALLOWED_CLIENTS] = LOCAL_CLIENT_ID
         if options.policy_mode:
             agent_env[Env.POLICY_MODE] = options.policy_mode
         if options.policy_dir:
@@ -378,8 +390,8 @@ class LocalStack:
             access_key_id=creds["access_key_id"],
             secret_access_key=creds["secret_access_key"],
             jwks_url=f"{self.public_url}{JWKS_PATH}",
-            issuer=f"{self.public_url}/local-auth",
-            client_id="agentarch-local-web",
+            issuer=self.issuer,
+            client_id=LOCAL_CLIENT_ID,
             cors_origins=(self.public_url, f"http://localhost:{options.port}")
             if options.pattern == 0
             else (),
@@ -405,6 +417,8 @@ class LocalStack:
                 function.handler,
                 socket_path,
             ]
+            if function.stream_entry:  # its STREAM routes reach it as InvokeWithResponseStream
+                service += ["--stream-handler", function.stream_entry]
             self.spawn(
                 f"lambda-{function.name}",
                 [*service, "--reserved-concurrency", str(reserved)],
@@ -413,7 +427,10 @@ class LocalStack:
                 socket_path,
             )
             routes += [
-                LambdaRoute(method, path, function.name, socket_path) for method, path in function.routes
+                LambdaRoute(
+                    method, path, function.name, socket_path, (method, path) in function.stream_routes
+                )
+                for method, path in function.routes
             ]
 
         return FrontDoorSpec(
@@ -429,6 +446,7 @@ class LocalStack:
             allowed_origins=(self.public_url, f"http://localhost:{options.port}"),
             web_dir=WEB_DIR,
             integration_timeout_seconds=options.integration_timeout_seconds,
+            stream_timeout_seconds=options.stream_timeout_seconds,
         )
 
     def storage_env(self) -> dict[str, str]:
@@ -486,7 +504,15 @@ class LocalStack:
                 if self.options.agent_read_timeout_seconds
                 else {}
             )
+            | self.notary_reader_env(function)
         )
+
+    def notary_reader_env(self, function: FunctionSpec) -> dict[str, str]:
+        """The audit Lambda reads the local notary's checkpoints and public key (its bucket and
+        kms:Verify in AWS); no writer is told where they are."""
+        if function.name != "audit" or self.options.pattern < 2:
+            return {}
+        return {Env.NOTARY_DIR: str(self.state_dir / NOTARY_DIR)}
 
     # ---- the whole thing ---------------------------------------------------------------------
 

@@ -53,6 +53,11 @@ def tree_entries(
         yield prefix + relative, path
 
 
+# Files Lambda must be able to run: the Web Adapter's entry (`AWS_LAMBDA_EXEC_WRAPPER` runs the handler).
+EXECUTABLES = frozenset({"run.sh"})
+EXECUTABLE_MODE = 0o100755
+
+
 def write_zip(destination: Path, entries: Mapping[str, Path | bytes]) -> None:
     """Write `entries` (archive name -> file or content) as a reproducible zip at `destination`."""
     stamp = fixed_timestamp()
@@ -63,5 +68,5 @@ def write_zip(destination: Path, entries: Mapping[str, Path | bytes]) -> None:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = COMPRESSION
             info.create_system = _UNIX
-            info.external_attr = FILE_MODE << 16
+            info.external_attr = (EXECUTABLE_MODE if name in EXECUTABLES else FILE_MODE) << 16
             archive.writestr(info, data, compress_type=COMPRESSION, compresslevel=COMPRESS_LEVEL)

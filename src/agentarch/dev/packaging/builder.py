@@ -53,6 +53,8 @@ from agentarch.dev.packaging.registry import (
     MANIFEST,
     POWERTOOLS_LAYER_NAME,
     POWERTOOLS_LAYER_ROOT,
+    STREAM_ENTRY_POINT,
+    STREAM_PORT,
     TARGET_PYTHON,
     FunctionSpec,
 )
@@ -185,6 +187,11 @@ def _build_one(
 ) -> Path:
     work.mkdir(parents=True)
     graph = import_graph(spec.entry_module)
+    if spec.stream_entry:  # the streaming entry's imports go in too (it imports the handler's module)
+        streamed = import_graph(spec.stream_entry_module)
+        graph.modules.update({k: v for k, v in streamed.modules.items() if k not in graph.modules})
+        graph.parents.update({k: v for k, v in streamed.parents.items() if k not in graph.parents})
+        graph.external.update({k: v for k, v in streamed.external.items() if k not in graph.external})
     _check_boundaries(spec, graph)
     root = source_root()
     entries: dict[str, Path | bytes] = {
@@ -214,6 +221,8 @@ def _build_one(
 
     if spec.kind == "agent":
         entries[AGENT_ENTRY_POINT] = _entry_shim(spec, shipped_policies=bool(extra)).encode("utf-8")
+    if spec.stream_app:
+        entries[STREAM_ENTRY_POINT] = stream_launcher(spec).encode("utf-8")
 
     artifact = work / spec.artifact
     write_zip(artifact, entries)
@@ -299,6 +308,19 @@ def _botocore_model(service: str) -> tuple[dict[str, Path | bytes], str]:
         if path.is_file()
     }
     return entries, latest.name
+
+
+def stream_launcher(spec: FunctionSpec) -> str:
+    """`run.sh`: what the Lambda Web Adapter runs as the handler of a streaming function. The Python
+    the Lambda runtime provides serves the ASGI app with uvicorn (vendored in the zip) on loopback;
+    the adapter relays each event to it and streams the answer back (AWS_LWA_INVOKE_MODE=response_stream)."""
+    return (
+        "#!/bin/bash\n"
+        "# Written by `agentarch build`: the Lambda Web Adapter's entry for a streamed answer.\n"
+        'export PYTHONPATH="${LAMBDA_TASK_ROOT:-/var/task}:/opt/python:${PYTHONPATH:-}"\n'
+        f'exec python3 -m uvicorn {spec.stream_app} --host 127.0.0.1 --port "${{PORT:-{STREAM_PORT}}}" '
+        "--no-access-log --timeout-keep-alive 900\n"
+    )
 
 
 def _entry_shim(spec: FunctionSpec, *, shipped_policies: bool = False) -> str:

@@ -25,6 +25,10 @@ AGENT_ENTRY_POINT = "main.py"
 # default policy as package data (agentarch/agent/policies/) and POLICY_DIR stays unset.
 AGENT_POLICY_DIR = "policies"
 AGENT_POLICY_FILES = ("*.cedarschema", "*.cedar")  # what the agent reads from a policy folder
+# The Lambda Web Adapter's entry in a streaming function's zip: the function's `handler` when its
+# routes stream (AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap runs it), serving the ASGI app on $PORT.
+STREAM_ENTRY_POINT = "run.sh"
+STREAM_PORT = 8080  # AWS_LWA_PORT / PORT: where the adapter finds the app
 
 # Wheels are picked for CPython 3.13 on linux aarch64 with glibc up to 2.28 (Lambda's and the runtime's
 # Amazon Linux 2023 has 2.34, so every tag listed here runs there). pip does not widen manylinux_2_x
@@ -75,6 +79,17 @@ class FunctionSpec:
     routes: tuple[tuple[str, str], ...] = ()  # (METHOD, /path/{param}) served through the front door
     min_pattern: int = 0  # the first pattern (0-3) whose architecture has this function
     optional: bool = False  # deployed only where its feature is switched on; never in the local stack
+    # A function that can stream its answer (API Gateway STREAM integration): the generator the local
+    # Lambda host runs for InvokeWithResponseStream, the routes that stream, and the ASGI app the
+    # Lambda Web Adapter serves in AWS through the zip's `run.sh` (module:attribute).
+    stream_entry: str = ""
+    stream_routes: tuple[tuple[str, str], ...] = ()
+    stream_app: str = ""
+
+    @property
+    def stream_entry_module(self) -> str:
+        """The module of the streaming entry (its imports go into the zip too), or ''."""
+        return self.stream_entry.rpartition(".")[0]
 
     @property
     def handler(self) -> str:
@@ -113,6 +128,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             environment={"AWS_DATA_PATH": LAMBDA_AWS_DATA_PATH},
             routes=(("POST", "/api/chat"), ("GET", "/api/usage")),
             min_pattern=2,
+            stream_entry="agentarch.handlers.chat_stream.stream_handler",
+            stream_routes=(("POST", "/api/chat"),),
+            stream_app="agentarch.handlers.chat_stream:app",
+            extra_requirements=("uvicorn",),
         ),
         FunctionSpec(
             name="conversations",

@@ -266,8 +266,9 @@ def moto_notary(dynamodb: Any, table: str = AUDIT_TABLE_NAME) -> Iterator[Any]:
     """Inside `mock_aws()`: the notary's KMS key (ECC_NIST_P256) and Object Lock bucket, as
     terraform/modules/audit makes them, and a function that feeds the notary what the table's stream
     holds since the last call, as the event source mapping does. Yields that function; its
-    `checkpoints`, `signer` and `public_key` attributes are the AWS adapters and the key."""
-    from agentarch.adapters.aws_notary import KmsSigner, S3Checkpoints
+    `checkpoints`, `signer`, `public_key` and `signature_check` (kms:Verify, the audit Lambda's) attributes
+    are the AWS adapters and the key."""
+    from agentarch.adapters.aws_notary import KmsSignatureCheck, KmsSigner, S3Checkpoints
     from agentarch.handlers.notary import read_batch
     from agentarch.services.notary import Notary, PublicKey
 
@@ -304,5 +305,6 @@ def moto_notary(dynamodb: Any, table: str = AUDIT_TABLE_NAME) -> Iterator[Any]:
     feed.checkpoints = checkpoints  # type: ignore[attr-defined]
     feed.signer = signer  # type: ignore[attr-defined]
     feed.public_key = PublicKey(signer.public_key())  # type: ignore[attr-defined]
+    feed.signature_check = KmsSignatureCheck(key_id, client=kms)  # type: ignore[attr-defined]
     feed.s3, feed.bucket = s3, bucket  # type: ignore[attr-defined]
     yield feed

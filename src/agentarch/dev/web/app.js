@@ -10,7 +10,8 @@ const $ = (id) => document.getElementById(id);
 // session reuses the key, so the service answers it once however often the network makes us resend.
 // `usage` is the last quota report (GET /api/usage), counted down locally after each answer so a
 // message still costs one request.
-const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false, thread: 0, attempt: null, usage: null };
+// `stream` is the answer being streamed (its AbortController), so Stop can end it.
+const state = { config: null, token: null, sessionId: null, cursor: null, loadingList: false, sending: false, thread: 0, attempt: null, usage: null, stream: null };
 const PATTERN_NAMES = { 0: "direct", 1: "passthrough", 2: "secure", 3: "full" };
 const MAX_MESSAGE_CHARS = 4000; // the API's limit, in characters (code points)
 const UNREACHABLE = "Cannot reach the service. Check that it is running and that you are online, then try again.";
@@ -62,6 +63,9 @@ async function describeFailure(response, during) {
       if (code === "approval_not_pending") {
         return "That request no longer waits for your answer: it was answered already, expired, or replaced by a newer message. Ask again if you still want it.";
       }
+      if (code === "request_in_progress") {
+        return "This message is still being answered. Wait a moment and send it again: it will not be answered twice.";
+      }
       return `The service refused this request as a conflict${reference}.`;
     case 415:
       return `The service does not accept this request; the page may be out of date. Reload it and try again${reference}.`;
@@ -70,8 +74,6 @@ async function describeFailure(response, during) {
     case 422:
       return error.message ? `The service did not accept this: ${String(error.message).replace(/\.$/, "")}.`
         : "The service did not accept this request.";
-    case 409:
-      return "This message is still being answered. Wait a moment and send it again: it will not be answered twice.";
     case 429:
       if (code === "quota_exceeded") {
         const what = /token/.test(error.message || "") ? "model tokens" : "messages";
@@ -211,24 +213,27 @@ async function api(path, options = {}) {
   return response;
 }
 
-async function sendToAgent(message) {
+// Every answer is asked for as a stream (Server-Sent Events): the text shows as the model writes it.
+// `signal` lets Stop end the stream.
+async function sendToAgent(message, signal) {
   if (state.config.pattern === 0) {
     // Pattern 0: the browser calls the runtime itself with the user's token (the anti-pattern).
     const sessionId = state.sessionId || ("s" + base64url(crypto.getRandomValues(new Uint8Array(30))).replace(/[-_]/g, "0"));
     // runtime_url is the runtime's full invocation URL, locally and in Terraform's outputs alike.
     return fetch(state.config.runtime_url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${state.token}`,
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream", Authorization: `Bearer ${state.token}`,
         "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id": sessionId },
-      body: JSON.stringify({ prompt: message }),
-    });
+      body: JSON.stringify({ prompt: message, stream: true }),
+      signal,
+    }).then((response) => { response.sessionId = sessionId; return response; });
   }
   const body = { message };
   if (state.sessionId) body.session_id = state.sessionId;
   const same = state.attempt && state.attempt.message === message && state.attempt.sessionId === state.sessionId;
   if (!same) state.attempt = { message, sessionId: state.sessionId, key: idempotencyKey() };
-  return api("/chat", { method: "POST", body: JSON.stringify(body),
-    headers: state.config.pattern >= 2 ? { "Idempotency-Key": state.attempt.key } : {} });
+  return api("/chat", { method: "POST", body: JSON.stringify(body), signal,
+    headers: { Accept: "text/event-stream", ...(state.config.pattern >= 2 ? { "Idempotency-Key": state.attempt.key } : {}) } });
 }
 
 function idempotencyKey() {
@@ -278,6 +283,10 @@ function showUsage(usage) {
       `${number(left.tokens)} of ${number(usage.limits.tokens_per_day)} model tokens (resets at midnight UTC).`;
   line.classList.toggle("spent", spent);
   line.hidden = false;
+  state.quotaSpent = spent;
+  const send = $("send");
+  send.disabled = state.sending || spent;
+  send.title = spent ? line.textContent : "";
 }
 
 // ---------- chat ----------
@@ -292,23 +301,105 @@ const DECISIONS = {
   rejected: "rejected by you, not run",
 };
 
+function toolLine(call) {
+  const line = document.createElement("span");
+  line.className = `tools decision-${call.decision || "allow"}`;
+  line.dataset.testid = "tool-call";
+  line.dataset.decision = call.decision || "allow";
+  const policies = (call.policies || []).length ? ` (policy: ${call.policies.join(", ")})` : "";
+  const shown = call.decision === "allow" || !call.decision ? "" : policies;
+  line.textContent = `tool ${call.name}: ${DECISIONS[call.decision] || call.decision || "ran"}${shown}`;
+  return line;
+}
+
 function addMessage(role, text, toolCalls) {
   const item = document.createElement("li");
   item.className = role;
   item.textContent = text;
-  for (const call of toolCalls || []) {
-    const line = document.createElement("span");
-    line.className = `tools decision-${call.decision || "allow"}`;
-    line.dataset.testid = "tool-call";
-    line.dataset.decision = call.decision || "allow";
-    const policies = (call.policies || []).length ? ` (policy: ${call.policies.join(", ")})` : "";
-    const shown = call.decision === "allow" || !call.decision ? "" : policies;
-    line.textContent = `tool ${call.name}: ${DECISIONS[call.decision] || call.decision || "ran"}${shown}`;
-    item.appendChild(line);
-  }
+  for (const call of toolCalls || []) item.appendChild(toolLine(call));
   $("messages").appendChild(item);
   item.scrollIntoView({ block: "end" });
   return item;
+}
+
+// ---------- a streamed answer ----------
+
+// The events of a text/event-stream body, one at a time, as they arrive.
+async function* serverEvents(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
+        const data = block.split(/\r?\n/).filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+        if (data) yield JSON.parse(data);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+// Show a streamed answer as it comes: the text in a live message, each tool call as it is decided.
+// Returns the reply (the `done` event's, or the agent's own `reply` in patterns 0 and 1), or null
+// after an error event (shown) or Stop.
+async function showStream(response, thread) {
+  const live = addMessage("assistant streaming", "");
+  live.dataset.testid = "streaming";
+  const text = document.createElement("span");
+  text.className = "text";
+  live.replaceChildren(text);
+  const here = () => state.thread === thread;
+  try {
+    for await (const event of serverEvents(response)) {
+      if (!here()) continue; // another conversation is open: read on, show nothing
+      if (event.type === "text") {
+        text.textContent += event.text;
+        live.scrollIntoView({ block: "end" });
+      } else if (event.type === "tool_call") {
+        live.appendChild(toolLine(event.call));
+      } else if (event.type === "stopped") {
+        const note = document.createElement("span");
+        note.className = "tools decision-deny";
+        note.textContent = event.message;
+        live.appendChild(note);
+      } else if (event.type === "error") {
+        live.remove();
+        const failed = new Response(JSON.stringify({ error: event.error }), { status: event.status || 502 });
+        await reportFailure(failed, "send");
+        return null;
+      } else if (event.type === "done" || event.type === "reply") {
+        live.remove();
+        return event.reply;
+      }
+    }
+  } catch (err) {
+    if (err && err.name === "AbortError") {
+      live.classList.remove("streaming");
+      const note = document.createElement("span");
+      note.className = "tools";
+      note.textContent = isConversationsEnabled()
+        ? "Stopped. The agent finishes this answer anyway; it is saved in the conversation."
+        : "Stopped.";
+      live.appendChild(note);
+      return null;
+    }
+    throw err;
+  }
+  live.remove();
+  showError("The answer broke off before it was complete. Try again.");
+  return null;
+}
+
+function stopStream() {
+  if (state.stream) state.stream.abort();
 }
 
 // A tool call that waits for the user: what it will do, and Approve / Reject.
@@ -404,7 +495,9 @@ function updateCounter() {
 
 function setSending(sending) {
   state.sending = sending;
-  $("send").disabled = sending;
+  $("send").disabled = sending || Boolean(state.quotaSpent);
+  $("send").hidden = sending;
+  $("stop").hidden = !sending;
   $("message").readOnly = sending; // what is sent is what stays in the box if sending fails
 }
 
@@ -414,6 +507,7 @@ async function onSend(event) {
   const box = $("message");
   const text = box.value.trim();
   if (!text) { showError("Type a message first."); return; }
+  if (state.quotaSpent) { showError($("usage").textContent); return; }
   const length = characters(text);
   if (length > MAX_MESSAGE_CHARS) {
     showError(`Your message is ${length.toLocaleString("en-US")} characters; the limit is 4,000. Shorten it and send it again.`);
@@ -423,8 +517,9 @@ async function onSend(event) {
   const thread = state.thread;
   const question = addMessage("user", text);
   const pending = addMessage("pending", "…");
+  state.stream = new AbortController();
   try {
-    const response = await sendToAgent(text);
+    const response = await sendToAgent(text, state.stream.signal);
     if (!response.ok) {
       question.remove();
       pending.remove();
@@ -432,7 +527,21 @@ async function onSend(event) {
       if (response.status === 429) loadUsage();
       return;
     }
-    const reply = await response.json();
+    pending.remove();
+    let reply;
+    if ((response.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
+      reply = await showStream(response, thread);
+      if (!reply) {
+        state.attempt = null;
+        box.value = "";
+        updateCounter();
+        if (isConversationsEnabled()) loadConversationPage({ fresh: true });
+        return;
+      }
+      if (!reply.session_id && response.sessionId) reply.session_id = response.sessionId;
+    } else {
+      reply = await response.json();
+    }
     state.attempt = null;
     countAnswer(reply);
     pending.remove();
@@ -452,6 +561,7 @@ async function onSend(event) {
     pending.remove();
     showError(UNREACHABLE);
   } finally {
+    state.stream = null;
     setSending(false);
     box.focus();
   }
@@ -465,6 +575,20 @@ function describeActivity(conversation) {
   return `${conversation.message_count} messages, last ${new Date(conversation.updated_at).toLocaleString()}`;
 }
 
+// A date a person reads at a glance: the time today, "Yesterday", the weekday this week, else the date.
+function readableDate(iso) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return "";
+  const now = new Date();
+  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(now) - day(when)) / 86400000);
+  if (days === 0) return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (days === 1) return "Yesterday";
+  if (days > 1 && days < 7) return when.toLocaleDateString([], { weekday: "long" });
+  const sameYear = when.getFullYear() === now.getFullYear();
+  return when.toLocaleDateString([], { day: "numeric", month: "short", ...(sameYear ? {} : { year: "numeric" }) });
+}
+
 function conversationItem(conversation) {
   const item = document.createElement("li");
   item.dataset.sessionId = conversation.session_id;
@@ -474,13 +598,21 @@ function conversationItem(conversation) {
   title.className = "title";
   title.textContent = conversation.title;
   title.title = describeActivity(conversation);
+  const date = document.createElement("time");
+  date.className = "date";
+  date.dateTime = conversation.updated_at;
+  date.textContent = readableDate(conversation.updated_at);
+  date.dataset.testid = "conversation-date";
+  const label = document.createElement("span");
+  label.className = "label";
+  label.append(title, date);
   const remove = document.createElement("button");
   remove.className = "delete";
   remove.setAttribute("aria-label", `Delete ${conversation.title}`);
   remove.textContent = "×";
   remove.addEventListener("click", (e) => { e.stopPropagation(); deleteConversation(conversation.session_id); });
-  item.append(title, remove);
-  item.addEventListener("click", () => openConversation(conversation.session_id));
+  item.append(label, remove);
+  item.addEventListener("click", () => { closeDrawer(); openConversation(conversation.session_id); });
   return item;
 }
 
@@ -621,7 +753,20 @@ async function deleteConversation(sessionId) {
   if (!$("conversations").children.length && state.cursor === undefined) setListEnd("empty");
 }
 
+// On a narrow screen the conversations are a drawer over the chat, opened from the header.
+function toggleDrawer() {
+  const open = !document.body.classList.contains("drawer-open");
+  document.body.classList.toggle("drawer-open", open);
+  $("menu").setAttribute("aria-expanded", String(open));
+}
+
+function closeDrawer() {
+  document.body.classList.remove("drawer-open");
+  $("menu").setAttribute("aria-expanded", "false");
+}
+
 function newConversation() {
+  closeDrawer();
   rememberOpenConversation(null);
   state.thread += 1;
   $("messages").replaceChildren();
@@ -645,6 +790,7 @@ function enterApp() {
   $("logout").hidden = false;
   $("who").textContent = sessionStorage.getItem("username") ? `signed in as ${sessionStorage.getItem("username")}` : "signed in";
   $("sidebar").hidden = !isConversationsEnabled();
+  $("menu").hidden = !isConversationsEnabled();
   loadUsage();
   if (typeof auditView !== "undefined") auditView.probe();  // audit.js: shown to the audit group only
   if (isConversationsEnabled()) {
@@ -671,6 +817,10 @@ async function start() {
     warning.textContent = pattern === 0
       ? "Insecure pattern 0: this page calls the agent runtime directly with your token. No rate limit, no validation, nowhere for business logic."
       : "Insecure pattern 1: the front door forwards your token to the runtime, so the same token also opens the runtime directly (the bypass gap).";
+    // The agent verifies your token and answers as you, but this browser writes the history and
+    // any approval, so tools that change something (tickets, comments) are not available here.
+    warning.textContent += " Tools that change something (opening a ticket, commenting on one) are not available:"
+      + " this page itself would write the history and the approvals they rely on. They run behind the secure front door (patterns 2 and 3).";
   }
   $("login-form").addEventListener("submit", localSignIn);
   $("hosted-login").addEventListener("click", hostedSignIn);
@@ -681,6 +831,9 @@ async function start() {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("chat-form").requestSubmit(); }
   });
   $("new-conversation").addEventListener("click", newConversation);
+  $("stop").addEventListener("click", stopStream);
+  $("menu").addEventListener("click", toggleDrawer);
+  $("scrim").addEventListener("click", closeDrawer);
   $("sidebar").addEventListener("scroll", () => {
     const s = $("sidebar");
     if (s.scrollTop + s.clientHeight >= s.scrollHeight - 40) loadConversationPage();

@@ -63,14 +63,57 @@ const auditView = (() => {
     else if (fresh) el("audit-verdict").hidden = true;
   }
 
+  // The session's state as `agentarch audit verify` reports it: the chain (or its first bad record and
+  // tamper class), the newest record a signed checkpoint covers, and the records no checkpoint covers yet.
+  const HEADLINES = {
+    signed: "Session verified and signed",
+    "partly signed": "Session verified, partly signed",
+    unsigned: "Session verified, not signed yet",
+    tampered: "Session tampered",
+  };
+
+  function line(testid, name, text) {
+    const div = document.createElement("div");
+    div.dataset.testid = testid;
+    const b = document.createElement("b");
+    b.textContent = `${name}: `;
+    div.append(b, text);
+    return div;
+  }
+
   function verdict(v) {
     const box = el("audit-verdict");
     box.hidden = !v;
     if (!v) return;
-    box.className = `verdict ${v.state}`;
-    box.textContent = v.state === "intact"
-      ? `Session verified: ${v.records} record(s), the hash chain is intact.`
-      : `Session tampered: first bad record seq ${v.first_bad_seq}. ${v.problems.join(" · ")}`;
+    box.className = `verdict ${v.state.replace(" ", "-")}`;
+    const head = document.createElement("strong");
+    head.textContent = `${HEADLINES[v.state] || v.state} (${v.records} record(s))`;
+    const first = v.problems.find((p) => p.seq === v.first_bad_seq);
+    const chain = v.first_bad_seq === null
+      ? "the hash chain is intact"
+      : `first bad record seq ${v.first_bad_seq}, ${v.tamper}: ${first ? first.message : ""}`;
+    let signed, open;
+    if (!v.notary) {
+      signed = "no notary configured (the chain alone cannot show a dropped tail)";
+      open = "-";
+    } else {
+      signed = v.signed_seq === null
+        ? "no signed checkpoint covers this session yet"
+        : `records 1..${v.signed_seq} are covered by a signed checkpoint`;
+      if (v.notary.latest) signed += ` (newest checkpoint ${v.notary.latest.replace("T", " ").slice(0, 19)})`;
+      if (!v.notary.readable) signed += " — the checkpoints cannot be read right now";
+      else if (!v.notary.caught_up) signed += " — older checkpoints are still being read: look again";
+      open = v.uncovered ? `records ${v.uncovered[0]}..${v.uncovered[1]} (the notary signs them within a minute)` : "none";
+    }
+    box.replaceChildren(head, line("audit-verdict-chain", "Chain", chain),
+      line("audit-verdict-signed", "Signed", signed), line("audit-verdict-uncovered", "Not yet covered", open));
+    const others = v.problems.filter((p) => p !== first);
+    if (others.length) {
+      box.append(line("audit-verdict-problems", "Also", others.map((p) => `seq ${p.seq} ${p.tamper}: ${p.message}`).join(" · ")));
+    }
+    if (v.notary && v.notary.problems.length) {
+      box.append(line("audit-verdict-notary", "Checkpoints", v.notary.problems.map((p) => `${p.tamper}: ${p.message}`).join(" · ")));
+    }
   }
 
   async function timeline(session, requestId) {
