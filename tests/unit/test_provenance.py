@@ -196,3 +196,34 @@ def test_a_model_that_loops_on_denied_calls_ends_its_turn_with_a_plain_sentence(
 
     assert result.response.startswith("I stopped here")
     assert result.tool_calls and all(c.decision is Decision.DENY for c in result.tool_calls)
+
+
+def test_a_search_keeps_whose_words_it_read_and_a_later_turns_card_names_them(tools: list[BaseTool]) -> None:
+    # Given a support agent's search in one turn
+    first = run_turn(
+        build_graph(build_offline_model("offline"), tools, POLICY),
+        [],
+        "search tickets about toner",
+        Turn(principal=Actor(id="sam", groups=("support",)), session_id=SESSION),
+    )
+    [search] = first.tool_calls
+    assert search.read == ["ticket t-7, written by alice"]  # labels made from the ticket's own fields
+
+    # When the next turn recalls them (as the agent does from the stored turn) and asks for a ticket
+    turn = Turn(
+        principal=Actor(id="sam", groups=("support",)),
+        session_id=SESSION,
+        session_calls={"search_tickets": 1},
+        approvals_possible=True,
+    )
+    turn.provenance.recall(search.read)
+    second = run_turn(
+        build_graph(build_offline_model("offline"), tools, POLICY),
+        [],
+        "open a ticket: toner for floor 2",
+        turn,
+    )
+
+    # Then its approval card says whose words came first
+    assert second.pending_approval is not None
+    assert second.pending_approval.reason == "proposed after reading ticket t-7, written by alice"
