@@ -27,6 +27,8 @@ AUDIT_COLUMNS = (
     "input_tokens",
     "output_tokens",
     "error",
+    "lock_action",  # the kill switch's records (session `kill-switch`): lock or unlock, and the lock's key
+    "lock",
 )
 
 
