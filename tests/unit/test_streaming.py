@@ -4,10 +4,12 @@ becomes the same API Gateway event the buffered handler reads."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import threading
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -32,6 +34,28 @@ class GatedModel(OfflineChatModel):
             if number == 1:
                 assert self.gate.wait(10), "the test never let the model go on"
             yield chunk
+
+
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` on its own event loop in its own thread: a browser test's sync Playwright
+    may have left a loop running in this worker's main thread, where `asyncio.run` refuses."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = asyncio.run(coroutine)
+        except BaseException as exc:  # handed back to the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return cast(T, outcome["result"])
 
 
 def test_the_first_text_leaves_the_agent_before_the_model_has_finished(
@@ -164,8 +188,6 @@ def test_the_web_adapters_request_becomes_the_api_gateway_event() -> None:
 
 
 def test_the_web_adapters_app_streams_the_same_route_as_the_handler(monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncio
-
     from agentarch.handlers import chat_stream
     from agentarch.handlers.chat_stream import StreamedResponse
 
@@ -192,7 +214,7 @@ def test_the_web_adapters_app_streams_the_same_route_as_the_handler(monkeypatch:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(chat_stream.app(scope, receive, send))
+    run_coroutine(chat_stream.app(scope, receive, send))
 
     assert sent[0]["status"] == 200
     assert [m.get("body") for m in sent[1:]] == [b"data: 1\n\n", b"data: 2\n\n", b""]
@@ -204,7 +226,6 @@ def test_the_web_adapters_app_streams_the_same_route_as_the_handler(monkeypatch:
 async def _front_door_over(tmp_path: Any, server: Any, stream_timeout: float) -> tuple[Any, Any]:
     """A front door whose STREAM route reaches a Unix socket served by `server` (or by nothing that
     ever answers, when `server` is None: connections are queued and never read, as a frozen Lambda)."""
-    import asyncio
     import socket
 
     from agentarch.dev.local.frontdoor import FrontDoor, FrontDoorSpec, LambdaRoute
@@ -249,7 +270,6 @@ def _request() -> Any:
 def test_a_stream_route_whose_function_never_answers_is_a_504_at_the_stream_timeout(tmp_path: Any) -> None:
     """A frozen function (connections accepted by the kernel, never answered) must not hold the
     client for the 5 idle minutes: the route's stream timeout ends the wait with a 504."""
-    import asyncio
 
     async def scenario() -> Any:
         front, frozen = await _front_door_over(tmp_path, None, stream_timeout=0.3)
@@ -260,14 +280,12 @@ def test_a_stream_route_whose_function_never_answers_is_a_504_at_the_stream_time
         finally:
             frozen.close()
 
-    answer = asyncio.run(scenario())
+    answer = run_coroutine(scenario())
     assert answer.status_code == 504
     assert json.loads(answer.body)["error"]["code"] == "integration_timeout"
 
 
 def test_a_stream_still_running_at_the_stream_timeout_is_cut_there(tmp_path: Any) -> None:
-    import asyncio
-
     from agentarch.core.streaming import PRELUDE_DELIMITER
 
     async def stalls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -290,5 +308,5 @@ def test_a_stream_still_running_at_the_stream_timeout_is_cut_there(tmp_path: Any
         finally:
             server.close()
 
-    status, received = asyncio.run(scenario())
+    status, received = run_coroutine(scenario())
     assert (status, received) == (200, b"data: one\n\n")
