@@ -174,3 +174,27 @@ def test_against_a_running_stack_each_scenario_runs_as_the_user_in_its_groups(
         "nobody-is-an-auditor": "skipped",
     }
     assert status == 0 and report["pass_hat"] == {"1": 1.0, "2": 1.0}
+
+
+def test_eval_against_a_running_stack_with_a_wrong_password_exits_2_before_any_turn(
+    stack_factory: Callable[..., RunningStack], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a running stack and a suite, and bob's name with a password that is not his
+    stack = stack_factory(3)
+    suite = tmp_path / "wrong.yaml"
+    suite.write_text("suite: wrong\nruns: 1\nscenarios:\n  - id: hello\n    turns: [{say: hello there}]\n")
+    out = tmp_path / "report.json"
+
+    status = main(["eval", str(suite), "--against", stack.url, "--user", f"{BOB[0]}:not-bobs-secret-9",
+                   "--out", str(out), "--quiet"])  # fmt: skip
+
+    # Then eval stops with exit 2 and says whose sign-in failed, never echoing the password, and no
+    # report is written (nothing ran)
+    error = capsys.readouterr().err
+    assert status == 2
+    assert repr(BOB[0]) in error and "could not sign in" in error
+    assert "not-bobs-secret-9" not in error
+    assert not out.exists()
+    # And a stack nobody runs is named as such, also with exit 2
+    assert main(["eval", str(suite), "--against", "http://127.0.0.1:9", "--user", "bob:x", "--quiet"]) == 2
+    assert "is the stack running?" in capsys.readouterr().err

@@ -202,10 +202,20 @@ def _existing_target(args: argparse.Namespace) -> tuple[LocalUsers, str] | int:
     signed in once (SRP, eval client) and holding the API's scope; or exit 2 with what to fix,
     before any turn runs."""
     from agentarch.dev.evals.cognito import CognitoSignInError, identity_provider, load_settings
-    from agentarch.dev.evals.runner import CognitoUsers, LocalUsers, against_users, cognito_users
+    from agentarch.dev.evals.runner import (
+        CognitoUsers,
+        LocalSignInError,
+        LocalUsers,
+        against_users,
+        cognito_users,
+    )
 
     if not (args.cognito or args.cognito_pool_id or args.cognito_client_id):
-        return LocalUsers(args.against, against_users(args.against, args.users)), args.against
+        try:
+            return LocalUsers(args.against, against_users(args.against, args.users)), args.against
+        except LocalSignInError as exc:
+            print(f"agentarch eval: {exc}", file=sys.stderr)
+            return EXIT_MALFORMED
 
     try:
         settings = load_settings(

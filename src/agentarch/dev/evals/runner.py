@@ -142,15 +142,31 @@ def token_groups(token: str) -> tuple[str, ...]:
     return tuple(groups) if isinstance(groups, list) else ()
 
 
+class LocalSignInError(Exception):
+    """A `--user` could not sign in at a running local stack (the message says which and why)."""
+
+
 def against_users(url: str, specs: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """`--user NAME:PASSWORD` of an existing local stack, with the groups its tokens carry."""
+    """`--user NAME:PASSWORD` of an existing local stack, with the groups its tokens carry; raises
+    LocalSignInError, naming the user and never the password, when a sign-in fails."""
     users: dict[str, tuple[str, tuple[str, ...]]] = {}
     for spec in specs:
         name, _, password = spec.partition(":")
-        answer = httpx.post(
-            f"{url.rstrip('/')}/local-auth/login", json={"username": name, "password": password}, timeout=30
-        )
-        answer.raise_for_status()
+        if not name or not password:
+            raise LocalSignInError(f"--user {name or '?'}: expected NAME:PASSWORD")
+        login = f"{url.rstrip('/')}/local-auth/login"
+        try:
+            answer = httpx.post(login, json={"username": name, "password": password}, timeout=30)
+        except httpx.HTTPError as exc:
+            raise LocalSignInError(
+                f"cannot reach {login} ({type(exc).__name__}): is the stack running?"
+            ) from None
+        if answer.status_code in (400, 401, 403):
+            raise LocalSignInError(
+                f"user {name!r} could not sign in at {url} (HTTP {answer.status_code}): wrong name or password?"
+            )
+        if answer.status_code != 200:
+            raise LocalSignInError(f"user {name!r}: {login} answered HTTP {answer.status_code}")
         users[name] = (password, token_groups(answer.json().get("id_token") or answer.json()["access_token"]))
     return users
 
