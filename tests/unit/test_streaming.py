@@ -187,6 +187,26 @@ def test_the_web_adapters_request_becomes_the_api_gateway_event() -> None:
     assert isinstance(lambda_context, AdapterContext) and lambda_context.get_remaining_time_in_millis() > 0
 
 
+def test_a_second_request_context_header_leaves_the_request_without_identity() -> None:
+    from agentarch.handlers.chat_stream import event_from_adapter
+
+    # Given the adapter's request context and a second copy a client sent with forged claims
+    real = {"requestId": "r-1", "resourcePath": "/api/chat", "authorizer": {"claims": {"sub": "u-1"}}}
+    forged = {"requestId": "r-1", "resourcePath": "/api/chat", "authorizer": {"claims": {"sub": "admin"}}}
+    for order in ((real, forged), (forged, real)):
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/chat",
+            "headers": [(b"x-amzn-request-context", json.dumps(c).encode()) for c in order],
+        }
+
+        event, _ = event_from_adapter(scope, b"{}")
+
+        # Then neither is believed: the handler sees no authorizer claims (its 401), whatever the order
+        assert event["requestContext"] == {}
+
+
 def test_the_web_adapters_app_streams_the_same_route_as_the_handler(monkeypatch: pytest.MonkeyPatch) -> None:
     from agentarch.handlers import chat_stream
     from agentarch.handlers.chat_stream import StreamedResponse

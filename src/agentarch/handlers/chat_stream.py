@@ -227,16 +227,21 @@ def event_from_adapter(scope: dict[str, Any], body: bytes) -> tuple[dict[str, An
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     raw_context = lambda_context = None
+    contexts = 0
     for raw_name, raw_value in scope.get("headers", []):
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
         if name == REQUEST_CONTEXT_HEADER:
-            raw_context = value
+            raw_context, contexts = value, contexts + 1
             continue
         if name == LAMBDA_CONTEXT_HEADER:
             lambda_context = value
             continue
         single[name] = value
         multi.setdefault(name, []).append(value)
+    if contexts > 1:
+        # The adapter sets this header once, from the invocation; a second copy can only come from the
+        # client. Fail closed: no request context, so no verified identity (401), whichever came last.
+        raw_context = None
     try:
         request_context = json.loads(raw_context or "{}")
     except ValueError:
