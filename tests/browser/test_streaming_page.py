@@ -84,7 +84,7 @@ def test_the_page_works_on_a_phone(page: Page, slow_model: RunningStack) -> None
     sidebar = page.locator("#sidebar")
     assert (sidebar.bounding_box() or {"x": 0})["x"] < 0
     page.get_by_role("button", name="Conversations").click()
-    expect(sidebar).to_be_in_viewport()
+    expect(sidebar).to_be_in_viewport(ratio=1)  # wholly in: slid in, not caught mid-transition
     expect(page.get_by_test_id("conversation-date").first).not_to_be_empty()
     page.screenshot(path=str(SCREENSHOTS / "phone-390-drawer.png"))
     page.locator("#conversations li").first.click()
