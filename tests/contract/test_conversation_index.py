@@ -237,6 +237,45 @@ def test_tool_calls_that_ran_are_counted_per_conversation(index: ConversationInd
     assert get_conversation(index, actor, session).tool_counts == {"calculator": 3, "weather": 1}
 
 
+def test_the_tokens_and_agent_seconds_of_recorded_turns_add_up_per_conversation(
+    index: ConversationIndex,
+) -> None:
+    # Given a conversation and another of the same actor
+    actor, session, other = new_id(), new_id(), new_id()
+    start_or_resume(index, actor, session, "hello", T0)
+    start_or_resume(index, actor, other, "hello", T0)
+    assert (
+        get_conversation(index, actor, session).token_total,
+        get_conversation(index, actor, session).agent_seconds,
+    ) == (0, 0.0)
+
+    # When two turns are recorded with what they spent
+    record_turn(index, actor, session, T0 + timedelta(minutes=1), tokens=1200, seconds=2.5)
+    after = record_turn(
+        index, actor, session, T0 + timedelta(minutes=2), {"calculator": 1}, tokens=800, seconds=1.25
+    )
+
+    # Then the conversation holds their sums, with the other counters of the same write; the other
+    # conversation is untouched
+    assert (after.token_total, after.agent_seconds, after.message_count) == (2000, 3.75, 4)
+    stored = get_conversation(index, actor, session)
+    assert (stored.token_total, stored.agent_seconds, stored.tool_counts) == (2000, 3.75, {"calculator": 1})
+    assert (
+        get_conversation(index, actor, other).token_total,
+        get_conversation(index, actor, other).agent_seconds,
+    ) == (0, 0.0)
+
+
+def test_a_turn_recorded_in_another_actors_conversation_adds_nothing(index: ConversationIndex) -> None:
+    actor, session = new_id(), new_id()
+    start_or_resume(index, actor, session, "hello", T0)
+
+    with pytest.raises(ConversationNotFound):
+        record_turn(index, new_id(), session, T0 + timedelta(minutes=1), tokens=5000, seconds=60)
+
+    assert get_conversation(index, actor, session).token_total == 0
+
+
 def _pending(approval_id: str, at: datetime) -> PendingApproval:
     arguments = {"title": "printer", "severity": "medium", "body": "floor 3"}
     return PendingApproval(id=approval_id, tool="create_ticket", arguments=arguments, requested_at=at)

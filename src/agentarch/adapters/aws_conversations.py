@@ -11,8 +11,9 @@ Table contract (Terraform creates exactly this):
 Calls made, one each per operation (a contract test maps them to IAM actions):
   create_if_absent -> PutItem; get -> GetItem; record_turn -> UpdateItem; take_approval ->
   UpdateItem; list_page -> Query; delete -> DeleteItem. Tool calls per tool are number attributes
-  `tool_calls#<tool>` (ADD makes each on first use); a call waiting for approval is `pending_approval`
-  (JSON) with its id and time beside it, so taking it is one conditional UpdateItem.
+  `tool_calls#<tool>` (ADD makes each on first use), as are the session's model tokens `token_total`
+  and the agent's seconds `agent_seconds`, added by the same UpdateItem that records the turn; a call
+  waiting for approval is `pending_approval` (JSON) with its id and time beside it, so taking it is one conditional UpdateItem.
   Ownership is enforced inside each write's condition expression, and ConditionalCheckFailed
   answers carry the stored item (`ReturnValuesOnConditionCheckFailure`), so no write needs a
   second round trip to tell "not yours" from "already there".
@@ -42,6 +43,8 @@ from agentarch.services.conversations import (
 
 BY_ACTOR_INDEX = "by_actor"
 TOOL_COUNT_PREFIX = "tool_calls#"  # one number attribute per tool (ADD creates it on first use)
+TOKENS_ATTRIBUTE = "token_total"  # model tokens of the recorded turns (N, ADD)
+SECONDS_ATTRIBUTE = "agent_seconds"  # the agent's wall time of the recorded turns (N, ADD)
 PENDING_ATTRIBUTE = "pending_approval"  # JSON PendingApproval
 PENDING_ID_ATTRIBUTE = "pending_approval_id"  # its id and time, kept apart for the take condition
 PENDING_AT_ATTRIBUTE = "pending_approval_at"
@@ -93,6 +96,8 @@ def _conversation(item: dict[str, Any]) -> Conversation:
             for name, value in item.items()
             if name.startswith(TOOL_COUNT_PREFIX)
         },
+        token_total=int(item.get(TOKENS_ATTRIBUTE, {}).get("N", "0")),
+        agent_seconds=float(item.get(SECONDS_ATTRIBUTE, {}).get("N", "0")),
         pending_approval=PendingApproval.model_validate_json(pending) if pending else None,
     )
 
@@ -166,18 +171,23 @@ class DynamoConversationIndex:
         at: datetime,
         tools_run: Mapping[str, int] | None = None,
         pending: PendingApproval | None = None,
+        *,
+        tokens: int = 0,
+        seconds: float = 0.0,
     ) -> Conversation:
         values: dict[str, dict[str, str]] = {
             ":at": {"S": format_iso_millis(at)},
             ":added": {"N": str(messages_added)},
             ":actor": {"S": actor_id},
+            ":tokens": {"N": str(tokens)},
+            ":seconds": {"N": f"{seconds:.3f}"},
         }
         names: dict[str, str] = {}
         sets = ["updated_at = :at"]
         if self._expiry_days is not None:  # activity pushes the expiry out, as new events do in Memory
             sets.append(f"{EXPIRY_ATTRIBUTE} = :expires")
             values[":expires"] = {"N": _expires_at(at, self._expiry_days)}
-        adds = ["message_count :added"]
+        adds = ["message_count :added", f"{TOKENS_ATTRIBUTE} :tokens", f"{SECONDS_ATTRIBUTE} :seconds"]
         for number, (tool, calls) in enumerate(sorted((tools_run or {}).items())):
             names[f"#tool{number}"] = TOOL_COUNT_PREFIX + tool
             values[f":tool{number}"] = {"N": str(calls)}

@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     updated_at    TEXT NOT NULL,
     message_count INTEGER NOT NULL DEFAULT 0,
     tool_counts   TEXT NOT NULL DEFAULT '{}',  -- JSON {tool: calls that ran}
+    token_total   INTEGER NOT NULL DEFAULT 0,  -- model tokens of the recorded turns
+    agent_seconds REAL NOT NULL DEFAULT 0,  -- the agent's wall time of the recorded turns
     pending_approval TEXT,  -- JSON PendingApproval, or NULL
     deleted_at    TEXT,  -- a tombstone: deleted, the session id still owned (NULL: live)
     purged        INTEGER NOT NULL DEFAULT 0,  -- 1 once every message of a tombstone is gone
@@ -179,20 +181,23 @@ _INSERT_CONVERSATION = (
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING"
 )
 _SELECT_CONVERSATION = (
-    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval, "
+    "token_total, agent_seconds "
     "FROM conversations "
     "WHERE session_id = ?"
 )
 _SELECT_OWN_CONVERSATION = (
-    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval, "
+    "token_total, agent_seconds "
     "FROM conversations "
     "WHERE session_id = ? AND actor_id = ? AND deleted_at IS NULL"
 )
 _RECORD_TURN = (
     "UPDATE conversations SET message_count = message_count + ?, updated_at = ?, tool_counts = ?, "
-    "pending_approval = ? WHERE session_id = ? AND actor_id = ? "
+    "pending_approval = ?, token_total = token_total + ?, agent_seconds = agent_seconds + ? "
+    "WHERE session_id = ? AND actor_id = ? "
     "RETURNING session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, "
-    "pending_approval"
+    "pending_approval, token_total, agent_seconds"
 )
 _FIND_APPROVAL = (
     "SELECT pending_approval FROM conversations WHERE session_id = ? AND actor_id = ? AND deleted_at IS NULL "
@@ -208,12 +213,14 @@ _PURGED = (
     "UPDATE conversations SET purged = 1 WHERE session_id = ? AND actor_id = ? AND deleted_at IS NOT NULL"
 )
 _FIRST_PAGE = (
-    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval, "
+    "token_total, agent_seconds "
     "FROM conversations "
     "WHERE actor_id = ? AND deleted_at IS NULL ORDER BY updated_at DESC, session_id DESC LIMIT ?"
 )
 _NEXT_PAGE = (
-    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval "
+    "SELECT session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending_approval, "
+    "token_total, agent_seconds "
     "FROM conversations "
     "WHERE actor_id = ? AND deleted_at IS NULL AND (updated_at, session_id) < (?, ?) "
     "ORDER BY updated_at DESC, session_id DESC LIMIT ?"
@@ -294,6 +301,13 @@ class SqliteDatabase:
                 connection.execute("ALTER TABLE conversations ADD COLUMN purged INTEGER NOT NULL DEFAULT 0")
             if "swept" not in columns:  # a file written before the sweep
                 connection.execute("ALTER TABLE conversations ADD COLUMN swept INTEGER NOT NULL DEFAULT 0")
+            if "token_total" not in columns:  # a file written before the per-session token and time caps
+                connection.execute(
+                    "ALTER TABLE conversations ADD COLUMN token_total INTEGER NOT NULL DEFAULT 0"
+                )
+                connection.execute(
+                    "ALTER TABLE conversations ADD COLUMN agent_seconds REAL NOT NULL DEFAULT 0"
+                )
             columns = {row[1] for row in connection.execute("PRAGMA table_info(quota_usage)")}
             if "reserved" not in columns:  # a file written before turns reserved their tokens
                 connection.execute("ALTER TABLE quota_usage ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0")
@@ -339,8 +353,19 @@ class _MessageCursor(CursorState):
     before_seq: int = Field(gt=0)
 
 
-def _conversation(row: tuple[str, str, str, str, str, int, str, str | None]) -> Conversation:
-    session_id, actor_id, title, created_at, updated_at, message_count, tool_counts, pending = row
+def _conversation(row: tuple[str, str, str, str, str, int, str, str | None, int, float]) -> Conversation:
+    (
+        session_id,
+        actor_id,
+        title,
+        created_at,
+        updated_at,
+        message_count,
+        tool_counts,
+        pending,
+        tokens,
+        seconds,
+    ) = row
     return Conversation(
         actor_id=actor_id,
         session_id=session_id,
@@ -349,6 +374,8 @@ def _conversation(row: tuple[str, str, str, str, str, int, str, str | None]) -> 
         updated_at=parse_iso_millis(updated_at),
         message_count=message_count,
         tool_counts=json.loads(tool_counts or "{}"),
+        token_total=tokens or 0,
+        agent_seconds=seconds or 0.0,
         pending_approval=PendingApproval.model_validate_json(pending) if pending else None,
     )
 
@@ -393,6 +420,9 @@ class SqliteConversationIndex:
         at: datetime,
         tools_run: Mapping[str, int] | None = None,
         pending: PendingApproval | None = None,
+        *,
+        tokens: int = 0,
+        seconds: float = 0.0,
     ) -> Conversation:
         with self._db.write() as connection:  # read and write the counts in one transaction
             row = connection.execute(_SELECT_OWN_CONVERSATION, (session_id, actor_id)).fetchone()
@@ -406,6 +436,8 @@ class SqliteConversationIndex:
                     format_iso_millis(at),
                     json.dumps(dict(counts), sort_keys=True),
                     _approval_json(pending),
+                    tokens,
+                    seconds,
                     session_id,
                     actor_id,
                 ),

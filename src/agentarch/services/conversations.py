@@ -59,6 +59,10 @@ class Conversation(BaseModel):
     message_count: int = Field(ge=0)
     # Tool calls that ran in this conversation, per tool: what session-count policies read.
     tool_counts: dict[str, int] = Field(default_factory=dict)
+    # What the session's recorded turns spent, for the per-session caps (SESSION_MAX_TOKENS,
+    # SESSION_MAX_SECONDS): model tokens, and the agent's wall time, every turn together.
+    token_total: int = Field(0, ge=0)
+    agent_seconds: float = Field(0.0, ge=0)
     pending_approval: PendingApproval | None = None
 
     @field_validator("created_at", "updated_at")
@@ -122,8 +126,12 @@ class ConversationIndex(Protocol):
         at: datetime,
         tools_run: Mapping[str, int] | None = None,
         pending: PendingApproval | None = None,
+        *,
+        tokens: int = 0,
+        seconds: float = 0.0,
     ) -> Conversation:
-        """Count the turn's messages and tool calls, set `updated_at`, and replace the pending approval.
+        """Count the turn's messages, tool calls, model tokens and agent seconds, set `updated_at`, and
+        replace the pending approval — all in one write, so nothing is half-recorded.
 
         `ConversationNotFound` if not the actor's. A turn that leaves no call waiting clears the one
         an earlier turn left: an approval is for the turn that asked for it.
@@ -224,10 +232,21 @@ def record_turn(
     now: datetime,
     tools_run: Mapping[str, int] | None = None,
     pending: PendingApproval | None = None,
+    *,
+    tokens: int = 0,
+    seconds: float = 0.0,
 ) -> Conversation:
-    """After a successful turn: two more messages, the tools that ran, newer activity, the pending call."""
+    """After a successful turn: two more messages, the tools that ran, the model tokens and agent
+    seconds it spent, newer activity, the pending call."""
     return index.record_turn(
-        check_actor_id(actor_id), check_session_id(session_id), MESSAGES_PER_TURN, now, tools_run, pending
+        check_actor_id(actor_id),
+        check_session_id(session_id),
+        MESSAGES_PER_TURN,
+        now,
+        tools_run,
+        pending,
+        tokens=max(tokens, 0),
+        seconds=max(seconds, 0.0),
     )
 
 
