@@ -58,6 +58,10 @@ class Env(StrEnum):
     TURN_MAX_TOOL_CALLS = "TURN_MAX_TOOL_CALLS"
     SESSION_MAX_TOOL_CALLS = "SESSION_MAX_TOOL_CALLS"
     TURN_MAX_SECONDS = "TURN_MAX_SECONDS"
+    # ... and of one session (every turn together, as the conversation index counts them): model
+    # tokens and the agent's wall time. Only where a conversation is stored (pattern 3, the local stack).
+    SESSION_MAX_TOKENS = "SESSION_MAX_TOKENS"
+    SESSION_MAX_SECONDS = "SESSION_MAX_SECONDS"
     TURN_OUTPUT_MAX_CHARS = "TURN_OUTPUT_MAX_CHARS"
     # --- the audit trail (chat Lambda and agent write, the audit Lambda reads) ---
     # Where the trail lives when the pattern keeps no conversations (pattern 2): "aws" or "sqlite";
@@ -123,6 +127,8 @@ DEFAULT_TURN_TOKEN_BUDGET = 20_000  # a few tool calls with history; a turn's re
 DEFAULT_TURN_MAX_TOOL_CALLS = 12  # more than any task of the eval suites needs
 DEFAULT_SESSION_MAX_TOOL_CALLS = 200
 DEFAULT_TURN_MAX_SECONDS = 120.0  # above the chat Lambda's deadline: a backstop for patterns 0 and 1
+DEFAULT_SESSION_MAX_TOKENS = 2_000_000  # five default days of one user's quota, in one conversation
+DEFAULT_SESSION_MAX_SECONDS = 3600.0  # an hour of the agent's time: hundreds of ordinary turns
 API_SCOPE = "agentarch-api/chat"  # resource server identifier / scope name, required on API methods
 
 
@@ -326,6 +332,12 @@ class AgentSettings(_EnvSettings):
     )
     turn_max_seconds: float = Field(
         DEFAULT_TURN_MAX_SECONDS, gt=0, le=3600, validation_alias=Env.TURN_MAX_SECONDS
+    )
+    session_max_tokens: int = Field(
+        DEFAULT_SESSION_MAX_TOKENS, ge=100, le=1_000_000_000, validation_alias=Env.SESSION_MAX_TOKENS
+    )
+    session_max_seconds: float = Field(
+        DEFAULT_SESSION_MAX_SECONDS, gt=0, le=30 * 24 * 3600, validation_alias=Env.SESSION_MAX_SECONDS
     )
 
     @property

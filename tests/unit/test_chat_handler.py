@@ -92,6 +92,8 @@ def test_a_message_reaches_the_agent_with_the_actor_from_the_claims(agent: FakeA
         "prompt": "what is 17 * 23?",
         "actor": {"id": "user-123", "groups": ["users", "admins"]},
         "session_calls": {},  # no conversation storage here (pattern 2): no earlier calls are known
+        "session_tokens": 0,  # nor what earlier turns spent
+        "session_seconds": 0.0,
         "request_id": evt["requestContext"]["requestId"],  # the agent's audit records name it
     }
     assert reply["session_id"] == session_id

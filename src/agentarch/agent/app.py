@@ -1,17 +1,19 @@
 # ruff: noqa: E402
 """The agent as an AgentCore Runtime service: `POST /invocations` and `GET /ping`.
 
-Payload in: `{"prompt", "actor": {"id", "groups"}, "session_calls", "approval"}`; the session is the
-one AgentCore names in the request (`X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, handed to the
-entrypoint as `context.session_id`), never a second copy in the payload. Out: `{"response",
-"session_id", "tool_calls", "usage", "pending_approval"}` — or, when the payload asks for `stream`,
+Payload in: `{"prompt", "actor": {"id", "groups"}, "session_calls", "session_tokens", "session_seconds",
+"approval"}`; the session is the one AgentCore names in the request
+(`X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, handed to the entrypoint as `context.session_id`),
+never a second copy in the payload. Out: `{"response", "session_id", "tool_calls", "usage",
+"pending_approval", "stopped", "seconds"}` — or, when the payload asks for `stream`,
 Server-Sent Events (`agentarch.core.streaming`) as the model writes: AgentCore answers
 `text/event-stream` when the entrypoint yields.
 
-The actor, the session's call counts and an approval are trusted only with IAM inbound auth (the
-secure patterns), where the chat Lambda is the runtime's only caller and has verified the user.
-With JWT inbound auth (patterns 0 and 1) a browser writes the payload, so the agent ignores all
-three. The runtime has validated the caller's access token and hands it on (its
+The actor, what the session spent so far (its call counts, tokens and seconds) and an approval are
+trusted only with IAM inbound auth (the secure patterns), where the chat Lambda is the runtime's only
+caller and has verified the user. With JWT inbound auth (patterns 0 and 1) a browser writes the
+payload, so the agent ignores all of them: there the per-session caps cannot hold (only the per-turn
+ones do). The runtime has validated the caller's access token and hands it on (its
 `request_header_allowlist` holds `Authorization`): the agent verifies it again against the user
 pool's keys and takes the user and groups from it. No valid token: no principal, and the tool policy
 denies every call (fail closed). Even with one, consequential tools stay unavailable there: the
@@ -27,7 +29,8 @@ import gc
 gc.disable()
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp, RequestContext
@@ -94,6 +97,7 @@ class AgentService:
         index: ConversationIndex | None = None,
         model: BaseChatModel | None = None,
         locks: LockStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._telemetry = settings.telemetry == "on"
         if self._telemetry:
@@ -117,7 +121,10 @@ class AgentService:
             turn_tool_calls=settings.turn_max_tool_calls,
             session_tool_calls=settings.session_max_tool_calls,
             seconds=settings.turn_max_seconds,
+            session_tokens=settings.session_max_tokens,
+            session_seconds=settings.session_max_seconds,
         )
+        self._clock = clock  # the time caps' clock
 
     def invoke(
         self, request: AgentInvocation, session_id: str, authorization: str | None = None
@@ -166,6 +173,10 @@ class AgentService:
             principal=actor,
             session_id=session_id,
             session_calls=request.session_calls if caller else {},
+            # What the session spent so far is known only from a trusted caller (the chat Lambda, from
+            # the conversation index); a browser's payload is not believed (patterns 0 and 1).
+            session_tokens=request.session_tokens if caller else 0,
+            session_seconds=request.session_seconds if caller else 0.0,
             approval=request.approval if caller else None,
             approvals_possible=self._approvals_possible and trusted,
             consequential_allowed=trusted,
@@ -176,6 +187,7 @@ class AgentService:
             calls=SessionCalls(self._index, caller.id, session_id) if self._index and caller else None,
             gate=self._gate,
             caps=self._caps,
+            clock=self._clock,
         )
         turn.provenance.recall(earlier)
         if self._audit is not None and caller is not None:
@@ -206,6 +218,7 @@ class AgentService:
             pending_approval=result.pending_approval,
             audit_head=AuditHead(seq=head.seq, hash=head.hash, expires_at=head.expires_at) if head else None,
             stopped=result.stopped,
+            seconds=result.seconds,
         )
 
 

@@ -11,9 +11,10 @@ approved — nothing the model or a tool says can mark anything approved.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +68,10 @@ STOP_SENTENCES = {
     "Start a new conversation to go on.",
     StopReason.TIME_CAP: "I stopped here: this request ran as long as one turn may. "
     "Nothing more was done; ask again, perhaps more narrowly.",
+    StopReason.SESSION_TOKEN_CAP: "I stopped here: this conversation used as many model tokens as it may. "
+    "Start a new conversation to go on.",
+    StopReason.SESSION_TIME_CAP: "I stopped here: this conversation has run as long as it may. "
+    "Start a new conversation to go on.",
 }
 
 
@@ -78,16 +83,21 @@ class TurnResult(BaseModel):
     usage: TokenUsage = TokenUsage()
     pending_approval: PendingCall | None = None
     stopped: StopReason | None = None  # the runaway breaker ended the turn (why)
+    seconds: float = 0.0  # the turn's wall time, on the turn's clock
 
 
 @dataclass(frozen=True)
 class Caps:
-    """The runaway breaker's caps of one turn (settings: `TURN_MAX_TOOL_CALLS`, `SESSION_MAX_TOOL_CALLS`,
-    `TURN_MAX_SECONDS`; the token cap is the turn's `token_budget`). None: no cap."""
+    """The runaway breaker's caps (settings: `TURN_MAX_TOOL_CALLS`, `SESSION_MAX_TOOL_CALLS`,
+    `TURN_MAX_SECONDS`, `SESSION_MAX_TOKENS`, `SESSION_MAX_SECONDS`; the turn's token cap is its
+    `token_budget`). None: no cap. The session caps count what the turn was told the session's earlier
+    turns spent (`Turn.session_tokens`, `Turn.session_seconds`) plus this turn's own."""
 
     turn_tool_calls: int | None = None
     session_tool_calls: int | None = None
     seconds: float | None = None
+    session_tokens: int | None = None
+    session_seconds: float | None = None
 
 
 KILL_SWITCH_POLICY = "kill_switch"  # the "policy" a call refused by a lock names (trace, audit)
@@ -138,6 +148,8 @@ class Turn:
     principal: Actor | None
     session_id: str
     session_calls: Mapping[str, int] = field(default_factory=dict)  # before this turn
+    session_tokens: int = 0  # model tokens the session's earlier turns used
+    session_seconds: float = 0.0  # the agent's wall time of the session's earlier turns
     approval: ApprovalGrant | None = None
     approvals_possible: bool = False
     # False where the browser writes the history and the approvals (patterns 0 and 1): a consequential
@@ -163,10 +175,19 @@ class Turn:
     )  # tools whose output carries others' words (set by the graph)
     gate: LockGate | None = None  # the kill switch: read before each model call and each tool call
     caps: Caps = field(default_factory=Caps)
-    started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic  # seconds, for the time caps (injectable in tests)
+    started: float = math.nan  # on `clock`; nan: now
     stopped: StopReason | None = None  # set when the breaker ends the turn
     lock: Lock | None = None  # the lock that ended it
     brought: dict[str, list[str]] = field(default_factory=dict)  # call id → untrusted sources it read
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.started):
+            self.started = self.clock()
+
+    def elapsed(self) -> float:
+        """Seconds since the turn started, on its clock."""
+        return max(self.clock() - self.started, 0.0)
 
     def locked(self) -> Lock | None:
         """The lock that covers this turn's user or session now (read at most ~1 s stale), or None."""
@@ -176,17 +197,28 @@ class Turn:
         return self.lock
 
     def breaker(self, model_call: bool) -> StopReason | None:
-        """Whether the turn must stop before its next step: locked or out of time; before a model call
-        also out of tokens (a call the model asked for within its budget still runs). The tool-call
-        caps are checked per call, in `authorize`, and set `stopped` there."""
+        """Whether the turn must stop before its next step: locked or out of time (the turn's or the
+        session's); before a model call also out of tokens (the turn's or the session's: a call the
+        model asked for within its budget still runs). The tool-call caps are checked per call, in
+        `authorize`, and set `stopped` there."""
         if self.stopped is None and self.locked() is not None:
             self.stopped = StopReason.LOCKED
-        seconds = self.caps.seconds
-        if self.stopped is None and seconds is not None and time.monotonic() - self.started >= seconds:
+        caps, elapsed = self.caps, self.elapsed()
+        if self.stopped is None and caps.seconds is not None and elapsed >= caps.seconds:
             self.stopped = StopReason.TIME_CAP
+        if (
+            self.stopped is None
+            and caps.session_seconds is not None
+            and self.session_seconds + elapsed >= caps.session_seconds
+        ):
+            self.stopped = StopReason.SESSION_TIME_CAP
+        if self.stopped is not None or not model_call:
+            return self.stopped
         budget = self.token_budget
-        if self.stopped is None and model_call and budget is not None and self.spent >= budget:
+        if budget is not None and self.spent >= budget:
             self.stopped = StopReason.TOKEN_BUDGET
+        elif caps.session_tokens is not None and self.session_tokens + self.spent >= caps.session_tokens:
+            self.stopped = StopReason.SESSION_TOKEN_CAP
         return self.stopped
 
     def stop_sentence(self) -> str:
@@ -419,6 +451,7 @@ def _result(produced: Sequence[BaseMessage], turn: Turn) -> TurnResult:
         usage=_usage(produced),
         pending_approval=turn.pending,
         stopped=turn.stopped,
+        seconds=turn.elapsed(),
     )
 
 

@@ -124,6 +124,10 @@ class AgentInvocation(BaseModel):
     session_calls: dict[
         Annotated[str, Field(max_length=TOOL_NAME_MAX_CHARS)], Annotated[int, Field(ge=0)]
     ] = Field(default_factory=dict, max_length=64)
+    # What the session's earlier turns spent (the chat Lambda keeps these too): model tokens and the
+    # agent's wall time, for SESSION_MAX_TOKENS and SESSION_MAX_SECONDS.
+    session_tokens: int = Field(0, ge=0)
+    session_seconds: float = Field(0.0, ge=0)
     approval: ApprovalGrant | None = None
     request_id: str | None = Field(None, max_length=128)  # the chat Lambda's: the audit records name it
     # Model tokens this turn may spend (what the quota reserved); the agent stops calling the model there.
@@ -146,6 +150,7 @@ class AgentReply(BaseModel):
         None  # the chain head after the agent's records: the turn record follows it
     )
     stopped: StopReason | None = None  # the runaway breaker ended the turn early (why)
+    seconds: float = Field(0.0, ge=0)  # the agent's wall time of this turn: what the session's cap counts
 
 
 @dataclass(frozen=True)

@@ -92,5 +92,9 @@ class StopReason(StrEnum):
     TOOL_CALL_CAP = "tool_call_cap"  # the turn made as many tool calls as it may (TURN_MAX_TOOL_CALLS)
     SESSION_TOOL_CALL_CAP = "session_tool_call_cap"  # the session's tool calls (SESSION_MAX_TOOL_CALLS)
     TIME_CAP = "time_cap"  # the turn ran as long as it may (TURN_MAX_SECONDS)
+    SESSION_TOKEN_CAP = "session_token_cap"  # noqa: S105 - a reason's name. The session's model tokens (SESSION_MAX_TOKENS)
+    SESSION_TIME_CAP = (
+        "session_time_cap"  # the session's agent seconds, every turn together (SESSION_MAX_SECONDS)
+    )
     TOKEN_BUDGET = "token_budget"  # noqa: S105 - a reason's name, not a secret. The turn spent its model tokens (TURN_TOKEN_BUDGET / the reservation)
     LOOPED = "looped"  # the graph's step limit: a model going round without finishing

@@ -68,10 +68,13 @@ class ChatReply(BaseModel):
     stopped: StopReason | None = Field(
         None,
         description="the runaway breaker ended the turn early: locked, tool_call_cap, session_tool_call_cap, "
-        "time_cap, token_budget or looped (the response says so in a sentence)",
+        "time_cap, token_budget, session_token_cap, session_time_cap or looped (the response says so in a "
+        "sentence)",
     )
     # The audit chain head the agent handed back (never sent to the user): the turn record follows it.
     _audit_head: AuditHead | None = PrivateAttr(None)
+    # The agent's wall time of the turn (never sent to the user): the session's time cap counts it.
+    _agent_seconds: float = PrivateAttr(0.0)
 
 
 class AgentInvoker(Protocol):
@@ -296,14 +299,14 @@ def send_message(
     the call paused: nothing the user sends but the id and approve/reject reaches the agent.
     """
     actor, session = request.actor, request.session_id
-    session_calls: dict[str, int] = {}
+    spent = Spent()
     if store is not None:
         conversation = conversations.start_or_resume(
             store.index, actor.id, session, request.message, utc_now()
         )
-        session_calls = conversation.tool_counts
+        spent = Spent(conversation.tool_counts, conversation.token_total, conversation.agent_seconds)
     try:
-        invocation = _invocation(request, store, session_calls)
+        invocation = _invocation(request, store, spent)
         reply = _reply(_ask(agent, invocation, request), session, store)
         if store is not None and reply.response:  # an empty answer leaves nothing to store
             if request.seconds_left() < STORE_MARGIN_SECONDS:
@@ -333,6 +336,7 @@ def _ask(agent: AgentInvoker, invocation: AgentInvocation, request: TurnRequest)
     if request.events is None or stream is None:
         return agent.invoke(payload, request.session_id)
     told = _Told(request.events, request.output_cap)
+    started = time.monotonic()
     try:
         answer: dict[str, Any] = stream(
             payload,
@@ -340,8 +344,8 @@ def _ask(agent: AgentInvoker, invocation: AgentInvocation, request: TurnRequest)
             told,
             lambda: request.seconds_left() - STORE_MARGIN_SECONDS,
         )
-    except OutputCapReached:
-        return told.stopped()
+    except OutputCapReached:  # the agent's own count of its seconds never arrived: the time it was heard
+        return {**told.stopped(), "seconds": time.monotonic() - started}
     return answer
 
 
@@ -385,21 +389,40 @@ def _record(store: ConversationStore, request: TurnRequest, reply: ChatReply) ->
     turn then removes what it wrote to Memory, so the delete holds whatever was in flight."""
     actor, session = request.actor, request.session_id
     try:  # the calls that ran were counted by the agent as each ran (`agent.graph.SessionCalls`)
-        conversations.record_turn(store.index, actor.id, session, utc_now(), None, reply.pending_approval)
+        conversations.record_turn(
+            store.index,
+            actor.id,
+            session,
+            utc_now(),
+            None,
+            reply.pending_approval,
+            tokens=reply.usage.total,
+            seconds=reply._agent_seconds,
+        )
     except ConversationNotFound:
         store.memory.delete_session(actor.id, session)
         raise ConversationDeleted(session, reply.usage.total) from None
 
 
-def _invocation(
-    request: TurnRequest, store: ConversationStore | None, session_calls: dict[str, int]
-) -> AgentInvocation:
+@dataclass(frozen=True)
+class Spent:
+    """What the session's recorded turns spent, as the conversation index keeps it: the agent's
+    per-session caps count from here (none known without a store: pattern 2)."""
+
+    calls: dict[str, int] = field(default_factory=dict)
+    tokens: int = 0
+    seconds: float = 0.0
+
+
+def _invocation(request: TurnRequest, store: ConversationStore | None, spent: Spent) -> AgentInvocation:
     """The payload for the agent; an approval is taken (once) from the store here."""
     if request.approval is None:
         return AgentInvocation(
             prompt=request.message,
             actor=request.actor,
-            session_calls=session_calls,
+            session_calls=spent.calls,
+            session_tokens=spent.tokens,
+            session_seconds=spent.seconds,
             request_id=request.request_id,
             audit_head=request.audit_head,
         )
@@ -411,7 +434,9 @@ def _invocation(
     return AgentInvocation(
         prompt=approval_prompt(request.approval, taken.tool),
         actor=request.actor,
-        session_calls=session_calls,
+        session_calls=spent.calls,
+        session_tokens=spent.tokens,
+        session_seconds=spent.seconds,
         approval=taken.grant(request.approval),
         request_id=request.request_id,
         token_budget=request.token_budget,
@@ -444,6 +469,7 @@ def _reply(answer: dict[str, Any], session: str, store: ConversationStore | None
         stopped=agent.stopped,
     )
     reply._audit_head = agent.audit_head
+    reply._agent_seconds = agent.seconds
     return reply
 
 
