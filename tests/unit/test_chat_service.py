@@ -270,3 +270,26 @@ def test_the_agent_receives_the_request_id_its_tool_records_name(store: Conversa
     send_message(Seeing(OK), ALICE, None, "hi", store, request_id="req-42")
 
     assert seen[0]["request_id"] == "req-42"
+
+
+def test_the_agent_receives_the_quotas_reservation_and_what_the_session_spent(
+    store: ConversationStore, index: SqliteConversationIndex
+) -> None:
+    # Given a conversation whose earlier turn spent 700 tokens and 4 s of the agent's time
+    seen: list[dict[str, Any]] = []
+
+    class Seeing(Agent):
+        def invoke(self, payload: dict[str, Any], session_id: str) -> dict[str, Any]:
+            seen.append(payload)
+            return super().invoke(payload, session_id)
+
+    agent = Seeing({**OK, "usage": {"input_tokens": 600, "output_tokens": 100}, "seconds": 4.0})
+    session = send_message(agent, ALICE, None, "hi", store).session_id
+
+    # When the quota reserved only 300 tokens for the next message (the day is nearly spent)
+    request = TurnRequest(actor=Actor(id=ALICE), session_id=session, message="again", token_budget=300)
+    pipeline(turn=Answer(agent, store))(request)
+
+    # Then the agent is told both: it stops at the reservation, and counts the session's caps from the totals
+    assert (seen[1]["token_budget"], seen[1]["session_tokens"], seen[1]["session_seconds"]) == (300, 700, 4.0)
+    assert get_conversation(index, ALICE, session).token_total == 1400

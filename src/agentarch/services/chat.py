@@ -424,6 +424,7 @@ def _invocation(request: TurnRequest, store: ConversationStore | None, spent: Sp
             session_tokens=spent.tokens,
             session_seconds=spent.seconds,
             request_id=request.request_id,
+            token_budget=request.token_budget,
             audit_head=request.audit_head,
         )
     if store is None:
