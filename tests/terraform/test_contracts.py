@@ -101,7 +101,7 @@ EXPECTED_CONVERSATIONS_ENV = {
 }
 EXPECTED_RUNTIME_ENV = {"MODEL_PROVIDER", "BEDROCK_MODEL_ID", "BEDROCK_REGION"}
 # Pattern 2 keeps the audit trail without conversations: the writers name its backend themselves.
-EXPECTED_TRAIL_ONLY_ENV = {"AUDIT_BACKEND", "AUDIT_TABLE", "AUDIT_RETENTION_DAYS"}
+EXPECTED_TRAIL_ONLY_ENV = {"AUDIT_BACKEND", "AUDIT_TABLE", "AUDIT_RETENTION_DAYS", "LOCKS_TABLE"}
 
 
 def lambda_calls(name: str, behind_front_door: bool = True) -> dict[str, dict[str, Any]]:
@@ -464,24 +464,53 @@ def test_the_audit_lambda_reads_the_admin_group_cognito_creates() -> None:
     assert named == config.AuditApiSettings.model_fields["audit_admin_group"].default
 
 
+# What a reader of the kill switch calls (`LockGate` → `DynamoLockStore.get_many`); writing and listing
+# locks is the audit Lambda's or an admin's.
+LOCK_READ_ACTIONS = {"dynamodb:BatchGetItem"}
+
+
 @pytest.mark.parametrize("name", ["0-direct", "1-passthrough", "2-secure"])
 def test_patterns_without_storage_grant_no_more_than_the_code_needs(name: str) -> None:
-    """Patterns 0 and 1 grant the model only; pattern 2 adds its quotas and its audit trail."""
+    """Patterns 0 and 1 grant the model only; pattern 2 adds its quotas, its audit trail and the
+    kill switch's read."""
     if name == "2-secure":  # and the audit trail's append (PutItem) and chain head (Query)
+        assert (
+            source_actions(code_contracts.module_path("agentarch.adapters.aws_locks"), "dynamodb")
+            >= LOCK_READ_ACTIONS
+        )  # type: ignore[arg-type]
         assert granted_by_lambda(name, "chat") == {
             "bedrock-agentcore:InvokeAgentRuntime",
             *QUOTA_ACTIONS,
             *IDEMPOTENCY_ACTIONS,
             "dynamodb:PutItem",
             "dynamodb:Query",
+            *LOCK_READ_ACTIONS,
         }
-        assert granted_to_runtime(name) == MODEL_ACTIONS | {
+        assert granted_to_runtime(name) == MODEL_ACTIONS | LOCK_READ_ACTIONS | {
             "dynamodb:PutItem",
             "dynamodb:Query",
             "kms:GenerateMac",
         }
         return
     assert granted_to_runtime(name) == MODEL_ACTIONS
+
+
+@pytest.mark.parametrize(
+    ("name", "table"), [("2-secure", "kill_switch.table"), ("3-full", "data.locks_table")]
+)
+def test_the_chat_lambda_and_the_runtime_only_read_the_locks_table(name: str, table: str) -> None:
+    """The kill switch in the patterns with a chat Lambda: both readers get LOCKS_TABLE and BatchGetItem
+    on that one table, nothing more (pattern 2 has no audit Lambda: an admin's CLI writes it)."""
+    arn, table_name = f"${{module.{table}_arn}}", f"${{module.{table}_name}}"
+    runtime = call_args(example(name), "runtime")
+    readers = {"chat": lambda_calls(name)["chat"], "runtime": runtime}
+    for reader, args in readers.items():
+        env = args.get("environment") or args["environment_variables"]
+        assert env["LOCKS_TABLE"] == table_name, reader
+        on_locks = [s for s in args["policy_statements"] if arn in s["resources"]]
+        assert [(s["actions"], s["resources"]) for s in on_locks] == [(sorted(LOCK_READ_ACTIONS), [arn])], (
+            reader
+        )
 
 
 def test_the_runtime_writes_tickets_only_to_the_tickets_table_and_no_lambda_does() -> None:

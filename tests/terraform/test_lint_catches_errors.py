@@ -259,3 +259,40 @@ def test_lint_command_exits_one_and_prints_findings(
     assert main(["--root", str(repo)]) == 1
     out = capsys.readouterr().out
     assert "terraform/modules/m/main.tf: [reference] aws_dynamodb_table.this: var.nmae is not declared" in out
+
+
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [
+        ("module.m.aws_dynamodb_table.this", []),
+        (
+            "module.m.aws_dynamodb_table.gone",
+            ["[reference] moved: module.m.aws_dynamodb_table.gone is not declared"],
+        ),
+        (
+            "module.n.aws_dynamodb_table.this",
+            ["[reference] moved: module.n.aws_dynamodb_table.this: module.n is not declared"],
+        ),
+    ],
+    ids=["into-a-child-module", "no-such-resource", "no-such-module"],
+)
+def test_a_moved_block_is_checked_as_addresses(tmp_path: Path, to: str, expected: list[str]) -> None:
+    """A resource moved into a module of its own: `from` is gone by design, `to` must be declared."""
+    root_tf = f"""
+module "m" {{
+  source = "../../modules/m"
+  name   = "x"
+}}
+
+moved {{
+  from = aws_dynamodb_table.this
+  to   = {to}
+}}
+"""
+    files = module_files(GOOD_MODULE)
+    files |= {
+        "examples/e/main.tf": root_tf,
+        "examples/e/versions.tf": VERSIONS,
+        "examples/e/README.md": "# e\n",
+    }
+    assert [m for m in messages(tmp_path, files) if m.startswith("[reference]")] == expected

@@ -45,6 +45,7 @@ def test_the_tree_has_every_module_and_example() -> None:
             "spend_limits",
             "evaluations",
             "alarms",
+            "kill_switch",
         )
     }
     expected |= {f"terraform/examples/{e}" for e in (*EXAMPLE_NAMES, *OTHER_ROOTS)}

@@ -1,6 +1,6 @@
 """`LockStore` on DynamoDB (low-level boto3 client), and `StopRuntimeSession` for sessions in flight.
 
-Table contract (Terraform creates exactly this, terraform/modules/data): partition key `id` (S) =
+Table contract (Terraform creates exactly this, terraform/modules/kill_switch): partition key `id` (S) =
 `<scope>#<target>` (`user#<sub>`, `session#<id>`, `all#*`); attribute `lock` (S, the lock as JSON).
 
 Calls made (a contract test maps them to IAM actions): put -> PutItem; delete -> DeleteItem;

@@ -76,6 +76,12 @@ module "runtime" {
       actions   = ["kms:GenerateMac"]
       resources = [module.audit_trail.argument_key_arn]
     },
+    {
+      # The kill switch: read before each model call and each tool call.
+      sid       = "ReadLocks"
+      actions   = ["dynamodb:BatchGetItem"]
+      resources = [module.kill_switch.table_arn]
+    },
   ]
 
   environment_variables = {
@@ -86,7 +92,18 @@ module "runtime" {
     AUDIT_TABLE          = module.audit_trail.table_name
     AUDIT_RETENTION_DAYS = tostring(local.audit_retention_days)
     AUDIT_KEY_ID         = module.audit_trail.argument_key_arn
+    LOCKS_TABLE          = module.kill_switch.table_name
   }
+}
+
+# The kill switch's locks table. With no audit Lambda here, an admin locks and unlocks with the CLI:
+# `agentarch policy lock --user <sub> --table <locks table> --audit-table <audit table> --runtime-arn …`.
+module "kill_switch" {
+  source = "../../modules/kill_switch"
+
+  name                = var.name
+  deletion_protection = false
+  tags                = local.tags
 }
 
 # The audit trail: evidence does not depend on conversations, so the recommended start keeps one too.
@@ -172,6 +189,7 @@ module "chat" {
     AUDIT_BACKEND                 = "aws"
     AUDIT_TABLE                   = module.audit_trail.table_name
     AUDIT_RETENTION_DAYS          = tostring(local.audit_retention_days)
+    LOCKS_TABLE                   = module.kill_switch.table_name
     POWERTOOLS_SERVICE_NAME       = "chat"
     POWERTOOLS_METRICS_NAMESPACE  = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL          = "INFO"
@@ -204,6 +222,12 @@ module "chat" {
       sid       = "AuditChainHead"
       actions   = ["dynamodb:Query"]
       resources = [module.audit_trail.table_arn]
+    },
+    {
+      # The kill switch: read before each new turn.
+      sid       = "ReadLocks"
+      actions   = ["dynamodb:BatchGetItem"]
+      resources = [module.kill_switch.table_arn]
     },
   ]
 }

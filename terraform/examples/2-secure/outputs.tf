@@ -61,3 +61,13 @@ output "eval_sign_in" {
     scope        = module.identity.api_scope
   } : null
 }
+
+output "audit_table_name" {
+  description = "The audit trail's DynamoDB table: `agentarch audit --table <this>` reads it, `agentarch audit verify --table <this>` checks its chains."
+  value       = module.audit_trail.table_name
+}
+
+output "locks_table_name" {
+  description = "The kill switch's DynamoDB table (no audit Lambda here: an admin uses the CLI): `agentarch policy lock --table <this> --audit-table <audit_table_name> --runtime-arn <runtime_arn> --user <sub>`."
+  value       = module.kill_switch.table_name
+}

@@ -101,29 +101,19 @@ resource "aws_dynamodb_table" "tickets" {
   tags = var.tags
 }
 
-# The kill switch (agentarch policy lock, POST /api/admin/locks): one item per lock, keyed
-# `user#<sub>`, `session#<id>` or `all#*`. The chat Lambda reads it before each new turn and the agent
-# before each model call and tool call (BatchGetItem); the audit Lambda writes and lists it.
-resource "aws_dynamodb_table" "locks" {
-  #checkov:skip=CKV_AWS_119:Encrypted with the AWS owned key unless kms_key_arn selects a customer managed key.
-  name                        = "${var.name}-locks"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "id"
-  deletion_protection_enabled = var.deletion_protection
+# The kill switch's locks table, in its own module so that pattern 2 (no conversations) has it too.
+module "kill_switch" {
+  source = "../kill_switch"
 
-  attribute {
-    name = "id"
-    type = "S"
-  }
+  name                   = var.name
+  deletion_protection    = var.deletion_protection
+  point_in_time_recovery = var.point_in_time_recovery
+  kms_key_arn            = var.kms_key_arn
+  tags                   = var.tags
+}
 
-  point_in_time_recovery {
-    enabled = var.point_in_time_recovery
-  }
-
-  server_side_encryption {
-    enabled     = var.kms_key_arn != null
-    kms_key_arn = var.kms_key_arn
-  }
-
-  tags = var.tags
+# The table was declared here before it had a module of its own: the same table, not a new one.
+moved {
+  from = aws_dynamodb_table.locks
+  to   = module.kill_switch.aws_dynamodb_table.locks
 }

@@ -40,10 +40,10 @@ output "tickets_table_arn" {
 
 output "locks_table_name" {
   description = "Name of the kill switch's locks table (LOCKS_TABLE)."
-  value       = aws_dynamodb_table.locks.name
+  value       = module.kill_switch.table_name
 }
 
 output "locks_table_arn" {
   description = "ARN of the locks table (BatchGetItem for the chat Lambda and the agent; PutItem, DeleteItem, Scan for the audit Lambda)."
-  value       = aws_dynamodb_table.locks.arn
+  value       = module.kill_switch.table_arn
 }

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agentarch.dev.lint.findings import Finding
-from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, Block, TfModule, load_module
+from agentarch.dev.lint.hcl import BLOCK_MARK, COMMENTS, Block, TfModule, load_module, plain
 from agentarch.dev.lint.schema import readable_attributes
 
 MODULE_META = frozenset({"source", "version", "count", "for_each", "depends_on", "providers"})
@@ -88,8 +88,14 @@ def _counted(body: dict[str, Any]) -> bool:
 def check_references(module: TfModule, schema: dict[str, Any]) -> list[Finding]:
     """Every reference in one directory resolves to something declared there."""
     findings: list[Finding] = []
-    sources: list[tuple[Path, str, Any]] = [(b.file, b.address, b.body) for b in module.all_blocks()]
+    blocks = module.all_blocks()
+    sources: list[tuple[Path, str, Any]] = [(b.file, b.address, b.body) for b in blocks if b.kind != "moved"]
     sources.extend((file, f"local.{name}", value) for name, (value, file) in module.locals.items())
+    for block in blocks:  # `from` and `to` are addresses, not expressions: `from` is gone by design
+        if block.kind == "moved":
+            problem = _moved_target(module, plain(block.body).get("to"))
+            if problem:
+                findings.append(Finding(block.file, "reference", f"moved: {problem}"))
     for file, where, body in sources:
         seen: set[str] = set()
         for ref in references_in(body):
@@ -143,6 +149,28 @@ def _resolve(module: TfModule, schema: dict[str, Any], ref: Reference) -> str | 
     node = schema.get("resources", {}).get(ref.kind)
     if attr is not None and node is not None and attr not in readable_attributes(node):
         return f"{ref.kind}.{ref.name} has no attribute {attr!r}"
+    return None
+
+
+def _moved_target(module: TfModule, to: Any) -> str | None:
+    """Why a `moved` block's `to` names nothing this module declares (a resource here, or one a local
+    module call declares, at any depth), or None."""
+    text = str(to or "").strip()
+    text = text[2:-1] if text.startswith("${") and text.endswith("}") else text
+    parts = re.sub(r"\[[^\]]*\]", "", text).split(".")
+    where = module
+    while len(parts) >= 2 and parts[0] == "module":
+        call = where.module_calls.get(parts[1])
+        target = _module_target(call) if call is not None else None
+        if call is None:
+            return f"{text}: module.{parts[1]} is not declared"
+        if target is None:
+            return None  # a registry module: nothing here to check it against
+        where, parts = target, parts[2:]
+    if not parts or parts == [""]:
+        return None if text.startswith("module.") else f"{text!r} is not an address"
+    if len(parts) != 2 or (parts[0], parts[1]) not in where.resources:
+        return f"{text} is not declared"
     return None
 
 
