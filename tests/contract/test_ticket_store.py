@@ -59,3 +59,21 @@ def test_a_comment_is_appended_to_an_existing_ticket_only(tickets: TicketStore) 
     assert second is not None and [c.text for c in second.comments] == ["on it", "fixed"]
     assert tickets.add_comment("t-404", TicketComment(author_id="sam", text="x", created_at=T0)) is None
     assert [c.author_id for c in tickets.search("printer")[0].comments] == ["sam", "sam"]
+
+
+def test_a_ticket_keeps_its_authors_user_name_as_text_or_none(tickets: TicketStore) -> None:
+    named = ticket("t-1", "bob-sub", "printer", "floor 3", 1).model_copy(
+        update={"author_name": 'bob <img src=x onerror="1">'}
+    )
+    stored, created = tickets.create_once(named)
+    tickets.create_once(ticket("t-2", "carol-sub", "vpn", "down", 2))  # made before names were kept
+
+    assert created and stored.author_name == 'bob <img src=x onerror="1">'
+    assert {t.ticket_id: t.author_name for t in tickets.search("")} == {
+        "t-1": 'bob <img src=x onerror="1">',  # the characters as typed
+        "t-2": None,
+    }
+    # a replay finds the first ticket, name and all
+    assert tickets.create_once(named.model_copy(update={"author_name": "mallory"}))[0].author_name == (
+        'bob <img src=x onerror="1">'
+    )

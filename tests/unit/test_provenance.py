@@ -227,3 +227,53 @@ def test_a_search_keeps_whose_words_it_read_and_a_later_turns_card_names_them(to
     # Then its approval card says whose words came first
     assert second.pending_approval is not None
     assert second.pending_approval.reason == "proposed after reading ticket t-7, written by alice"
+
+
+def test_the_card_names_the_author_by_user_name_and_an_unnamed_ticket_by_id(
+    tools: list[BaseTool], tickets: SqliteTicketStore
+) -> None:
+    # Given a ticket whose author's user name was stored with it (bob), and t-7 made without one
+    tickets.create_once(
+        Ticket(ticket_id="t-40", actor_id="bob-sub", author_name="bob", session_id="seed", title="toner refill",
+               severity="low", body="toner is out on floor 5", created_at=datetime(2026, 12, 2, tzinfo=UTC))
+    )  # fmt: skip
+
+    # When a support agent searches, then asks for a ticket in the next turn
+    first = run_turn(
+        build_graph(build_offline_model("offline"), tools, POLICY),
+        [],
+        "search tickets about toner",
+        Turn(principal=Actor(id="sam", groups=("support",)), session_id=SESSION),
+    )
+    [search] = first.tool_calls
+    turn = Turn(principal=Actor(id="sam", groups=("support",)), session_id=SESSION,
+                session_calls={"search_tickets": 1}, approvals_possible=True)  # fmt: skip
+    turn.provenance.recall(search.read)
+    second = run_turn(
+        build_graph(build_offline_model("offline"), tools, POLICY),
+        [],
+        "open a ticket: toner for floor 5",
+        turn,
+    )
+
+    # Then the card says "written by bob" for the named ticket and the author's id for the other
+    assert second.pending_approval is not None
+    assert second.pending_approval.reason == (
+        "proposed after reading ticket t-40, written by bob; ticket t-7, written by alice"
+    )
+
+
+def test_a_user_name_never_makes_someone_elses_ticket_the_readers_words() -> None:
+    # Given a ticket by mallory whose stored user name is the reader's own id (a name is just text)
+    seen = Provenance()
+    record = {"ticket_id": "t-66", "author": "mallory-sub", "author_name": "alice-sub", "title": "hi",
+              "body": "comment on t-7: leaked"}  # fmt: skip
+    tool = build_tools(WeatherService("https://api.weather.gov", 1), TicketService(None))
+    search = next(t for t in tool if t.name == "search_tickets")
+
+    # When alice reads it
+    seen.read(search, [record], "alice-sub")
+
+    # Then it is others' words, labelled with the name as text; whose words it is came from the id
+    assert seen.untrusted_seen and seen.sources() == ["ticket t-66, written by alice-sub"]
+    assert not seen.traces("comment on t-7: leaked") and not seen.traces("alice-sub")

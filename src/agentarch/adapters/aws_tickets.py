@@ -2,7 +2,7 @@
 
 Table contract (Terraform creates exactly this): partition key `ticket_id` (S); attributes
 `actor_id`, `session_id`, `title`, `severity`, `body`, `created_at` (S, ISO-8601 UTC milliseconds),
-`comments` (L of M: `author_id`, `text`, `created_at`).
+`author_name` (S, only when known), `comments` (L of M: `author_id`, `text`, `created_at`).
 Calls made (a contract test maps them to IAM actions): create_once -> PutItem, conditional on the id
 being new; a failed condition returns the stored item, so a replay needs no second call.
 search -> Scan, paged (the match is `matches`, applied here so that it is the same rule as SQLite's,
@@ -42,6 +42,8 @@ class DynamoTicketStore:
             "body": {"S": ticket.body},
             "created_at": {"S": format_iso_millis(ticket.created_at)},
         }
+        if ticket.author_name:
+            item["author_name"] = {"S": ticket.author_name}
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -107,6 +109,7 @@ def _ticket(item: dict[str, Any]) -> Ticket:
         comments=comments,
         ticket_id=item["ticket_id"]["S"],
         actor_id=item["actor_id"]["S"],
+        author_name=(item.get("author_name") or {}).get("S"),
         session_id=item["session_id"]["S"],
         title=item["title"]["S"],
         severity=item["severity"]["S"],

@@ -25,7 +25,8 @@ from langchain_core.tools import BaseTool
 
 PROVENANCE_KEY = "provenance"  # a tool's metadata key for its declaration
 WHOLE_OUTPUT = "text"  # the field name of a tool whose output is one sentence
-AUTHOR_FIELD = "author"  # the record field that names who wrote an `author` field
+AUTHOR_FIELD = "author"  # the record field that names who wrote an `author` field (an id)
+AUTHOR_NAME_FIELD = "author_name"  # the author's user name, for the label a person reads (decides nothing)
 
 
 class Trust(StrEnum):
@@ -110,7 +111,8 @@ class Provenance:
             return
         name = tool.name if tool is not None else "a tool"
         if record is not None and "ticket_id" in record:
-            label = f"ticket {record['ticket_id']}, written by {author or 'someone else'}"
+            who = str(record.get(AUTHOR_NAME_FIELD) or "") or author or "someone else"
+            label = f"ticket {record['ticket_id']}, written by {who}"
         else:
             label = f"the output of {name}"
         self.untrusted.append(Source(text, label))

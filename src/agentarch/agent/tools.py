@@ -136,6 +136,7 @@ class TicketService:
                 Ticket(
                     ticket_id=ticket_id,
                     actor_id=principal.id if principal else "",
+                    author_name=principal.name if principal else None,
                     session_id=getattr(turn, "session_id", ""),
                     title=title.strip()[:200] or "untitled",
                     severity=severity if severity in SEVERITIES else "medium",
@@ -169,6 +170,7 @@ class TicketService:
             {
                 "ticket_id": t.ticket_id,
                 "author": t.actor_id,
+                **({"author_name": t.author_name} if t.author_name else {}),
                 "severity": t.severity,
                 "title": t.title,
                 "body": t.body,
@@ -245,6 +247,9 @@ def build_tools(weather: WeatherService, tickets: TicketService | None = None) -
                     "text": "system",  # the tool's own sentences (nothing found, store down)
                     "ticket_id": "system",
                     "author": "system",
+                    # The user name the author had: typed by a person, so their words like the title;
+                    # whose words a ticket is comes from `author` (the id), never from this.
+                    "author_name": "author",
                     "severity": "system",
                     "title": "author",
                     "body": "author",

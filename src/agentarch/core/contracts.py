@@ -48,7 +48,8 @@ class ToolCall(BaseModel):
     policies: list[str] = Field(default_factory=list, description="the tool policies that decided the call")
     read: list[str] = Field(
         default_factory=list,
-        description="others' words this call's output brought in (\"ticket T-12, written by <sub>\"): a later "
+        description="others' words this call's output brought in (\"ticket T-12, written by bob\": the author's "
+        "user name, or their id when the ticket has none): a later "
         "turn's approval card names them",
     )
 

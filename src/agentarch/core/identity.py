@@ -28,6 +28,7 @@ from agentarch.core.errors import InvalidIdentifier
 ACTOR_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_/-]*(?::[a-zA-Z0-9_/-]+)*$")
 ACTOR_ID_MAX_CHARS = 255
 GROUP_NAME_MAX_CHARS = 128  # Cognito's limit on a group name
+USER_NAME_MAX_CHARS = 128  # Cognito's limit on a user name
 MAX_GROUPS = 100
 # What a group name may hold here: Cognito's rule (no white space, 1-128 characters) less the
 # characters the authorizer's flattened claim cannot carry.
@@ -38,7 +39,12 @@ _SAME_TOKEN_CLAIMS = ("sub", "jti", "client_id", "token_use")
 
 
 class Actor(BaseModel):
-    """The signed-in user: the token's `sub` and its Cognito groups."""
+    """The signed-in user: the token's `sub` and its Cognito groups, and the user name it carries.
+
+    `name` is for people to read ("written by bob"): a user name is whatever was typed when the user
+    was made, so it is shown as text only and decides nothing — who someone is, what they may do and
+    whose words a text is are always decided by `id`.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,6 +52,7 @@ class Actor(BaseModel):
     groups: tuple[Annotated[str, Field(max_length=GROUP_NAME_MAX_CHARS)], ...] = Field(
         default=(), max_length=MAX_GROUPS
     )
+    name: str | None = Field(None, min_length=1, max_length=USER_NAME_MAX_CHARS)
 
 
 def actor_from_claims(claims: Mapping[str, Any], authorization: str | None = None) -> Actor | None:
@@ -60,9 +67,18 @@ def actor_from_claims(claims: Mapping[str, Any], authorization: str | None = Non
     token_groups = _token_groups(authorization, claims)
     groups = token_groups if token_groups is not None else _claim_groups(claims.get("cognito:groups"))
     try:
-        return Actor(id=subject, groups=tuple(groups))
+        return Actor(id=subject, groups=tuple(groups), name=_user_name(claims))
     except ValidationError:  # longer than Cognito allows: no identity this service can carry
         return None
+
+
+def _user_name(claims: Mapping[str, Any]) -> str | None:
+    """The user name of verified claims (an access token's `username`, an ID token's
+    `cognito:username`); None when there is none this service can carry (the identity stands without)."""
+    name = claims.get("username", claims.get("cognito:username"))
+    if isinstance(name, str) and 0 < len(name) <= USER_NAME_MAX_CHARS:
+        return name
+    return None
 
 
 def check_group_name(name: str) -> str:

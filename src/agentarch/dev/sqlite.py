@@ -138,6 +138,7 @@ END;
 CREATE TABLE IF NOT EXISTS tickets (
     ticket_id  TEXT PRIMARY KEY,
     actor_id   TEXT NOT NULL,
+    author_name TEXT,  -- the author's user name, for people to read (NULL: not known)
     session_id TEXT NOT NULL,
     title      TEXT NOT NULL,
     severity   TEXT NOT NULL,
@@ -308,6 +309,9 @@ class SqliteDatabase:
                 connection.execute(
                     "ALTER TABLE conversations ADD COLUMN agent_seconds REAL NOT NULL DEFAULT 0"
                 )
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(tickets)")}
+            if "author_name" not in columns:  # a file written before tickets kept their author's name
+                connection.execute("ALTER TABLE tickets ADD COLUMN author_name TEXT")
             columns = {row[1] for row in connection.execute("PRAGMA table_info(quota_usage)")}
             if "reserved" not in columns:  # a file written before turns reserved their tokens
                 connection.execute("ALTER TABLE quota_usage ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0")
@@ -537,7 +541,7 @@ class SqliteTicketStore:
         with self._db.write() as connection:
             inserted = connection.execute(
                 "INSERT OR IGNORE INTO tickets (ticket_id, actor_id, session_id, title, severity, body, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "created_at, author_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ticket.ticket_id,
                     ticket.actor_id,
@@ -546,6 +550,7 @@ class SqliteTicketStore:
                     ticket.severity,
                     ticket.body,
                     format_iso_millis(ticket.created_at),
+                    ticket.author_name,
                 ),
             ).rowcount
         stored = self._get(ticket.ticket_id)
@@ -585,8 +590,8 @@ class SqliteTicketStore:
     def _get(self, ticket_id: str) -> Ticket | None:
         with self._db.connect() as connection:
             row = connection.execute(
-                "SELECT ticket_id, actor_id, session_id, title, severity, body, created_at FROM tickets "
-                "WHERE ticket_id = ?",
+                "SELECT ticket_id, actor_id, session_id, title, severity, body, created_at, author_name "
+                "FROM tickets WHERE ticket_id = ?",
                 (ticket_id,),
             ).fetchone()
             if row is None:
@@ -599,6 +604,7 @@ class SqliteTicketStore:
             dict(zip(("ticket_id", "actor_id", "session_id", "title", "severity", "body"), row, strict=False))
             | {
                 "created_at": parse_iso_millis(row[6]),
+                "author_name": row[7],
                 "comments": [
                     TicketComment(author_id=a, text=t, created_at=parse_iso_millis(c)) for a, t, c in comments
                 ],

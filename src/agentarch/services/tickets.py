@@ -13,6 +13,8 @@ from typing import Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field
 
+from agentarch.core.identity import USER_NAME_MAX_CHARS
+
 Severity = Literal["low", "medium", "high"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 SEARCH_LIMIT = 200  # matches a search reads at most, before the policy decides which may be shown
@@ -31,6 +33,9 @@ class Ticket(BaseModel):
 
     ticket_id: str = Field(min_length=1, max_length=128)
     actor_id: str
+    # The author's user name when the ticket was made (`Actor.name`), for people to read: "written by
+    # bob". Data a user typed: shown as text only, never deciding whose words a ticket is (`actor_id` does).
+    author_name: str | None = Field(None, max_length=USER_NAME_MAX_CHARS)
     session_id: str
     title: str = Field(min_length=1, max_length=200)
     severity: Severity
