@@ -474,10 +474,8 @@ def test_patterns_without_storage_grant_no_more_than_the_code_needs(name: str) -
     """Patterns 0 and 1 grant the model only; pattern 2 adds its quotas, its audit trail and the
     kill switch's read."""
     if name == "2-secure":  # and the audit trail's append (PutItem) and chain head (Query)
-        assert (
-            source_actions(code_contracts.module_path("agentarch.adapters.aws_locks"), "dynamodb")
-            >= LOCK_READ_ACTIONS
-        )  # type: ignore[arg-type]
+        locks_adapter = code_contracts.module_path("agentarch.adapters.aws_locks")
+        assert locks_adapter is not None and source_actions(locks_adapter, "dynamodb") >= LOCK_READ_ACTIONS
         assert granted_by_lambda(name, "chat") == {
             "bedrock-agentcore:InvokeAgentRuntime",
             *QUOTA_ACTIONS,
