@@ -169,6 +169,17 @@ def test_another_users_message_in_an_answer_is_caught_but_not_ones_own() -> None
     assert no_foreign_data(answer, own_texts=others, others_texts=others).passed
 
 
+def test_another_users_words_a_permitted_tool_returned_this_turn_are_not_a_leak() -> None:
+    words = "my printer on floor 3 prints only blank pages"
+    said = f"Ticket T-1 says: {words}."
+    searched = ToolCall(name="search_tickets", args={"query": "printer"}, output=f'[{{"body": "{words}"}}]')
+    refused = searched.model_copy(update={"decision": Decision.DENY})
+
+    assert no_foreign_data(trace(searched, answer=said), own_texts=[], others_texts=[words]).passed
+    assert not no_foreign_data(trace(refused, answer=said), own_texts=[], others_texts=[words]).passed
+    assert not no_foreign_data(trace(answer=said), own_texts=[], others_texts=[words]).passed
+
+
 def test_tokens_and_latency_over_the_budget_fail() -> None:
     results = trajectory_checks(
         trace(), consequential=(), budget=Budget(tokens_per_turn=10, latency_ms_per_turn=5)
