@@ -370,9 +370,9 @@ def render_text(report: Report) -> str:
                 )
     hats = "  ".join(f"pass^{k}={v:.3f}" for k, v in report.pass_hat.items())
     scenarios = [scenario for suite in report.suites for scenario in suite.scenarios]
-    skipped = sum(scenario.status == "skipped" for scenario in scenarios)
+    not_run = sum(scenario.status == "skipped" for scenario in scenarios)
     # A PASS over the few scenarios that ran must not read as a PASS of the suite.
-    counted = f"; {skipped} of {len(scenarios)} scenarios skipped, not counted" if skipped else ""
+    counted = f"; {not_run} of {len(scenarios)} scenarios skipped, not counted" if not_run else ""
     lines.append(f"{report.status.upper()}: {hats}  (k={report.runs}, against {report.target}{counted})")
     return "\n".join(lines) + "\n"
 
