@@ -16,9 +16,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from bench.cold_start import median_budget, own_time_by_package
 from bench.report import Result, Spread, Table, ratio
 from bench.stub_bedrock import MODEL_ID, stub_bedrock
 
@@ -56,13 +58,19 @@ def agent_env(extra: dict[str, str], bedrock_url: str) -> dict[str, str]:
     }
 
 
-def first_answer_ms(args: list[str], env: dict[str, str], socket_path: Path) -> float:
+def first_answer_ms(
+    args: list[str],
+    env: dict[str, str],
+    socket_path: Path,
+    python_flags: tuple[str, ...] = (),
+    stderr: Any = None,
+) -> float:
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, *args, str(socket_path)],
+        [sys.executable, *python_flags, *args, str(socket_path)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr if stderr is not None else subprocess.DEVNULL,
     )
     try:
         with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket_path)), timeout=30) as client:
@@ -90,6 +98,10 @@ def run(smoke: bool) -> Result:
             for number, (label, args, extra) in enumerate(VARIANTS):
                 socket_path = Path(tmp) / f"agent-{n}-{number}.sock"
                 figures[label].append(first_answer_ms(args, agent_env(extra, bedrock_url), socket_path))
+        budgets = {
+            label: import_budget(args, agent_env(extra, bedrock_url), Path(tmp), 1 if smoke else 3)
+            for label, args, extra in (VARIANTS[0], VARIANTS[1])
+        }
     base = figures[VARIANTS[0][0]]
     rows, data = [], {}
     for label, _, _ in VARIANTS:
@@ -109,4 +121,45 @@ def run(smoke: bool) -> Result:
             "(the agent's spans for AgentCore Observability and online evaluation)",
         ],
     )
-    return Result("agent_cold_start", [table], data)
+    data["import_budget_ms"] = {
+        label: dict(sorted(b.items(), key=lambda kv: -kv[1])) for label, b in budgets.items()
+    }
+    return Result("agent_cold_start", [table, budget_table(budgets, BEDROCK, VARIANTS[0][0])], data)
+
+
+def import_budget(args: list[str], env: dict[str, str], tmp: Path, runs: int) -> dict[str, float]:
+    """`python -X importtime` over a whole start to first answer, own time by package, median of `runs`."""
+    per_run = []
+    for n in range(runs):
+        report = tmp / f"importtime-{n}.txt"
+        with report.open("w") as stderr:
+            first_answer_ms(args, env, tmp / f"budget-{n}.sock", ("-X", "importtime"), stderr)
+        per_run.append(own_time_by_package(report.read_text()))
+    return median_budget(per_run)
+
+
+def budget_table(budgets: dict[str, dict[str, float]], agent: str, baseline: str) -> Table:
+    """Per package: what the agent's start imports beyond the runtime SDK alone, biggest first."""
+    spent, base = budgets[agent], budgets[baseline]
+    names = sorted(spent, key=lambda name: spent[name] - base.get(name, 0.0), reverse=True)
+    rows = [
+        [
+            name,
+            f"{spent[name]:.1f}",
+            f"{base.get(name, 0.0):.1f}",
+            f"{spent[name] - base.get(name, 0.0):+.1f}",
+        ]
+        for name in names[:16]
+    ]
+    over = sum(spent.values()) - sum(base.values())
+    return Table(
+        title="Where the agent's start goes (`python -X importtime`, own time in ms, median of runs)",
+        compares=f"{agent} against the {baseline}, agentarch split by subpackage, the biggest "
+        "excess first: the next thing to cut is the top row",
+        columns=["package", "agent", "runtime SDK alone", "over the SDK"],
+        rows=rows,
+        notes=[
+            f"all packages together: {over:+.0f} ms over the runtime SDK alone "
+            "(importtime's own overhead inflates every figure alike)"
+        ],
+    )

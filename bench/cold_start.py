@@ -196,16 +196,24 @@ def import_budget(handler: str, env: dict[str, str], event: str, runs: int) -> d
     A garbage collection that runs during an import is charged to that import: the median over
     a few runs keeps one such pause from naming the wrong package.
     """
-    per_run: list[dict[str, float]] = []
-    for _ in range(runs):
-        done = probe(handler, env, event, "-X", "importtime")
-        own: dict[str, float] = defaultdict(float)
-        for line in done.stderr.splitlines():
-            if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
-                continue
-            self_us, _cumulative, name = line.removeprefix("import time:").split("|")
-            own[package_of(name.strip())] += float(self_us) / 1000
-        per_run.append(own)
+    return median_budget(
+        [own_time_by_package(probe(handler, env, event, "-X", "importtime").stderr) for _ in range(runs)]
+    )
+
+
+def own_time_by_package(importtime_stderr: str) -> dict[str, float]:
+    """One `python -X importtime` report: each module's own time in ms, summed by `package_of`."""
+    own: dict[str, float] = defaultdict(float)
+    for line in importtime_stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
+            continue
+        self_us, _cumulative, name = line.removeprefix("import time:").split("|")
+        own[package_of(name.strip())] += float(self_us) / 1000
+    return own
+
+
+def median_budget(per_run: list[dict[str, float]]) -> dict[str, float]:
+    """Per package, the median of its own time over runs (a package absent from a run counts 0)."""
     packages = {name for run in per_run for name in run}
     return {name: statistics.median(run.get(name, 0.0) for run in per_run) for name in packages}
 

@@ -32,15 +32,35 @@ import boto3
 import httpx
 from botocore.config import Config
 
+from agentarch.core.sessions import SESSION_HEADER, new_session_id
 from agentarch.dev.testing import RunningStack, rest_api_event, start_local_stack
 from bench.report import Result, Table, percentile
 
 PROMPT = "what is 17 * 23?"
-SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 
 
-def _session() -> str:
-    return "s" + os.urandom(24).hex()
+def bench_stack(tmp: Path) -> RunningStack:
+    """The local stack with every user-facing limit out of the way: one user sends all the turns."""
+    return start_local_stack(
+        tmp,
+        3,
+        *("--rate-limit", "1000000", "--agent-workers", "4"),
+        *("--daily-requests", "1000000", "--daily-tokens", "10000000000"),
+    )
+
+
+def runtime_client(stack: RunningStack, read_timeout: float) -> Any:
+    """boto3's bedrock-agentcore client for the stack's runtime endpoint, signing as the chat Lambda's role."""
+    config = stack.config()
+    creds = json.loads((stack.state_dir / "credentials.json").read_text())
+    return boto3.client(
+        "bedrock-agentcore",
+        region_name=config["runtime_arn"].split(":")[3],
+        endpoint_url=config["runtime_url"].split("/runtimes/")[0],
+        aws_access_key_id=creds["access_key_id"],
+        aws_secret_access_key=creds["secret_access_key"],
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout),
+    )
 
 
 @contextlib.contextmanager
@@ -84,15 +104,7 @@ def hop_callers(stack: RunningStack, agent: httpx.Client) -> dict[str, Callable[
     to_lambda = httpx.Client(
         transport=httpx.HTTPTransport(uds=str(lambda_socket)), base_url="http://lambda", timeout=60
     )
-    creds = json.loads((stack.state_dir / "credentials.json").read_text())
-    runtime = boto3.client(
-        "bedrock-agentcore",
-        region_name=config["runtime_arn"].split(":")[3],
-        endpoint_url=config["runtime_url"].split("/runtimes/")[0],
-        aws_access_key_id=creds["access_key_id"],
-        aws_secret_access_key=creds["secret_access_key"],
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=60),
-    )
+    runtime = runtime_client(stack, 60)
     payload = {"prompt": PROMPT, "actor": {"id": "bench-user", "groups": []}}
 
     def front_door() -> None:
@@ -108,7 +120,7 @@ def hop_callers(stack: RunningStack, agent: httpx.Client) -> dict[str, Callable[
     def runtime_endpoint() -> None:
         answer = runtime.invoke_agent_runtime(
             agentRuntimeArn=config["runtime_arn"],
-            runtimeSessionId=_session(),
+            runtimeSessionId=new_session_id(),
             contentType="application/json",
             accept="application/json",
             payload=json.dumps(payload).encode(),
@@ -116,7 +128,9 @@ def hop_callers(stack: RunningStack, agent: httpx.Client) -> dict[str, Callable[
         answer["response"].read()
 
     def agent_alone() -> None:
-        agent.post("/invocations", json=payload, headers={SESSION_HEADER: _session()}).raise_for_status()
+        agent.post(
+            "/invocations", json=payload, headers={SESSION_HEADER: new_session_id()}
+        ).raise_for_status()
 
     return {
         "front door": front_door,
@@ -172,12 +186,7 @@ def run(smoke: bool) -> Result:
     per_client = 2 if smoke else 40
     hop_samples = 2 if smoke else 40
     with tempfile.TemporaryDirectory() as tmp:
-        stack = start_local_stack(
-            Path(tmp),
-            3,
-            *("--rate-limit", "1000000", "--agent-workers", "4"),
-            *("--daily-requests", "1000000", "--daily-tokens", "10000000000"),  # one user sends them all
-        )
+        stack = bench_stack(Path(tmp))
         levels_rows: list[list[str]] = []
         levels_data: dict[str, dict[str, Any]] = {}
         try:

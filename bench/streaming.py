@@ -21,34 +21,19 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import boto3
-from botocore.config import Config
-
-from agentarch.dev.testing import RunningStack, start_local_stack
+from agentarch.core.sessions import new_session_id
+from agentarch.dev.testing import RunningStack
+from bench.local_stack import PROMPT, bench_stack, runtime_client
 from bench.report import Result, Table, percentile
 
-PROMPT = "what is 17 * 23?"
 LATENCY_SECONDS = "1.0"  # per model call, spread over its words
-SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 Timed = tuple[float, float]  # ms to the first event (first byte for JSON), ms to the whole answer
-
-
-def _session() -> str:
-    return "s" + os.urandom(24).hex()
 
 
 def callers(stack: RunningStack) -> dict[str, Callable[[], Timed]]:
     config = stack.config()
     api = stack.client(timeout=120)
-    creds = json.loads((stack.state_dir / "credentials.json").read_text())
-    runtime = boto3.client(
-        "bedrock-agentcore",
-        region_name=config["runtime_arn"].split(":")[3],
-        endpoint_url=config["runtime_url"].split("/runtimes/")[0],
-        aws_access_key_id=creds["access_key_id"],
-        aws_secret_access_key=creds["secret_access_key"],
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=120),
-    )
+    runtime = runtime_client(stack, 120)
     payload = {"prompt": PROMPT, "actor": {"id": "bench-user", "groups": ["users"]}, "stream": True}
 
     def streamed() -> Timed:
@@ -76,7 +61,7 @@ def callers(stack: RunningStack) -> dict[str, Callable[[], Timed]]:
         begun = time.perf_counter()
         answer = runtime.invoke_agent_runtime(
             agentRuntimeArn=config["runtime_arn"],
-            runtimeSessionId=_session(),
+            runtimeSessionId=new_session_id(),
             contentType="application/json",
             accept="text/event-stream",
             payload=json.dumps(payload).encode(),
@@ -131,12 +116,7 @@ def run(smoke: bool) -> Result:
         tempfile.TemporaryDirectory() as tmp,
         mock.patch.dict(os.environ, {"OFFLINE_MODEL_LATENCY_SECONDS": LATENCY_SECONDS}),
     ):
-        stack = start_local_stack(
-            Path(tmp),
-            3,
-            *("--rate-limit", "1000000", "--agent-workers", "4"),
-            *("--daily-requests", "1000000", "--daily-tokens", "10000000000"),
-        )
+        stack = bench_stack(Path(tmp))
         try:
             calls = callers(stack)
             for call in calls.values():

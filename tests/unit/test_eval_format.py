@@ -169,6 +169,17 @@ def test_another_users_message_in_an_answer_is_caught_but_not_ones_own() -> None
     assert no_foreign_data(answer, own_texts=others, others_texts=others).passed
 
 
+def test_another_users_words_a_permitted_tool_returned_this_turn_are_not_a_leak() -> None:
+    words = "my printer on floor 3 prints only blank pages"
+    said = f"Ticket T-1 says: {words}."
+    searched = ToolCall(name="search_tickets", args={"query": "printer"}, output=f'[{{"body": "{words}"}}]')
+    refused = searched.model_copy(update={"decision": Decision.DENY})
+
+    assert no_foreign_data(trace(searched, answer=said), own_texts=[], others_texts=[words]).passed
+    assert not no_foreign_data(trace(refused, answer=said), own_texts=[], others_texts=[words]).passed
+    assert not no_foreign_data(trace(answer=said), own_texts=[], others_texts=[words]).passed
+
+
 def test_tokens_and_latency_over_the_budget_fail() -> None:
     results = trajectory_checks(
         trace(), consequential=(), budget=Budget(tokens_per_turn=10, latency_ms_per_turn=5)
@@ -211,3 +222,24 @@ def test_the_report_in_json_and_junit(tmp_path: Path) -> None:
     assert [c.get("name") for c in cases] == ["a", "b"]
     assert cases[0].find("failure") is not None and cases[1].find("error") is not None
     assert 'run 2 turn 1 tools: expected ["calculator"], got []' in render_text(report)
+
+
+def test_a_pass_over_the_scenarios_that_ran_says_how_many_were_skipped(tmp_path: Path) -> None:
+    suite = load_suite(
+        write(
+            tmp_path,
+            "suite: s\nruns: 1\nscenarios:\n  - id: a\n    turns: [{say: hi}]\n  - id: b\n    turns: [{say: ho}]\n",
+        )
+    )
+    records = [
+        RunRecord("s", "a", 1, "u1", traces=[trace()], said=["hi"]),
+        RunRecord("s", "b", 1, "u2", error="skipped: needs the offline model", error_turn=1),
+    ]
+
+    text = render_text(build_report([suite], records, None, "here"))
+
+    assert text.splitlines()[-1].startswith("PASS:")
+    assert "1 of 2 scenarios skipped, not counted" in text.splitlines()[-1]
+    ran = RunRecord("s", "b", 1, "u2", traces=[trace()], said=["ho"])
+    everything_ran = render_text(build_report([suite], [records[0], ran], None, "here"))
+    assert "skipped" not in everything_ran.splitlines()[-1]

@@ -349,16 +349,16 @@ class AuditTrail:
         `provenance`: (the arguments that do not trace to the user, the untrusted sources read)."""
         event = self._tool_event(
             context,
-            tool,
-            call_id,
-            args,
-            non_sensitive,
-            decision,
-            policy_ids,
-            mode,
-            approval_id,
             Outcome.STARTED,
-            provenance,
+            tool=tool,
+            call_id=call_id,
+            args=args,
+            non_sensitive=non_sensitive,
+            decision=decision,
+            policy_ids=policy_ids,
+            mode=mode,
+            approval_id=approval_id,
+            provenance=provenance,
         )
         return ToolCallHandle(self.append(event))
 
@@ -413,16 +413,16 @@ class AuditTrail:
         return self.append(
             self._tool_event(
                 context,
-                tool,
-                call_id,
-                args,
-                non_sensitive,
-                decision,
-                policy_ids,
-                mode,
-                approval_id,
                 outcome,
-                provenance,
+                tool=tool,
+                call_id=call_id,
+                args=args,
+                non_sensitive=non_sensitive,
+                decision=decision,
+                policy_ids=policy_ids,
+                mode=mode,
+                approval_id=approval_id,
+                provenance=provenance,
             )
         )
 
@@ -524,6 +524,8 @@ class AuditTrail:
     def _tool_event(
         self,
         context: AuditContext,
+        outcome: Outcome,
+        *,
         tool: str,
         call_id: str,
         args: Mapping[str, Any],
@@ -532,8 +534,7 @@ class AuditTrail:
         policy_ids: Sequence[str],
         mode: PolicyMode,
         approval_id: str | None,
-        outcome: Outcome,
-        provenance: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+        provenance: tuple[tuple[str, ...], tuple[str, ...]] | None,
     ) -> AuditEvent:
         digest, plain = self.args_digest(args, non_sensitive)
         return AuditEvent(

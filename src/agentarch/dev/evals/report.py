@@ -369,7 +369,11 @@ def render_text(report: Report) -> str:
                     f"({', '.join(stopped.policies) or 'default-deny'})"
                 )
     hats = "  ".join(f"pass^{k}={v:.3f}" for k, v in report.pass_hat.items())
-    lines.append(f"{report.status.upper()}: {hats}  (k={report.runs}, against {report.target})")
+    scenarios = [scenario for suite in report.suites for scenario in suite.scenarios]
+    not_run = sum(scenario.status == "skipped" for scenario in scenarios)
+    # A PASS over the few scenarios that ran must not read as a PASS of the suite.
+    counted = f"; {not_run} of {len(scenarios)} scenarios skipped, not counted" if not_run else ""
+    lines.append(f"{report.status.upper()}: {hats}  (k={report.runs}, against {report.target}{counted})")
     return "\n".join(lines) + "\n"
 
 
