@@ -16,7 +16,7 @@ test:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 # Every benchmark of bench/registry.py; writes bench/results/latest.{json,md} (needs moto: --test).
 bench:
