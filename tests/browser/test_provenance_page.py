@@ -70,6 +70,7 @@ def test_the_approval_card_says_whose_words_came_first_and_html_stays_text(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "approval-reason-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#sidebar")).not_to_be_in_viewport()  # slid out as a drawer, not caught mid-way
     card.scroll_into_view_if_needed()
     expect(card.get_by_test_id("approval-reason")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "approval-reason-390.png"), full_page=True)
