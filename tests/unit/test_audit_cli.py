@@ -196,3 +196,18 @@ def test_an_exported_bundle_verifies_offline_and_names_an_edit(
         == 1
     )
     assert "hash does not match" in capsys.readouterr().out
+
+
+def test_reading_a_deployed_trail_without_aws_credentials_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    status = main(["audit", "--table", "agentarch-audit", "--region", "us-east-1"])
+
+    assert status == 2
+    assert "agentarch audit: no AWS credentials were found" in capsys.readouterr().err

@@ -273,3 +273,48 @@ def test_a_forged_checkpoint_is_named_beside_the_session(notarised: Notarised) -
 
     assert [p["tamper"] for p in state["notary"]["problems"]] == ["checkpoint forged"]
     assert state["signed_seq"] is None  # a forged checkpoint covers nothing
+
+
+def test_a_checkpoint_bucket_the_role_may_not_read_leaves_the_chain_and_names_the_call(
+    trail: AuditTrail, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from agentarch.adapters.aws_notary import S3Checkpoints
+
+    # Given a deployment whose audit Lambda role lacks s3:ListBucket on the notary's bucket
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    verifier = SessionVerifier(S3Checkpoints("notary-bucket", client=s3), lambda: None)  # type: ignore[arg-type,return-value]
+    monkeypatch.setattr(audit_handler, "session_verifier", lambda: verifier)
+    trail.turn(AuditContext(actor=Actor(id="user-1"), session=SESSION), outcome="ok", latency_ms=1)
+
+    with Stubber(s3) as stub:
+        stub.add_client_error("list_objects_v2", "AccessDenied", http_status_code=403)
+        status, body = get("/api/audit", ADMIN, session=SESSION)
+
+    # Then the admin still reads the chain, told the notary could not be read, and the log names the call
+    assert status == 200 and body["session_verification"]["notary"]["readable"] is False
+    assert body["session_verification"]["records"] == 1
+    assert "AWS refused ListObjectsV2 (AccessDenied)" in caplog.text
+
+
+def test_an_audit_table_the_role_may_not_read_is_a_named_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from agentarch.adapters.aws_audit import DynamoAuditStore
+
+    # Given a deployment whose audit Lambda role may not query its table
+    dynamodb = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    monkeypatch.setattr(audit_handler, "audit_store", lambda: DynamoAuditStore("audit", client=dynamodb))
+
+    with Stubber(dynamodb) as stub:
+        stub.add_client_error("query", "AccessDeniedException", http_status_code=400)
+        status, body = get("/api/audit", ADMIN)
+
+    # Then the admin is told it is the deployment, not their request or a passing outage
+    assert (status, body["error"]["code"]) == (500, "misconfigured")
+    assert "may not use one of its AWS resources" in body["error"]["message"]

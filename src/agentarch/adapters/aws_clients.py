@@ -1,6 +1,7 @@
 """boto3 clients made on first use: the SQLite path never imports boto3, and a cold start pays for a
 client only when a request needs it. A store that is throttling, failing or unreachable surfaces as
-`StorageUnavailable` (a 503), never as a raw botocore error (a 500)."""
+`StorageUnavailable` (a 503), never as a raw botocore error (a 500); a call AWS refuses to these
+credentials surfaces as `AccessDenied` (a 500 `misconfigured`, a CLI message naming the call)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from agentarch.core.errors import StorageUnavailable
+from agentarch.core.errors import AccessDenied, StorageUnavailable
 
 # Error codes that say the store, not the request, is at fault right now.
 UNAVAILABLE_CODES = frozenset(
@@ -20,6 +21,19 @@ UNAVAILABLE_CODES = frozenset(
         "ServiceUnavailableException",
         "InternalServerError",
         "InternalServerException",
+    }
+)
+# Error codes that say AWS refused the credentials the code runs with: an IAM, key or bucket policy
+# that does not allow the call, or credentials that are missing, unknown or expired.
+REFUSED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
     }
 )
 
@@ -38,7 +52,7 @@ class _UnavailableAsStorageError:
 
 
 def _translating(call: Callable[..., Any]) -> Callable[..., Any]:
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
     def translated(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -48,7 +62,11 @@ def _translating(call: Callable[..., Any]) -> Callable[..., Any]:
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
             if code in UNAVAILABLE_CODES or status >= 500:
                 raise StorageUnavailable(f"the store answered {code or status}") from exc
+            if code in REFUSED_CODES:
+                raise AccessDenied(f"AWS refused {exc.operation_name} ({code})") from exc
             raise
+        except NoCredentialsError as exc:
+            raise AccessDenied("no AWS credentials were found") from exc
         except (ConnectionError, HTTPClientError) as exc:
             raise StorageUnavailable(f"the store is unreachable ({type(exc).__name__})") from exc
 

@@ -21,6 +21,12 @@ class StorageUnavailable(Exception):
     """
 
 
+class AccessDenied(Exception):
+    """AWS refused a call with the credentials the code runs with (an IAM, key or bucket policy that
+    does not allow it; credentials missing or expired): a deployment or sign-in problem, not the
+    caller's. Handlers answer 500 `misconfigured` and log the call; the CLI names it and exits 2."""
+
+
 class InvalidInput(ValueError):
     """What the caller sent is wrong (an id, a cursor, a page size, a filter): a 422 whose message
     names the field. Each kind below is one; a handler maps them all with this one class."""

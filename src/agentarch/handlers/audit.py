@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentarch.adapters import wiring
 from agentarch.config import AuditApiSettings, Env, HttpSettings, SettingsError, cached, load
 from agentarch.core.decisions import Decision
-from agentarch.core.errors import NO_SUCH_ENDPOINT, StorageUnavailable
+from agentarch.core.errors import NO_SUCH_ENDPOINT, AccessDenied, StorageUnavailable
 from agentarch.core.pagination import MAX_CURSOR_CHARS, MAX_PAGE_SIZE
 from agentarch.handlers.http import (
     NotFound,
@@ -272,8 +272,10 @@ def session_verification(store: AuditStore, session: str) -> SessionVerification
     verifier = session_verifier()
     try:
         evidence, readable = verifier.checked_evidence(), True
-    except (StorageUnavailable, OSError, ValueError) as exc:  # the chain still says what it can
+    except (StorageUnavailable, AccessDenied, OSError, ValueError) as exc:  # the chain still says what it can
         logger.warning("the notary's checkpoints cannot be read", extra={"error": type(exc).__name__})
+        if isinstance(exc, AccessDenied):  # a deployment problem: which call the role may not make
+            logger.error(str(exc))
         evidence, readable = None, False
     report = check_session(session, store.stored(session), evidence, time.time())
     return SessionVerificationOut(

@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from agentarch.config import HttpSettings, SettingsError, load
 from agentarch.core.errors import (
     NO_SUCH_ENDPOINT,
+    AccessDenied,
     ErrorResponse,
     InvalidInput,
     StorageUnavailable,
@@ -141,6 +142,11 @@ DOMAIN_ERRORS: tuple[tuple[tuple[type[Exception], ...], type[ApiError], str | No
     ((AgentTimeout, AnsweredTooLate), GatewayTimeout, "the agent took too long to answer; try again"),
     ((AgentUnavailable, MalformedAgentReply), BadGateway, "the agent could not answer; try again"),
     ((StorageUnavailable,), ServiceUnavailable, "storage is unavailable right now; try again shortly"),
+    (
+        (AccessDenied,),
+        Misconfigured,
+        "this service may not use one of its AWS resources (a deployment problem; its log names the call)",
+    ),
     ((DeleteIncomplete,), DeleteInProgress, "the conversation is still being deleted; send the DELETE again"),
     ((QuotaExceeded,), QuotaExceededError, None),
     ((Locked,), Forbidden, None),
@@ -178,7 +184,8 @@ ERROR_STATUSES: dict[int, str] = {
     "(`idempotency_key_reused`)",
     429: "too many requests from one address (`rate_limited`), or the caller's daily quota is spent "
     "(`quota_exceeded`; `Retry-After` says when it resets)",
-    500: "the function failed (`internal_error`)",
+    500: "the function failed (`internal_error`), or its deployment is incomplete: a setting missing or "
+    "malformed, or an AWS call its role may not make (`misconfigured`; the log says which)",
     502: "the agent or the function failed (`agent_error`, `bad_gateway`)",
     503: "the function is at its concurrency limit (`service_unavailable`: retry after `Retry-After` "
     "seconds), the conversation store is unavailable right now (`storage_unavailable`), or a long "

@@ -174,7 +174,7 @@ def _audit_store(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentarch.core.errors import StorageUnavailable
+    from agentarch.core.errors import AccessDenied, StorageUnavailable
     from agentarch.services import audit
 
     try:
@@ -199,6 +199,11 @@ def run(args: argparse.Namespace) -> int:
         _print_records(_every_record(store, query), args.format)
     except (audit.InvalidAuditQuery, FileNotFoundError, ValueError) as exc:
         print(f"agentarch audit: {exc}", file=sys.stderr)
+        return 2
+    except AccessDenied as exc:
+        print(
+            f"agentarch audit: {exc}: check the AWS credentials and what their role may do", file=sys.stderr
+        )
         return 2
     except StorageUnavailable as exc:
         print(f"agentarch audit: the trail cannot be read ({exc})", file=sys.stderr)

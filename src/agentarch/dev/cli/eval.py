@@ -136,7 +136,7 @@ def _judging(model_id: str | None) -> Judging:
 
 def run_recorded(args: argparse.Namespace) -> int:
     """`--recorded`: the trajectory checks over the turns the trail recorded."""
-    from agentarch.core.errors import StorageUnavailable
+    from agentarch.core.errors import AccessDenied, StorageUnavailable
     from agentarch.dev.evals.recorded import audit_records, aws_sources, evaluate_recorded, local_sources
     from agentarch.services.audit import InvalidAuditQuery
     from agentarch.services.evaluation import Budget
@@ -157,6 +157,9 @@ def run_recorded(args: argparse.Namespace) -> int:
         )
     except (InvalidAuditQuery, FileNotFoundError) as exc:
         print(f"agentarch eval: {exc}", file=sys.stderr)
+        return EXIT_MALFORMED
+    except AccessDenied as exc:
+        print(f"agentarch eval: {exc}: check the AWS credentials and what their role may do", file=sys.stderr)
         return EXIT_MALFORMED
     except StorageUnavailable as exc:
         print(f"agentarch eval: the trail cannot be read ({exc})", file=sys.stderr)

@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
 def _kill_switch(args: argparse.Namespace) -> int:
     from agentarch.adapters import wiring
     from agentarch.config import StorageSettings
-    from agentarch.core.errors import InvalidInput, StorageUnavailable
+    from agentarch.core.errors import AccessDenied, InvalidInput, StorageUnavailable
     from agentarch.services import locks
 
     if args.table:
@@ -220,6 +220,12 @@ def _kill_switch(args: argparse.Namespace) -> int:
     except InvalidInput as exc:
         print(f"agentarch policy {args.policy_command}: {exc}", file=sys.stderr)
         return 2
+    except AccessDenied as exc:
+        print(
+            f"agentarch policy {args.policy_command}: {exc}: check the AWS credentials and what their role may do",
+            file=sys.stderr,
+        )
+        return 3
     except StorageUnavailable as exc:
         print(
             f"agentarch policy {args.policy_command}: the lock table is unavailable ({exc})", file=sys.stderr
