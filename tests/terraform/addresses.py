@@ -2,10 +2,11 @@
 
 `type.name` for a managed resource (data sources hold no state: they are read again), `[*]` after one with `count` or
 `for_each`, `module.<call>[*]?.` before what a module call declares; `moved` blocks of the root and of
-every called module, prefixed the same way. A stack applied from one version plans cleanly onto the
-next when every address the old version declared is still declared, or a `moved` block takes it to one
-that is (test_upgrade.py). Instance keys are not followed: a resource that keeps its name but changes
-from `count` to `for_each` needs a `moved` block per instance, which this walk does not see.
+every called module, prefixed the same way (a block moving a module call carries everything that call
+declares). A stack applied from one version plans cleanly onto the next when every address the old
+version declared is still declared, or a `moved` block takes it to one that is (test_upgrade.py).
+Instance keys are not followed: a resource that keeps its name but changes from `count` to `for_each`
+needs a `moved` block per instance, which this walk does not see.
 
 Record the addresses of a tree (the fixture the upgrade test compares with):
 
@@ -88,10 +89,21 @@ def lost(old: set[str], root: Path, *, honour_moves: bool = True) -> set[str]:
     for address in old - new:
         target = address
         for _ in range(10):  # moved blocks may chain
-            target = moves.get(target, target)
+            target = _moved(target, moves)
         if target not in new:
             gone.add(address)
     return gone
+
+
+def _moved(address: str, moves: dict[str, str]) -> str:
+    """Where one `moved` step takes `address`: its own block, or the block of a module call holding it
+    (`module.a[*]` → `module.b[*].module.c` carries `module.a[*].<anything>` along)."""
+    if address in moves:
+        return moves[address]
+    for source, target in moves.items():
+        if source.startswith("module.") and address.startswith(source + "."):
+            return target + address[len(source) :]
+    return address
 
 
 def main(argv: list[str] | None = None) -> int:

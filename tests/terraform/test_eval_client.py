@@ -72,37 +72,51 @@ def test_the_example_wires_the_trigger_it_names_behind_a_variable_off_by_default
     config = example(name)
     assert plain(config.variables["eval_client_enabled"].body)["default"] is False
     identity = call_args(config, "identity")
-    trigger = call_args(config, "eval_scopes")
+    sign_in = call_args(config, "eval_sign_in")
+    assert sign_in["source"] == "../../modules/eval_sign_in"
     assert identity["eval_client_enabled"] == "${var.eval_client_enabled}"
-    assert trigger["count"] == "${var.eval_client_enabled ? 1 : 0}"
+    assert sign_in["count"] == "${var.eval_client_enabled ? 1 : 0}"
     # the pool names the very function the module creates
     function_name = plain(config.locals["eval_scopes_function_name"][0])
-    assert trigger["name"] == function_name
+    assert sign_in["function_name"] == function_name
     assert identity["pre_token_generation_function_name"] == (
         "${var.eval_client_enabled ? local.eval_scopes_function_name : null}"
     )
+    # the zip the build writes for the registry's eval_scopes handler
+    assert sign_in["artifact_path"].endswith(f"/{FUNCTIONS['eval_scopes'].artifact}")
+    # the eval client's id, the API's scopes and the pool, all from the identity module
+    assert sign_in["eval_client_id"] == "${module.identity.eval_client_id}"
+    assert sign_in["api_scopes"] == "${module.identity.api_scopes}"
+    assert sign_in["user_pool_arn"] == "${module.identity.user_pool_arn}"
+    # the sign-in settings eval reads come out as one output
+    output = plain(config.outputs["eval_sign_in"].body)["value"]
+    for key in ("against", "user_pool_id", "client_id", "region", "scope"):
+        assert key in output
+
+
+def test_the_eval_sign_in_module_runs_the_registry_handler_and_lets_only_its_pool_invoke_it() -> None:
+    module = module_dir("eval_sign_in")
+    trigger = plain(module.module_calls["function"].body)
+    assert trigger["source"] == "../lambda_function"
+    assert trigger["name"] == "${var.function_name}"
     # the function is the registry's eval_scopes handler, in the zip the build writes
     spec = FUNCTIONS["eval_scopes"]
     assert trigger["handler"] == spec.handler
-    assert trigger["artifact_path"].endswith(f"/{spec.artifact}")
+    assert trigger["artifact_path"] == "${var.artifact_path}"
     assert trigger["timeout_seconds"] <= 5  # Cognito waits 5 s for a trigger
     # it gets exactly what its settings read: the eval client's id and the API's scopes
     environment = trigger["environment"]
     aliases = {str(f.validation_alias) for f in EvalScopesSettings.model_fields.values()}
     assert {k for k in environment if not k.startswith("POWERTOOLS_")} == aliases
     assert aliases <= {e.value for e in Env}
-    assert environment["EVAL_CLIENT_ID"] == "${module.identity.eval_client_id}"
-    assert environment["EVAL_CLIENT_SCOPES"] == '${join(" ", module.identity.api_scopes)}'
+    assert environment["EVAL_CLIENT_ID"] == "${var.eval_client_id}"
+    assert environment["EVAL_CLIENT_SCOPES"] == '${join(" ", var.api_scopes)}'
     # and only Cognito, from this pool, may invoke it
-    permission = plain(config.resources[("aws_lambda_permission", "eval_scopes")].body)
+    permission = plain(module.resources[("aws_lambda_permission", "cognito")].body)
     assert permission["principal"] == "cognito-idp.amazonaws.com"
     assert permission["action"] == "lambda:InvokeFunction"
-    assert permission["source_arn"] == "${module.identity.user_pool_arn}"
-    assert permission["function_name"] == "${module.eval_scopes[0].function_name}"
-    # the sign-in settings eval reads come out as one output
-    output = plain(config.outputs["eval_sign_in"].body)["value"]
-    for key in ("against", "user_pool_id", "client_id", "region", "scope"):
-        assert key in output
+    assert permission["source_arn"] == "${var.user_pool_arn}"
+    assert permission["function_name"] == "${module.function.function_name}"
 
 
 def references(config: TfModule) -> dict[str, set[str]]:
@@ -136,11 +150,8 @@ def test_pool_trigger_and_client_form_no_dependency_cycle(name: str) -> None:
     # The trigger depends on the identity module (the eval client's id, the pool's ARN); the identity
     # module (pool, client) must then depend on nothing of the trigger's, or Terraform finds a cycle.
     graph = references(example(name))
-    assert "module.identity" in reachable(graph, "module.eval_scopes")
-    assert "module.identity" in reachable(graph, "aws_lambda_permission.eval_scopes")
-    assert not {"module.eval_scopes", "aws_lambda_permission.eval_scopes"} & reachable(
-        graph, "module.identity"
-    )
+    assert "module.identity" in reachable(graph, "module.eval_sign_in")
+    assert "module.eval_sign_in" not in reachable(graph, "module.identity")
 
 
 def test_the_cycle_check_sees_the_cycle_a_referenced_trigger_would_make(tmp_path: Path) -> None:
@@ -151,8 +162,8 @@ def test_the_cycle_check_sees_the_cycle_a_referenced_trigger_would_make(tmp_path
     text = main.read_text(encoding="utf-8")
     wired = "var.eval_client_enabled ? local.eval_scopes_function_name : null"
     assert wired in text
-    main.write_text(text.replace(wired, "module.eval_scopes[0].function_name"), encoding="utf-8")
+    main.write_text(text.replace(wired, "module.eval_sign_in[0].function_name"), encoding="utf-8")
     # Then the check sees identity depend on the trigger that depends on it
     graph = references(load_module(copy))
-    assert "module.eval_scopes" in reachable(graph, "module.identity")
-    assert "module.identity" in reachable(graph, "module.eval_scopes")
+    assert "module.eval_sign_in" in reachable(graph, "module.identity")
+    assert "module.identity" in reachable(graph, "module.eval_sign_in")

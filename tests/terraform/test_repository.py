@@ -44,6 +44,7 @@ def test_the_tree_has_every_module_and_example() -> None:
             "timeout_chain",
             "spend_limits",
             "evaluations",
+            "eval_sign_in",
             "alarms",
             "kill_switch",
         )

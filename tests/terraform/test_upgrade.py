@@ -54,3 +54,16 @@ def test_a_renamed_resource_without_a_moved_block_is_reported(tmp_path: Path) ->
     )
     root = tmp_path / "examples" / "2-secure"
     assert addresses.lost(set(recorded()["2-secure"]), root) == {"module.limits.aws_dynamodb_table.quotas"}
+
+
+@pytest.mark.parametrize("name", ["2-secure", "3-full"])
+def test_the_eval_trigger_moved_into_its_module_and_only_its_moved_blocks_keep_it(name: str) -> None:
+    """The eval client's trigger (module.eval_scopes) and its permission moved into
+    modules/eval_sign_in: a stack applied with eval_client_enabled keeps its function, role, log
+    group and permission through the `moved` blocks, and would lose them all without."""
+    function, _ = addresses.addresses(MODULES / "lambda_function")
+    old = {f"module.eval_scopes[*].{a}" for a in function} | {"aws_lambda_permission.eval_scopes[*]"}
+    assert "module.eval_scopes[*].aws_lambda_function.this" in old
+    root = EXAMPLES / name
+    assert addresses.lost(old, root) == set()
+    assert addresses.lost(old, root, honour_moves=False) == old

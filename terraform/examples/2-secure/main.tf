@@ -274,34 +274,26 @@ locals {
   eval_scopes_function_name = "${var.name}-eval-scopes" # named, not referenced, by the pool (see modules/identity)
 }
 
-# The pre token generation trigger of the eval client (eval_client_enabled): adds the API scopes to
-# the access tokens Cognito issues to that client, and changes no other token.
-module "eval_scopes" {
+# The eval client's pre token generation trigger and Cognito's permission to invoke it
+# (eval_client_enabled): adds the API scopes to the access tokens Cognito issues to that client.
+module "eval_sign_in" {
   count  = var.eval_client_enabled ? 1 : 0
-  source = "../../modules/lambda_function"
+  source = "../../modules/eval_sign_in"
 
-  name                     = local.eval_scopes_function_name
-  description              = "Cognito pre token generation trigger: the API scopes in the eval client's access tokens"
+  function_name            = local.eval_scopes_function_name
   artifact_path            = "${local.artifacts_dir}/eval_scopes.zip"
-  handler                  = "agentarch.handlers.eval_scopes.lambda_handler"
   powertools_layer_version = var.powertools_layer_version
-  botocore_data_path       = false # calls no AWS API
-  timeout_seconds          = 5     # Cognito waits 5 s for a trigger
-
-  environment = {
-    EVAL_CLIENT_ID          = module.identity.eval_client_id
-    EVAL_CLIENT_SCOPES      = join(" ", module.identity.api_scopes)
-    POWERTOOLS_SERVICE_NAME = "eval_scopes"
-    POWERTOOLS_LOG_LEVEL    = "INFO"
-  }
+  eval_client_id           = module.identity.eval_client_id
+  api_scopes               = module.identity.api_scopes
+  user_pool_arn            = module.identity.user_pool_arn
 }
 
-resource "aws_lambda_permission" "eval_scopes" {
-  count = var.eval_client_enabled ? 1 : 0
+moved {
+  from = module.eval_scopes[0]
+  to   = module.eval_sign_in[0].module.function
+}
 
-  statement_id  = "CognitoPreTokenGeneration"
-  action        = "lambda:InvokeFunction"
-  function_name = module.eval_scopes[0].function_name
-  principal     = "cognito-idp.amazonaws.com"
-  source_arn    = module.identity.user_pool_arn
+moved {
+  from = aws_lambda_permission.eval_scopes[0]
+  to   = module.eval_sign_in[0].aws_lambda_permission.cognito
 }
