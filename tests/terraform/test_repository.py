@@ -87,6 +87,7 @@ def test_the_readme_names_every_module_and_every_zip_the_build_writes() -> None:
         "ten",
         "eleven",
         "twelve",
+        "thirteen",
     ]
     listed = re.search(r"(\w+) modules under `terraform/modules/`\s*\(([^)]*)\)", section)
     assert listed, "the README says how many modules there are and lists them"
