@@ -325,7 +325,13 @@ def _every_record(store: Any, query: Any) -> Any:
 
 def _print_records(records: Any, output: str) -> None:
     import csv
+    import itertools
 
+    # The first page is read before anything is printed: a trail that cannot be read (no credentials,
+    # a denied table) fails with its message alone, not after a header or an opening bracket.
+    records = iter(records)
+    first = next(records, None)
+    records = itertools.chain([] if first is None else [first], records)
     if output == "json":
         sys.stdout.write("[")
         for n, record in enumerate(records):
